@@ -1,0 +1,66 @@
+"""Money as integer minor units with an ISO currency; never floats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ISO 4217 exponents for the currencies we render; everything else has 2.
+_EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3}
+_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
+
+
+def exponent(currency: str) -> int:
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    amount_minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount_minor, int) or isinstance(self.amount_minor, bool):
+            raise TypeError("amount_minor must be an int")
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValueError(f"not an ISO currency: {self.currency!r}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount_minor + other.amount_minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount_minor - other.amount_minor, self.currency)
+
+    def __mul__(self, factor: int) -> Money:
+        return Money(self.amount_minor * int(factor), self.currency)
+
+    def _same(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise ValueError(f"cannot combine {self.currency} and {other.currency}")
+
+    def as_dict(self) -> dict:
+        return {"amount_minor": self.amount_minor, "currency": self.currency}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Money:
+        return cls(int(data["amount_minor"]), str(data["currency"]).upper())
+
+    def format(self) -> str:
+        exp = exponent(self.currency)
+        sign = "-" if self.amount_minor < 0 else ""
+        whole, frac = (
+            divmod(abs(self.amount_minor), 10**exp) if exp else (abs(self.amount_minor), 0)
+        )
+        symbol = _SYMBOLS.get(self.currency, self.currency + " ")
+        text = f"{whole:,}" if not frac else f"{whole:,}.{frac:0{exp}d}"
+        return f"{sign}{symbol}{text}"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def format_minor(amount_minor: int | None, currency: str | None) -> str:
+    if amount_minor is None or not currency:
+        return ""
+    return Money(int(amount_minor), currency).format()

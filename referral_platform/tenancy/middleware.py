@@ -1,0 +1,33 @@
+"""The UI's tenant: the session's chosen tenant among the user's memberships, else the first."""
+
+from __future__ import annotations
+
+from .scoping import _current_tenant
+
+SESSION_KEY = "tenant_id"
+
+
+class TenantMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = None
+        request.membership = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            memberships = list(user.memberships.select_related("tenant").order_by("tenant__name"))
+            chosen = request.session.get(SESSION_KEY)
+            membership = next((m for m in memberships if m.tenant_id == chosen), None)
+            if membership is None and memberships:
+                membership = memberships[0]
+            request.memberships = memberships
+            if membership is not None:
+                request.membership = membership
+                request.tenant = membership.tenant
+        token = _current_tenant.set(request.tenant)
+        try:
+            return self.get_response(request)
+        finally:
+            # Also undoes what API-key authentication activated during the view.
+            _current_tenant.reset(token)
