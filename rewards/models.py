@@ -1,1 +1,135 @@
+"""Rewards (one row per item, SEMANTICS §5) and the append-only ledger."""
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from referral_platform.tenancy.scoping import TenantOwnedModel
+
+
+class Side(models.TextChoices):
+    REFERRER = "referrer", _("Referrer")
+    REFEREE = "referee", _("Referee")
+
+
+class RewardKind(models.TextChoices):
+    CASH = "cash", _("Cash")
+    COUPON = "coupon", _("Coupon")
+    POINTS = "points", _("Points")
+    CREDIT = "credit", _("Credit")
+    PERK = "perk", _("Perk")
+    LOTTERY_TICKET = "lottery_ticket", _("Lottery ticket")
+    DONATION = "donation", _("Donation")
+
+
+class RewardStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    REVERSED = "reversed", _("Reversed")
+    REJECTED = "rejected", _("Rejected")
+    CAPPED = "capped", _("Capped")
+    EXPIRED = "expired", _("Expired")
+
+
+class HoldReason(models.TextChoices):
+    HOLD = "hold", _("Hold window")
+    REVIEW = "review", _("Fraud review")
+    CHOICE = "choice", _("Waiting for a choice")
+
+
+class Reward(TenantOwnedModel):
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="rewards")
+    program_version = models.ForeignKey(
+        "programs.ProgramVersion", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    participant = models.ForeignKey(
+        "tracking.Participant", on_delete=models.CASCADE, related_name="rewards"
+    )
+    referral = models.ForeignKey(
+        "tracking.Referral", null=True, blank=True, on_delete=models.CASCADE, related_name="rewards"
+    )
+    side = models.CharField(max_length=10, choices=Side.choices)
+    # `referral:<id>` or `period:<key>`; `reason` is `<source>:<rule key>` (SEMANTICS §5).
+    scope = models.CharField(max_length=100)
+    reason = models.CharField(max_length=150)
+    rule_key = models.CharField(max_length=80, blank=True)
+    kind = models.CharField(max_length=20, choices=RewardKind.choices)
+    amount_minor = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    points = models.BigIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    # Alternatives when the beneficiary chooses: [{kind, amount_minor, currency, points,
+    # description, chosen}]; `details` holds kind-specific terms (coupon percent_off,
+    # max_amount, min_spend, valid_days, code; credit duration_days, estimated_value …).
+    options = models.JSONField(default=list, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=RewardStatus.choices, default=RewardStatus.PENDING)
+    hold_reason = models.CharField(max_length=10, choices=HoldReason.choices, blank=True)
+    blocked_reason = models.CharField(max_length=100, blank=True)
+    boost = models.CharField(max_length=80, blank=True)
+    explanation = models.CharField(max_length=500, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    choice_deadline = models.DateTimeField(null=True, blank=True)
+    chosen_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reversed_amount_minor = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "participant", "scope", "reason"], name="reward_unique_item"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_minor__isnull=True) | ~models.Q(currency=""),
+                name="reward_amount_has_currency",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "due_at"]),
+            models.Index(fields=["tenant", "participant", "created_at"]),
+            models.Index(fields=["tenant", "program", "created_at"]),
+        ]
+
+
+class LedgerEntryKind(models.TextChoices):
+    CREDIT = "credit", _("Credit")
+    REVERSAL = "reversal", _("Reversal")
+    CLAWBACK = "clawback", _("Clawback")
+    REDEMPTION = "redemption", _("Redemption")
+    EXPIRY = "expiry", _("Expiry")
+
+
+class LedgerEntry(TenantOwnedModel):
+    """Append-only. Balances are sums. Each entry chains the hash of the previous entry of
+    the same account, so an edit anywhere is detectable (`manage.py verify_ledger`). It holds
+    no personal data, so the chain survives erasure."""
+
+    participant = models.ForeignKey(
+        "tracking.Participant", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # "participant:<id>", "charity:<program id>", "budget:<program id>"
+    account = models.CharField(max_length=80)
+    reward = models.ForeignKey(Reward, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    entry_kind = models.CharField(max_length=12, choices=LedgerEntryKind.choices)
+    reward_kind = models.CharField(max_length=20, choices=RewardKind.choices, blank=True)
+    amount_minor = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    points = models.BigIntegerField(default=0)
+    memo = models.CharField(max_length=200, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "reward", "entry_kind"],
+                condition=models.Q(reward__isnull=False),
+                name="ledger_one_entry_per_reward_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "account", "id"])]
