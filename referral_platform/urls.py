@@ -6,6 +6,7 @@ from referral_platform.core import views as core_views
 
 api_v1 = [
     path("", include("tracking.api.urls")),
+    path("", include("tracking.portal.api_urls")),
     path("", include("programs.api.urls")),
     path("", include("rewards.api.urls")),
     path("", include("fraud.api.urls")),
@@ -28,5 +29,6 @@ urlpatterns = [
     path("app/rewards/", include("rewards.urls")),
     path("app/review/", include("fraud.urls")),
     path("app/analytics/", include("analytics.urls")),
+    path("portal/", include("tracking.portal.urls")),
     path("", include("tracking.public_urls")),
 ]
