@@ -4,10 +4,10 @@ from referral_platform.core.periodic import periodic_job
 @periodic_job("webhooks.deliver", order=900)
 def deliver_due() -> dict:
     """Send what is due: first attempts whose on-commit task was lost, and retries."""
+    from django.conf import settings
+
     from .services import webhook_deliveries_due, webhook_delivery_attempt
     from .tasks import webhook_deliver_task
-
-    from django.conf import settings
 
     counts: dict[str, int] = {}
     for delivery_id in webhook_deliveries_due():

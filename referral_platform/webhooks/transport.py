@@ -30,10 +30,12 @@ _opener = urllib.request.build_opener(_NoRedirect)
 
 
 def post(url: str, body: str, headers: dict[str, str]) -> Response:
+    if not url.startswith(("http://", "https://")):
+        return Response(None, "", "only http(s) URLs are sent to", 0)
     started = time.monotonic()
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as resp:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as resp:  # noqa: S310 — scheme checked above
             status, text, error = (
                 resp.status,
                 resp.read(MAX_RESPONSE_BYTES).decode("utf-8", "replace"),

@@ -162,10 +162,13 @@ def test_nothing_is_sent_when_the_callers_transaction_rolls_back(
     from django.db import transaction
 
     webhook_endpoint_create(tenant=tenant, url=receiver.url, events=[])
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            webhook_emit(tenant=tenant, type="reward.approved", data={})
-            raise RuntimeError("the change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        webhook_emit(tenant=tenant, type="reward.approved", data={})
+        raise RuntimeError("the change failed")
     assert receiver.requests == []
     assert not WebhookDelivery.objects.for_tenant(tenant).exists()
 
