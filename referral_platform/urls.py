@@ -1,8 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve as serve_file
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from referral_platform.core import views as core_views
+from referral_platform.tenancy import views as tenancy_views
 
 api_v1 = [
     path("", include("tracking.api.urls")),
@@ -30,5 +33,21 @@ urlpatterns = [
     path("app/review/", include("fraud.urls")),
     path("app/analytics/", include("analytics.urls")),
     path("portal/", include("tracking.portal.urls")),
+    # Public: the signed token decides the tenant.
+    path("join/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
+    # Tenant logos are the only uploads; small and public, so Django serves them.
+    re_path(
+        r"^media/(?P<path>logos/[A-Za-z0-9._/-]+)$",
+        serve_file,
+        {"document_root": settings.MEDIA_ROOT},
+        name="media",
+    ),
+    path("", core_views.root, name="root"),
     path("", include("tracking.public_urls")),
 ]
+
+handler400 = "referral_platform.core.views.bad_request"
+handler403 = "referral_platform.core.views.permission_denied"
+handler404 = "referral_platform.core.views.page_not_found"
+handler500 = "referral_platform.core.views.server_error"
+handler429 = "referral_platform.core.views.too_many_requests"

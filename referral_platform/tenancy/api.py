@@ -54,3 +54,13 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
         if request.auth is None:
             return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
         return self.cache_format % {"scope": self.scope, "ident": request.auth.prefix}
+
+
+def __getattr__(name: str):
+    # `TenantAPIView` is importable from here too; lazily, because DRF imports this module
+    # (the authentication setting) while `rest_framework.views` is still initialising.
+    if name == "TenantAPIView":
+        from referral_platform.core.api.views import TenantAPIView
+
+        return TenantAPIView
+    raise AttributeError(name)

@@ -104,3 +104,51 @@ class ApiKey(TenantOwnedModel):
         """A new `(prefix, full_key)`; test keys say so in their prefix."""
         prefix = ("rk_test_" if is_test else "rk_live_") + secrets.token_hex(4)
         return prefix, f"{prefix}.{secrets.token_urlsafe(32)}"
+
+
+class Invitation(TenantOwnedModel):
+    """An owner's invitation of a teammate by email, with the role they will get.
+
+    The link carries a signed token of the id and a random nonce; revoking or accepting
+    makes the token useless, and signing lets it expire without a sweep.
+    """
+
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    nonce = models.CharField(max_length=32)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    SALT = "tenancy.invitation"
+    MAX_AGE_SECONDS = 7 * 24 * 3600
+
+    class Meta:
+        constraints = [
+            # One open invitation per address and tenant; re-inviting refreshes it.
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=models.Q(accepted_at=None, revoked_at=None),
+                name="invitation_one_open_per_email",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.tenant_id} ({self.role})"
+
+    @property
+    def token(self) -> str:
+        from django.core import signing
+
+        return signing.dumps({"i": self.pk, "n": self.nonce}, salt=self.SALT, compress=False)
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
