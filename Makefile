@@ -32,8 +32,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Only this target needs GNU gettext (xgettext, msgmerge: `apt-get install gettext`);
+# compiling is pure Python and the .mo files are committed.
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=static
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete \
+		--ignore=.venv --ignore=static --ignore=staticfiles --ignore=build \
+		--ignore=test-artifacts --ignore=node_modules
 	$(BIN)/python manage.py compilemessages_py
 
 bench: $(STAMP)
