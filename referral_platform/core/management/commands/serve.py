@@ -58,7 +58,8 @@ class Command(RunserverCommand):
                 target=tick_loop, args=(stop, self.tick_seconds), name="tick", daemon=True
             )
             thread.start()
-        base = f"http://{'[%s]' % self.addr if self._raw_ipv6 else self.addr}:{self.port}"
+        host = f"[{self.addr}]" if self._raw_ipv6 else self.addr
+        base = f"http://{host}:{self.port}"
         self.stdout.write(
             "\n".join(
                 [
