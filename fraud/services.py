@@ -1,1 +1,508 @@
+"""Writes of the fraud app: assessments, review decisions, disputes, policy, blocklists."""
 
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from referral_platform.core import clock
+from referral_platform.core.audit import audit_log
+from referral_platform.core.calendar import due_at
+from referral_platform.core.errors import Conflict, PermissionDenied, ValidationFailed
+from referral_platform.tenancy.models import Membership
+from referral_platform.tenancy.permissions import REVIEW
+
+from . import identity
+from .models import (
+    Assessment,
+    BlockedIdentifier,
+    CaseStatus,
+    Decision,
+    Dispute,
+    DisputeOutcome,
+    DisputeStatus,
+    FraudPolicy,
+    IdentifierKind,
+    ReviewCase,
+)
+from .selectors import policy_for
+from .signals import SIGNAL_CODES, Result, assess, failed_result
+
+logger = logging.getLogger(__name__)
+
+DISPUTE_SLA_BUSINESS_DAYS = 5
+MAX_NOTE = 2000
+
+
+# --- hooks into other apps (guarded while they are being built) ---------------------
+
+
+def _rewards_call(name: str, **kwargs) -> bool:
+    """Apply a fraud decision to the referral's rewards through the rewards services."""
+    try:
+        from rewards import services as rewards_services
+    except ImportError:
+        return False
+    func = getattr(rewards_services, name, None)
+    if func is None:
+        logger.warning("rewards.services.%s is not available; rewards left as they are", name)
+        return False
+    func(**kwargs)
+    return True
+
+
+def _webhook(tenant, type_: str, data: dict) -> None:
+    try:
+        from referral_platform.webhooks.services import webhook_emit
+    except ImportError:
+        return
+    webhook_emit(tenant=tenant, type=type_, data=data)
+
+
+def _set_status(referral, status: str, *, remember_previous: bool) -> None:
+    """Fraud moves a referral into and out of `review`/`rejected`; the stage it had reached
+    is kept in `status_before_review` so an approval returns it there."""
+    previous = referral.status
+    if previous == status:
+        return
+    if remember_previous and previous not in ("review", "rejected"):
+        referral.status_before_review = previous
+    referral.status = status
+    referral.status_changed_at = clock.now()
+    referral.save(update_fields=["status", "status_before_review", "status_changed_at"])
+    _webhook(
+        referral.tenant,
+        "referral.status_changed",
+        {"referral": referral.pk, "program": referral.program.slug, "from": previous, "to": status},
+    )
+
+
+def _require_reviewer(tenant, actor) -> None:
+    if (
+        actor is None
+        or not Membership.objects.filter(tenant=tenant, user=actor, role__in=REVIEW).exists()
+    ):
+        raise PermissionDenied(_("Only ops staff and owners can decide reviews."))
+
+
+# --- assessment ------------------------------------------------------------------------
+
+
+def assessment_run(*, referral, stage_key: str) -> Assessment:
+    """Score `referral` at `stage_key` ("signup" or a paying stage), store the assessment and
+    apply its decision: `review` holds the rewards and opens a case, `reject` rejects them.
+
+    Called by tracking inside its processing transaction. If the facts cannot be gathered
+    or scored, the referral goes to review: cash must fail closed, never open.
+    """
+    from .facts import assessment_facts
+
+    try:
+        with transaction.atomic():
+            facts = assessment_facts(referral=referral, stage_key=stage_key)
+            result = assess(facts, policy_for(referral.tenant, referral.program_id))
+        note = ""
+    except Exception:  # noqa: BLE001 — failing closed is the point: anything → review
+        logger.exception("fraud assessment failed referral=%s stage=%s", referral.pk, stage_key)
+        result = failed_result()
+        note = "assessment_failed"
+    return _assessment_apply(referral=referral, stage_key=stage_key, result=result, note=note)
+
+
+@transaction.atomic
+def _assessment_apply(*, referral, stage_key: str, result: Result, note: str = "") -> Assessment:
+    from tracking.models import Referral
+
+    referral = (
+        Referral.objects.for_tenant(referral.tenant_id)
+        .select_for_update()
+        .select_related("tenant", "program")
+        .get(pk=referral.pk)
+    )
+    tenant = referral.tenant
+    decision = result.decision
+    case = ReviewCase.objects.for_tenant(tenant).filter(referral=referral).first()
+    codes = [s["code"] for s in result.signals]
+    if case is not None and case.status == CaseStatus.REJECTED:
+        decision, note = Decision.REJECT, note or "rejected_by_reviewer"
+    elif (
+        case is not None
+        and case.status == CaseStatus.APPROVED
+        and decision != Decision.APPROVE
+        and set(codes) <= set(case.signal_codes)
+        and not note
+    ):
+        # A person already cleared exactly these signals; asking again at every stage
+        # would only make them click "approve" twice.
+        decision, note = Decision.APPROVE, "cleared_by_reviewer"
+    assessment, _created = Assessment.unscoped.update_or_create(
+        tenant=tenant,
+        referral=referral,
+        stage_key=stage_key,
+        defaults={
+            "score": result.score,
+            "decision": decision,
+            "signals": list(result.signals),
+            "note": note,
+        },
+    )
+    if (
+        decision == Decision.REVIEW
+        and referral.status != "review"
+        and referral.status != "rejected"
+    ):
+        _case_open(referral=referral, result=result)
+        _set_status(referral, "review", remember_previous=True)
+        _rewards_call("rewards_hold_for_review", referral=referral)
+        _flagged(referral, assessment)
+    elif decision == Decision.REJECT and referral.status != "rejected":
+        if case is None or case.status != CaseStatus.REJECTED:
+            _case_open(referral=referral, result=result, status=CaseStatus.REJECTED)
+        _set_status(referral, "rejected", remember_previous=True)
+        _rewards_call("rewards_reject", referral=referral, reason="fraud", actor=None)
+        _flagged(referral, assessment)
+    elif decision == Decision.REVIEW and case is not None and case.status == CaseStatus.OPEN:
+        # Already waiting: the reviewer sees the newest signals.
+        case.score = max(case.score, result.score)
+        case.signal_codes = sorted(set(case.signal_codes) | set(codes))
+        case.save(update_fields=["score", "signal_codes"])
+    return assessment
+
+
+def _case_open(*, referral, result: Result, status: str = CaseStatus.OPEN) -> ReviewCase:
+    tenant = referral.tenant
+    now = clock.now()
+    codes = sorted({s["code"] for s in result.signals})
+    case, _created = ReviewCase.unscoped.update_or_create(
+        tenant=tenant,
+        referral=referral,
+        defaults={
+            "program_id": referral.program_id,
+            "status": status,
+            "score": result.score,
+            "signal_codes": codes,
+            "opened_at": now,
+            "due_at": due_at(now, tenant.calendar, hours=tenant.review_sla_hours),
+            "decided_by": None,
+            "decided_at": now if status != CaseStatus.OPEN else None,
+            "note": "",
+        },
+    )
+    return case
+
+
+def _flagged(referral, assessment: Assessment) -> None:
+    audit_log(
+        tenant=referral.tenant,
+        actor=None,
+        action=f"fraud.{assessment.decision}",
+        target=referral,
+        data={
+            "stage": assessment.stage_key,
+            "score": assessment.score,
+            "signals": [s["code"] for s in assessment.signals],
+        },
+    )
+    _webhook(
+        referral.tenant,
+        "conversion.flagged",
+        {
+            "referral": referral.pk,
+            "program": referral.program.slug,
+            "referrer": referral.referrer.external_id,
+            "referee": referral.referee.external_id,
+            "stage": assessment.stage_key,
+            "decision": assessment.decision,
+            "score": assessment.score,
+            "signals": [s["code"] for s in assessment.signals],
+        },
+    )
+
+
+# --- review decisions --------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_decide(*, referral, decision: str, actor, note: str = "") -> ReviewCase:
+    """Approve (release the held rewards, back to the status it had) or reject (rewards
+    rejected, referral rejected) a referral in review."""
+    from tracking.models import Referral
+
+    note = (note or "").strip()
+    if decision not in (Decision.APPROVE, Decision.REJECT):
+        raise ValidationFailed(
+            _("Decide approve or reject."), fields={"decision": [_("approve or reject")]}
+        )
+    if decision == Decision.REJECT and not note:
+        raise ValidationFailed(
+            _("Say why you reject it."), fields={"note": [_("A note is required to reject.")]}
+        )
+    if len(note) > MAX_NOTE:
+        raise ValidationFailed(
+            _("The note is too long."), fields={"note": [_("At most 2000 characters.")]}
+        )
+    _require_reviewer(referral.tenant, actor)
+    referral = (
+        Referral.objects.for_tenant(referral.tenant_id)
+        .select_for_update()
+        .select_related("tenant", "program")
+        .get(pk=referral.pk)
+    )
+    case = (
+        ReviewCase.objects.for_tenant(referral.tenant_id)
+        .select_for_update()
+        .filter(referral=referral)
+        .first()
+    )
+    if case is None or case.status != CaseStatus.OPEN:
+        raise Conflict(_("This referral is not waiting for review."), code="not_in_review")
+    now = clock.now()
+    case.status = CaseStatus.APPROVED if decision == Decision.APPROVE else CaseStatus.REJECTED
+    case.decided_by = actor
+    case.decided_at = now
+    case.note = note
+    case.save(update_fields=["status", "decided_by", "decided_at", "note"])
+    if decision == Decision.APPROVE:
+        _set_status(referral, referral.status_before_review or "pending", remember_previous=False)
+        _rewards_call("rewards_release_after_review", referral=referral, actor=actor)
+    else:
+        _set_status(referral, "rejected", remember_previous=True)
+        _rewards_call("rewards_reject", referral=referral, reason="fraud", actor=actor)
+    audit_log(
+        tenant=referral.tenant,
+        actor=actor,
+        action=f"review.{'approved' if decision == Decision.APPROVE else 'rejected'}",
+        target=referral,
+        data={"score": case.score, "signals": case.signal_codes, "program": referral.program.slug},
+        note=note,
+    )
+    return case
+
+
+def review_decide_bulk(
+    *, tenant, referral_ids: list[int], decision: str, actor, note: str = ""
+) -> dict:
+    """Decide many referrals, each in its own transaction: one that was decided meanwhile by
+    someone else is skipped, not a reason to undo the others."""
+    from tracking.models import Referral
+
+    _require_reviewer(tenant, actor)
+    done, skipped = [], []
+    for referral in Referral.objects.for_tenant(tenant).filter(pk__in=referral_ids):
+        try:
+            review_decide(referral=referral, decision=decision, actor=actor, note=note)
+            done.append(referral.pk)
+        except Conflict:
+            skipped.append(referral.pk)
+    return {"decided": done, "skipped": skipped}
+
+
+@transaction.atomic
+def review_assign(*, tenant, referral_ids: list[int], assignee, actor) -> int:
+    _require_reviewer(tenant, actor)
+    if assignee is not None:
+        _require_reviewer(tenant, assignee)
+    cases = ReviewCase.objects.for_tenant(tenant).filter(
+        referral_id__in=referral_ids, status=CaseStatus.OPEN
+    )
+    count = cases.update(assignee=assignee)
+    audit_log(
+        tenant=tenant,
+        actor=actor,
+        action="review.assigned",
+        data={"referrals": sorted(referral_ids), "assignee": getattr(assignee, "email", None)},
+    )
+    return count
+
+
+# --- disputes ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dispute_create(*, participant, message: str, referral=None) -> Dispute:
+    """A customer's appeal from the portal; due in 5 business days of the tenant's calendar."""
+    message = (message or "").strip()
+    if not message:
+        raise ValidationFailed(
+            _("Tell us what went wrong."), fields={"message": [_("This field is required.")]}
+        )
+    if len(message) > MAX_NOTE:
+        raise ValidationFailed(
+            _("The message is too long."), fields={"message": [_("At most 2000 characters.")]}
+        )
+    if referral is not None and (
+        referral.tenant_id != participant.tenant_id
+        or participant.pk not in (referral.referrer_id, referral.referee_id)
+    ):
+        raise ValidationFailed(
+            _("Unknown referral."), fields={"referral": [_("Not one of your referrals.")]}
+        )
+    tenant = participant.tenant
+    now = clock.now()
+    dispute = Dispute.unscoped.create(
+        tenant=tenant,
+        participant=participant,
+        referral=referral,
+        message=message,
+        opened_at=now,
+        due_at=due_at(now, tenant.calendar, business_days=DISPUTE_SLA_BUSINESS_DAYS),
+    )
+    audit_log(
+        tenant=tenant,
+        actor=None,
+        actor_label=f"participant:{participant.external_id}",
+        action="dispute.created",
+        target=dispute,
+        data={"referral": referral.pk if referral else None},
+    )
+    return dispute
+
+
+@transaction.atomic
+def dispute_answer(*, dispute: Dispute, answer: str, outcome: str, actor) -> Dispute:
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationFailed(
+            _("Write the answer the customer will see."),
+            fields={"answer": [_("This field is required.")]},
+        )
+    if outcome not in DisputeOutcome.values:
+        raise ValidationFailed(_("Choose an outcome."), fields={"outcome": [_("Unknown outcome.")]})
+    _require_reviewer(dispute.tenant, actor)
+    dispute = Dispute.objects.for_tenant(dispute.tenant_id).select_for_update().get(pk=dispute.pk)
+    if dispute.status != DisputeStatus.OPEN:
+        raise Conflict(_("This dispute was already answered."), code="dispute_answered")
+    dispute.answer = answer
+    dispute.outcome = outcome
+    dispute.status = DisputeStatus.ANSWERED
+    dispute.answered_by = actor
+    dispute.answered_at = clock.now()
+    dispute.save(update_fields=["answer", "outcome", "status", "answered_by", "answered_at"])
+    audit_log(
+        tenant=dispute.tenant,
+        actor=actor,
+        action="dispute.answered",
+        target=dispute,
+        data={"outcome": outcome, "referral": dispute.referral_id},
+        note=answer,
+    )
+    return dispute
+
+
+# --- policy and blocklist --------------------------------------------------------------
+
+
+def _clean_policy(review_threshold, reject_threshold, weights, forces) -> dict:
+    errors: dict[str, list[str]] = {}
+    for name, value in (
+        ("review_threshold", review_threshold),
+        ("reject_threshold", reject_threshold),
+    ):
+        if value is not None and not (0 <= int(value) <= 100):
+            errors[name] = [_("Between 0 and 100.")]
+    if (
+        review_threshold is not None
+        and reject_threshold is not None
+        and int(review_threshold) > int(reject_threshold)
+    ):
+        errors["review_threshold"] = [
+            _("The review threshold cannot be above the reject threshold.")
+        ]
+    for code, weight in (weights or {}).items():
+        if code not in SIGNAL_CODES:
+            errors[f"weights.{code}"] = [_("Unknown signal.")]
+        elif not (0 <= int(weight) <= 100):
+            errors[f"weights.{code}"] = [_("Between 0 and 100.")]
+    for code, forced in (forces or {}).items():
+        if code not in SIGNAL_CODES:
+            errors[f"forces.{code}"] = [_("Unknown signal.")]
+        elif forced not in ("", "review", "reject"):
+            errors[f"forces.{code}"] = [_("Empty, review or reject.")]
+    if errors:
+        raise ValidationFailed(_("Some policy values are invalid."), fields=errors)
+    return {
+        "review_threshold": review_threshold,
+        "reject_threshold": reject_threshold,
+        "weights": {k: int(v) for k, v in (weights or {}).items()},
+        "forces": dict(forces or {}),
+    }
+
+
+@transaction.atomic
+def policy_update(
+    *,
+    tenant,
+    actor,
+    program=None,
+    review_threshold=None,
+    reject_threshold=None,
+    weights=None,
+    forces=None,
+) -> FraudPolicy:
+    _require_reviewer(tenant, actor)
+    values = _clean_policy(review_threshold, reject_threshold, weights, forces)
+    policy, _created = FraudPolicy.unscoped.update_or_create(
+        tenant=tenant, program=program, defaults={**values, "updated_by": actor}
+    )
+    audit_log(
+        tenant=tenant,
+        actor=actor,
+        action="fraud_policy.changed",
+        target=policy,
+        data={**values, "program": program.slug if program else None},
+    )
+    return policy
+
+
+_TOKENISERS = {
+    IdentifierKind.EMAIL: identity.email_token,
+    IdentifierKind.DOMAIN: identity.domain_token,
+    IdentifierKind.PHONE: identity.phone_token,
+    IdentifierKind.DEVICE: identity.device_token,
+    IdentifierKind.PAYMENT: identity.payment_token,
+    IdentifierKind.ADDRESS: identity.address_token,
+    IdentifierKind.IP: lambda v: identity.ip_tokens(v)[0],
+    IdentifierKind.IP24: lambda v: identity.ip_tokens(v)[1],
+}
+
+
+@transaction.atomic
+def blocklist_add(*, tenant, kind: str, value: str, actor, note: str = "") -> BlockedIdentifier:
+    _require_reviewer(tenant, actor)
+    tokeniser = _TOKENISERS.get(kind)
+    if tokeniser is None:
+        raise ValidationFailed(_("Unknown kind."), fields={"kind": [_("Unknown kind.")]})
+    token = tokeniser((value or "").strip())
+    if not token:
+        raise ValidationFailed(
+            _("Not a usable value."), fields={"value": [_("Not a usable value.")]}
+        )
+    entry, _created = BlockedIdentifier.unscoped.get_or_create(
+        tenant=tenant,
+        kind=kind,
+        value_hash=token,
+        defaults={"display": identity.mask(kind, value), "note": note[:300], "created_by": actor},
+    )
+    audit_log(
+        tenant=tenant,
+        actor=actor,
+        action="blocklist.added",
+        target=entry,
+        data={"kind": kind, "display": entry.display},
+        note=note,
+    )
+    return entry
+
+
+@transaction.atomic
+def blocklist_remove(*, entry: BlockedIdentifier, actor) -> None:
+    _require_reviewer(entry.tenant, actor)
+    audit_log(
+        tenant=entry.tenant,
+        actor=actor,
+        action="blocklist.removed",
+        data={"kind": entry.kind, "display": entry.display},
+    )
+    entry.delete()

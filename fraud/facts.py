@@ -1,0 +1,289 @@
+"""Gathering an assessment's facts from the database. The reads live here so the signals in
+`fraud.signals` stay pure; every query is scoped with `.for_tenant`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db.models import Q
+
+from . import identity
+from .models import BlockedIdentifier, CodeFlag, CodeFlagStatus, Fingerprint
+from .signals import AssessmentFacts, Identity
+
+VELOCITY_WINDOW = timedelta(days=7)
+BURST_WINDOW = timedelta(hours=1)
+BURST_HISTORY = timedelta(days=30)
+# Identifiers strong enough to tie a new referral to a rejected one; IPs are shared by
+# whole carriers (CGNAT), so they are left to the velocity signal.
+RING_KINDS = ("email", "phone", "device", "payment", "address")
+VELOCITY_KINDS = ("ip", "device", "address")
+MAX_EVENTS = 200
+
+
+def _contexts(tenant, participant) -> list[dict]:
+    from tracking.models import Event
+
+    payloads = (
+        Event.objects.for_tenant(tenant)
+        .filter(participant=participant)
+        .order_by("-occurred_at")
+        .values_list("payload", flat=True)[:MAX_EVENTS]
+    )
+    return [p.get("context") or {} for p in payloads if isinstance(p, dict)]
+
+
+def participant_identity(tenant, participant, *, click=None) -> Identity:
+    """Every identifier seen for `participant`: its contact details, its events' context
+    and, for a referee, the click that brought it."""
+    tokens: dict[str, set[str]] = defaultdict(set)
+    email = participant.email or ""
+    tokens["email"].add(participant.email_hash or identity.email_token(email))
+    tokens["phone"].add(
+        participant.phone_hash
+        or (identity.phone_token(participant.phone) if participant.phone else "")
+    )
+    ua_classes: list[str] = []
+    for context in _contexts(tenant, participant):
+        if context.get("ip"):
+            ip, net = identity.ip_tokens(str(context["ip"]))
+            tokens["ip"].add(ip)
+            tokens["ip24"].add(net)
+        tokens["device"].add(identity.device_token(str(context.get("device_id") or "")))
+        tokens["payment"].add(identity.payment_token(str(context.get("payment_fingerprint") or "")))
+        if context.get("address"):
+            tokens["address"].add(identity.address_token(context["address"]))
+        if context.get("user_agent"):
+            ua_classes.append(identity.user_agent_class(str(context["user_agent"])))
+    if click is not None:
+        tokens["ip"].add(click.ip_hash)
+        tokens["ip24"].add(click.ip24_hash)
+        if click.is_bot or click.ua_class in ("bot", "headless"):
+            ua_classes.append("headless" if click.ua_class == "headless" else "preview")
+        elif click.ua_class:
+            ua_classes.append("browser")
+    domain = participant.email_domain or identity.email_domain(email)
+    attributes = participant.attributes or {}
+    return Identity(
+        **{
+            kind: frozenset(t for t in tokens[kind] if t)
+            for kind in ("email", "phone", "device", "payment", "address", "ip", "ip24")
+        },
+        email_domain=(domain or "").lower(),
+        company_id=str(attributes.get("company_id") or ""),
+        ua_classes=tuple(c for c in ua_classes if c),
+    )
+
+
+def fingerprints_record(tenant, participant, ident: Identity, *, seen_at) -> None:
+    """Remember `participant`'s identifiers for later velocity, ring and sharing queries."""
+    rows = [
+        Fingerprint(
+            tenant=tenant, kind=kind, token=token, participant=participant, first_seen_at=seen_at
+        )
+        for kind, values in ident.tokens().items()
+        for token in values
+    ]
+    Fingerprint.unscoped.bulk_create(rows, ignore_conflicts=True)
+
+
+def _referral_click(referral):
+    from tracking.models import Click
+
+    if not referral.click_id:
+        return None
+    return Click.objects.for_tenant(referral.tenant_id).filter(pk=referral.click_id).first()
+
+
+def _velocity(referral, referee_ident: Identity) -> dict[str, int]:
+    from tracking.models import Referral
+
+    start = referral.created_at - VELOCITY_WINDOW
+    others = (
+        Referral.objects.for_tenant(referral.tenant_id)
+        .filter(
+            referrer_id=referral.referrer_id,
+            created_at__gte=start,
+            created_at__lte=referral.created_at + BURST_WINDOW,
+        )
+        .exclude(pk=referral.pk)
+        .values("referee_id")
+    )
+    counts: dict[str, int] = {}
+    for kind in VELOCITY_KINDS:
+        mine = getattr(referee_ident, kind)
+        if not mine:
+            counts[kind] = 0
+            continue
+        counts[kind] = (
+            Fingerprint.objects.for_tenant(referral.tenant_id)
+            .filter(kind=kind, token__in=mine, participant_id__in=others)
+            .values("participant_id")
+            .distinct()
+            .count()
+        )
+    return counts
+
+
+def _burst(referral) -> tuple[int, float]:
+    from tracking.models import Referral
+
+    mine = Referral.objects.for_tenant(referral.tenant_id).filter(referrer_id=referral.referrer_id)
+    last_hour = mine.filter(
+        created_at__gt=referral.created_at - BURST_WINDOW, created_at__lte=referral.created_at
+    ).count()
+    history = list(
+        mine.filter(
+            created_at__gte=referral.created_at - BURST_HISTORY,
+            created_at__lte=referral.created_at - BURST_WINDOW,
+        ).values_list("created_at", flat=True)[:2000]
+    )
+    hours = {when.replace(minute=0, second=0, microsecond=0) for when in history}
+    return max(last_hour, 1), (len(history) / len(hours)) if hours else 0.0
+
+
+def _first_event_time(tenant_id, participant_id, type_):
+    from tracking.models import Event
+
+    return (
+        Event.objects.for_tenant(tenant_id)
+        .filter(participant_id=participant_id, type=type_)
+        .order_by("occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+
+
+def _refund_counts(tenant_id, referee_ids) -> tuple[int, int]:
+    from tracking.models import Event
+
+    events = Event.objects.for_tenant(tenant_id).filter(participant_id__in=referee_ids)
+    purchases = events.filter(type="purchase").values("participant_id").distinct().count()
+    refunds = events.filter(type="refund").values("participant_id").distinct().count()
+    return purchases, refunds
+
+
+def _refund_after_reward_days(referral) -> float | None:
+    from tracking.models import Event, ReferralStage
+
+    refund_at = (
+        Event.objects.for_tenant(referral.tenant_id)
+        .filter(participant_id=referral.referee_id, type="refund")
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if refund_at is None:
+        return None
+    due = (
+        ReferralStage.objects.for_tenant(referral.tenant_id)
+        .filter(referral=referral, due_at__isnull=False, due_at__lte=refund_at)
+        .order_by("-due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if due is None:
+        return None
+    return (refund_at - due).total_seconds() / 86400
+
+
+def _blocklisted(tenant_id, identities: list[Identity]) -> tuple[str, ...]:
+    query = Q()
+    for ident in identities:
+        for kind, values in ident.tokens().items():
+            if values:
+                query |= Q(kind=kind, value_hash__in=values)
+        if ident.email_domain:
+            query |= Q(kind="domain", value_hash=identity.domain_token(ident.email_domain))
+    if not query:
+        return ()
+    kinds = (
+        BlockedIdentifier.objects.for_tenant(tenant_id).filter(query).values_list("kind", flat=True)
+    )
+    return tuple(sorted(set(kinds)))
+
+
+def _ring(referral, identities: list[Identity]) -> tuple[str, ...]:
+    from tracking.models import Referral
+
+    tokens = {t for ident in identities for kind in RING_KINDS for t in getattr(ident, kind)}
+    if not tokens:
+        return ()
+    parties = {referral.referrer_id, referral.referee_id}
+    shared = (
+        Fingerprint.objects.for_tenant(referral.tenant_id)
+        .filter(token__in=tokens, kind__in=RING_KINDS)
+        .exclude(participant_id__in=parties)
+        .values_list("participant_id", "kind")
+    )
+    by_participant: dict[int, set[str]] = defaultdict(set)
+    for participant_id, kind in shared:
+        by_participant[participant_id].add(kind)
+    suspects = set(by_participant) | {referral.referee_id}
+    rejected = (
+        Referral.objects.for_tenant(referral.tenant_id)
+        .filter(status="rejected")
+        .filter(Q(referrer_id__in=suspects) | Q(referee_id__in=suspects))
+        .exclude(pk=referral.pk)
+        .values_list("referrer_id", "referee_id")
+    )
+    kinds: set[str] = set()
+    for referrer_id, referee_id in rejected:
+        for pid in (referrer_id, referee_id):
+            kinds |= by_participant.get(pid, set())
+            if pid == referral.referee_id:
+                kinds.add("referee")
+    return tuple(sorted(kinds))
+
+
+def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
+    tenant = referral.tenant
+    click = _referral_click(referral)
+    referee = participant_identity(tenant, referral.referee, click=click)
+    referrer = participant_identity(tenant, referral.referrer)
+    fingerprints_record(tenant, referral.referee, referee, seen_at=referral.created_at)
+    fingerprints_record(tenant, referral.referrer, referrer, seen_at=referral.created_at)
+
+    click_to_signup = (referral.created_at - click.created_at).total_seconds() if click else None
+    signup_to_purchase = None
+    if stage_key != "signup":
+        purchased_at = _first_event_time(tenant.pk, referral.referee_id, "purchase")
+        if purchased_at is not None:
+            signup_to_purchase = (purchased_at - referral.created_at).total_seconds()
+
+    from tracking.models import Referral
+
+    referrals = Referral.objects.for_tenant(tenant)
+    referrer_purchases, referrer_refunds = _refund_counts(
+        tenant.pk, referrals.filter(referrer_id=referral.referrer_id).values("referee_id")
+    )
+    program_purchases, program_refunds = _refund_counts(
+        tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
+    )
+    last_hour, usual = _burst(referral)
+    code_leaked = (
+        bool(referral.code)
+        and CodeFlag.objects.for_tenant(tenant)
+        .filter(code=referral.code, status__in=[CodeFlagStatus.OPEN, CodeFlagStatus.ROTATED])
+        .exists()
+    )
+    return AssessmentFacts(
+        stage_key=stage_key,
+        referrer=referrer,
+        referee=referee,
+        referee_email_disposable=identity.is_disposable_domain(referee.email_domain),
+        referee_domain_is_free_mail=identity.is_free_mail_domain(referee.email_domain),
+        click_to_signup_seconds=click_to_signup,
+        signup_to_purchase_seconds=signup_to_purchase,
+        velocity=_velocity(referral, referee),
+        signups_last_hour=last_hour,
+        signups_per_active_hour=usual,
+        referrer_purchases=referrer_purchases,
+        referrer_refunds=referrer_refunds,
+        program_refund_rate=(program_refunds / program_purchases) if program_purchases else 0.0,
+        refund_after_reward_days=_refund_after_reward_days(referral),
+        blocklisted=_blocklisted(tenant.pk, [referee, referrer]),
+        ring_kinds=_ring(referral, [referee, referrer]),
+        code_leaked=code_leaked,
+    )

@@ -1,0 +1,442 @@
+"""Fraud signals and scoring: pure functions over plain facts, no I/O.
+
+Each signal looks at `AssessmentFacts` and returns a `Signal` (its default weight and a
+reason a reviewer can read) or None. `score()` applies a policy's weights, thresholds and
+forced decisions. `fraud.facts` gathers the facts from the database; nothing here does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+APPROVE, REVIEW, REJECT = "approve", "review", "reject"
+_SEVERITY = {APPROVE: 0, REVIEW: 1, REJECT: 2}
+
+# Identifier kinds, in the order a reviewer reads them.
+SELF_KINDS = ("email", "phone", "device", "payment", "address", "ip", "ip24")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One participant's identifiers, each a set of keyed hashes (`fraud.identity`)."""
+
+    email: frozenset[str] = frozenset()
+    phone: frozenset[str] = frozenset()
+    device: frozenset[str] = frozenset()
+    payment: frozenset[str] = frozenset()
+    address: frozenset[str] = frozenset()
+    ip: frozenset[str] = frozenset()
+    ip24: frozenset[str] = frozenset()
+    email_domain: str = ""
+    company_id: str = ""
+    # `browser`, `headless`, `preview` per request seen.
+    ua_classes: tuple[str, ...] = ()
+
+    def tokens(self) -> dict[str, frozenset[str]]:
+        return {kind: getattr(self, kind) for kind in SELF_KINDS}
+
+
+@dataclass(frozen=True)
+class AssessmentFacts:
+    stage_key: str
+    referrer: Identity
+    referee: Identity
+    referee_email_disposable: bool = False
+    # The referee's domain is a free-mail or throwaway provider (no company signal).
+    referee_domain_is_free_mail: bool = True
+    click_to_signup_seconds: float | None = None
+    signup_to_purchase_seconds: float | None = None
+    # Other referees of the same referrer, inside the velocity window, sharing this
+    # referee's identifier of each kind: {"ip": 3, "device": 0, "address": 1}.
+    velocity: Mapping[str, int] = field(default_factory=dict)
+    # The referrer's sign-ups in the hour up to this one (this one included), and their
+    # usual count per active hour before it.
+    signups_last_hour: int = 1
+    signups_per_active_hour: float = 0.0
+    # Referees of this referrer who purchased / refunded, and the program's refund rate.
+    referrer_purchases: int = 0
+    referrer_refunds: int = 0
+    program_refund_rate: float = 0.0
+    refund_after_reward_days: float | None = None
+    blocklisted: tuple[str, ...] = ()  # identifier kinds on the tenant's blocklist
+    ring_kinds: tuple[str, ...] = ()  # kinds shared with a past rejected referral
+    code_leaked: bool = False
+
+
+@dataclass(frozen=True)
+class Signal:
+    code: str
+    weight: int
+    reason: str
+    # A decision this signal forces whatever the score (SEMANTICS §3 defaults), or "".
+    forces: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "weight": self.weight,
+            "reason": str(self.reason),
+            "forces": self.forces,
+        }
+
+
+# --- self-referral ------------------------------------------------------------------
+
+
+def _shared(facts: AssessmentFacts, kind: str) -> bool:
+    return bool(getattr(facts.referrer, kind) & getattr(facts.referee, kind))
+
+
+def same_email(facts: AssessmentFacts) -> Signal | None:
+    if _shared(facts, "email"):
+        return Signal(
+            "same_email", 100, _("The referee's email is the referrer's own (after normalisation).")
+        )
+    return None
+
+
+def same_phone(facts: AssessmentFacts) -> Signal | None:
+    if _shared(facts, "phone"):
+        return Signal("same_phone", 90, _("The referee uses the referrer's phone number."))
+    return None
+
+
+def same_device(facts: AssessmentFacts) -> Signal | None:
+    if _shared(facts, "device"):
+        return Signal("same_device", 70, _("The referee signed up from the referrer's device."))
+    return None
+
+
+def same_payment(facts: AssessmentFacts) -> Signal | None:
+    if _shared(facts, "payment"):
+        return Signal(
+            "same_payment",
+            100,
+            _("The referee paid with the referrer's payment instrument: not a new customer."),
+            forces=REJECT,
+        )
+    return None
+
+
+def same_address(facts: AssessmentFacts) -> Signal | None:
+    if _shared(facts, "address"):
+        return Signal("same_address", 50, _("The referee ships to the referrer's address."))
+    return None
+
+
+def same_ip(facts: AssessmentFacts) -> Signal | None:
+    if _shared(facts, "ip"):
+        return Signal("same_ip", 25, _("The referee used the referrer's IP address."))
+    return None
+
+
+def same_ip24(facts: AssessmentFacts) -> Signal | None:
+    # Only when the exact address differs, so one shared IP is not counted twice.
+    if _shared(facts, "ip24") and not _shared(facts, "ip"):
+        return Signal("same_ip24", 10, _("The referee's IP is in the referrer's /24 network."))
+    return None
+
+
+def same_company(facts: AssessmentFacts) -> Signal | None:
+    referrer, referee = facts.referrer, facts.referee
+    if referrer.company_id and referrer.company_id == referee.company_id:
+        return Signal(
+            "same_company",
+            100,
+            _("The referee belongs to the referrer's company: not a new customer."),
+            forces=REJECT,
+        )
+    return None
+
+
+def same_email_domain(facts: AssessmentFacts) -> Signal | None:
+    domain = facts.referee.email_domain
+    if domain and not facts.referee_domain_is_free_mail and domain == facts.referrer.email_domain:
+        return Signal(
+            "same_domain",
+            35,
+            _("Possibly the same company: both use the email domain %(domain)s.")
+            % {"domain": domain},
+            forces=REVIEW,
+        )
+    return None
+
+
+def disposable_email(facts: AssessmentFacts) -> Signal | None:
+    if facts.referee_email_disposable:
+        return Signal(
+            "disposable_email", 45, _("The referee's email is at a throwaway email provider.")
+        )
+    return None
+
+
+# --- velocity and speed ---------------------------------------------------------------
+
+VELOCITY_MIN_OTHERS = 2  # this referee plus two others of the same referrer
+
+
+def velocity(facts: AssessmentFacts) -> Signal | None:
+    hits = {k: n for k, n in facts.velocity.items() if n >= VELOCITY_MIN_OTHERS}
+    if not hits:
+        return None
+    kind, count = max(hits.items(), key=lambda kv: kv[1])
+    return Signal(
+        "velocity",
+        45,
+        _("%(count)s other referees of this referrer share this %(kind)s within a week.")
+        % {"count": count, "kind": kind},
+    )
+
+
+BURST_MIN = 5
+BURST_FACTOR = 3
+
+
+def burst(facts: AssessmentFacts) -> Signal | None:
+    usual = max(facts.signups_per_active_hour, 1.0)
+    if facts.signups_last_hour >= BURST_MIN and facts.signups_last_hour >= BURST_FACTOR * usual:
+        return Signal(
+            "burst",
+            40,
+            _("%(count)s sign-ups for this referrer within an hour (usually %(usual)s).")
+            % {"count": facts.signups_last_hour, "usual": round(facts.signups_per_active_hour, 1)},
+        )
+    return None
+
+
+CLICK_TO_SIGNUP_MIN_SECONDS = 15
+SIGNUP_TO_PURCHASE_MIN_SECONDS = 30
+
+
+def fast_signup(facts: AssessmentFacts) -> Signal | None:
+    seconds = facts.click_to_signup_seconds
+    if seconds is not None and 0 <= seconds < CLICK_TO_SIGNUP_MIN_SECONDS:
+        return Signal(
+            "fast_signup", 20, _("Signed up %(s)s s after opening the link.") % {"s": int(seconds)}
+        )
+    return None
+
+
+def fast_purchase(facts: AssessmentFacts) -> Signal | None:
+    seconds = facts.signup_to_purchase_seconds
+    if seconds is not None and 0 <= seconds < SIGNUP_TO_PURCHASE_MIN_SECONDS:
+        return Signal(
+            "fast_purchase", 15, _("Paid %(s)s s after signing up.") % {"s": int(seconds)}
+        )
+    return None
+
+
+def automated_agent(facts: AssessmentFacts) -> Signal | None:
+    classes = set(facts.referee.ua_classes)
+    if "headless" in classes:
+        return Signal(
+            "headless_agent", 40, _("The referee's requests came from a headless browser.")
+        )
+    if "preview" in classes and "browser" not in classes:
+        return Signal(
+            "preview_agent", 30, _("Only link-preview bots or crawlers were seen for the referee.")
+        )
+    return None
+
+
+# --- outcomes, lists, rings ---------------------------------------------------------
+
+REFUND_MIN_COUNT = 2
+REFUND_FACTOR = 3
+REFUND_MIN_RATE = 0.4
+
+
+def refund_anomaly(facts: AssessmentFacts) -> Signal | None:
+    if facts.referrer_refunds < REFUND_MIN_COUNT or not facts.referrer_purchases:
+        return None
+    rate = facts.referrer_refunds / facts.referrer_purchases
+    if rate >= REFUND_MIN_RATE and rate >= REFUND_FACTOR * facts.program_refund_rate:
+        return Signal(
+            "refund_anomaly",
+            35,
+            _("%(pct)s%% of this referrer's referees refunded (program: %(avg)s%%).")
+            % {"pct": round(rate * 100), "avg": round(facts.program_refund_rate * 100)},
+        )
+    return None
+
+
+REFUND_AFTER_REWARD_DAYS = 14
+
+
+def refund_after_reward(facts: AssessmentFacts) -> Signal | None:
+    days = facts.refund_after_reward_days
+    if days is not None and 0 <= days <= REFUND_AFTER_REWARD_DAYS:
+        return Signal(
+            "refund_after_reward",
+            30,
+            _("The referee refunded %(d)s days after the reward's hold ended.") % {"d": int(days)},
+        )
+    return None
+
+
+def blocklisted(facts: AssessmentFacts) -> Signal | None:
+    if facts.blocklisted:
+        return Signal(
+            "blocklisted",
+            100,
+            _("On this workspace's blocklist: %(kinds)s.")
+            % {"kinds": ", ".join(facts.blocklisted)},
+            forces=REJECT,
+        )
+    return None
+
+
+def ring(facts: AssessmentFacts) -> Signal | None:
+    if facts.ring_kinds:
+        return Signal(
+            "ring",
+            60,
+            _("Shares %(kinds)s with a previously rejected referral.")
+            % {"kinds": ", ".join(facts.ring_kinds)},
+        )
+    return None
+
+
+def leaked_code(facts: AssessmentFacts) -> Signal | None:
+    if facts.code_leaked:
+        return Signal(
+            "leaked_code",
+            30,
+            _("The referral code is flagged as leaked (used far beyond its owner's reach)."),
+        )
+    return None
+
+
+SIGNALS: tuple[Callable[[AssessmentFacts], Signal | None], ...] = (
+    same_email,
+    same_phone,
+    same_device,
+    same_payment,
+    same_address,
+    same_ip,
+    same_ip24,
+    same_company,
+    same_email_domain,
+    disposable_email,
+    velocity,
+    burst,
+    fast_signup,
+    fast_purchase,
+    automated_agent,
+    refund_anomaly,
+    refund_after_reward,
+    blocklisted,
+    ring,
+    leaked_code,
+)
+
+SIGNAL_CODES = (
+    "same_email",
+    "same_phone",
+    "same_device",
+    "same_payment",
+    "same_address",
+    "same_ip",
+    "same_ip24",
+    "same_company",
+    "same_domain",
+    "disposable_email",
+    "velocity",
+    "burst",
+    "fast_signup",
+    "fast_purchase",
+    "headless_agent",
+    "preview_agent",
+    "refund_anomaly",
+    "refund_after_reward",
+    "blocklisted",
+    "ring",
+    "leaked_code",
+    "assessment_failed",
+)
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+DEFAULT_REVIEW_THRESHOLD = 30
+DEFAULT_REJECT_THRESHOLD = 70
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Weights and thresholds in force: defaults, then the tenant's, then the program's."""
+
+    review_threshold: int = DEFAULT_REVIEW_THRESHOLD
+    reject_threshold: int = DEFAULT_REJECT_THRESHOLD
+    weights: Mapping[str, int] = field(default_factory=dict)  # code → weight override
+    forces: Mapping[str, str] = field(default_factory=dict)  # code → approve/review/reject/""
+
+    def merged(
+        self, *, review_threshold=None, reject_threshold=None, weights=None, forces=None
+    ) -> Policy:
+        return Policy(
+            review_threshold=self.review_threshold
+            if review_threshold is None
+            else review_threshold,
+            reject_threshold=self.reject_threshold
+            if reject_threshold is None
+            else reject_threshold,
+            weights={**self.weights, **(weights or {})},
+            forces={**self.forces, **(forces or {})},
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    score: int
+    decision: str
+    signals: tuple[dict, ...]
+
+
+def detect(facts: AssessmentFacts) -> list[Signal]:
+    return [signal for check in SIGNALS if (signal := check(facts)) is not None]
+
+
+def score(signals: list[dict] | tuple[dict, ...], policy: Policy) -> Result:
+    """Score stored or fresh signals under `policy`: the same signals always give the same result.
+
+    Re-scoring stored signals is what backtesting does, so this takes the stored dict shape.
+    """
+    applied = []
+    total = 0
+    forced = APPROVE
+    for raw in signals:
+        code = raw["code"]
+        weight = int(policy.weights.get(code, raw["weight"]))
+        forces = policy.forces.get(code, raw.get("forces", "")) or ""
+        applied.append({**raw, "weight": weight, "forces": forces})
+        total += max(weight, 0)
+        if forces in _SEVERITY and _SEVERITY[forces] > _SEVERITY[forced]:
+            forced = forces
+    total = min(total, 100)
+    if total >= policy.reject_threshold:
+        by_score = REJECT
+    elif total >= policy.review_threshold:
+        by_score = REVIEW
+    else:
+        by_score = APPROVE
+    decision = by_score if _SEVERITY[by_score] >= _SEVERITY[forced] else forced
+    return Result(score=total, decision=decision, signals=tuple(applied))
+
+
+def assess(facts: AssessmentFacts, policy: Policy) -> Result:
+    return score([s.as_dict() for s in detect(facts)], policy)
+
+
+def failed_result() -> Result:
+    """What stands when the assessment could not run: cash fails closed into review."""
+    signal = Signal(
+        "assessment_failed",
+        0,
+        _("The fraud assessment could not run; held for a person to check."),
+        forces=REVIEW,
+    )
+    return Result(score=0, decision=REVIEW, signals=(signal.as_dict(),))

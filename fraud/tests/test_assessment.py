@@ -1,0 +1,168 @@
+"""assessment_run against real rows: decisions, status changes, cases, audit, fail-closed."""
+
+from __future__ import annotations
+
+import pytest
+
+from fraud import services
+from fraud.models import Assessment, CaseStatus, ReviewCase
+from fraud.selectors import assessment_summary, referral_fraud_decision, referrer_facing_status
+from referral_platform.core.models import AuditEntry
+
+
+@pytest.fixture
+def rewards_calls(monkeypatch):
+    """Record what fraud asks of rewards (the rewards app is built separately)."""
+    calls = []
+
+    def fake(name, **kwargs):
+        calls.append((name, kwargs.get("referral").pk, kwargs.get("reason")))
+        return True
+
+    monkeypatch.setattr(services, "_rewards_call", fake)
+    return calls
+
+
+def test_an_honest_referral_is_approved_and_left_alone(tenant, program, make, rewards_calls):
+    ann = make.participant(tenant, email="ann@gmail.com", phone="+8613800138000")
+    bob = make.participant(tenant, email="bob@qq.com", phone="+8613900139000")
+    make.event(ann, context={"ip": "203.0.113.7", "device_id": "d-ann"})
+    make.event(
+        bob,
+        context={"ip": "198.51.100.9", "device_id": "d-bob", "user_agent": "Mozilla/5.0 Safari"},
+    )
+    referral = make.referral(program, ann, bob)
+
+    assessment = services.assessment_run(referral=referral, stage_key="signup")
+
+    referral.refresh_from_db()
+    assert (assessment.score, assessment.decision, assessment.signals) == (0, "approve", [])
+    assert referral.status == "pending"
+    assert rewards_calls == []
+    assert referral_fraud_decision(referral) == "approve"
+
+
+def test_a_gmail_dot_self_referral_is_rejected_and_its_rewards_rejected(
+    tenant, program, make, rewards_calls
+):
+    ann = make.participant(tenant, email="ann.lee@gmail.com")
+    alt = make.participant(tenant, email="annlee+2@gmail.com")
+    referral = make.referral(program, ann, alt, status="converted")
+
+    assessment = services.assessment_run(referral=referral, stage_key="purchase")
+
+    referral.refresh_from_db()
+    assert (assessment.decision, assessment.score) == ("reject", 100)
+    assert assessment.signal_codes == ["same_email"]
+    assert (referral.status, referral.status_before_review) == ("rejected", "converted")
+    assert rewards_calls == [("rewards_reject", referral.pk, "fraud")]
+    assert referrer_facing_status(referral) == "Not eligible for a reward"
+    entry = AuditEntry.objects.for_tenant(tenant).get(action="fraud.reject")
+    assert (entry.target_id, entry.data["signals"]) == (str(referral.pk), ["same_email"])
+
+
+def test_a_same_company_domain_goes_to_review_with_a_case_against_the_sla(
+    tenant, program, make, rewards_calls
+):
+    ann = make.participant(tenant, email="ann@acme-widgets.com")
+    bob = make.participant(tenant, email="bob@acme-widgets.com")
+    referral = make.referral(program, ann, bob, status="qualified")
+
+    assessment = services.assessment_run(referral=referral, stage_key="signup")
+
+    referral.refresh_from_db()
+    case = ReviewCase.objects.for_tenant(tenant).get(referral=referral)
+    assert assessment.decision == "review"
+    assert (referral.status, referral.status_before_review) == ("review", "qualified")
+    assert (case.status, case.signal_codes) == (CaseStatus.OPEN, ["same_domain"])
+    assert (case.due_at - case.opened_at).total_seconds() == 48 * 3600
+    assert rewards_calls == [("rewards_hold_for_review", referral.pk, None)]
+    assert referrer_facing_status(referral) == "Being confirmed"
+    summary = assessment_summary(referral)
+    assert summary["decision"] == "review" and summary["review"]["status"] == "open"
+    assert summary["signals"][0]["code"] == "same_domain"
+
+
+def test_decisions_follow_the_tenants_and_the_programs_thresholds(
+    tenant, program, make, owner, rewards_calls
+):
+    ann = make.participant(tenant, email="ann@gmail.com")
+    make.event(ann, context={"ip": "203.0.113.7"})
+    bob = make.participant(tenant, email="bob@gmail.com")
+    make.event(bob, context={"ip": "203.0.113.7"})
+    referral = make.referral(program, ann, bob)
+    # same_ip weighs 25: under the default review threshold of 30.
+    assert services.assessment_run(referral=referral, stage_key="signup").decision == "approve"
+
+    services.policy_update(tenant=tenant, actor=owner, review_threshold=20, reject_threshold=90)
+    assert services.assessment_run(referral=referral, stage_key="signup").decision == "review"
+
+    referral.refresh_from_db()
+    referral.status = "pending"
+    referral.save()
+    ReviewCase.objects.for_tenant(tenant).all().delete()
+    services.policy_update(tenant=tenant, actor=owner, program=program, weights={"same_ip": 95})
+    result = services.assessment_run(referral=referral, stage_key="signup")
+    assert (result.score, result.decision) == (95, "reject")
+    assert Assessment.objects.for_tenant(tenant).filter(referral=referral).count() == 1
+
+
+def test_cash_fails_closed_into_review_when_the_assessment_cannot_run(
+    tenant, program, make, monkeypatch, rewards_calls
+):
+    import fraud.facts
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(fraud.facts, "assessment_facts", broken)
+    referral = make.referral(
+        program, make.participant(tenant), make.participant(tenant), status="converted"
+    )
+
+    assessment = services.assessment_run(referral=referral, stage_key="purchase")
+
+    referral.refresh_from_db()
+    assert (assessment.decision, assessment.note, assessment.signal_codes) == (
+        "review",
+        "assessment_failed",
+        ["assessment_failed"],
+    )
+    assert referral.status == "review"
+    assert rewards_calls == [("rewards_hold_for_review", referral.pk, None)]
+
+
+def test_a_referral_never_assessed_counts_as_review_for_the_rule_engine(tenant, program, make):
+    referral = make.referral(program, make.participant(tenant), make.participant(tenant))
+    assert referral_fraud_decision(referral) == "review"
+
+
+def test_velocity_fires_for_the_third_referee_from_one_ip(tenant, program, make, rewards_calls):
+    ann = make.participant(tenant, email="ann@gmail.com")
+    decisions = []
+    for n in range(3):
+        friend = make.participant(tenant, email=f"friend{n}@qq.com")
+        make.event(friend, context={"ip": "192.0.2.50", "device_id": f"d{n}"})
+        referral = make.referral(program, ann, friend)
+        decisions.append(services.assessment_run(referral=referral, stage_key="signup"))
+    assert [d.decision for d in decisions] == ["approve", "approve", "review"]
+    assert decisions[2].signal_codes == ["velocity"]
+
+
+def test_a_new_referral_sharing_a_payment_card_with_a_rejected_one_is_a_ring(
+    tenant, program, make, rewards_calls
+):
+    mule = make.participant(tenant, email="mule1@qq.com")
+    make.event(mule, context={"payment_fingerprint": "card-777"})
+    bad = make.referral(
+        program, make.participant(tenant, email="boss@qq.com"), mule, status="rejected"
+    )
+    assert bad.status == "rejected"
+    services.assessment_run(referral=bad, stage_key="signup")
+
+    mule2 = make.participant(tenant, email="mule2@163.com")
+    make.event(mule2, context={"payment_fingerprint": "card-777"})
+    referral = make.referral(program, make.participant(tenant, email="other@gmail.com"), mule2)
+    assessment = services.assessment_run(referral=referral, stage_key="signup")
+    assert "ring" in assessment.signal_codes
+    assert assessment.decision == "review"
