@@ -15,6 +15,15 @@ from referral_platform.tenancy.services import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached lookups never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def tenant(db):
     return tenant_create(

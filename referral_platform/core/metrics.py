@@ -41,3 +41,39 @@ def render_metrics() -> str:
 @register_collector
 def _up():
     yield "referral_platform_up", "The web process answers.", {}, 1
+
+
+def _queue_names() -> list[str]:
+    from django.conf import settings
+
+    names = {getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None) or "celery"}
+    for route in (getattr(settings, "CELERY_TASK_ROUTES", None) or {}).values():
+        if isinstance(route, dict) and route.get("queue"):
+            names.add(route["queue"])
+    names.update(getattr(settings, "CELERY_METRICS_QUEUES", []) or [])
+    return sorted(names)
+
+
+@register_collector
+def _celery_queue_depth():
+    """Messages waiting in each Celery queue on Redis (a Redis list per queue)."""
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2)
+        depths = [(name, client.llen(name)) for name in _queue_names()]
+    except redis.RedisError:
+        yield "referral_platform_broker_up", "The Celery broker answers.", {}, 0
+        return
+    yield "referral_platform_broker_up", "The Celery broker answers.", {}, 1
+    for name, depth in depths:
+        yield (
+            "referral_platform_celery_queue_depth",
+            "Tasks waiting in a Celery queue.",
+            {"queue": name},
+            depth,
+        )
