@@ -41,6 +41,15 @@ class ReferralFacts:
     # Referrer-side counts of earlier boosts already paid: {boost_key: amount_minor}.
     boost_used: Mapping[str, int] = field(default_factory=dict)
     fraud_decision: str = "approve"  # approve | review | reject (latest assessment)
+    # Per cap, whether this referral already holds a slot ("held") or was refused ("refused"),
+    # from its existing reward rows: a decision once taken is never revisited (SEMANTICS §5).
+    cap_state: Mapping[str, str] = field(default_factory=dict)
+    # The referrer's successes before this referral's (for "first success" segment bonuses).
+    referrer_successes_before: int = 0
+    # Options the beneficiary already chose: {item key: option key}.
+    chosen_options: Mapping[str, str] = field(default_factory=dict)
+    # Money already committed against the program's budget by other referrals (minor units).
+    budget_used: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,8 @@ class StageDecision:
     due_at: datetime | None
     success: bool = False
     reversed: bool = False
+    reversed_at: datetime | None = None
+    explanation: str = ""
 
 
 @dataclass(frozen=True)

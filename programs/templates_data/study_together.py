@@ -1,0 +1,316 @@
+"""SCENARIOS.md C — online language school: two stages, yearly ladder, charity, teams, pilot."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ._common import ambassador, at, month_end, not_a_customer_yet, window
+
+
+def study_together_spec(year: int = 2026) -> dict:
+    peaks = [("feb_start", 2, 2), ("june_release", 6, 6), ("summer_intensive", 7, 8),
+             ("september_term", 9, 9), ("december_certificates", 12, 12)]  # fmt: skip
+    return {
+        "spec_version": 1,
+        "slug": "study-together",
+        "name": "Study together",
+        "status": "active",
+        "starts_at": at(date(year, 1, 1)),
+        "ends_at": None,
+        "currency": "CNY",
+        "landing_url": "https://school.example.com/join",
+        "offer": {
+            "headline": "A 3-lesson trial pack and ¥300 off your first course",
+            "body": "Enrol with a friend's code; team up with 2–4 friends for more.",
+        },
+        "share_copy": {
+            "wechat": "Learning with this school — join me: 3 trial lessons and ¥300 off.",
+            "sms": "3 free trial lessons + ¥300 off with my code.",
+        },
+        "eligibility": {
+            "referrer": [
+                {
+                    "key": "learner_standing",
+                    "label": "≥ 2 weeks of study, a passed stage test, a graduate, or an active community member with NPS ≥ 8",
+                    "when": {
+                        "any": [
+                            {"field": "study_weeks", "op": "gte", "value": 2},
+                            {"field": "stage_test_passed", "op": "truthy"},
+                            {"field": "graduated", "op": "truthy"},
+                            {
+                                "all": [
+                                    {"segment": "community_active"},
+                                    {"field": "nps", "op": "gte", "value": 8},
+                                ]
+                            },
+                        ]
+                    },
+                },
+                {
+                    "key": "no_refund_in_progress",
+                    "label": "No refund in progress",
+                    "when": {"field": "refund_in_progress", "op": "falsy"},
+                },
+                {
+                    "key": "no_violations",
+                    "label": "No violations",
+                    "when": {"field": "risk_flag", "op": "falsy"},
+                },
+            ],
+            "referee": [
+                {"key": "first_purchase", "label": "First purchase", "when": not_a_customer_yet()}
+            ],
+        },  # fmt: skip
+        "attribution": {
+            "window_days": 30,
+            "model": "last",
+            "priority": ["link", "qr", "code", "claim", "identity"],
+            "assist_window_days": 7,
+        },
+        "stages": [
+            {
+                "key": "welcome",
+                "label": "Sign-up",
+                "status": None,
+                "condition": {"event": "signup"},
+                "rewards": [
+                    {
+                        "key": "trial_pack",
+                        "side": "referee",
+                        "kind": "perk",
+                        "description": "3-lesson trial pack",
+                    },
+                    {
+                        "key": "referee_discount",
+                        "side": "referee",
+                        "kind": "coupon",
+                        "amount": 30000,
+                        "description": "¥300 off your first course",
+                    },
+                ],
+            },
+            {
+                "key": "trial",
+                "label": "Attended 2 trial lessons",
+                "status": "qualified",
+                "condition": {
+                    "event": "activity",
+                    "count": 2,
+                    "properties": {"field": "kind", "op": "eq", "value": "trial_lesson_attended"},
+                },
+                "rewards": [
+                    {
+                        "key": "trial_fund",
+                        "side": "referrer",
+                        "kind": "credit",
+                        "amount": 10000,
+                        "valid_days": 60,
+                        "description": "¥100 study fund",
+                    },
+                ],
+            },
+            {
+                "key": "paid",
+                "label": "Course ≥ 12 weeks (≥ ¥1,800) kept 7 days",
+                "status": "converted",
+                "success": True,
+                "condition": {
+                    "event": "purchase",
+                    "min_amount": 180000,
+                    "properties": {"field": "course_weeks", "op": "gte", "value": 12},
+                },
+                "hold": {"days": 7},
+                "reverse_on": [
+                    {
+                        "event": "activity",
+                        "properties": {"field": "kind", "op": "eq", "value": "class_transfer"},
+                    },
+                ],
+                "rewards": [
+                    {
+                        "key": "success_fund",
+                        "side": "referrer",
+                        "kind": "credit",
+                        "amount": 30000,
+                        "valid_days": 60,
+                        "description": "¥300 study fund",
+                        "options": [
+                            {
+                                "key": "fund_300",
+                                "kind": "credit",
+                                "amount": 30000,
+                                "valid_days": 60,
+                                "description": "¥300 study fund",
+                            },
+                            {
+                                "key": "speaking_diagnosis",
+                                "kind": "perk",
+                                "description": "1-on-1 speaking diagnosis",
+                            },
+                        ],
+                        "default_option": "fund_300",
+                        "choice_by": "beneficiary",
+                        "choice_days": 14,
+                    },
+                ],
+            },
+        ],  # fmt: skip
+        "tiers": [
+            {
+                "key": "year_1",
+                "threshold": 1,
+                "period": "year",
+                "rewards": [
+                    {
+                        "key": "year_1_diagnosis",
+                        "side": "referrer",
+                        "kind": "perk",
+                        "description": "A teacher's speaking diagnosis",
+                    }
+                ],
+            },
+            {
+                "key": "year_3",
+                "threshold": 3,
+                "period": "year",
+                "rewards": [
+                    {
+                        "key": "year_3_reward",
+                        "side": "referrer",
+                        "kind": "coupon",
+                        "valid_days": 30,
+                        "description": "Premium-course upgrade voucher",
+                        "options": [
+                            {
+                                "key": "upgrade_voucher",
+                                "kind": "perk",
+                                "valid_days": 30,
+                                "description": "Premium-course upgrade voucher",
+                            },
+                            {
+                                "key": "extra_weeks",
+                                "kind": "credit",
+                                "duration_days": 14,
+                                "valid_days": 30,
+                                "description": "+2 weeks of access",
+                            },
+                        ],
+                        "default_option": "upgrade_voucher",
+                        "choice_days": 14,
+                    }
+                ],
+            },
+            {
+                "key": "year_5",
+                "threshold": 5,
+                "period": "year",
+                "rewards": [
+                    {
+                        "key": "year_5_reward",
+                        "side": "referrer",
+                        "kind": "perk",
+                        "description": "A small-class seat",
+                        "options": [
+                            {
+                                "key": "small_class",
+                                "kind": "perk",
+                                "description": "A small-class seat",
+                            },
+                            {
+                                "key": "mock_camp",
+                                "kind": "perk",
+                                "description": "An exam mock-camp pass",
+                            },
+                        ],
+                        "default_option": "small_class",
+                        "choice_days": 14,
+                    },
+                    {
+                        "key": "year_5_certificate",
+                        "side": "referrer",
+                        "kind": "perk",
+                        "description": "Charity certificate",
+                    },
+                ],
+            },
+        ],  # fmt: skip
+        "season": {"period": "month", "metric": "success", "min_successes": 1, "prizes": []},
+        "caps": [
+            {
+                "key": "monthly_successes",
+                "period": "month",
+                "measure": "count",
+                "limit": 10,
+                "overflow": "nothing",
+            }
+        ],  # fmt: skip
+        "charity": {
+            "key": "charity_match",
+            "amount": 5000,
+            "certificate": True,
+            "description": "The school donates ¥50 for your referral",
+        },  # fmt: skip
+        "team": {
+            "property": "team_code",
+            "min_members": 2,
+            "max_members": 4,
+            "within_days": 7,
+            "long_course_weeks": 24,
+            "member_reward": {
+                "key": "team_discount",
+                "kind": "coupon",
+                "amount": 30000,
+                "description": "Team: ¥300 off",
+            },
+            "member_reward_long": {
+                "key": "team_discount_long",
+                "kind": "coupon",
+                "amount": 40000,
+                "description": "Team: ¥400 off (courses ≥ 24 weeks)",
+            },
+            "leader_reward": {
+                "key": "team_leader",
+                "kind": "credit",
+                "amount": 20000,
+                "valid_days": 60,
+                "description": "¥200 study fund",
+                "options": [
+                    {
+                        "key": "fund_200",
+                        "kind": "credit",
+                        "amount": 20000,
+                        "valid_days": 60,
+                        "description": "¥200 study fund",
+                    },
+                    {"key": "mock_interview", "kind": "perk", "description": "A mock interview"},
+                ],
+                "default_option": "fund_200",
+                "choice_days": 14,
+            },
+        },  # fmt: skip
+        "boosts": [
+            {
+                "key": "south_china_pilot",
+                "label": "South China pilot: double ladder progress",
+                **window(date(year, 5, 1), date(year, 8, 31)),
+                "applies_to": "ladder",
+                "mode": "multiply",
+                "factor": 2,
+                "when": {"field": "referrer.region", "op": "eq", "value": "south-china"},
+                "per_referrer_limit": 50000,
+            },
+            *[
+                {
+                    "key": key,
+                    "label": "Peak window: double ladder progress",
+                    **window(date(year, m1, 1), month_end(year, m2)),
+                    "applies_to": "ladder",
+                    "mode": "multiply",
+                    "factor": 2,
+                }
+                for key, m1, m2 in peaks
+            ],
+        ],  # fmt: skip
+        "ambassador": ambassador("school_ambassador"),
+        "clawback_days": 0,
+    }
