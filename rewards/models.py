@@ -1,5 +1,6 @@
 """Rewards (one row per item, SEMANTICS §5) and the append-only ledger."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +39,9 @@ class HoldReason(models.TextChoices):
 
 
 class Reward(TenantOwnedModel):
-    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="rewards")
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.CASCADE, related_name="rewards"
+    )
     program_version = models.ForeignKey(
         "programs.ProgramVersion", null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -63,7 +66,9 @@ class Reward(TenantOwnedModel):
     # max_amount, min_spend, valid_days, code; credit duration_days, estimated_value …).
     options = models.JSONField(default=list, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=RewardStatus.choices, default=RewardStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=RewardStatus.choices, default=RewardStatus.PENDING
+    )
     hold_reason = models.CharField(max_length=10, choices=HoldReason.choices, blank=True)
     blocked_reason = models.CharField(max_length=100, blank=True)
     boost = models.CharField(max_length=80, blank=True)
@@ -77,6 +82,10 @@ class Reward(TenantOwnedModel):
     approved_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     reversed_at = models.DateTimeField(null=True, blank=True)
+    # The cap slot this item took, "<cap key>|<period key>" (SEMANTICS §5 Caps); a reversal
+    # inside the hold frees it (`slot_freed`), so later referrals may take it.
+    cap_slot = models.CharField(max_length=120, blank=True)
+    slot_freed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -113,7 +122,9 @@ class LedgerEntry(TenantOwnedModel):
     )
     # "participant:<id>", "charity:<program id>", "budget:<program id>"
     account = models.CharField(max_length=80)
-    reward = models.ForeignKey(Reward, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    reward = models.ForeignKey(
+        Reward, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
     entry_kind = models.CharField(max_length=12, choices=LedgerEntryKind.choices)
     reward_kind = models.CharField(max_length=20, choices=RewardKind.choices, blank=True)
     amount_minor = models.BigIntegerField(default=0)
@@ -133,3 +144,174 @@ class LedgerEntry(TenantOwnedModel):
             ),
         ]
         indexes = [models.Index(fields=["tenant", "account", "id"])]
+
+
+class LedgerAccount(TenantOwnedModel):
+    """The head of one account's hash chain. Appends lock this row, so entries of one
+    account are strictly ordered and each carries its predecessor's hash."""
+
+    account = models.CharField(max_length=80)
+    head_hash = models.CharField(max_length=64, blank=True)
+    entries_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account"], name="ledger_account_unique")
+        ]
+
+
+class RewardLock(TenantOwnedModel):
+    """A row to `select_for_update` on: `participant:<id>` serialises every grant decision of
+    one referrer (per-referrer caps), `program:<id>` those against a program budget."""
+
+    key = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="reward_lock_unique")]
+
+
+class PayoutStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class BatchStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    APPROVED = "approved", _("Approved")
+    PAID = "paid", _("Paid")
+
+
+class PayoutBatch(TenantOwnedModel):
+    """Cash payouts of one program and cadence period (weekly for small amounts, quarterly
+    for the rest). Above the tenant's threshold, approval needs two different people."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+")
+    cadence = models.CharField(max_length=10)  # week | quarter
+    period_key = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.OPEN)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    second_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "program", "cadence", "period_key", "currency"],
+                name="payout_batch_unique",
+            )
+        ]
+
+
+class Payout(TenantOwnedModel):
+    """A cash or gift-card reward handed to the tenant to pay (`payout.requested`)."""
+
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="payouts")
+    batch = models.ForeignKey(
+        PayoutBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="payouts"
+    )
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED
+    )
+    failure_reason = models.CharField(max_length=300, blank=True)
+    external_ref = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one live payout per reward: a failed one may be followed by a new one.
+            models.UniqueConstraint(
+                fields=["tenant", "reward"],
+                condition=models.Q(status__in=["requested", "paid"]),
+                name="payout_one_live_per_reward",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "status", "created_at"])]
+
+
+class CouponPool(TenantOwnedModel):
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+")
+    # The reward item (rule key) whose coupons this pool serves.
+    rule_key = models.CharField(max_length=80)
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "program", "rule_key"], name="coupon_pool_unique"
+            )
+        ]
+
+
+class CouponCode(TenantOwnedModel):
+    pool = models.ForeignKey(CouponPool, on_delete=models.CASCADE, related_name="codes")
+    code = models.CharField(max_length=100)
+    reward = models.OneToOneField(
+        Reward, null=True, blank=True, on_delete=models.PROTECT, related_name="pool_code"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "pool", "code"], name="coupon_code_unique")
+        ]
+        indexes = [models.Index(fields=["tenant", "pool", "reward"])]
+
+
+class LotteryDraw(TenantOwnedModel):
+    """A draw's seed is committed (its SHA-256 published) before the draw opens and revealed
+    after, so anyone can recompute the winners from the ticket list."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+")
+    draw_key = models.CharField(max_length=80)
+    period_key = models.CharField(max_length=20)
+    seed_hash = models.CharField(max_length=64)
+    seed = models.CharField(max_length=64, blank=True)  # revealed after the draw
+    tickets = models.JSONField(default=list, blank=True)
+    winners = models.JSONField(default=list, blank=True)
+    committed_at = models.DateTimeField()
+    drawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "program", "draw_key", "period_key"], name="lottery_draw_unique"
+            )
+        ]
+
+
+class RewardSettings(TenantOwnedModel):
+    """Per-tenant payout policy."""
+
+    second_approval_above_minor = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="reward_settings_one_per_tenant")
+        ]
+
+
+class NotificationOptOut(TenantOwnedModel):
+    participant = models.ForeignKey(
+        "tracking.Participant", on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "participant"], name="notification_optout_unique"
+            )
+        ]

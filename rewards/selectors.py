@@ -1,1 +1,180 @@
+"""Reads of rewards, payouts and the ledger."""
 
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from .models import (
+    CouponCode,
+    CouponPool,
+    LedgerEntry,
+    Payout,
+    PayoutBatch,
+    PayoutStatus,
+    Reward,
+    RewardKind,
+)
+
+
+def _money(amount_minor, currency):
+    if amount_minor is None:
+        return None
+    return {"amount_minor": int(amount_minor), "currency": currency}
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def _option_dict(option: dict, currency: str) -> dict:
+    amount = option.get("amount_minor", option.get("amount"))
+    out = {
+        "key": option.get("key", ""),
+        "kind": option.get("kind"),
+        "amount": _money(amount, option.get("currency") or currency),
+        "points": option.get("points"),
+        "description": option.get("description", ""),
+        "chosen": bool(option.get("chosen")),
+    }
+    if option.get("kind") == RewardKind.COUPON:
+        for key in ("percent_off", "min_spend", "max_amount", "valid_days"):
+            out[key] = option.get(key)
+    return out
+
+
+def reward_to_dict(reward: Reward) -> dict:
+    """The reward of API.md, field for field."""
+    currency = reward.currency or reward.program.currency
+    data = {
+        "id": reward.pk,
+        "participant": reward.participant.external_id,
+        "referral": reward.referral_id,
+        "program": reward.program.slug,
+        "side": reward.side,
+        "scope": reward.scope,
+        "reason": reward.reason,
+        "kind": reward.kind,
+        "amount": _money(reward.amount_minor, currency),
+        "points": reward.points,
+        "description": reward.description,
+        "options": [_option_dict(o, currency) for o in reward.options or []],
+        "status": reward.status,
+        "hold_reason": reward.hold_reason or None,
+        "blocked_reason": reward.blocked_reason or None,
+        "boost": reward.boost or None,
+        "due_at": _iso(reward.due_at),
+        "choice_deadline": _iso(reward.choice_deadline),
+        "expires_at": _iso(reward.expires_at),
+        "reversed_amount": _money(reward.reversed_amount_minor, currency),
+        "created_at": _iso(reward.created_at),
+    }
+    if reward.kind == RewardKind.COUPON:
+        details = reward.details or {}
+        data["percent_off"] = details.get("percent_off")
+        data["max_amount"] = _money(details.get("max_amount"), currency)
+        data["min_spend"] = _money(details.get("min_spend"), currency)
+        data["valid_days"] = details.get("valid_days")
+        data["code"] = details.get("code")
+    return data
+
+
+def reward_list(
+    *,
+    tenant,
+    participant: str | None = None,
+    status: str | None = None,
+    program: str | None = None,
+    referral_id: int | None = None,
+    kind: str | None = None,
+) -> QuerySet:
+    qs = Reward.objects.for_tenant(tenant).select_related("participant", "program")
+    if participant:
+        qs = qs.filter(participant__external_id=participant)
+    if status:
+        qs = qs.filter(status=status)
+    if program:
+        qs = qs.filter(program__slug=program)
+    if referral_id:
+        qs = qs.filter(referral_id=referral_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def reward_totals(qs: QuerySet) -> list[dict]:
+    """Per status, kind and currency: how many and how much."""
+    return list(
+        qs.order_by()
+        .values("status", "kind", "currency")
+        .annotate(count=Count("id"), amount_minor=Sum("amount_minor"), points=Sum("points"))
+        .order_by("status", "kind", "currency")
+    )
+
+
+def reward_get(*, tenant, reward_id: int) -> Reward:
+    from referral_platform.core.errors import NotFound
+
+    reward = (
+        Reward.objects.for_tenant(tenant)
+        .select_related("participant", "program")
+        .filter(pk=reward_id)
+        .first()
+    )
+    if reward is None:
+        raise NotFound("No such reward.")
+    return reward
+
+
+def participant_rewards(*, tenant, participant_id: int) -> QuerySet:
+    """For the portal: a participant's rewards, newest first."""
+    return (
+        Reward.objects.for_tenant(tenant)
+        .filter(participant_id=participant_id)
+        .select_related("program", "participant")
+        .order_by("-created_at", "-id")
+    )
+
+
+def payout_batch_total(batch: PayoutBatch) -> int:
+    return int(
+        Payout.unscoped.filter(
+            batch=batch, status__in=[PayoutStatus.REQUESTED, PayoutStatus.PAID]
+        ).aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+
+
+def charity_totals(*, tenant) -> list[dict]:
+    return list(
+        LedgerEntry.objects.for_tenant(tenant)
+        .filter(account__startswith="charity:")
+        .values("account", "currency")
+        .annotate(
+            amount_minor=Sum("amount_minor"), donations=Count("id", filter=Q(entry_kind="credit"))
+        )
+        .order_by("account")
+    )
+
+
+def participant_donated_minor(*, tenant, participant_id: int) -> int:
+    return int(
+        LedgerEntry.objects.for_tenant(tenant)
+        .filter(account__startswith="charity:", participant_id=participant_id)
+        .aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+
+
+def coupon_pools(*, tenant) -> list[dict]:
+    pools = CouponPool.objects.for_tenant(tenant).select_related("program").order_by("id")
+    out = []
+    for pool in pools:
+        codes = CouponCode.unscoped.filter(pool=pool)
+        out.append(
+            {
+                "pool": pool,
+                "total": codes.count(),
+                "free": codes.filter(reward__isnull=True).count(),
+            }
+        )
+    return out

@@ -1,0 +1,88 @@
+"""The rewards sweeps (SEMANTICS §0): time-based work over `due_at` columns, run by `tick`,
+beat's `core.tick` and the embedded loop, after tracking's event sweep (order 10)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from referral_platform.core import clock
+from referral_platform.core.periodic import periodic_job
+
+BATCH = 2000
+
+
+@periodic_job("rewards.release_due", order=20)
+def release_due() -> dict:
+    from .models import HoldReason, Reward, RewardStatus
+    from .services import reward_fulfil, reward_release
+
+    now = clock.now()
+    ids = list(
+        Reward.unscoped.filter(status=RewardStatus.PENDING)
+        .filter(Q(due_at__lte=now) | Q(due_at__isnull=True))
+        .exclude(hold_reason=HoldReason.REVIEW)
+        .order_by("due_at", "id")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    released = fulfilled = 0
+    for reward_id in ids:
+        if reward_release(reward_id=reward_id):
+            released += 1
+            if reward_fulfil(reward_id=reward_id) == "fulfilled":
+                fulfilled += 1
+    return {"released": released, "fulfilled": fulfilled}
+
+
+@periodic_job("rewards.fulfil_approved", order=25)
+def fulfil_approved() -> dict:
+    """Crash recovery: an approved reward whose fulfilment did not commit is fulfilled now."""
+    from .models import Reward, RewardKind, RewardStatus
+    from .services import reward_fulfil
+
+    ids = list(
+        Reward.unscoped.filter(status=RewardStatus.APPROVED)
+        .exclude(
+            Q(kind=RewardKind.CASH) & Q(payouts__isnull=False) & ~Q(payouts__status="cancelled")
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .distinct()[:BATCH]
+    )
+    results: dict[str, int] = {}
+    for reward_id in ids:
+        outcome = reward_fulfil(reward_id=reward_id)
+        results[outcome] = results.get(outcome, 0) + 1
+    return results
+
+
+@periodic_job("rewards.choice_nudges", order=50)
+def choice_nudges() -> int:
+    """One reminder per reward waiting for a choice; the default applies at the deadline."""
+    from .models import Reward, RewardStatus
+    from .notifications import reward_notify
+
+    now = clock.now()
+    count = 0
+    rows = Reward.unscoped.filter(
+        status=RewardStatus.PENDING, chosen_at__isnull=True, choice_deadline__gt=now
+    ).exclude(options=[])[:BATCH]
+    for reward in rows:
+        if (reward.details or {}).get("nudged_at"):
+            continue
+        updated = Reward.unscoped.filter(pk=reward.pk, chosen_at__isnull=True).update(
+            details={**reward.details, "nudged_at": now.isoformat()}
+        )
+        if updated:
+            reward_notify(reward=reward, event="choice_waiting")
+            count += 1
+    return count
+
+
+@periodic_job("rewards.expire", order=60)
+def expire_unreleased() -> int:
+    """Unreleased items past their `expires_at` expire (e.g. a prize never claimed)."""
+    from .models import Reward, RewardStatus
+
+    return Reward.unscoped.filter(status=RewardStatus.PENDING, expires_at__lte=clock.now()).update(
+        status=RewardStatus.EXPIRED, hold_reason=""
+    )
