@@ -32,7 +32,9 @@ class Participant(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "external_id"], name="participant_unique_external_id")
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="participant_unique_external_id"
+            )
         ]
         indexes = [
             models.Index(fields=["tenant", "email_hash"]),
@@ -46,8 +48,12 @@ class Participant(TenantOwnedModel):
 class Enrollment(TenantOwnedModel):
     """A participant taking part in a program as a referrer (one per participant × program)."""
 
-    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="enrollments")
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="enrollments")
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.CASCADE, related_name="enrollments"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="enrollments"
+    )
     eligible = models.BooleanField(default=True)
     ineligible_reasons = models.JSONField(default=list, blank=True)
     variant = models.CharField(max_length=50, blank=True)
@@ -86,7 +92,9 @@ class Click(TenantOwnedModel):
 
     id = models.CharField(max_length=26, primary_key=True)
     program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+")
-    enrollment = models.ForeignKey(Enrollment, null=True, on_delete=models.CASCADE, related_name="+")
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, on_delete=models.CASCADE, related_name="+"
+    )
     code = models.CharField(max_length=32)
     created_at = models.DateTimeField()
     source = models.CharField(max_length=20, default="link")  # link, qr, event, or a share channel
@@ -136,9 +144,14 @@ class Event(TenantOwnedModel):
     currency = models.CharField(max_length=3, blank=True)
     payload = models.JSONField()
     body_hash = models.CharField(max_length=64)
-    status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.ACCEPTED)
+    status = models.CharField(
+        max_length=10, choices=EventStatus.choices, default=EventStatus.ACCEPTED
+    )
     attempts = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Set by whoever claims the event for processing (conditional UPDATE); a claim that
+    # outlives this time was lost with its worker and may be taken again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -173,17 +186,27 @@ class Referral(TenantOwnedModel):
     """Referrer ↔ referee in one program, ever. Follows the program version in force when
     it was created (SEMANTICS §5)."""
 
-    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="referrals")
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.CASCADE, related_name="referrals"
+    )
     program_version = models.ForeignKey(
         "programs.ProgramVersion", on_delete=models.PROTECT, related_name="+"
     )
-    referrer = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="referrals_made")
-    referee = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="referrals_received")
-    enrollment = models.ForeignKey(Enrollment, null=True, on_delete=models.SET_NULL, related_name="referrals")
+    referrer = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="referrals_made"
+    )
+    referee = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="referrals_received"
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, on_delete=models.SET_NULL, related_name="referrals"
+    )
     code = models.CharField(max_length=32, blank=True)
     source = models.CharField(max_length=10, choices=AttributionSource.choices)
     click_id = models.CharField(max_length=26, blank=True)
-    status = models.CharField(max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.PENDING
+    )
     # The status before review/rejection, to return to when ops approves.
     status_before_review = models.CharField(max_length=10, blank=True)
     # The occurred_at of the sign-up that created it.
@@ -197,7 +220,9 @@ class Referral(TenantOwnedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "program", "referee"], name="referral_unique_referee")
+            models.UniqueConstraint(
+                fields=["tenant", "program", "referee"], name="referral_unique_referee"
+            )
         ]
         indexes = [
             models.Index(fields=["tenant", "program", "created_at"]),
@@ -213,7 +238,9 @@ class ReferralStage(TenantOwnedModel):
     stage_key = models.CharField(max_length=80)
     status_set = models.CharField(max_length=10, choices=ReferralStatus.choices, blank=True)
     occurred_at = models.DateTimeField()
-    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     due_at = models.DateTimeField(null=True, blank=True)
     reversed_at = models.DateTimeField(null=True, blank=True)
 
@@ -223,3 +250,33 @@ class ReferralStage(TenantOwnedModel):
                 fields=["tenant", "referral", "stage_key"], name="referral_stage_unique_key"
             )
         ]
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the sign-up")
+    ATTRIBUTED = "attributed", _("Attributed")
+    REVIEW = "review", _("In review")
+    IGNORED = "ignored", _("Ignored")
+
+
+class Claim(TenantOwnedModel):
+    """ "Someone referred me": the referee names a referrer after the fact (POST /claims)."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+")
+    referee = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="claims")
+    referrer = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # How the referee named the referrer: code, phone or email (only the kind is kept).
+    named_by = models.CharField(max_length=10)
+    code = models.CharField(max_length=32, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING
+    )
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "referee", "program"])]

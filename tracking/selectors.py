@@ -1,1 +1,184 @@
+"""Reads of the tracking app."""
 
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from referral_platform.core.errors import NotFound
+
+from .models import Click, Event, Participant, Referral, ReferralStage
+
+
+def referral_facts(referral: Referral):
+    """The facts the rule engine reads about one referral. `slots_used` and `boost_used`
+    are left empty: rewards fills them under its lock."""
+    from programs.engine import EventFact, ReferralFacts
+
+    from .services import participant_fact
+
+    events = Event.objects.for_tenant(referral.tenant_id).filter(participant_id=referral.referee_id)
+    facts = tuple(
+        EventFact(
+            id=e.pk,
+            type=e.type,
+            occurred_at=e.occurred_at,
+            amount_minor=e.amount_minor,
+            currency=e.currency,
+            order_id=e.order_id,
+            properties=dict(e.payload.get("properties") or {}),
+        )
+        for e in events.order_by("occurred_at", "pk")
+    )
+    fraud_decision = "approve"
+    assessments = referral_assessments(referral)
+    if assessments:
+        fraud_decision = assessments[-1].decision
+    return ReferralFacts(
+        referral_id=referral.pk,
+        created_at=referral.created_at,
+        referrer=participant_fact(referral.referrer),
+        referee=participant_fact(referral.referee),
+        events=facts,
+        status=referral.status,
+        fraud_decision=fraud_decision,
+    )
+
+
+def referral_list(*, tenant, filters: dict | None = None) -> QuerySet[Referral]:
+    filters = filters or {}
+    qs = Referral.objects.for_tenant(tenant).select_related("program", "referrer", "referee")
+    if filters.get("program"):
+        qs = qs.filter(program__slug=filters["program"])
+    if filters.get("referrer"):
+        qs = qs.filter(referrer__external_id=filters["referrer"])
+    if filters.get("status"):
+        qs = qs.filter(status=filters["status"])
+    if filters.get("source"):
+        qs = qs.filter(source=filters["source"])
+    if filters.get("created_after"):
+        qs = qs.filter(created_at__gte=filters["created_after"])
+    if filters.get("created_before"):
+        qs = qs.filter(created_at__lt=filters["created_before"])
+    return qs
+
+
+def referral_get(*, tenant, referral_id) -> Referral:
+    """Another tenant's referral is exactly as missing as one that does not exist."""
+    try:
+        return referral_list(tenant=tenant).get(pk=int(referral_id))
+    except (Referral.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such referral.") from None
+
+
+def referral_stages(referral: Referral) -> list[ReferralStage]:
+    return list(
+        ReferralStage.objects.for_tenant(referral.tenant_id)
+        .filter(referral=referral)
+        .order_by("occurred_at", "pk")
+    )
+
+
+def referral_rewards(referral: Referral) -> list:
+    try:
+        from rewards.models import Reward
+    except ImportError:
+        return []
+    return list(
+        Reward.objects.for_tenant(referral.tenant_id)
+        .filter(referral=referral)
+        .select_related("participant")
+        .order_by("created_at", "pk")
+    )
+
+
+def referral_assessments(referral: Referral) -> list:
+    from fraud.models import Assessment
+
+    return list(
+        Assessment.objects.for_tenant(referral.tenant_id)
+        .filter(referral=referral)
+        .order_by("created_at", "pk")
+    )
+
+
+def referral_timeline(referral: Referral) -> list[dict]:
+    """Clicks, touches, events, stage changes, fraud and rewards, in time order."""
+    tenant_id = referral.tenant_id
+    items: list[dict] = []
+    click_ids = {referral.click_id} if referral.click_id else set()
+    evidence = referral.evidence or {}
+    for touch in (
+        [evidence.get("winner")]
+        + list(evidence.get("assists") or [])
+        + [loser for loser in evidence.get("losers") or []]
+    ):
+        if touch and touch.get("click_id"):
+            click_ids.add(touch["click_id"])
+    for click in Click.objects.for_tenant(tenant_id).filter(pk__in=click_ids):
+        items.append(
+            {
+                "at": click.created_at,
+                "kind": "click",
+                "label": f"{click.source} · {click.code}",
+                "detail": click.ua_class,
+            }
+        )
+    referee_ids = [
+        referral.referee_id,
+        *Participant.objects.for_tenant(tenant_id)
+        .filter(merged_into=referral.referee_id)
+        .values_list("pk", flat=True),
+    ]
+    for event in Event.objects.for_tenant(tenant_id).filter(participant_id__in=referee_ids):
+        items.append(
+            {
+                "at": event.occurred_at,
+                "kind": "event",
+                "label": event.get_type_display(),
+                "detail": event.event_id,
+            }
+        )
+    for stage in referral_stages(referral):
+        items.append(
+            {
+                "at": stage.occurred_at,
+                "kind": "stage",
+                "label": stage.stage_key,
+                "detail": stage.status_set,
+            }
+        )
+        if stage.reversed_at:
+            items.append(
+                {
+                    "at": stage.reversed_at,
+                    "kind": "stage",
+                    "label": stage.stage_key,
+                    "detail": "reversed",
+                }
+            )
+    for assessment in referral_assessments(referral):
+        items.append(
+            {
+                "at": assessment.created_at,
+                "kind": "fraud",
+                "label": assessment.get_decision_display(),
+                "detail": f"{assessment.stage_key} · {assessment.score}",
+            }
+        )
+    for reward in referral_rewards(referral):
+        items.append(
+            {
+                "at": reward.created_at,
+                "kind": "reward",
+                "label": reward.description or reward.reason,
+                "detail": reward.status,
+            }
+        )
+    return sorted(items, key=lambda item: item["at"])
+
+
+def participant_list(*, tenant, query: str = "") -> QuerySet[Participant]:
+    qs = Participant.objects.for_tenant(tenant).filter(merged_into__isnull=True)
+    if query:
+        qs = qs.filter(Q(external_id__icontains=query) | Q(name__icontains=query))
+    return qs

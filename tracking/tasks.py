@@ -1,1 +1,16 @@
+"""Tracking's tasks: load by id inside the tenant, call one service, safe to run twice."""
 
+from __future__ import annotations
+
+from referral_platform.core.tasks import task
+
+
+@task("tracking.events_process", soft_time_limit=120, time_limit=150)
+def events_process_task(tenant_id: int, event_pks: list[int]) -> dict:
+    from .services import event_process_by_id
+
+    outcome: dict[str, int] = {}
+    for pk in event_pks:
+        result = event_process_by_id(int(pk))
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome

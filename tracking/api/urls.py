@@ -1,1 +1,18 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("participants", views.ParticipantUpsert.as_view(), name="participants"),
+    path("participants/<path:external_id>", views.ParticipantDetail.as_view(), name="participant"),
+    path(
+        "programs/<slug:program_slug>/enrollments",
+        views.EnrollmentCreate.as_view(),
+        name="enrollments",
+    ),
+    path("events", views.EventCreate.as_view(), name="events"),
+    path("events/batch", views.EventBatch.as_view(), name="events-batch"),
+    path("claims", views.ClaimCreate.as_view(), name="claims"),
+    path("referrals", views.ReferralList.as_view(), name="referrals"),
+    path("referrals/<str:referral_id>", views.ReferralDetail.as_view(), name="referral"),
+]
