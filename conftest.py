@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from referral_platform.core import testing
 from referral_platform.tenancy.models import Role
 from referral_platform.tenancy.scoping import tenant_context
 from referral_platform.tenancy.services import (
@@ -107,3 +108,15 @@ def other_api(other_api_key) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {other_api_key}")
     return client
+
+
+@pytest.fixture
+def require_or_skip():
+    """`require_or_skip("why")`: skip, or fail when REQUIRE_SERVICES=1 (CI)."""
+    return testing.require_or_skip
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """REDIS_URL when Redis answers; otherwise skip (fail under REQUIRE_SERVICES=1)."""
+    return testing.redis_url_or_skip()
