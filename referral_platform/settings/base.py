@@ -110,7 +110,8 @@ else:
 # Without Redis the embedded default runs tasks in-process and a loop inside
 # `manage.py serve` runs the periodic jobs that beat runs in production.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = None
+# Results are not kept by default (tasks write their effects to the database).
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
