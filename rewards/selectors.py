@@ -37,8 +37,11 @@ def _option_dict(option: dict, currency: str) -> dict:
         "chosen": bool(option.get("chosen")),
     }
     if option.get("kind") == RewardKind.COUPON:
-        for key in ("percent_off", "min_spend", "max_amount", "valid_days"):
-            out[key] = option.get(key)
+        terms = {**option, **(option.get("details") or {})}
+        out["percent_off"] = terms.get("percent_off")
+        out["max_amount"] = _money(terms.get("max_amount"), currency)
+        out["min_spend"] = _money(terms.get("min_spend"), currency)
+        out["valid_days"] = terms.get("valid_days")
     return out
 
 

@@ -757,6 +757,7 @@ def _apply_option(reward: Reward, option: dict) -> None:
     reward.description = (option.get("description") or reward.description)[:300]
     details = {k: v for k, v in reward.details.items() if k not in _VALUE_KEYS}
     details.update({k: option[k] for k in _VALUE_KEYS if k in option})
+    details.update(option.get("details") or {})
     details["chosen_option"] = option.get("key", "")
     reward.details = details
 

@@ -1,0 +1,87 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from referral_platform.core.api.idempotency import idempotent
+from referral_platform.core.api.pagination import CursorPagination
+from referral_platform.core.errors import NotFound
+from referral_platform.tenancy.api import TenantAPIView
+
+from .. import selectors, services
+from ..models import Payout
+from .serializers import PayoutFailedIn, PayoutPaidIn, RewardFilter, RewardOut
+
+
+class RewardList(TenantAPIView):
+    @extend_schema(parameters=[RewardFilter], responses={200: RewardOut(many=True)})
+    def get(self, request):
+        filters = RewardFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = selectors.reward_list(tenant=request.tenant, **filters.validated_data)
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([selectors.reward_to_dict(r) for r in page])
+
+
+class RewardDetail(TenantAPIView):
+    @extend_schema(responses={200: RewardOut})
+    def get(self, request, reward_id: int):
+        return Response(
+            selectors.reward_to_dict(
+                selectors.reward_get(tenant=request.tenant, reward_id=reward_id)
+            )
+        )
+
+
+def _payout(request, payout_id: int) -> Payout:
+    payout = Payout.objects.for_tenant(request.tenant).filter(pk=payout_id).first()
+    if payout is None:
+        raise NotFound("No such payout.")
+    return payout
+
+
+def _payout_data(payout: Payout) -> dict:
+    return {
+        "id": payout.pk,
+        "reward": payout.reward_id,
+        "amount": {"amount_minor": payout.amount_minor, "currency": payout.currency},
+        "status": payout.status,
+        "failure_reason": payout.failure_reason or None,
+        "external_ref": payout.external_ref or None,
+        "created_at": payout.created_at.isoformat(),
+        "settled_at": payout.settled_at.isoformat() if payout.settled_at else None,
+    }
+
+
+class PayoutList(TenantAPIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        qs = Payout.objects.for_tenant(request.tenant)
+        if request.query_params.get("status"):
+            qs = qs.filter(status=request.query_params["status"])
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([_payout_data(p) for p in page])
+
+
+class PayoutMarkPaid(TenantAPIView):
+    @extend_schema(request=PayoutPaidIn, responses={200: dict})
+    @idempotent
+    def post(self, request, payout_id: int):
+        data = PayoutPaidIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        payout = services.payout_mark_paid(
+            payout=_payout(request, payout_id), **data.validated_data
+        )
+        return Response(_payout_data(payout))
+
+
+class PayoutMarkFailed(TenantAPIView):
+    @extend_schema(request=PayoutFailedIn, responses={200: dict})
+    @idempotent
+    def post(self, request, payout_id: int):
+        data = PayoutFailedIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        payout = services.payout_mark_failed(
+            payout=_payout(request, payout_id), **data.validated_data
+        )
+        return Response(_payout_data(payout))
