@@ -104,3 +104,250 @@ def dispute_list_for_participant(participant):
 
 def open_case_count(tenant) -> int:
     return ReviewCase.objects.for_tenant(tenant).filter(status=CaseStatus.OPEN).count()
+
+
+# --- the review queue ----------------------------------------------------------------------
+
+
+def review_queue(
+    tenant,
+    *,
+    program: str = "",
+    signal: str = "",
+    min_score=None,
+    older_than_hours=None,
+    status: str = "open",
+    assignee=None,
+):
+    """Cases oldest first: the order in which they breach the SLA."""
+    from datetime import timedelta
+
+    from referral_platform.core import clock
+
+    cases = (
+        ReviewCase.objects.for_tenant(tenant)
+        .select_related(
+            "referral__referrer", "referral__referee", "program", "assignee", "decided_by"
+        )
+        .order_by("opened_at", "pk")
+    )
+    if status:
+        cases = cases.filter(status=status)
+    if program:
+        cases = cases.filter(program__slug=program)
+    if min_score is not None:
+        cases = cases.filter(score__gte=min_score)
+    if older_than_hours is not None:
+        cases = cases.filter(opened_at__lte=clock.now() - timedelta(hours=older_than_hours))
+    if assignee is not None:
+        cases = cases.filter(assignee=assignee)
+    if signal:
+        # JSON containment is not portable to SQLite; the open queue is small enough to
+        # filter in Python, and the page is paginated after this.
+        ids = [c.pk for c in cases.only("pk", "signal_codes") if signal in (c.signal_codes or [])]
+        cases = cases.filter(pk__in=ids)
+    return cases
+
+
+def review_case_get(tenant, referral_id: int) -> ReviewCase:
+    """The case of a referral in this tenant; another tenant's is missing, exactly like a missing one."""
+    from django.http import Http404
+
+    case = (
+        ReviewCase.objects.for_tenant(tenant)
+        .select_related(
+            "referral__referrer", "referral__referee", "referral__program", "assignee", "decided_by"
+        )
+        .filter(referral_id=referral_id)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+def participant_other_referrals(referral, participant, limit: int = 50):
+    from django.db.models import Q
+
+    from tracking.models import Referral
+
+    return (
+        Referral.objects.for_tenant(referral.tenant_id)
+        .filter(Q(referrer=participant) | Q(referee=participant))
+        .exclude(pk=referral.pk)
+        .select_related("referrer", "referee", "program")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def shared_identifiers(referral, limit: int = 100) -> list[dict]:
+    """Every identifier of the referrer or referee that another participant also has:
+    `[{"kind", "party", "between_parties", "others": [participant…], "rejected": n}]`."""
+    from collections import defaultdict
+
+    from tracking.models import Participant, Referral
+
+    from .models import Fingerprint
+
+    parties = {referral.referrer_id: "referrer", referral.referee_id: "referee"}
+    mine = list(
+        Fingerprint.objects.for_tenant(referral.tenant_id)
+        .filter(participant_id__in=parties)
+        .values_list("participant_id", "kind", "token")
+    )
+    tokens = {token for _, _, token in mine}
+    holders: dict[str, set[int]] = defaultdict(set)
+    for participant_id, token in (
+        Fingerprint.objects.for_tenant(referral.tenant_id)
+        .filter(token__in=tokens)
+        .values_list("participant_id", "token")
+    ):
+        holders[token].add(participant_id)
+    other_ids = {pid for ids in holders.values() for pid in ids} - set(parties)
+    people = Participant.objects.for_tenant(referral.tenant_id).in_bulk(list(other_ids)[:500])
+    rejected_ids = set(
+        Referral.objects.for_tenant(referral.tenant_id)
+        .filter(status="rejected")
+        .filter(referee_id__in=other_ids)
+        .values_list("referee_id", flat=True)
+    ) | set(
+        Referral.objects.for_tenant(referral.tenant_id)
+        .filter(status="rejected")
+        .filter(referrer_id__in=other_ids)
+        .values_list("referrer_id", flat=True)
+    )
+    rows: dict[tuple[str, str], dict] = {}
+    for participant_id, kind, token in mine:
+        others = holders[token] - set(parties)
+        between = set(parties) <= holders[token]
+        if not others and not between:
+            continue
+        row = rows.setdefault(
+            (kind, token),
+            {
+                "kind": kind,
+                "parties": set(),
+                "between_parties": between,
+                "others": {},
+                "rejected": 0,
+            },
+        )
+        row["parties"].add(parties[participant_id])
+        for pid in others:
+            if pid in people:
+                row["others"][pid] = people[pid]
+    out = []
+    for row in rows.values():
+        row["parties"] = sorted(row["parties"])
+        row["rejected"] = sum(1 for pid in row["others"] if pid in rejected_ids)
+        row["others"] = list(row["others"].values())[:10]
+        out.append(row)
+    out.sort(key=lambda r: (not r["between_parties"], -r["rejected"], r["kind"]))
+    return out[:limit]
+
+
+def referral_assessments(referral):
+    return (
+        Assessment.objects.for_tenant(referral.tenant_id)
+        .filter(referral=referral)
+        .order_by("created_at", "pk")
+    )
+
+
+DECISION_ACTIONS = (
+    "review.approved",
+    "review.rejected",
+    "review.assigned",
+    "fraud.review",
+    "fraud.reject",
+    "dispute.created",
+    "dispute.answered",
+    "fraud_policy.changed",
+    "blocklist.added",
+    "blocklist.removed",
+    "code.flagged",
+    "code.rotated",
+    "code.dismissed",
+)
+
+
+def decision_log(tenant, *, referral_id: int | None = None):
+    """The fraud part of the one audit log: automated flags and every human decision."""
+    from referral_platform.core.models import AuditEntry
+
+    entries = (
+        AuditEntry.objects.for_tenant(tenant)
+        .filter(action__in=DECISION_ACTIONS)
+        .order_by("-created_at", "-pk")
+    )
+    if referral_id is not None:
+        entries = entries.filter(target_type="tracking.referral", target_id=str(referral_id))
+    return entries
+
+
+def dispute_queue(tenant, *, status: str = "open"):
+    qs = (
+        Dispute.objects.for_tenant(tenant)
+        .select_related("participant", "referral", "answered_by")
+        .order_by("due_at", "pk")
+    )
+    return qs.filter(status=status) if status else qs
+
+
+# --- backtesting ---------------------------------------------------------------------------
+
+BACKTEST_DAYS = 90
+
+
+def backtest_rows(tenant, *, program_id: int | None = None, days: int = BACKTEST_DAYS):
+    """One row per referral created in the last `days`, with its latest stored signals."""
+    from collections import defaultdict
+    from datetime import timedelta
+
+    from referral_platform.core import clock
+    from tracking.models import Referral
+
+    from .backtest import BacktestRow
+
+    referrals = Referral.objects.for_tenant(tenant).filter(
+        created_at__gte=clock.now() - timedelta(days=days)
+    )
+    if program_id:
+        referrals = referrals.filter(program_id=program_id)
+    referral_ids = list(referrals.values_list("pk", "referrer_id"))
+    ids = [pk for pk, _ in referral_ids]
+    latest: dict[int, list] = {}
+    for referral_id, signals in (
+        Assessment.objects.for_tenant(tenant)
+        .filter(referral_id__in=ids)
+        .order_by("created_at", "pk")
+        .values_list("referral_id", "signals")
+    ):
+        latest[referral_id] = signals
+    money: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    try:
+        from rewards.models import Reward
+    except ImportError:  # pragma: no cover - rewards is part of the project
+        Reward = None
+    if Reward is not None:
+        for referral_id, amount, currency in (
+            Reward.objects.for_tenant(tenant)
+            .filter(referral_id__in=ids, amount_minor__isnull=False)
+            .values_list("referral_id", "amount_minor", "currency")
+        ):
+            money[referral_id][currency] += amount
+    honest = set(
+        ReviewCase.objects.for_tenant(tenant)
+        .filter(referral_id__in=ids, status=CaseStatus.APPROVED)
+        .values_list("referral_id", flat=True)
+    )
+    return [
+        BacktestRow(
+            referral_id=pk,
+            referrer_id=referrer_id,
+            signals=tuple(latest.get(pk, [])),
+            money=dict(money.get(pk, {})),
+            judged_honest=pk in honest,
+        )
+        for pk, referrer_id in referral_ids
+    ]

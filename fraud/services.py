@@ -506,3 +506,118 @@ def blocklist_remove(*, entry: BlockedIdentifier, actor) -> None:
         data={"kind": entry.kind, "display": entry.display},
     )
     entry.delete()
+
+
+# --- leaked codes ------------------------------------------------------------------------
+
+
+def codes_detect_leaks(*, tenant, now=None) -> list[str]:
+    """Flag this tenant's codes used far beyond their owner's normal reach this week."""
+    from collections import Counter, defaultdict
+    from datetime import timedelta
+
+    from tracking.models import Click, Referral
+
+    from .backtest import CodeUsage, is_coupon_site, leak_reasons
+    from .models import CodeFlag
+
+    now = now or clock.now()
+    week_ago = now - timedelta(days=7)
+    history_start = now - timedelta(days=63)
+    referrals = Referral.objects.for_tenant(tenant).exclude(code="")
+    this_week = Counter(referrals.filter(created_at__gte=week_ago).values_list("code", flat=True))
+    before = Counter(
+        referrals.filter(created_at__gte=history_start, created_at__lt=week_ago).values_list(
+            "code", flat=True
+        )
+    )
+    clicks: dict[str, list] = defaultdict(list)
+    for code, created_at, referer in (
+        Click.objects.for_tenant(tenant)
+        .filter(created_at__gte=week_ago, is_bot=False)
+        .values_list("code", "created_at", "referer")
+    ):
+        clicks[code].append((created_at, referer))
+    already = set(CodeFlag.objects.for_tenant(tenant).values_list("code", flat=True))
+    flagged = []
+    for code in (set(this_week) | set(clicks)) - already:
+        seen = clicks.get(code, [])
+        per_hour = Counter(at.replace(minute=0, second=0, microsecond=0) for at, _ in seen)
+        usage = CodeUsage(
+            referrals_week=this_week.get(code, 0),
+            usual_referrals_week=before.get(code, 0) / 8,
+            clicks_week=len(seen),
+            coupon_site_clicks=sum(1 for _, referer in seen if is_coupon_site(referer)),
+            max_clicks_hour=max(per_hour.values(), default=0),
+        )
+        reasons = leak_reasons(usage)
+        if reasons:
+            code_flag(tenant=tenant, code=code, reasons=reasons, now=now)
+            flagged.append(code)
+    return flagged
+
+
+@transaction.atomic
+def code_flag(*, tenant, code: str, reasons: list[str], now=None):
+    from tracking.models import ReferralCode
+
+    from .models import CodeFlag
+
+    row = ReferralCode.objects.for_tenant(tenant).filter(code=code).first()
+    flag, created = CodeFlag.unscoped.get_or_create(
+        tenant=tenant,
+        code=code,
+        defaults={
+            "enrollment_id": row.enrollment_id if row else None,
+            "reasons": reasons,
+            "flagged_at": now or clock.now(),
+        },
+    )
+    if created:
+        audit_log(
+            tenant=tenant,
+            actor=None,
+            action="code.flagged",
+            target=flag,
+            data={"code": code, "reasons": reasons},
+        )
+    return flag
+
+
+@transaction.atomic
+def code_flag_resolve(*, flag, action: str, actor):
+    """`rotate` the leaked code (tracking keeps the old one resolving to the standard offer)
+    or `dismiss` the flag."""
+    from .models import CodeFlag, CodeFlagStatus
+
+    _require_reviewer(flag.tenant, actor)
+    flag = CodeFlag.objects.for_tenant(flag.tenant_id).select_for_update().get(pk=flag.pk)
+    if flag.status != CodeFlagStatus.OPEN:
+        raise Conflict(_("This flag was already handled."), code="flag_resolved")
+    if action == "rotate":
+        from tracking.models import ReferralCode
+
+        code = ReferralCode.objects.for_tenant(flag.tenant_id).filter(code=flag.code).first()
+        try:
+            from tracking.services import code_rotate
+        except ImportError:
+            code_rotate = None
+        if code is None or code_rotate is None:
+            raise Conflict(_("This code cannot be rotated here."), code="rotate_unavailable")
+        code_rotate(code=code, actor=actor)
+        flag.status = CodeFlagStatus.ROTATED
+    elif action == "dismiss":
+        flag.status = CodeFlagStatus.DISMISSED
+    else:
+        raise ValidationFailed(_("Rotate or dismiss."), fields={"action": [_("rotate or dismiss")]})
+    flag.resolved_by = actor
+    flag.resolved_at = clock.now()
+    flag.save(update_fields=["status", "resolved_by", "resolved_at"])
+    audit_log(
+        tenant=flag.tenant,
+        actor=actor,
+        action=f"code.{flag.status}",
+        target=flag,
+        data={"code": flag.code},
+    )
+    return flag

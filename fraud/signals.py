@@ -359,6 +359,33 @@ SIGNAL_CODES = (
 )
 
 
+# The weight each signal carries unless a policy says otherwise (shown on the policy page).
+DEFAULT_WEIGHTS = {
+    "same_email": 100,
+    "same_phone": 90,
+    "same_device": 70,
+    "same_payment": 100,
+    "same_address": 50,
+    "same_ip": 25,
+    "same_ip24": 10,
+    "same_company": 100,
+    "same_domain": 35,
+    "disposable_email": 45,
+    "velocity": 45,
+    "burst": 40,
+    "fast_signup": 20,
+    "fast_purchase": 15,
+    "headless_agent": 40,
+    "preview_agent": 30,
+    "refund_anomaly": 35,
+    "refund_after_reward": 30,
+    "blocklisted": 100,
+    "ring": 60,
+    "leaked_code": 30,
+    "assessment_failed": 0,
+}
+
+
 # --- scoring ---------------------------------------------------------------------------
 
 DEFAULT_REVIEW_THRESHOLD = 30
