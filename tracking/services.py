@@ -522,7 +522,8 @@ def event_ingest_batch(*, tenant, items: list[tuple[int, dict, dict]]) -> dict[i
         first = existing.get(row.event_id) or seen.get(row.event_id)
         if first is not None:
             if first.body_hash == row.body_hash:
-                results[index] = {"index": index, "status": "duplicate", "id": first.pk}
+                # `first` may be this batch's own unsaved row: its id is read after the insert.
+                results[index] = {"index": index, "status": "duplicate", "id": first}
             else:
                 results[index] = {
                     "index": index,
@@ -564,6 +565,9 @@ def event_ingest_batch(*, tenant, items: list[tuple[int, dict, dict]]) -> dict[i
         _enqueue(
             tenant.pk, [row.pk for index, row in fresh if results[index]["status"] == "accepted"]
         )
+    for result in results.values():
+        if isinstance(result.get("id"), Event):
+            result["id"] = result["id"].pk
     return results
 
 
@@ -927,7 +931,9 @@ def referral_create(*, program, referee: Participant, decision, signup_at, event
         winner = next((t for t in decision.assists if t.referrer_id == referrer_id), None)
     else:
         referrer_id, source, winner = decision.referrer_id, decision.source, decision.winner
-    review = decision.outcome == attribution.REVIEW or decision.self_referral
+    # A self-referral under another id is fraud's call (it scores same email/phone/device);
+    # only the literal same participant is held here, since nothing else would catch it.
+    review = decision.outcome == attribution.REVIEW or referrer_id == referee.pk
     enrollment = (
         Enrollment.objects.for_tenant(tenant)
         .filter(program=program, participant_id=referrer_id)

@@ -1,0 +1,183 @@
+"""Ingesting events: stored first, once per event_id, processed after commit or by the sweeper."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from referral_platform.core import clock
+from referral_platform.core.periodic import jobs
+from tracking.models import Event, EventStatus, Referral
+
+
+def signup(event_id="e-1", external_id="new-1", **referral):
+    body = {
+        "event_id": event_id,
+        "type": "signup",
+        "occurred_at": "2026-03-01T10:00:00+08:00",
+        "participant": {"external_id": external_id, "email": "new1@shop.test"},
+    }
+    if referral:
+        body["referral"] = referral
+    return body
+
+
+def test_an_event_is_stored_and_answered_202(api, tenant):
+    response = api.post("/api/v1/events", signup(), format="json")
+    assert response.status_code == 202
+    event = Event.objects.for_tenant(tenant).get()
+    assert response.json() == {"id": event.pk, "event_id": "e-1", "status": "accepted"}
+    assert event.type == "signup" and event.external_id == "new-1"
+
+
+def test_a_retried_event_id_is_a_no_op_with_the_first_answer(api, tenant):
+    first = api.post("/api/v1/events", signup(), format="json")
+    again = api.post("/api/v1/events", signup(), format="json")
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert Event.objects.for_tenant(tenant).count() == 1
+
+
+def test_the_same_event_id_with_another_body_is_409(api, tenant):
+    api.post("/api/v1/events", signup(), format="json")
+    response = api.post("/api/v1/events", signup(external_id="someone-else"), format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "event_id_conflict"
+
+
+def test_an_idempotency_key_reused_with_another_body_is_409(api):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "k-1"}
+    assert api.post("/api/v1/events", signup("e-1"), format="json", **headers).status_code == 202
+    replay = api.post("/api/v1/events", signup("e-1"), format="json", **headers)
+    assert replay.status_code == 202
+    conflict = api.post("/api/v1/events", signup("e-2"), format="json", **headers)
+    assert conflict.status_code == 409
+    assert conflict.json()["error"]["code"] == "idempotency_key_conflict"
+
+
+def test_an_invalid_event_is_422_with_field_paths_and_nothing_is_stored(api, tenant):
+    body = {
+        "event_id": "e-9",
+        "type": "purchased",
+        "participant": {},
+        "amount": {"amount_minor": "x", "currency": "CNY"},
+    }
+    response = api.post("/api/v1/events", body, format="json")
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {
+        "type",
+        "participant.external_id",
+        "amount.amount_minor",
+    }
+    assert Event.objects.for_tenant(tenant).count() == 0
+
+
+def test_a_batch_answers_per_index_and_each_event_stands_alone(api, tenant):
+    api.post("/api/v1/events", signup("dup"), format="json")
+    events = [
+        signup("b-1", "p1"),
+        {"event_id": "b-2", "type": "nope", "participant": {"external_id": "p2"}},
+        signup("dup"),
+        signup("b-1", "p1"),
+    ]
+    response = api.post("/api/v1/events/batch", {"events": events}, format="json")
+    assert response.status_code == 202
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "invalid", "duplicate", "duplicate"]
+    assert results[1]["fields"] == {"type": ['"nope" is not a valid choice.']}
+    assert (
+        results[0]["id"]
+        == results[3]["id"]
+        == Event.objects.for_tenant(tenant).get(event_id="b-1").pk
+    )
+    assert Event.objects.for_tenant(tenant).count() == 2
+
+
+def test_a_batch_with_nothing_valid_is_422(api, tenant):
+    response = api.post("/api/v1/events/batch", {"events": [{"event_id": "x"}]}, format="json")
+    assert response.status_code == 422
+    assert "events[0].type" in response.json()["error"]["fields"]
+    assert Event.objects.for_tenant(tenant).count() == 0
+
+
+def test_events_are_processed_on_commit(
+    api, tenant, program, alice_code, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/api/v1/events", signup(code=alice_code.code), format="json")
+    event = Event.objects.for_tenant(tenant).get()
+    assert event.status == EventStatus.PROCESSED
+    referral = Referral.objects.for_tenant(tenant).get()
+    assert (referral.referrer.external_id, referral.referee.external_id, referral.source) == (
+        "u-alice",
+        "new-1",
+        "code",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_stored_while_the_broker_is_down_is_processed_by_the_sweeper(
+    api, tenant, program, alice_code, settings
+):
+    from referral_platform.celery import app
+
+    old = dict(app.conf)
+    app.conf.update(
+        task_always_eager=False,
+        broker_url="redis://127.0.0.1:1/15",
+        broker_connection_retry=False,
+        broker_connection_max_retries=0,
+        task_publish_retry=False,
+        broker_transport_options={"socket_connect_timeout": 0.2},
+    )
+    try:
+        app.pool.force_close_all() if hasattr(app, "_pool") and app._pool else None
+        response = api.post("/api/v1/events", signup(code=alice_code.code), format="json")
+    finally:
+        app.conf.update(
+            {
+                k: old[k]
+                for k in (
+                    "task_always_eager",
+                    "broker_url",
+                    "broker_connection_retry",
+                    "broker_connection_max_retries",
+                    "task_publish_retry",
+                    "broker_transport_options",
+                )
+            }
+        )
+    assert response.status_code == 202
+    event = Event.objects.for_tenant(tenant).get()
+    assert event.status == EventStatus.ACCEPTED
+    assert Referral.objects.for_tenant(tenant).count() == 0
+    sweep = dict(jobs())["tracking.sweep_events"]
+    assert sweep()["processed"] == 0  # inside the grace period the task path goes first
+    with time_machine.travel(clock.now() + timedelta(minutes=2)):
+        assert sweep() == {"processed": 1, "failed": 0, "skipped": 0}
+        assert sweep() == {"processed": 0, "failed": 0, "skipped": 0}
+    event.refresh_from_db()
+    assert event.status == EventStatus.PROCESSED
+    assert Referral.objects.for_tenant(tenant).get().referrer.external_id == "u-alice"
+
+
+def test_a_claimed_event_is_not_taken_twice(tenant, api):
+    from tracking.services import event_claim
+
+    api.post("/api/v1/events", signup(), format="json")
+    pk = Event.objects.for_tenant(tenant).get().pk
+    assert event_claim(pk) is True
+    assert event_claim(pk) is False
+    with time_machine.travel(clock.now() + timedelta(minutes=6)):
+        assert event_claim(pk) is True
+
+
+def test_another_tenants_referral_is_404_and_lists_exclude_it(
+    api, other_api, tenant, program, alice_code, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/api/v1/events", signup(code=alice_code.code), format="json")
+    referral = Referral.objects.for_tenant(tenant).get()
+    assert api.get(f"/api/v1/referrals/{referral.pk}").status_code == 200
+    assert other_api.get(f"/api/v1/referrals/{referral.pk}").status_code == 404
+    assert other_api.get("/api/v1/referrals").json() == {"results": [], "next": None}

@@ -1,0 +1,236 @@
+"""Events through attribution, stages, fraud and rewards, at the service level."""
+
+from datetime import datetime, timedelta
+
+import time_machine
+
+from fraud.models import Assessment
+from referral_platform.core import clock
+from tracking import services
+from tracking.identity import new_ulid
+from tracking.models import Click, Event, EventStatus, Participant, Referral, ReferralStage
+
+T0 = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
+
+
+def send(tenant, event_id, type_, external_id, at=T0, **extra):
+    payload = {
+        "event_id": event_id,
+        "type": type_,
+        "occurred_at": at.isoformat(),
+        "participant": {"external_id": external_id, **extra.pop("person", {})},
+        **extra,
+    }
+    data = {**payload, "occurred_at": at}
+    event, _ = services.event_ingest(tenant=tenant, data=data, payload=payload)
+    assert services.event_process_by_id(event.pk) == "processed"
+    event.refresh_from_db()
+    return event
+
+
+def click(tenant, code, at, source="link"):
+    entry = services.code_resolve(code.code)
+    click_id = new_ulid()
+    services.click_record(
+        entry=entry,
+        click_id=click_id,
+        source=source,
+        ip="203.0.113.9",
+        ua_class="mobile",
+        referer="",
+        utm={},
+        is_bot=False,
+        now=at,
+    )
+    return click_id
+
+
+def referral_of(tenant, external_id):
+    return Referral.objects.for_tenant(tenant).get(referee__external_id=external_id)
+
+
+def test_a_signup_with_a_click_id_29_days_later_is_attributed_and_31_days_is_not(
+    tenant, program, alice_code
+):
+    c1 = click(tenant, alice_code, T0 - timedelta(days=29))
+    c2 = click(tenant, alice_code, T0 - timedelta(days=31))
+    send(tenant, "s1", "signup", "n1", referral={"click_id": c1})
+    send(tenant, "s2", "signup", "n2", referral={"click_id": c2})
+    r = referral_of(tenant, "n1")
+    assert (r.referrer.external_id, r.source, r.click_id, r.status) == (
+        "u-alice",
+        "link",
+        c1,
+        "pending",
+    )
+    assert r.evidence["winner"]["click_id"] == c1 and r.evidence["rule"]["window_days"] == 30
+    assert not Referral.objects.for_tenant(tenant).filter(referee__external_id="n2").exists()
+    assert Event.objects.for_tenant(tenant).get(event_id="s2").status == EventStatus.PROCESSED
+
+
+def test_when_a_code_and_a_click_disagree_the_link_wins_and_both_are_kept(
+    tenant, program, alice_code, bob_code
+):
+    c = click(tenant, alice_code, T0 - timedelta(days=2))
+    send(tenant, "s1", "signup", "n1", referral={"click_id": c, "code": bob_code.code})
+    r = referral_of(tenant, "n1")
+    assert (r.referrer.external_id, r.source) == ("u-alice", "link")
+    assert [(loser["code"], loser["why"]) for loser in r.evidence["losers"]] == [
+        (bob_code.code, "lower_priority")
+    ]
+    assert {a["code"] for a in r.evidence["assists"]} == {bob_code.code}
+
+
+def test_one_referral_per_referee_per_program_ever(tenant, program, alice_code, bob_code):
+    send(tenant, "s1", "signup", "n1", referral={"code": alice_code.code})
+    send(tenant, "s2", "signup", "n1", at=T0 + timedelta(days=1), referral={"code": bob_code.code})
+    assert Referral.objects.for_tenant(tenant).filter(referee__external_id="n1").count() == 1
+    assert referral_of(tenant, "n1").referrer.external_id == "u-alice"
+
+
+def test_a_purchase_moves_the_referral_through_the_engine_and_fraud_scores_it(
+    tenant, program, alice_code
+):
+    send(tenant, "s1", "signup", "n1", referral={"code": alice_code.code})
+    send(
+        tenant,
+        "p1",
+        "purchase",
+        "n1",
+        at=T0 + timedelta(days=1),
+        amount={"amount_minor": 15000, "currency": "CNY"},
+    )
+    r = referral_of(tenant, "n1")
+    assert r.status == "converted"
+    assert r.status_changed_at == T0 + timedelta(days=1)
+    assert sorted(
+        ReferralStage.objects.for_tenant(tenant)
+        .filter(referral=r)
+        .values_list("stage_key", flat=True)
+    ) == ["paid", "signup"]
+    assert sorted(
+        Assessment.objects.for_tenant(tenant).filter(referral=r).values_list("stage_key", flat=True)
+    ) == ["paid", "signup"]
+
+
+def test_a_self_referral_under_another_id_is_handed_to_fraud(tenant, program, alice_code):
+    send(
+        tenant,
+        "s1",
+        "signup",
+        "alice-2nd",
+        person={"email": "a.l.i.c.e@shop.test", "phone": "+8613800138000"},
+        referral={"code": alice_code.code},
+    )
+    r = referral_of(tenant, "alice-2nd")
+    assert r.evidence["self_referral"] is True
+    assessment = Assessment.objects.for_tenant(tenant).get(referral=r, stage_key="signup")
+    assert assessment.decision in ("review", "reject")
+    assert r.status in ("review", "rejected")
+
+
+def test_a_claim_after_the_purchase_attributes_the_referral(tenant, program, alice_code):
+    send(tenant, "s1", "signup", "n1")
+    send(
+        tenant,
+        "p1",
+        "purchase",
+        "n1",
+        at=T0 + timedelta(days=2),
+        amount={"amount_minor": 15000, "currency": "CNY"},
+    )
+    assert not Referral.objects.for_tenant(tenant).exists()
+    with time_machine.travel(T0 + timedelta(days=3)):
+        claim = services.claim_create(
+            tenant=tenant, program=program, referee_external_id="n1", referrer_code=alice_code.code
+        )
+    r = referral_of(tenant, "n1")
+    assert (claim.status, claim.referral_id) == ("attributed", r.pk)
+    assert (r.referrer.external_id, r.source, r.status) == ("u-alice", "claim", "converted")
+
+
+def test_a_claim_by_the_referrers_phone_matches_the_enrolled_referrer(tenant, program, alice_code):
+    send(tenant, "s1", "signup", "n1")
+    with time_machine.travel(T0 + timedelta(hours=1)):
+        services.claim_create(
+            tenant=tenant, program=program, referee_external_id="n1", referrer_phone="138 0013 8000"
+        )
+    assert referral_of(tenant, "n1").referrer.external_id == "u-alice"
+
+
+def test_a_claim_against_a_claim_attributed_referral_goes_to_review(
+    tenant, program, alice_code, bob_code
+):
+    send(tenant, "s1", "signup", "n1")
+    with time_machine.travel(T0 + timedelta(hours=1)):
+        services.claim_create(
+            tenant=tenant, program=program, referee_external_id="n1", referrer_code=alice_code.code
+        )
+    with time_machine.travel(T0 + timedelta(hours=2)):
+        second = services.claim_create(
+            tenant=tenant, program=program, referee_external_id="n1", referrer_code=bob_code.code
+        )
+    assert second.status == "review"
+    assert referral_of(tenant, "n1").status == "review"
+
+
+def test_an_invite_page_lead_merges_into_the_tenants_signup_by_phone(tenant, program, alice_code):
+    entry = services.code_resolve(alice_code.code)
+    c = click(tenant, alice_code, T0 - timedelta(hours=1))
+    with time_machine.travel(T0):
+        lead_event = services.lead_signup(
+            entry=entry,
+            name="Dan",
+            email="",
+            phone="13900139000",
+            locale="zh-hans",
+            click_ids=[c],
+            consent=True,
+        )
+        services.event_process_by_id(lead_event.pk)
+    lead_referral = Referral.objects.for_tenant(tenant).get()
+    assert lead_referral.referee.external_id.startswith("lead:")
+    send(
+        tenant,
+        "s1",
+        "signup",
+        "shop-dan",
+        at=T0 + timedelta(days=1),
+        person={"phone": "+8613900139000"},
+    )
+    lead_referral.refresh_from_db()
+    assert lead_referral.referee.external_id == "shop-dan"
+    assert lead_referral.referrer.external_id == "u-alice" and lead_referral.click_id == c
+    lead = Participant.objects.for_tenant(tenant).get(is_lead=True)
+    assert lead.merged_into.external_id == "shop-dan"
+    assert Referral.objects.for_tenant(tenant).count() == 1
+
+
+def test_an_opted_out_participant_is_never_attributed(tenant, program, alice_code):
+    person, _ = services.participant_upsert(tenant=tenant, external_id="n1")
+    services.participant_opt_out(participant=person)
+    send(tenant, "s1", "signup", "n1", referral={"code": alice_code.code})
+    assert not Referral.objects.for_tenant(tenant).exists()
+
+
+def test_non_referred_events_are_stored_as_the_baseline(tenant, program):
+    send(tenant, "s1", "signup", "organic")
+    event = Event.objects.for_tenant(tenant).get()
+    assert event.status == EventStatus.PROCESSED and event.participant.external_id == "organic"
+    assert Click.objects.for_tenant(tenant).count() == 0
+
+
+def test_a_processing_error_is_recorded_and_retried_later(tenant, program, monkeypatch):
+    payload = {"event_id": "s1", "type": "signup", "participant": {"external_id": "n1"}}
+    event, _ = services.event_ingest(
+        tenant=tenant, data={**payload, "occurred_at": T0}, payload=payload
+    )
+    monkeypatch.setattr(services, "signup_attribute", lambda **kw: 1 / 0)
+    assert services.event_process_by_id(event.pk) == "failed"
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("accepted", 1)
+    assert "ZeroDivisionError" in event.error
+    monkeypatch.undo()
+    assert services.event_process_by_id(event.pk) == "skipped"  # backing off
+    with time_machine.travel(clock.now() + timedelta(minutes=2)):
+        assert services.event_process_by_id(event.pk) == "processed"
