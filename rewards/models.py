@@ -315,3 +315,20 @@ class NotificationOptOut(TenantOwnedModel):
                 fields=["tenant", "participant"], name="notification_optout_unique"
             )
         ]
+
+
+class PeriodClose(TenantOwnedModel):
+    """A period-level decision taken once (a season closed): late events never re-rank it."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)  # season
+    period_key = models.CharField(max_length=20)
+    closed_at = models.DateTimeField()
+    result = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "program", "kind", "period_key"], name="period_close_unique"
+            )
+        ]

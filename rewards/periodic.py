@@ -86,3 +86,31 @@ def expire_unreleased() -> int:
     return Reward.unscoped.filter(status=RewardStatus.PENDING, expires_at__lte=clock.now()).update(
         status=RewardStatus.EXPIRED, hold_reason=""
     )
+
+
+@periodic_job("rewards.tiers", order=15)
+def tiers() -> int:
+    from .sweeps import tiers_evaluate
+
+    return tiers_evaluate()
+
+
+@periodic_job("rewards.seasons", order=16)
+def seasons() -> int:
+    from .sweeps import seasons_close
+
+    return seasons_close()
+
+
+@periodic_job("rewards.lottery", order=17)
+def lottery() -> dict:
+    from .sweeps import lottery_run
+
+    return lottery_run()
+
+
+@periodic_job("rewards.points_expiry", order=33)
+def points_expiry() -> int:
+    from .sweeps import points_expire
+
+    return points_expire()

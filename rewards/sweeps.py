@@ -1,0 +1,337 @@
+"""Period-level work the engine decides and rewards persists (SEMANTICS §0): tiers and
+ladders, season closes, lottery draws (commit-reveal), points expiry. Each function is safe
+to run at any moment and any number of times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from referral_platform.core import calendar, clock
+
+from . import engine_bridge, ledger
+from .models import (
+    LedgerEntry,
+    LedgerEntryKind,
+    LotteryDraw,
+    PeriodClose,
+    Reward,
+    RewardKind,
+    RewardStatus,
+)
+from .services import period_rewards_persist
+
+TIER_LOOKBACK = timedelta(days=400)  # a yearly ladder is the longest tier period
+
+
+def _active_programs():
+    from programs.models import Program
+
+    return Program.unscoped.filter(status="active", current_version__isnull=False).select_related(
+        "tenant", "current_version"
+    )
+
+
+def _participant_fact(participant):
+    from programs.engine.types import ParticipantFact
+
+    return ParticipantFact(
+        id=participant.pk,
+        attributes=dict(participant.attributes or {}),
+        segments=tuple(participant.segments or ()),
+    )
+
+
+def _counted_facts(program, *, since: datetime, until: datetime) -> dict[int, list]:
+    """Reached, not reversed stages of the program's live referrals, per referrer."""
+    from programs.engine.period import CountedFact
+    from tracking.models import ReferralStage
+
+    success_keys = {s["key"] for s in program.spec.get("stages") or [] if s.get("success")}
+    rows = (
+        ReferralStage.unscoped.filter(
+            tenant_id=program.tenant_id,
+            referral__program=program,
+            reversed_at__isnull=True,
+            due_at__isnull=False,
+            due_at__gte=since,
+            due_at__lte=until,
+        )
+        .exclude(referral__status="rejected")
+        .values_list("referral__referrer_id", "referral_id", "stage_key", "occurred_at", "due_at")
+    )
+    out: dict[int, list] = {}
+    for referrer_id, referral_id, stage_key, occurred_at, due_at in rows:
+        out.setdefault(referrer_id, []).append(
+            CountedFact(referral_id, stage_key, occurred_at, due_at, stage_key in success_keys)
+        )
+    return out
+
+
+def tiers_evaluate(*, now: datetime | None = None) -> int:
+    from tracking.models import Participant
+
+    evaluate_tiers = engine_bridge.find("programs.engine", "evaluate_tiers")
+    if evaluate_tiers is None:
+        return 0
+    now = now or clock.now()
+    created = 0
+    for program in _active_programs():
+        spec = program.spec
+        if not spec.get("tiers"):
+            continue
+        cal = program.tenant.calendar
+        logs = _counted_facts(program, since=now - TIER_LOOKBACK, until=now)
+        referrers = Participant.unscoped.in_bulk(list(logs))
+        for referrer_id, log in logs.items():
+            decisions = evaluate_tiers(
+                spec, _participant_fact(referrers[referrer_id]), log, now, cal
+            )
+            created += len(
+                period_rewards_persist(tenant=program.tenant, program=program, decisions=decisions)
+            )
+    return created
+
+
+def _previous_period(now: datetime, period: str, cal) -> tuple[str, datetime]:
+    start, _ = calendar.period_bounds(calendar.period_key(now, period, cal), cal)
+    prev = calendar.period_key(start - timedelta(seconds=1), period, cal)
+    return prev, start
+
+
+def seasons_close(*, now: datetime | None = None) -> int:
+    from programs.engine.period import Standing
+
+    evaluate = engine_bridge.find("programs.engine", "evaluate_season_close")
+    if evaluate is None:
+        return 0
+    now = now or clock.now()
+    created = 0
+    for program in _active_programs():
+        season = program.spec.get("season")
+        if not season:
+            continue
+        cal = program.tenant.calendar
+        key, closed_at = _previous_period(now, season.get("period", "season"), cal)
+        if PeriodClose.unscoped.filter(
+            tenant_id=program.tenant_id, program=program, kind="season", period_key=key
+        ).exists():
+            continue
+        start, end = calendar.period_bounds(key, cal)
+        metric = season.get("metric", "success")
+        standings = []
+        for referrer_id, log in _counted_facts(
+            program, since=start, until=end - timedelta(microseconds=1)
+        ).items():
+            counted = sorted(
+                (
+                    f
+                    for f in log
+                    if (f.success if metric == "success" else f.stage_key == metric[6:])
+                ),
+                key=lambda f: f.due_at,
+            )
+            if counted:
+                standings.append(
+                    Standing(
+                        referrer_id,
+                        len(counted),
+                        sum(1 for f in log if f.success),
+                        counted[-1].due_at,
+                    )
+                )
+        decisions = evaluate(program.spec, standings, key, closed_at=closed_at)
+        try:
+            with transaction.atomic():
+                PeriodClose.unscoped.create(
+                    tenant_id=program.tenant_id,
+                    program=program,
+                    kind="season",
+                    period_key=key,
+                    closed_at=now,
+                    result=[
+                        {"participant": d.beneficiary_id, "reason": d.reason} for d in decisions
+                    ],
+                )
+                created += len(
+                    period_rewards_persist(
+                        tenant=program.tenant, program=program, decisions=decisions
+                    )
+                )
+        except IntegrityError:
+            continue  # closed concurrently
+    return created
+
+
+# --- Lottery ----------------------------------------------------------------------------------
+
+
+def _draw_period(draw: dict, now: datetime, cal) -> tuple[str, datetime]:
+    """The period key of the draw that contains `now` and the moment it is drawn: weekly at
+    the end of its weekday (0 = Monday; Friday by default), monthly at the month's end."""
+    if draw["schedule"] == "weekly":
+        key = calendar.period_key(now, "week", cal)
+        start, _ = calendar.period_bounds(key, cal)
+        return key, start + timedelta(days=draw.get("weekday", 4) + 1)
+    key = calendar.period_key(now, "month", cal)
+    return key, calendar.period_bounds(key, cal)[1]
+
+
+def lottery_run(*, now: datetime | None = None) -> dict:
+    from programs.engine import lottery_decisions, seed_commitment
+
+    from . import rules
+
+    now = now or clock.now()
+    committed = drawn = 0
+    for program in _active_programs():
+        lottery = program.spec.get("lottery")
+        if not lottery:
+            continue
+        cal = program.tenant.calendar
+        for draw in lottery.get("draws") or []:
+            key, _at = _draw_period(draw, now, cal)
+            seed = rules.seed_new()
+            # Commit the current period's seed (hash published) before it can be drawn.
+            _, made = LotteryDraw.unscoped.get_or_create(
+                tenant_id=program.tenant_id,
+                program=program,
+                draw_key=draw["key"],
+                period_key=key,
+                defaults={"seed_hash": seed_commitment(seed), "seed": seed, "committed_at": now},
+            )
+            committed += int(made)
+        for row in LotteryDraw.unscoped.filter(program=program, drawn_at__isnull=True):
+            draw = next((d for d in lottery.get("draws") or [] if d["key"] == row.draw_key), None)
+            if draw is None:
+                continue
+            draw_at = _draw_time(draw, row.period_key, cal)
+            if draw_at > now:
+                continue
+            drawn += _lottery_draw(program, draw, row, draw_at, lottery_decisions)
+    return {"committed": committed, "drawn": drawn}
+
+
+def _draw_time(draw: dict, period_key: str, cal) -> datetime:
+    start, end = calendar.period_bounds(period_key, cal)
+    if draw["schedule"] == "weekly":
+        return start + timedelta(days=draw.get("weekday", 4) + 1)
+    return end
+
+
+@transaction.atomic
+def _lottery_draw(
+    program, draw: dict, row: LotteryDraw, draw_at: datetime, lottery_decisions
+) -> int:
+    row = LotteryDraw.unscoped.select_for_update().get(pk=row.pk)
+    if row.drawn_at is not None:
+        return 0
+    cal = program.tenant.calendar
+    valid = (program.spec.get("lottery") or {}).get("ticket_valid", "month")
+    month = calendar.period_key(draw_at - timedelta(seconds=1), valid, cal)
+    start, end = calendar.period_bounds(month, cal)
+    tickets = dict(
+        Reward.unscoped.filter(
+            tenant_id=program.tenant_id,
+            program=program,
+            kind=RewardKind.LOTTERY_TICKET,
+            status__in=[RewardStatus.APPROVED, RewardStatus.FULFILLED],
+            due_at__gte=start,
+            due_at__lt=min(end, draw_at),
+        ).values_list("pk", "participant_id")
+    )
+    tickets = {str(k): v for k, v in tickets.items()}
+    # A ticket wins at most once in its month, across the weekly and monthly draws.
+    earlier = LotteryDraw.unscoped.filter(program=program, drawn_at__isnull=False).exclude(
+        pk=row.pk
+    )
+    exclude = {w["ticket"] for d in earlier for w in d.winners if w.get("month") == month}
+    decisions = lottery_decisions(
+        program.spec, draw["key"], row.period_key, row.seed, tickets, draw_at, exclude=exclude
+    )
+    period_rewards_persist(tenant=program.tenant, program=program, decisions=decisions)
+    row.tickets = sorted(tickets)
+    row.winners = [
+        {
+            "ticket": d.reason.rsplit(":", 1)[1],
+            "participant": d.beneficiary_id,
+            "prize": d.rule_key,
+            "month": month,
+        }
+        for d in decisions
+    ]
+    row.drawn_at = clock.now()
+    row.save(update_fields=["tickets", "winners", "drawn_at"])
+    return 1
+
+
+# --- Points expiry ------------------------------------------------------------------------------
+
+
+def points_expire(*, now: datetime | None = None) -> int:
+    """Expire what is left of each points credit once its program's `expiry_months` passed.
+    Spending (redemptions, clawbacks) consumes the oldest credits first."""
+    from programs.engine import PointsLot, points_expiry
+
+    now = now or clock.now()
+    count = 0
+    for program in _active_programs():
+        spec = program.spec
+        if not (spec.get("points") or {}).get("expiry_months"):
+            continue
+        cal = program.tenant.calendar
+        accounts = (
+            LedgerEntry.unscoped.filter(
+                tenant_id=program.tenant_id, reward__program=program, points__gt=0
+            )
+            .values_list("account", flat=True)
+            .distinct()
+        )
+        for account in accounts:
+            entries = list(
+                LedgerEntry.unscoped.filter(tenant_id=program.tenant_id, account=account).order_by(
+                    "id"
+                )
+            )
+            lots = _points_lots(entries, program.pk, PointsLot)
+            for expiry in points_expiry(spec, lots, now, cal):
+                with transaction.atomic():
+                    if LedgerEntry.unscoped.filter(
+                        reward_id=expiry.lot_id, entry_kind=LedgerEntryKind.EXPIRY
+                    ).exists():
+                        continue
+                    reward = Reward.unscoped.get(pk=expiry.lot_id)
+                    ledger.ledger_append(
+                        tenant_id=program.tenant_id,
+                        account=account,
+                        entry_kind=LedgerEntryKind.EXPIRY,
+                        participant_id=reward.participant_id,
+                        reward_id=reward.pk,
+                        reward_kind=RewardKind.POINTS,
+                        points=-expiry.points,
+                        memo="points expired",
+                    )
+                    count += 1
+    return count
+
+
+def _points_lots(entries, program_id: int, lot_type) -> list:
+    credits = [e for e in entries if e.points > 0 and e.entry_kind == LedgerEntryKind.CREDIT]
+    expired = {e.reward_id for e in entries if e.entry_kind == LedgerEntryKind.EXPIRY}
+    spent = -sum(
+        e.points for e in entries if e.points < 0 and e.entry_kind != LedgerEntryKind.EXPIRY
+    )
+    lots = []
+    for credit in credits:
+        take = min(spent, credit.points)
+        spent -= take
+        left = credit.points - take
+        if (
+            left > 0
+            and credit.reward_id not in expired
+            and credit.reward
+            and credit.reward.program_id == program_id
+        ):
+            lots.append(lot_type(credit.reward_id, left, credit.created_at))
+    return lots
