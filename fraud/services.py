@@ -72,11 +72,13 @@ def _set_status(referral, status: str, *, remember_previous: bool) -> None:
     referral.status = status
     referral.status_changed_at = clock.now()
     referral.save(update_fields=["status", "status_before_review", "status_changed_at"])
-    _webhook(
-        referral.tenant,
-        "referral.status_changed",
-        {"referral": referral.pk, "program": referral.program.slug, "from": previous, "to": status},
-    )
+    try:
+        from tracking.services import referral_webhook_data
+    except ImportError:
+        data = {"id": referral.pk, "program": referral.program.slug, "status": status}
+    else:
+        data = referral_webhook_data(referral)
+    _webhook(referral.tenant, "referral.status_changed", {**data, "previous_status": previous})
 
 
 def _require_reviewer(tenant, actor) -> None:
@@ -162,6 +164,28 @@ def _assessment_apply(*, referral, stage_key: str, result: Result, note: str = "
             _case_open(referral=referral, result=result, status=CaseStatus.REJECTED)
         _set_status(referral, "rejected", remember_previous=True)
         _rewards_call("rewards_reject", referral=referral, reason="fraud", actor=None)
+        _flagged(referral, assessment)
+    elif (
+        referral.status == "review"
+        and decision != Decision.REJECT
+        and (case is None or case.status != CaseStatus.OPEN)
+    ):
+        # Tracking holds referrals it could not attribute cleanly (two referrers, a claim
+        # against a click); they wait in the same queue, whatever the score says.
+        attribution = {
+            "code": "attribution_review",
+            "weight": 0,
+            "reason": _("Attribution needs a person: %(why)s")
+            % {"why": (referral.evidence or {}).get("outcome") or _("conflicting referrers")},
+            "forces": Decision.REVIEW,
+        }
+        result = Result(
+            score=result.score, decision=Decision.REVIEW, signals=(*result.signals, attribution)
+        )
+        assessment.decision, assessment.signals = Decision.REVIEW, list(result.signals)
+        assessment.save(update_fields=["decision", "signals"])
+        _case_open(referral=referral, result=result)
+        _rewards_call("rewards_hold_for_review", referral=referral)
         _flagged(referral, assessment)
     elif decision == Decision.REVIEW and case is not None and case.status == CaseStatus.OPEN:
         # Already waiting: the reviewer sees the newest signals.

@@ -356,6 +356,7 @@ SIGNAL_CODES = (
     "ring",
     "leaked_code",
     "assessment_failed",
+    "attribution_review",
 )
 
 
@@ -383,6 +384,7 @@ DEFAULT_WEIGHTS = {
     "ring": 60,
     "leaked_code": 30,
     "assessment_failed": 0,
+    "attribution_review": 0,
 }
 
 

@@ -166,3 +166,117 @@ def test_a_new_referral_sharing_a_payment_card_with_a_rejected_one_is_a_ring(
     assessment = services.assessment_run(referral=referral, stage_key="signup")
     assert "ring" in assessment.signal_codes
     assert assessment.decision == "review"
+
+
+def test_every_signal_carries_its_published_default_weight():
+    from fraud import signals as s
+    from fraud.tests.test_signals import facts, ident
+
+    loud = facts(
+        ident(
+            email="a@acme.io",
+            phone="+8613800138000",
+            device="d",
+            payment="p",
+            address="x st",
+            ip="203.0.113.7",
+            company_id="c",
+        ),
+        ident(
+            email="a@acme.io",
+            phone="+8613800138000",
+            device="d",
+            payment="p",
+            address="x st",
+            ip="203.0.113.7",
+            company_id="c",
+            ua=["HeadlessChrome"],
+        ),
+        velocity={"ip": 5},
+        signups_last_hour=9,
+        click_to_signup_seconds=1,
+        signup_to_purchase_seconds=1,
+        referrer_purchases=5,
+        referrer_refunds=5,
+        refund_after_reward_days=1,
+        blocklisted=("ip",),
+        ring_kinds=("device",),
+        code_leaked=True,
+        referee_email_disposable=True,
+    )
+    fired = s.detect(loud)
+    assert len(fired) >= 18
+    assert all(sig.weight == s.DEFAULT_WEIGHTS[sig.code] for sig in fired)
+    assert set(s.DEFAULT_WEIGHTS) == set(s.SIGNAL_CODES)
+
+
+def test_a_referral_tracking_held_for_attribution_lands_in_the_queue(
+    tenant, program, make, rewards_calls
+):
+    referral = make.referral(
+        program,
+        make.participant(tenant, email="a@gmail.com"),
+        make.participant(tenant, email="b@qq.com"),
+        status="review",
+    )
+    referral.status_before_review = "pending"
+    referral.evidence = {"outcome": "review"}
+    referral.save()
+
+    assessment = services.assessment_run(referral=referral, stage_key="signup")
+
+    case = ReviewCase.objects.for_tenant(tenant).get(referral=referral)
+    assert (assessment.decision, case.status, case.signal_codes) == (
+        "review",
+        CaseStatus.OPEN,
+        ["attribution_review"],
+    )
+    assert rewards_calls == [("rewards_hold_for_review", referral.pk, None)]
+
+
+def test_a_flagged_conversion_emits_the_conversion_flagged_webhook(
+    tenant, program, make, rewards_calls
+):
+    from referral_platform.webhooks.models import WebhookMessage
+    from referral_platform.webhooks.services import webhook_endpoint_create
+
+    webhook_endpoint_create(
+        tenant=tenant, url="https://93.184.215.14/hook", events=["conversion.flagged"]
+    )
+    ann = make.participant(tenant, email="ann@acme-widgets.com", external_id="ann")
+    bob = make.participant(tenant, email="bob@acme-widgets.com", external_id="bob")
+    referral = make.referral(program, ann, bob)
+    services.assessment_run(referral=referral, stage_key="signup")
+
+    message = WebhookMessage.unscoped.get(tenant=tenant, type="conversion.flagged")
+    assert message.data == {
+        "referral": referral.pk,
+        "program": "green-home",
+        "referrer": "ann",
+        "referee": "bob",
+        "stage": "signup",
+        "decision": "review",
+        "score": 35,
+        "signals": ["same_domain"],
+    }
+
+
+def test_the_sweep_scores_referrals_that_were_never_assessed(tenant, program, make, rewards_calls):
+    from datetime import timedelta
+
+    import time_machine
+
+    from fraud.periodic import assess_missed
+    from referral_platform.core import clock
+
+    referral = make.referral(
+        program,
+        make.participant(tenant, email="a@gmail.com"),
+        make.participant(tenant, email="b@qq.com"),
+    )
+    assert assess_missed() == {"assessed": 0}  # still within the grace period
+    with time_machine.travel(clock.now() + timedelta(minutes=6)):
+        assert assess_missed() == {"assessed": 1}
+        assert assess_missed() == {"assessed": 0}
+    assert Assessment.objects.for_tenant(tenant).get(referral=referral).decision == "approve"
+    assert rewards_calls == [("rewards_release_after_review", referral.pk, None)]
