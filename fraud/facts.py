@@ -237,6 +237,28 @@ def _ring(referral, identities: list[Identity]) -> tuple[str, ...]:
     return tuple(sorted(kinds))
 
 
+def _payment_shared_with(referral, referee_ident: Identity) -> int:
+    """Referees of other referrers paying with this referee's instrument: a ring sharing cards."""
+    from tracking.models import Referral
+
+    if not referee_ident.payment:
+        return 0
+    other_referees = (
+        Referral.objects.for_tenant(referral.tenant_id)
+        .exclude(referrer_id=referral.referrer_id)
+        .exclude(referee_id=referral.referee_id)
+        .values("referee_id")
+    )
+    return (
+        Fingerprint.objects.for_tenant(referral.tenant_id)
+        .filter(kind="payment", token__in=referee_ident.payment, participant_id__in=other_referees)
+        .exclude(participant_id__in=[referral.referrer_id, referral.referee_id])
+        .values("participant_id")
+        .distinct()
+        .count()
+    )
+
+
 def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
     tenant = referral.tenant
     click = _referral_click(referral)
@@ -286,4 +308,5 @@ def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
         blocklisted=_blocklisted(tenant.pk, [referee, referrer]),
         ring_kinds=_ring(referral, [referee, referrer]),
         code_leaked=code_leaked,
+        payment_shared_with=_payment_shared_with(referral, referee),
     )

@@ -63,6 +63,8 @@ class AssessmentFacts:
     refund_after_reward_days: float | None = None
     blocklisted: tuple[str, ...] = ()  # identifier kinds on the tenant's blocklist
     ring_kinds: tuple[str, ...] = ()  # kinds shared with a past rejected referral
+    # Referees of *other* referrers who paid with this referee's payment instrument.
+    payment_shared_with: int = 0
     code_leaked: bool = False
 
 
@@ -300,6 +302,17 @@ def ring(facts: AssessmentFacts) -> Signal | None:
     return None
 
 
+def payment_reuse(facts: AssessmentFacts) -> Signal | None:
+    if facts.payment_shared_with >= 1:
+        return Signal(
+            "payment_reuse",
+            50,
+            _("Paid with a payment instrument %(n)s other referred customers also used.")
+            % {"n": facts.payment_shared_with},
+        )
+    return None
+
+
 def leaked_code(facts: AssessmentFacts) -> Signal | None:
     if facts.code_leaked:
         return Signal(
@@ -330,6 +343,7 @@ SIGNALS: tuple[Callable[[AssessmentFacts], Signal | None], ...] = (
     refund_after_reward,
     blocklisted,
     ring,
+    payment_reuse,
     leaked_code,
 )
 
@@ -354,6 +368,7 @@ SIGNAL_CODES = (
     "refund_after_reward",
     "blocklisted",
     "ring",
+    "payment_reuse",
     "leaked_code",
     "assessment_failed",
     "attribution_review",
@@ -382,6 +397,7 @@ DEFAULT_WEIGHTS = {
     "refund_after_reward": 30,
     "blocklisted": 100,
     "ring": 60,
+    "payment_reuse": 50,
     "leaked_code": 30,
     "assessment_failed": 0,
     "attribution_review": 0,

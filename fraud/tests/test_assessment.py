@@ -164,8 +164,8 @@ def test_a_new_referral_sharing_a_payment_card_with_a_rejected_one_is_a_ring(
     make.event(mule2, context={"payment_fingerprint": "card-777"})
     referral = make.referral(program, make.participant(tenant, email="other@gmail.com"), mule2)
     assessment = services.assessment_run(referral=referral, stage_key="signup")
-    assert "ring" in assessment.signal_codes
-    assert assessment.decision == "review"
+    assert assessment.signal_codes == ["ring", "payment_reuse"]
+    assert (assessment.score, assessment.decision) == (100, "reject")
 
 
 def test_every_signal_carries_its_published_default_weight():
@@ -280,3 +280,21 @@ def test_the_sweep_scores_referrals_that_were_never_assessed(tenant, program, ma
         assert assess_missed() == {"assessed": 0}
     assert Assessment.objects.for_tenant(tenant).get(referral=referral).decision == "approve"
     assert rewards_calls == [("rewards_release_after_review", referral.pk, None)]
+
+
+def test_referees_of_different_referrers_paying_with_one_card_are_flagged(
+    tenant, program, make, rewards_calls
+):
+    first = make.participant(tenant, email="m1@qq.com")
+    make.event(first, type="purchase", context={"payment_fingerprint": "card-ring"})
+    services.assessment_run(
+        referral=make.referral(program, make.participant(tenant, email="r1@gmail.com"), first),
+        stage_key="paid",
+    )
+    second = make.participant(tenant, email="m2@163.com")
+    make.event(second, type="purchase", context={"payment_fingerprint": "card-ring"})
+    assessment = services.assessment_run(
+        referral=make.referral(program, make.participant(tenant, email="r2@gmail.com"), second),
+        stage_key="paid",
+    )
+    assert (assessment.signal_codes, assessment.decision) == (["payment_reuse"], "review")

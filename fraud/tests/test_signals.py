@@ -234,3 +234,8 @@ def test_score_is_bounded_deterministic_and_never_softer_than_a_forced_decision(
 )
 def test_email_normalisation(raw, expected):
     assert identity.normalise_email(raw) == expected
+
+
+def test_a_card_used_by_another_referred_customer_fires_payment_reuse_and_an_unshared_one_does_not():
+    assert "payment_reuse" in codes(facts(payment_shared_with=2))
+    assert "payment_reuse" not in codes(facts(payment_shared_with=0))
