@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from .api import PortalSessionCreateApi
+
+urlpatterns = [
+    path("portal-sessions", PortalSessionCreateApi.as_view(), name="portal-sessions"),
+]

@@ -1,0 +1,107 @@
+/*! Referral widget: a "refer friends" button that opens the customer's portal.
+ *
+ * <script src="https://<platform>/static/portal/widget.js" defer
+ *         data-session-url="<portal session url your server created for this customer>"
+ *         data-session-endpoint="/referrals/portal-session"   (optional: GET → {"url": "..."})
+ *         data-label="Refer friends, get ¥25"  data-colour="#1f6feb"
+ *         data-mode="tab|modal"  data-position="bottom-right|bottom-left|inline"></script>
+ *
+ * No dependencies, no requests until the button is pressed, styles kept in a shadow root
+ * so neither page nor widget restyles the other.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script) return;
+  var cfg = script.dataset;
+  var mode = cfg.mode === "modal" ? "modal" : "tab";
+  var position = cfg.position || "bottom-right";
+  var colour = /^#[0-9a-fA-F]{6}$/.test(cfg.colour || "") ? cfg.colour : "#1f6feb";
+  var label = cfg.label || "Refer friends";
+
+  function sessionUrl() {
+    if (cfg.sessionEndpoint) {
+      return fetch(cfg.sessionEndpoint, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error("session " + r.status); return r.json(); })
+        .then(function (data) { return data.url; });
+    }
+    return Promise.resolve(cfg.sessionUrl || "");
+  }
+
+  var host = document.createElement("div");
+  host.setAttribute("data-referral-widget", "");
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  var style = document.createElement("style");
+  var fixed = position === "inline" ? "" :
+    "position:fixed;bottom:16px;" + (position === "bottom-left" ? "left:16px;" : "right:16px;") + "z-index:2147483000;";
+  style.textContent =
+    ".btn{" + fixed + "font:600 15px/1.2 system-ui,-apple-system,sans-serif;color:#fff;background:" + colour +
+    ";border:0;border-radius:24px;padding:12px 18px;min-height:44px;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.25)}" +
+    ".btn:focus{outline:3px solid #111;outline-offset:2px}" +
+    ".overlay{position:fixed;inset:0;background:rgba(0,0,0,.5);z-index:2147483001;display:flex;align-items:center;justify-content:center}" +
+    ".dialog{position:relative;background:#fff;width:min(480px,100vw);height:min(760px,100vh);border-radius:12px;overflow:hidden}" +
+    "@media (max-width:520px){.dialog{width:100vw;height:100vh;border-radius:0}}" +
+    ".dialog iframe{border:0;width:100%;height:100%}" +
+    ".close{position:absolute;top:6px;right:6px;width:44px;height:44px;border:0;border-radius:22px;background:#fff;font-size:24px;cursor:pointer}";
+  root.appendChild(style);
+
+  var button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn";
+  button.textContent = label;
+  root.appendChild(button);
+
+  var overlay = null;
+  function close() {
+    if (!overlay) return;
+    overlay.remove();
+    overlay = null;
+    document.removeEventListener("keydown", onKey);
+    button.focus();
+  }
+  function onKey(e) { if (e.key === "Escape") close(); }
+
+  function openModal(url) {
+    overlay = document.createElement("div");
+    overlay.className = "overlay";
+    var dialog = document.createElement("div");
+    dialog.className = "dialog";
+    dialog.setAttribute("role", "dialog");
+    dialog.setAttribute("aria-modal", "true");
+    dialog.setAttribute("aria-label", label);
+    var frame = document.createElement("iframe");
+    frame.src = url;
+    frame.title = label;
+    var x = document.createElement("button");
+    x.type = "button";
+    x.className = "close";
+    x.setAttribute("aria-label", "Close");
+    x.textContent = "\u00d7";
+    x.addEventListener("click", close);
+    overlay.addEventListener("click", function (e) { if (e.target === overlay) close(); });
+    dialog.appendChild(frame);
+    dialog.appendChild(x);
+    overlay.appendChild(dialog);
+    root.appendChild(overlay);
+    document.addEventListener("keydown", onKey);
+    x.focus();
+  }
+
+  button.addEventListener("click", function () {
+    // Open the tab inside the click so pop-up blockers allow it, then point it at the link.
+    var tab = mode === "tab" ? window.open("", "_blank") : null;
+    sessionUrl().then(function (url) {
+      if (!/^https?:\/\//.test(url || "")) throw new Error("no portal session url");
+      if (mode === "modal") openModal(url);
+      else if (tab) { tab.opener = null; tab.location.href = url; }
+      else window.location.href = url;
+    }).catch(function () {
+      if (tab) tab.close();
+      button.disabled = true;
+      button.textContent = label + " \u2014 unavailable";
+    });
+  });
+
+  if (position === "inline") script.parentNode.insertBefore(host, script);
+  else (document.body || document.documentElement).appendChild(host);
+})();

@@ -1,0 +1,291 @@
+"""Writes the customer portal makes. Each acts as one participant, checks that what it
+touches belongs to that participant (missing and foreign are the same NotFound), and
+calls the owning app's service: rewards for choices, fraud for disputes, tracking for
+events and privacy."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from referral_platform.core import clock
+from referral_platform.core.audit import audit_log
+from referral_platform.core.errors import NotFound, ValidationFailed
+
+from . import rules, tokens
+
+
+def _actor(participant) -> str:
+    return f"participant:{participant.pk}"
+
+
+# --- Getting in ------------------------------------------------------------------------
+
+
+def portal_session_create(*, tenant, external_id: str, return_url: str = "") -> dict:
+    """A signed link into the portal for one of the tenant's participants (API.md)."""
+    from .selectors import participant_by_external_id
+
+    if return_url and urlsplit(return_url).scheme not in ("http", "https"):
+        raise ValidationFailed(
+            "return_url must be an http(s) URL.", fields={"return_url": ["Use an http(s) URL."]}
+        )
+    participant = participant_by_external_id(tenant=tenant, external_id=external_id)
+    token, expires_at = tokens.token_make(
+        tenant_id=tenant.pk,
+        participant_id=participant.pk,
+        purpose=tokens.SESSION,
+        return_url=return_url,
+    )
+    return {
+        "url": f"{settings.PUBLIC_BASE_URL}/portal/?token={token}",
+        "expires_at": expires_at,
+        "participant": participant,
+    }
+
+
+MAGIC_USED_KEY = "portal:magic-used:{nonce}"
+
+
+def magic_link_request(*, email: str) -> int:
+    """Mail a sign-in link to every participant with this address, in whichever tenants
+    know it. Answers the caller nothing about who exists (the view says the same either
+    way); returns the number of links queued, for tests and logs only."""
+    from tracking.identity import email_hash
+    from tracking.models import Participant
+
+    from .tasks import portal_magic_link_send_task
+
+    digest = email_hash(email)
+    if not digest:
+        return 0
+    # Unscoped on purpose: a customer arriving directly has no tenant yet; each mailed link
+    # is bound to one tenant and goes only to the address on file.
+    matches = list(
+        Participant.unscoped.filter(
+            email_hash=digest, erased_at__isnull=True, is_lead=False
+        ).values_list("tenant_id", "pk")[:10]
+    )
+    for tenant_id, participant_id in matches:
+        transaction.on_commit(
+            lambda t=tenant_id, p=participant_id: portal_magic_link_send_task.delay(t, p)
+        )
+    return len(matches)
+
+
+def magic_link_build(*, tenant_id: int, participant_id: int) -> str:
+    token, _expires = tokens.token_make(
+        tenant_id=tenant_id,
+        participant_id=participant_id,
+        purpose=tokens.MAGIC_LINK,
+        nonce=secrets.token_urlsafe(8),
+    )
+    return f"{settings.PUBLIC_BASE_URL}/portal/login/{token}/"
+
+
+def magic_link_consume(token: str) -> tokens.PortalClaim:
+    """A mailed link works once: the nonce is remembered for as long as the token lives."""
+    claim = tokens.token_read(token, purpose=tokens.MAGIC_LINK)
+    key = MAGIC_USED_KEY.format(nonce=claim.nonce or hashlib.sha256(token.encode()).hexdigest())
+    if not cache.add(key, 1, timeout=tokens.MAX_AGE[tokens.MAGIC_LINK] + 60):
+        raise tokens.TokenInvalid()
+    return claim
+
+
+# --- Sharing ---------------------------------------------------------------------------
+
+
+def _owned_enrollment(participant, enrollment_id):
+    from tracking.models import Enrollment
+
+    enrollment = (
+        Enrollment.objects.for_tenant(participant.tenant_id)
+        .filter(pk=enrollment_id, participant=participant)
+        .select_related("program")
+        .first()
+    )
+    if enrollment is None:
+        raise NotFound("No such enrollment.")
+    return enrollment
+
+
+def share_record(*, participant, enrollment_id: int | None, channel: str):
+    """A tap on a share button, stored as a `share` event for the funnel (SEMANTICS §6-7)
+    through the same ingestion path as the tenants' own events."""
+    from tracking.identity import new_ulid
+    from tracking.services import event_ingest
+
+    if channel not in rules.RECORDED_CHANNELS:
+        raise ValidationFailed("Unknown channel.", fields={"channel": ["unknown channel"]})
+    enrollment = _owned_enrollment(participant, enrollment_id)
+    now = clock.now()
+    payload = {
+        "event_id": f"portal-share-{new_ulid()}",
+        "type": "share",
+        "occurred_at": now.isoformat(),
+        "participant": {"external_id": participant.external_id},
+        "properties": {"channel": channel, "program": enrollment.program.slug},
+    }
+    event, _created = event_ingest(
+        tenant=participant.tenant, data={**payload, "occurred_at": now}, payload=payload
+    )
+    return event
+
+
+@transaction.atomic
+def personal_message_set(*, participant, enrollment_id: int | None, message: str):
+    """The line the invite page shows under the referrer's name."""
+    text = " ".join((message or "").split())
+    if len(text) > 280:
+        raise ValidationFailed(
+            "The message is too long.", fields={"message": ["At most 280 characters."]}
+        )
+    enrollment = _owned_enrollment(participant, enrollment_id)
+    enrollment.personal_message = text
+    enrollment.save(update_fields=["personal_message"])
+    return enrollment
+
+
+# --- Rewards ---------------------------------------------------------------------------
+
+
+def _owned_reward(participant, reward_id):
+    from rewards.models import Reward
+
+    reward = (
+        Reward.objects.for_tenant(participant.tenant_id)
+        .filter(pk=reward_id, participant=participant)
+        .first()
+    )
+    if reward is None:
+        raise NotFound("No such reward.")
+    return reward
+
+
+def reward_choose(*, participant, reward_id: int, option_index: int):
+    """The participant picks one of a reward's options. Changes the row once; the ledger
+    entry comes only at release (SEMANTICS §5). Choosing again is a no-op."""
+    from rewards.services import reward_choose as choose
+
+    reward = _owned_reward(participant, reward_id)
+    return choose(reward=reward, option_index=option_index, actor_label=_actor(participant))
+
+
+def reward_donate(*, participant, reward_id: int):
+    from rewards.services import reward_donate_instead
+
+    reward = _owned_reward(participant, reward_id)
+    return reward_donate_instead(reward=reward, actor_label=_actor(participant))
+
+
+# --- Disputes --------------------------------------------------------------------------
+
+
+def dispute_file(*, participant, message: str, referral_id: int | None = None):
+    from fraud.services import dispute_create
+    from tracking.models import Referral
+
+    referral = None
+    if referral_id:
+        referral = (
+            Referral.objects.for_tenant(participant.tenant_id)
+            .filter(pk=referral_id, referrer=participant)
+            .first()
+        )
+        if referral is None:
+            raise NotFound("No such referral.")
+    return dispute_create(participant=participant, message=message, referral=referral)
+
+
+# --- Privacy ---------------------------------------------------------------------------
+
+
+def participant_tracking_set(*, participant, opted_out: bool):
+    """Opt out of tracking (tracking's service: no attribution, no clicks recorded on their
+    codes from now on), or back in."""
+    from tracking.services import participant_opt_out
+
+    if opted_out:
+        return participant_opt_out(participant=participant, actor_label=_actor(participant))
+    return _participant_opt_in(participant)
+
+
+@transaction.atomic
+def _participant_opt_in(participant):
+    # tracking has no opt-in service yet; undoing the opt-out is one field and the code
+    # cache, mirrored from tracking.services.participant_opt_out.
+    from tracking.models import Participant, ReferralCode
+    from tracking.services import code_cache_forget
+
+    if participant.erased_at is not None or participant.opted_out_at is None:
+        return participant
+    Participant.unscoped.filter(pk=participant.pk).update(opted_out_at=None)
+    participant.opted_out_at = None
+    for code in ReferralCode.unscoped.filter(
+        tenant_id=participant.tenant_id, enrollment__participant=participant
+    ):
+        code_cache_forget(code.code)
+    audit_log(
+        tenant=participant.tenant,
+        actor=None,
+        actor_label=_actor(participant),
+        action="participant.opted_in",
+        target=participant,
+    )
+    return participant
+
+
+def participant_data_export(*, participant) -> dict:
+    """tracking's export, plus the rewards and disputes the portal shows."""
+    from fraud.selectors import dispute_list_for_participant
+    from rewards.models import Reward
+    from tracking.services import participant_export
+
+    data = participant_export(participant=participant)
+    data["rewards"] = [
+        {
+            "id": r.pk,
+            "program": r.program.slug,
+            "kind": r.kind,
+            "amount": {"amount_minor": r.amount_minor, "currency": r.currency}
+            if r.amount_minor is not None
+            else None,
+            "points": r.points,
+            "description": r.description,
+            "status": r.status,
+            "due_at": r.due_at.isoformat() if r.due_at else None,
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in Reward.objects.for_tenant(participant.tenant_id)
+        .filter(participant=participant)
+        .select_related("program")
+        .order_by("created_at", "pk")
+    ]
+    data["disputes"] = [
+        {
+            "message": d.message,
+            "status": d.status,
+            "answer": d.answer,
+            "opened_at": d.opened_at.isoformat(),
+        }
+        for d in dispute_list_for_participant(participant)
+    ]
+    return data
+
+
+def participant_data_erase(*, participant):
+    """Wipe personal data (tracking's erasure) and the portal's own: the personal note."""
+    from tracking.models import Enrollment
+    from tracking.services import participant_erase
+
+    with transaction.atomic():
+        erased = participant_erase(participant=participant, actor_label=_actor(participant))
+        Enrollment.unscoped.filter(tenant_id=participant.tenant_id, participant=participant).update(
+            personal_message=""
+        )
+    return erased
