@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from django.urls import path, re_path
+
+from . import public
+
+app_name = "tracking_public"
+
+urlpatterns = [
+    re_path(r"^r/(?P<code>[A-Za-z0-9-]{1,32})/?$", public.redirect, name="redirect"),
+    re_path(r"^i/(?P<code>[A-Za-z0-9-]{1,32})/?$", public.invite, name="invite"),
+    re_path(r"^qr/(?P<code>[A-Za-z0-9-]{1,32})\.(?P<fmt>png|svg)$", public.qr_image, name="qr"),
+    path("qr/<str:code>/poster.png", public.poster, name="poster"),
+]

@@ -395,7 +395,7 @@ def code_resolve(code: str) -> dict | None:
         return entry or None
     row = (
         ReferralCode.unscoped.filter(code=code)
-        .select_related("program", "enrollment__participant", "tenant")
+        .select_related("program__current_version", "enrollment__participant")
         .first()
     )
     if row is None:
@@ -415,6 +415,8 @@ def code_resolve(code: str) -> dict | None:
         "ends_at": program.ends_at.isoformat() if program.ends_at else "",
         "rotated": row.rotated_at is not None,
         "opted_out": referrer.opted_out_at is not None,
+        # How long the click cookie must live to cover the program's window.
+        "window_days": int(rules.attribution_settings(program.spec).get("window_days") or 30),
     }
     cache.set(key, entry, CODE_CACHE_SECONDS)
     return entry
