@@ -18,7 +18,9 @@ class ProgramStatus(models.TextChoices):
 class Program(TenantOwnedModel):
     slug = models.SlugField(max_length=80)
     name = models.CharField(max_length=200)
-    status = models.CharField(max_length=10, choices=ProgramStatus.choices, default=ProgramStatus.DRAFT)
+    status = models.CharField(
+        max_length=10, choices=ProgramStatus.choices, default=ProgramStatus.DRAFT
+    )
     currency = models.CharField(max_length=3)
     # Denormalised from the current version for the hot paths (redirect, invite page).
     starts_at = models.DateTimeField(null=True, blank=True)
@@ -31,7 +33,9 @@ class Program(TenantOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "slug"], name="program_unique_slug")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "slug"], name="program_unique_slug")
+        ]
 
     def __str__(self) -> str:
         return self.name

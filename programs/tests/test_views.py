@@ -1,0 +1,154 @@
+import pytest
+from django.test import Client
+
+from programs import services
+from programs.models import Program
+from programs.templates_data import ARCHETYPES
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def green(tenant):
+    spec = ARCHETYPES["green-home"](year=2026)
+    spec["status"] = "draft"
+    return services.program_create(tenant=tenant, spec=spec, actor=None)
+
+
+def test_the_list_shows_each_program_with_its_status(marketer, green):
+    response = _client(marketer).get("/app/programs/")
+    assert response.status_code == 200
+    assert b"Green miles" in response.content and b"Draft" in response.content
+
+
+def test_every_role_reads_but_only_owners_and_marketers_create(analyst, ops, marketer, owner):
+    assert _client(analyst).get("/app/programs/").status_code == 200
+    assert _client(ops).get("/app/programs/new/").status_code == 403
+    assert (
+        _client(analyst)
+        .post("/app/programs/new/", {"template": "blank", "name": "X", "slug": "x"})
+        .status_code
+        == 403
+    )
+    assert _client(owner).get("/app/programs/new/").status_code == 200
+
+
+def test_a_marketer_creates_a_draft_from_a_template(marketer, tenant):
+    response = _client(marketer).post(
+        "/app/programs/new/", {"template": "saas-b2b", "name": "Team referrals", "slug": "teams"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/app/programs/teams/"
+    program = Program.objects.for_tenant(tenant).get(slug="teams")
+    assert (program.name, program.status) == ("Team referrals", "draft")
+    assert program.spec["stages"][0]["rewards"][0]["amount"] == 5000
+
+
+def test_creating_with_a_used_slug_shows_the_problem(marketer, green):
+    response = _client(marketer).post(
+        "/app/programs/new/", {"template": "blank", "name": "X", "slug": "green-home"}
+    )
+    assert response.status_code == 200
+    assert b"Already used." in response.content
+
+
+def test_the_overview_summarises_the_rules_in_plain_words(analyst, green):
+    response = _client(analyst).get("/app/programs/green-home/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Their friend earns ¥20 off orders ≥ ¥99 when the friend signs up." in text
+    assert "At most 10 rewarded referrals per month; beyond that, nothing." in text
+    assert 'data-testid="status-active"' not in text  # an analyst sees no buttons
+
+
+def test_another_tenants_program_is_404(outsider, green):
+    client = _client(outsider)
+    for url in (
+        "/app/programs/green-home/",
+        "/app/programs/green-home/simulate/",
+        "/app/programs/green-home/versions/",
+        "/app/programs/green-home/edit/general/",
+    ):
+        assert client.get(url).status_code == 404
+
+
+def test_editing_the_referee_coupon_makes_a_new_version(marketer, green):
+    response = _client(marketer).post(
+        "/app/programs/green-home/edit/rewards/", {"s0r0-amount": "25", "s0r0-min_spend": "99"}
+    )
+    assert response.status_code == 302
+    green.refresh_from_db()
+    assert green.current_version.number == 2
+    assert green.spec["stages"][0]["rewards"][0]["amount"] == 2500
+    assert green.spec["stages"][0]["rewards"][0]["min_spend"] == 9900
+
+
+def test_an_analyst_cannot_save_a_section(analyst, green):
+    assert (
+        _client(analyst)
+        .post("/app/programs/green-home/edit/rewards/", {"s0r0-amount": "25"})
+        .status_code
+        == 403
+    )
+
+
+def test_inline_validation_reports_problems_without_saving(marketer, green):
+    client = _client(marketer)
+    response = client.post(
+        "/app/programs/green-home/edit/caps/validate/",
+        {"body": '[{"key": "c", "period": "month", "limit": -1}]'},
+    )
+    assert response.status_code == 200
+    assert "caps[0].limit" in response.content.decode()
+    response = client.post("/app/programs/green-home/edit/caps/", {"body": "{not json"})
+    assert response.status_code == 422 and b"Not valid JSON" in response.content
+    green.refresh_from_db()
+    assert green.current_version.number == 1
+
+
+def test_status_buttons_activate_and_pause(marketer, analyst, green):
+    assert (
+        _client(analyst).post("/app/programs/green-home/status/", {"status": "active"}).status_code
+        == 403
+    )
+    client = _client(marketer)
+    assert client.post("/app/programs/green-home/status/", {"status": "active"}).status_code == 302
+    green.refresh_from_db()
+    assert green.status == "active"
+
+
+def test_the_simulator_shows_what_each_side_earns(analyst, green):
+    script = (
+        "anna 0 signup\nanna 1 purchase 120\nben 2 signup\nben 3 purchase 150\nben 5 refund 150"
+    )
+    response = _client(analyst).post(
+        "/app/programs/green-home/simulate/",
+        {"script": script, "start": "2026-01-05", "assume_eligible": "1", "attributes": "{}"},
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    # Anna's order passes its window: ¥25 coupon, 1 ticket, 300 points; Ben's is refunded.
+    assert 'data-testid="total-referrer">CNY 25.00 + 300 points' in text
+    assert 'data-testid="total-referee">CNY 40.00' in text  # two ¥20 sign-up coupons
+
+
+def test_the_cost_estimator_prices_the_expected_volume(analyst, green):
+    response = _client(analyst).get(
+        "/app/programs/green-home/estimate/?monthly_referrals=100&rate_welcome=100&rate_first_order=40"
+    )
+    text = response.content.decode()
+    # 100 × ¥20 referee coupons + 40 × (¥25 coupon + 300 points × ¥0.05) = ¥2,000 + ¥1,600
+    assert 'data-testid="monthly-cost">CNY 3,600.00' in text
+    assert 'data-testid="cprc">CNY 90.00' in text
+
+
+def test_the_version_history_shows_the_diff(marketer, green):
+    client = _client(marketer)
+    client.post("/app/programs/green-home/edit/rewards/", {"s0r0-amount": "25"})
+    text = client.get("/app/programs/green-home/versions/").content.decode()
+    assert "stages[0].rewards[0].amount" in text and "2000" in text and "2500" in text
