@@ -1,6 +1,7 @@
 """Build-time tool: subset Noto Sans CJK SC (see static/fonts/README.md)."""
 
 # Subset Noto Sans CJK SC to ASCII, Latin-1, common punctuation and GB2312 hanzi.
+import contextlib
 import sys
 
 from fontTools import subset
@@ -15,11 +16,9 @@ chars |= (
 )
 for hi in range(0xB0, 0xD8):  # GB2312 level 1: the 3,755 common hanzi
     for lo in range(0xA1, 0xFF):
-        try:
+        with contextlib.suppress(UnicodeDecodeError):
             chars.add(ord(bytes([hi, lo]).decode("gb2312")))
-        except UnicodeDecodeError:
-            pass
-font = TTCollection("/usr/share/fonts/opentype/noto/NotoSansCJK-%s.ttc" % sys.argv[1]).fonts[2]
+font = TTCollection(f"/usr/share/fonts/opentype/noto/NotoSansCJK-{sys.argv[1]}.ttc").fonts[2]
 opts = subset.Options()
 opts.layout_features = ["kern", "liga", "vert", "locl"]
 opts.name_IDs = ["*"]
