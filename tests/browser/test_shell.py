@@ -56,7 +56,7 @@ def test_shell_fits_a_small_phone(live_server, mobile_page, demo, shot, staff_lo
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360 + 1
     page.click(".navbar-toggler")
-    page.locator("#navbar-menu").get_by_text("Settings").wait_for()
+    page.locator("#navbar-menu").get_by_text("Settings", exact=True).wait_for()
     page.wait_for_timeout(400)  # let the collapse animation finish before the screenshot
     shot(page, "shell-home-360")
     assert page.console_problems == []
