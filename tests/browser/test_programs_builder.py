@@ -1,0 +1,75 @@
+"""A marketer builds the e-commerce program from its template, changes the referee coupon,
+simulates a referral, and activates the program."""
+
+from __future__ import annotations
+
+import pytest
+
+from programs.models import Program
+from referral_platform.tenancy.models import Role
+from referral_platform.tenancy.services import membership_add, tenant_create, user_get_or_create
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def shop(transactional_db):
+    tenant = tenant_create(
+        name="Shop", slug="shop", owner_email="owner@shop.test", currency="CNY",
+        timezone="Asia/Shanghai", owner_password="pw-owner-12345",
+    )  # fmt: skip
+    user = user_get_or_create(email="marketer@shop.test", password="pw-marketer-12345")
+    membership_add(tenant=tenant, user=user, role=Role.MARKETER)
+    return tenant
+
+
+def test_marketer_creates_the_ecommerce_program_edits_the_coupon_simulates_and_activates(
+    live_server, page, shop, shot, staff_login
+):
+    staff_login(page, live_server, "marketer@shop.test", "pw-marketer-12345")
+    page.goto(live_server.url + "/app/programs/")
+    page.click("text=New program")
+    page.check("input[name=template][value=green-home]")
+    page.fill("input[name=name]", "Green miles")
+    page.fill("input[name=slug]", "green-home")
+    page.click("[data-testid=new-program-form] button[type=submit]")
+    page.wait_for_url("**/app/programs/green-home/")
+    assert page.locator("[data-testid=program-status]").inner_text() == "Draft"
+    assert (
+        "Their friend earns ¥20 off orders ≥ ¥99 when the friend signs up."
+        in page.locator("[data-testid=program-summary]").inner_text()
+    )
+
+    # The referee's sign-up coupon: ¥20 → ¥30, checked inline before saving.
+    page.click("[data-testid=program-nav] >> text=Rules")
+    page.click(".list-group >> text=Rewards")
+    coupon = page.locator("[data-testid=reward-referee_coupon]")
+    coupon.locator("input[name=s0r0-amount]").fill("-3")
+    page.locator("[data-testid=problems]").get_by_text("stages[0].rewards[0].amount").wait_for()
+    coupon.locator("input[name=s0r0-amount]").fill("30")
+    page.locator("[data-testid=problems]").get_by_text("No problems.").wait_for()
+    shot(page, "programs-rewards-section")
+    page.click("[data-testid=section-form] button[type=submit]")
+    page.wait_for_url("**/app/programs/green-home/")
+    assert "Saved as version 2." in page.content()
+
+    # One friend signs up and keeps a ¥120 first order past the 7-day window.
+    page.click("[data-testid=program-nav] >> text=Simulator")
+    page.fill("#script", "anna 0 signup\nanna 1 purchase 120")
+    page.fill("#start", "2026-01-05")
+    page.click("[data-testid=run-simulation]")
+    page.locator("[data-testid=total-referee]").wait_for()
+    assert page.locator("[data-testid=total-referee]").inner_text() == "CNY 30.00"
+    assert page.locator("[data-testid=total-referrer]").inner_text() == "CNY 25.00 + 300 points"
+    assert page.locator("[data-testid=sim-row]").count() == 5
+    shot(page, "programs-simulator")
+
+    page.click("[data-testid=program-nav] >> text=Overview")
+    page.click("[data-testid=status-active]")
+    page.wait_for_url("**/app/programs/green-home/")
+    assert page.locator("[data-testid=program-status]").inner_text() == "Active"
+    program = Program.objects.for_tenant(shop).get(slug="green-home")
+    assert program.status == "active"
+    assert program.spec["stages"][0]["rewards"][0]["amount"] == 3000
+    assert program.current_version.number == 3
+    assert page.console_problems == []
