@@ -8,6 +8,7 @@ Without Redis (the embedded default, tests) the redirect writes its one row dire
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 
 from django.conf import settings
@@ -16,8 +17,15 @@ KEY = "tracking:clicks"
 FLUSH_CHUNK = 500
 
 
+def buffer_url() -> str:
+    """Opt-in: a Redis URL (e.g. `redis://127.0.0.1:6379/2`) from settings or the environment."""
+    return getattr(settings, "TRACKING_CLICK_BUFFER_URL", "") or os.environ.get(
+        "TRACKING_CLICK_BUFFER_URL", ""
+    )
+
+
 def _redis():
-    url = getattr(settings, "TRACKING_CLICK_BUFFER_URL", "") or ""
+    url = buffer_url()
     if not url:
         return None
     import redis
@@ -30,7 +38,7 @@ def _redis():
 
 
 def enabled() -> bool:
-    return bool(getattr(settings, "TRACKING_CLICK_BUFFER_URL", ""))
+    return bool(buffer_url())
 
 
 def push(row: dict) -> bool:

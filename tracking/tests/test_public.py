@@ -216,3 +216,32 @@ def test_the_poster_changes_when_the_program_copy_changes(client, tenant, progra
     program_update(program=program, spec=spec, actor=None)
     services.code_cache_forget(alice_code.code)
     assert client.get(f"/qr/{alice_code.code}/poster.png").content != first
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url("redis://127.0.0.1:6379/7", socket_timeout=0.3).ping()
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379")
+def test_with_the_click_buffer_the_redirect_makes_no_database_query_and_the_flush_writes_in_bulk(
+    client, tenant, alice_code, settings, django_assert_num_queries
+):
+    import redis
+
+    from tracking import clickbuffer
+
+    settings.TRACKING_CLICK_BUFFER_URL = "redis://127.0.0.1:6379/7"
+    redis.Redis.from_url(settings.TRACKING_CLICK_BUFFER_URL).delete(clickbuffer.KEY)
+    services.code_resolve(alice_code.code)
+    with django_assert_num_queries(0):
+        for _ in range(3):
+            assert client.get(f"/r/{alice_code.code}", HTTP_USER_AGENT=PHONE_UA).status_code == 302
+    assert Click.objects.for_tenant(tenant).count() == 0
+    assert clickbuffer.flush() == 3
+    assert Click.objects.for_tenant(tenant).count() == 3
+    assert clickbuffer.flush() == 0

@@ -1,0 +1,72 @@
+"""Staff pages: the referrals list with filters and one referral's whole story."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+
+from programs.models import Program
+from referral_platform.core.calendar import date_range_bounds
+from referral_platform.core.errors import NotFound
+from referral_platform.tenancy.permissions import tenant_required
+
+from . import selectors
+from .models import AttributionSource, ReferralStatus
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@tenant_required()
+def referral_list(request):
+    tenant = request.tenant
+    params = request.GET
+    filters = {k: params.get(k, "") for k in ("program", "status", "source")}
+    start, end = _date(params.get("from", "")), _date(params.get("to", ""))
+    if start or end:
+        lower, upper = date_range_bounds(
+            start or date(1970, 1, 1), end or date(9998, 12, 31), tenant.calendar
+        )
+        filters["created_after"], filters["created_before"] = lower, upper
+    qs = selectors.referral_list(tenant=tenant, filters=filters).order_by("-created_at", "-pk")
+    page = Paginator(qs, 50).get_page(params.get("page"))
+    return render(
+        request,
+        "tracking/referral_list.html",
+        {
+            "page": page,
+            "programs": Program.objects.for_tenant(tenant).order_by("name"),
+            "statuses": ReferralStatus.choices,
+            "sources": AttributionSource.choices,
+            "current": {
+                **{k: params.get(k, "") for k in ("program", "status", "source", "from", "to")}
+            },
+        },
+    )
+
+
+@tenant_required()
+def referral_detail(request, referral_id: int):
+    try:
+        referral = selectors.referral_get(tenant=request.tenant, referral_id=referral_id)
+    except NotFound:
+        raise Http404 from None
+    return render(
+        request,
+        "tracking/referral_detail.html",
+        {
+            "referral": referral,
+            "evidence": referral.evidence or {},
+            "timeline": selectors.referral_timeline(referral),
+            "stages": selectors.referral_stages(referral),
+            "assessments": selectors.referral_assessments(referral),
+            "rewards": selectors.referral_rewards(referral),
+        },
+    )
