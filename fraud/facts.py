@@ -105,7 +105,8 @@ def _velocity(referral, referee_ident: Identity) -> dict[str, int]:
         .filter(
             referrer_id=referral.referrer_id,
             created_at__gte=start,
-            created_at__lte=referral.created_at + BURST_WINDOW,
+            # Later referrals count too when a later stage re-assesses this one.
+            created_at__lte=referral.created_at + VELOCITY_WINDOW,
         )
         .exclude(pk=referral.pk)
         .values("referee_id")
@@ -257,6 +258,31 @@ def _payment_shared_with(referral, referee_ident: Identity) -> int:
         .distinct()
         .count()
     )
+
+
+def linked_referral_ids(referral, codes: set[str], limit: int = 50) -> list[int]:
+    """Referrals tied to this one by a linking signal: the same referrer's referrals in the
+    velocity window, and referrals whose referee shares this referee's strong identifiers."""
+    from tracking.models import Referral
+
+    referrals = Referral.objects.for_tenant(referral.tenant_id).exclude(pk=referral.pk)
+    ids: list[int] = []
+    if codes & {"velocity", "burst", "refund_anomaly"}:
+        ids += list(
+            referrals.filter(
+                referrer_id=referral.referrer_id,
+                created_at__gte=referral.created_at - VELOCITY_WINDOW,
+                created_at__lte=referral.created_at + VELOCITY_WINDOW,
+            ).values_list("pk", flat=True)[:limit]
+        )
+    if codes & {"payment_reuse", "ring"}:
+        fingerprints = Fingerprint.objects.for_tenant(referral.tenant_id)
+        tokens = fingerprints.filter(
+            participant_id=referral.referee_id, kind__in=RING_KINDS
+        ).values("token")
+        sharing = fingerprints.filter(token__in=tokens).values("participant_id")
+        ids += list(referrals.filter(referee_id__in=sharing).values_list("pk", flat=True)[:limit])
+    return list(dict.fromkeys(ids))[:limit]
 
 
 def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:

@@ -92,7 +92,10 @@ def _require_reviewer(tenant, actor) -> None:
 # --- assessment ------------------------------------------------------------------------
 
 
-def assessment_run(*, referral, stage_key: str) -> Assessment:
+LINKING_SIGNALS = {"velocity", "burst", "payment_reuse", "ring", "refund_anomaly"}
+
+
+def assessment_run(*, referral, stage_key: str, _propagate: bool = True) -> Assessment:
     """Score `referral` at `stage_key` ("signup" or a paying stage), store the assessment and
     apply its decision: `review` holds the rewards and opens a case, `reject` rejects them.
 
@@ -110,7 +113,38 @@ def assessment_run(*, referral, stage_key: str) -> Assessment:
         logger.exception("fraud assessment failed referral=%s stage=%s", referral.pk, stage_key)
         result = failed_result()
         note = "assessment_failed"
-    return _assessment_apply(referral=referral, stage_key=stage_key, result=result, note=note)
+    assessment = _assessment_apply(referral=referral, stage_key=stage_key, result=result, note=note)
+    linking = set(assessment.signal_codes) & LINKING_SIGNALS
+    if _propagate and linking and assessment.decision != Decision.APPROVE:
+        _reassess_linked(referral, linking)
+    return assessment
+
+
+def _reassess_linked(referral, codes: set[str]) -> None:
+    """A pattern seen now (the fifth farm phone, the second referee on one card) also
+    implicates the referrals that came before it, whose cash may still be in its hold:
+    score them again with what is known now. One level deep, so it always ends."""
+    from tracking.models import Referral
+
+    from .facts import linked_referral_ids
+
+    linked_ids = linked_referral_ids(referral, codes)
+    linked = (
+        Referral.objects.for_tenant(referral.tenant_id)
+        .filter(pk__in=linked_ids)
+        .exclude(status__in=["review", "rejected"])
+        .select_related("tenant", "program", "referrer", "referee")
+    )
+    for other in linked:
+        previous = (
+            Assessment.objects.for_tenant(referral.tenant_id)
+            .filter(referral=other)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if previous is None or previous.decision != Decision.APPROVE:
+            continue
+        assessment_run(referral=other, stage_key=previous.stage_key, _propagate=False)
 
 
 @transaction.atomic

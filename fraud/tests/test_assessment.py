@@ -147,6 +147,11 @@ def test_velocity_fires_for_the_third_referee_from_one_ip(tenant, program, make,
         decisions.append(services.assessment_run(referral=referral, stage_key="signup"))
     assert [d.decision for d in decisions] == ["approve", "approve", "review"]
     assert decisions[2].signal_codes == ["velocity"]
+    # The third one implicates the first two, whose cash is still in its hold.
+    for earlier in decisions[:2]:
+        earlier.refresh_from_db()
+        earlier.referral.refresh_from_db()
+        assert (earlier.decision, earlier.referral.status) == ("review", "review")
 
 
 def test_a_new_referral_sharing_a_payment_card_with_a_rejected_one_is_a_ring(
