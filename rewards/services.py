@@ -852,3 +852,27 @@ def notifications_opt_out(*, tenant_id: int, participant_id: int) -> None:
     from .models import NotificationOptOut
 
     NotificationOptOut.unscoped.get_or_create(tenant_id=tenant_id, participant_id=participant_id)
+
+
+def reward_clawback(*, reward_id: int, reason: str, actor=None) -> bool:
+    """Staff (or a policy) takes back a fulfilled reward after its hold: a reversing ledger
+    entry, never an edit. Running it twice is a no-op."""
+    with transaction.atomic():
+        reward = (
+            Reward.unscoped.select_for_update()
+            .select_related("tenant")
+            .filter(pk=reward_id)
+            .first()
+        )
+        if reward is None or reward.status != RewardStatus.FULFILLED:
+            return False
+        done = _reverse(reward, inside_hold=False, reason=reason, now=clock.now())
+        if done and actor is not None:
+            audit_log(
+                tenant=reward.tenant,
+                actor=actor,
+                action="reward.clawed_back",
+                target=reward,
+                note=reason,
+            )
+        return done
