@@ -100,6 +100,7 @@ def busy_shop(shop, api, tenant):
         refer(api, code, "lena", T0, email="lena.w@gmail.com")
         refer(api, code, "bob", T0, email="bob@example.org")
         refer(api, code, "carol", T0 + timedelta(hours=2), email="carol@example.net", buy=False)
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
         tick()
     with time_machine.travel(T0 + timedelta(days=3), tick=False):
         post_event(
