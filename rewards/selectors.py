@@ -181,3 +181,40 @@ def coupon_pools(*, tenant) -> list[dict]:
             }
         )
     return out
+
+
+def payout_batch_rows(batch: PayoutBatch):
+    """CSV rows of a batch: its payouts, then clawbacks of cash already paid in this
+    program and currency, netted as negative lines (SEMANTICS §5)."""
+    payouts = (
+        Payout.unscoped.filter(batch=batch).select_related("reward__participant").order_by("id")
+    )
+    for p in payouts:
+        yield [
+            p.pk,
+            p.reward_id,
+            p.reward.participant.external_id,
+            p.amount_minor,
+            p.currency,
+            p.status,
+            p.created_at.isoformat(),
+        ]
+    start_key = batch.created_at
+    clawbacks = LedgerEntry.unscoped.filter(
+        tenant_id=batch.tenant_id,
+        entry_kind="clawback",
+        reward_kind=RewardKind.CASH,
+        currency=batch.currency,
+        reward__program_id=batch.program_id,
+        created_at__gte=start_key,
+    ).select_related("reward__participant")
+    for e in clawbacks:
+        yield [
+            "",
+            e.reward_id,
+            e.reward.participant.external_id,
+            e.amount_minor,
+            e.currency,
+            "clawback",
+            e.created_at.isoformat(),
+        ]

@@ -1,0 +1,152 @@
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+
+from referral_platform.core.periodic import run_all
+from rewards.models import CouponCode, Payout, PayoutBatch, Reward
+from rewards.services import referral_rewards_sync, reward_settings_update
+from rewards.tests import factories as f
+
+T0 = datetime.fromisoformat("2026-03-02T10:00:00+00:00")
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def paid_out(tenant, engine):
+    prog = f.program(tenant)
+    refs = [f.referral(tenant, prog, referrer=f.participant(tenant, f"r{i}")) for i in range(2)]
+    engine.answer = lambda facts: [
+        f.decision(
+            next(r for r in refs if r.pk == facts.referral_id).referrer,
+            f"referral:{facts.referral_id}",
+            "mql-cash",
+            kind="cash",
+            amount_minor=5000,
+            due_at=T0,
+        ),
+        f.decision(
+            next(r for r in refs if r.pk == facts.referral_id).referrer,
+            f"referral:{facts.referral_id}",
+            "gift",
+            kind="donation",
+            amount_minor=5000,
+            due_at=T0,
+        ),
+    ]
+    for r in refs:
+        referral_rewards_sync(referral=r)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        run_all()
+    return prog, PayoutBatch.objects.for_tenant(tenant).get()
+
+
+def test_the_rewards_page_lists_rows_with_totals_and_filters(tenant, analyst, paid_out):
+    client = login(analyst)
+    page = client.get("/app/rewards/").content.decode()
+    assert page.count('href="/app/rewards/') >= 4
+    assert "¥100" in page  # two ¥50 cash rewards approved
+    only_cash = client.get(
+        "/app/rewards/", {"kind": "donation", "status": "fulfilled"}
+    ).content.decode()
+    assert "mql-cash" not in only_cash and "stage:gift" in only_cash
+
+
+def test_a_rewards_history_shows_its_audit_trail_and_ledger(tenant, owner, paid_out):
+    donation = Reward.objects.for_tenant(tenant).filter(kind="donation").first()
+    page = login(owner).get(f"/app/rewards/{donation.pk}/").content.decode()
+    assert "reward.created" in page and "reward.approved" in page and "reward.fulfilled" in page
+    assert "charity:" in page and "¥50" in page
+    png = login(owner).get(f"/app/rewards/{donation.pk}/certificate.png")
+    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_another_tenants_reward_and_batch_are_404(outsider, tenant, paid_out):
+    reward = Reward.objects.for_tenant(tenant).first()
+    client = login(outsider)
+    assert client.get(f"/app/rewards/{reward.pk}/").status_code == 404
+    assert client.get(f"/app/rewards/payouts/{paid_out[1].pk}/").status_code == 404
+    assert client.post(f"/app/rewards/payouts/{paid_out[1].pk}/approve/").status_code == 404
+    assert "r0" not in client.get("/app/rewards/").content.decode()
+
+
+def test_an_analyst_cannot_approve_a_batch_or_claw_back(analyst, tenant, paid_out):
+    client = login(analyst)
+    assert client.post(f"/app/rewards/payouts/{paid_out[1].pk}/approve/").status_code == 403
+    reward = Reward.objects.for_tenant(tenant).filter(kind="donation").first()
+    assert client.post(f"/app/rewards/{reward.pk}/clawback/").status_code == 403
+
+
+def test_a_batch_above_the_threshold_needs_a_second_approver_then_exports_and_is_paid(
+    tenant, owner, ops, paid_out
+):
+    _, batch = paid_out
+    reward_settings_update(tenant=tenant, second_approval_above_minor=5000, actor=owner)
+    client = login(ops)
+    client.post(f"/app/rewards/payouts/{batch.pk}/approve/")
+    batch.refresh_from_db()
+    assert batch.status == "open" and batch.approved_by == ops
+    client.post(f"/app/rewards/payouts/{batch.pk}/approve/")
+    batch.refresh_from_db()
+    assert batch.status == "open"  # the same person twice does not count
+    login(owner).post(f"/app/rewards/payouts/{batch.pk}/approve/")
+    batch.refresh_from_db()
+    assert batch.status == "approved" and batch.second_approved_by == owner
+    csv_text = client.get(f"/app/rewards/payouts/{batch.pk}/export.csv").content.decode()
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("payout_id,reward_id,participant,amount_minor,currency")
+    assert sorted(line.split(",")[2:5] for line in lines[1:]) == [
+        ["r0", "5000", "CNY"],
+        ["r1", "5000", "CNY"],
+    ]
+    client.post(f"/app/rewards/payouts/{batch.pk}/paid/")
+    assert set(Payout.objects.for_tenant(tenant).values_list("status", flat=True)) == {"paid"}
+    assert set(
+        Reward.objects.for_tenant(tenant).filter(kind="cash").values_list("status", flat=True)
+    ) == {"fulfilled"}
+
+
+def test_a_marketer_uploads_a_coupon_pool_and_issued_coupons_draw_from_it(tenant, marketer, engine):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    prog = f.program(tenant)
+    client = login(marketer)
+    upload = SimpleUploadedFile(
+        "codes.csv", b"code\nSPRING-1\nSPRING-2\nSPRING-2\n", content_type="text/csv"
+    )
+    client.post(
+        "/app/rewards/coupons/upload/",
+        {"program": prog.slug, "rule_key": "paid-coupon", "file": upload},
+    )
+    assert sorted(CouponCode.objects.for_tenant(tenant).values_list("code", flat=True)) == [
+        "SPRING-1",
+        "SPRING-2",
+    ]
+    ref = f.referral(tenant, prog)
+    engine.answer = lambda facts: [
+        f.decision(
+            ref.referrer,
+            f"referral:{ref.pk}",
+            "paid-coupon",
+            kind="coupon",
+            amount_minor=2500,
+            due_at=T0,
+        )
+    ]
+    referral_rewards_sync(referral=ref)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        run_all()
+    assert Reward.objects.for_tenant(tenant).get().details["code"] == "SPRING-1"
+    page = client.get("/app/rewards/coupons/").content.decode()
+    assert "paid-coupon" in page
+
+
+def test_charity_totals_show_the_running_total(tenant, owner, paid_out):
+    page = login(owner).get("/app/rewards/charity/").content.decode()
+    assert "¥100" in page
