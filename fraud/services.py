@@ -28,7 +28,7 @@ from .models import (
     ReviewCase,
 )
 from .selectors import policy_for
-from .signals import SIGNAL_CODES, Result, assess, failed_result
+from .signals import REASONS, SIGNAL_CODES, Result, Signal, assess, failed_result
 
 logger = logging.getLogger(__name__)
 
@@ -206,13 +206,13 @@ def _assessment_apply(*, referral, stage_key: str, result: Result, note: str = "
     ):
         # Tracking holds referrals it could not attribute cleanly (two referrers, a claim
         # against a click); they wait in the same queue, whatever the score says.
-        attribution = {
-            "code": "attribution_review",
-            "weight": 0,
-            "reason": _("Attribution needs a person: %(why)s")
-            % {"why": (referral.evidence or {}).get("outcome") or _("conflicting referrers")},
-            "forces": Decision.REVIEW,
-        }
+        attribution = Signal(
+            "attribution_review",
+            0,
+            REASONS["attribution_review"],
+            forces=Decision.REVIEW,
+            params={"why": (referral.evidence or {}).get("outcome") or "conflicting referrers"},
+        ).as_dict()
         result = Result(
             score=result.score, decision=Decision.REVIEW, signals=(*result.signals, attribution)
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 APPROVE, REVIEW, REJECT = "approve", "review", "reject"
@@ -68,6 +69,38 @@ class AssessmentFacts:
     code_leaked: bool = False
 
 
+# Why each signal fired, as a reviewer reads it; `params` fill the placeholders. Kept by
+# code so a stored signal is shown in the reader's language, not the worker's.
+REASONS = {
+    "same_email": _("The referee's email is the referrer's own (after normalisation)."),
+    "same_phone": _("The referee uses the referrer's phone number."),
+    "same_device": _("The referee signed up from the referrer's device."),
+    "same_payment": _(
+        "The referee paid with the referrer's payment instrument: not a new customer."
+    ),
+    "same_address": _("The referee ships to the referrer's address."),
+    "same_ip": _("The referee used the referrer's IP address."),
+    "same_ip24": _("The referee's IP is in the referrer's /24 network."),
+    "same_company": _("The referee belongs to the referrer's company: not a new customer."),
+    "same_domain": _("Possibly the same company: both use the email domain %(domain)s."),
+    "disposable_email": _("The referee's email is at a throwaway email provider."),
+    "velocity": _("%(count)s other referees of this referrer share this %(kind)s within a week."),
+    "burst": _("%(count)s sign-ups for this referrer within an hour (usually %(usual)s)."),
+    "fast_signup": _("Signed up %(s)s s after opening the link."),
+    "fast_purchase": _("Paid %(s)s s after signing up."),
+    "headless_agent": _("The referee's requests came from a headless browser."),
+    "preview_agent": _("Only link-preview bots or crawlers were seen for the referee."),
+    "refund_anomaly": _("%(pct)s%% of this referrer's referees refunded (program: %(avg)s%%)."),
+    "refund_after_reward": _("The referee refunded %(d)s days after the reward's hold ended."),
+    "blocklisted": _("On this workspace's blocklist: %(kinds)s."),
+    "ring": _("Shares %(kinds)s with a previously rejected referral."),
+    "payment_reuse": _("Paid with a payment instrument %(n)s other referred customers also used."),
+    "leaked_code": _("The referral code is flagged as leaked (used far beyond its owner's reach)."),
+    "assessment_failed": _("The fraud assessment could not run; held for a person to check."),
+    "attribution_review": _("Attribution needs a person: %(why)s"),
+}
+
+
 @dataclass(frozen=True)
 class Signal:
     code: str
@@ -75,14 +108,31 @@ class Signal:
     reason: str
     # A decision this signal forces whatever the score (SEMANTICS §3 defaults), or "".
     forces: str = ""
+    params: Mapping = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        # Stored in English for exports and logs; pages re-render it with `reason_text`.
+        with translation.override("en"):
+            text = str(self.reason) % dict(self.params) if self.params else str(self.reason)
         return {
             "code": self.code,
             "weight": self.weight,
-            "reason": str(self.reason),
+            "reason": text,
             "forces": self.forces,
+            "params": dict(self.params),
         }
+
+
+def reason_text(signal: Mapping) -> str:
+    """A stored signal's reason in the active language (falls back to the stored text)."""
+    template = REASONS.get(signal.get("code", ""))
+    if template is None:
+        return str(signal.get("reason", ""))
+    params = signal.get("params") or {}
+    try:
+        return str(template) % params if params else str(template)
+    except (KeyError, TypeError, ValueError):
+        return str(signal.get("reason", ""))
 
 
 # --- self-referral ------------------------------------------------------------------
@@ -94,21 +144,19 @@ def _shared(facts: AssessmentFacts, kind: str) -> bool:
 
 def same_email(facts: AssessmentFacts) -> Signal | None:
     if _shared(facts, "email"):
-        return Signal(
-            "same_email", 100, _("The referee's email is the referrer's own (after normalisation).")
-        )
+        return Signal("same_email", 100, REASONS["same_email"])
     return None
 
 
 def same_phone(facts: AssessmentFacts) -> Signal | None:
     if _shared(facts, "phone"):
-        return Signal("same_phone", 90, _("The referee uses the referrer's phone number."))
+        return Signal("same_phone", 90, REASONS["same_phone"])
     return None
 
 
 def same_device(facts: AssessmentFacts) -> Signal | None:
     if _shared(facts, "device"):
-        return Signal("same_device", 70, _("The referee signed up from the referrer's device."))
+        return Signal("same_device", 70, REASONS["same_device"])
     return None
 
 
@@ -117,7 +165,7 @@ def same_payment(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "same_payment",
             100,
-            _("The referee paid with the referrer's payment instrument: not a new customer."),
+            REASONS["same_payment"],
             forces=REJECT,
         )
     return None
@@ -125,20 +173,20 @@ def same_payment(facts: AssessmentFacts) -> Signal | None:
 
 def same_address(facts: AssessmentFacts) -> Signal | None:
     if _shared(facts, "address"):
-        return Signal("same_address", 50, _("The referee ships to the referrer's address."))
+        return Signal("same_address", 50, REASONS["same_address"])
     return None
 
 
 def same_ip(facts: AssessmentFacts) -> Signal | None:
     if _shared(facts, "ip"):
-        return Signal("same_ip", 25, _("The referee used the referrer's IP address."))
+        return Signal("same_ip", 25, REASONS["same_ip"])
     return None
 
 
 def same_ip24(facts: AssessmentFacts) -> Signal | None:
     # Only when the exact address differs, so one shared IP is not counted twice.
     if _shared(facts, "ip24") and not _shared(facts, "ip"):
-        return Signal("same_ip24", 10, _("The referee's IP is in the referrer's /24 network."))
+        return Signal("same_ip24", 10, REASONS["same_ip24"])
     return None
 
 
@@ -148,7 +196,7 @@ def same_company(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "same_company",
             100,
-            _("The referee belongs to the referrer's company: not a new customer."),
+            REASONS["same_company"],
             forces=REJECT,
         )
     return None
@@ -160,8 +208,8 @@ def same_email_domain(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "same_domain",
             35,
-            _("Possibly the same company: both use the email domain %(domain)s.")
-            % {"domain": domain},
+            REASONS["same_domain"],
+            params={"domain": domain},
             forces=REVIEW,
         )
     return None
@@ -169,9 +217,7 @@ def same_email_domain(facts: AssessmentFacts) -> Signal | None:
 
 def disposable_email(facts: AssessmentFacts) -> Signal | None:
     if facts.referee_email_disposable:
-        return Signal(
-            "disposable_email", 45, _("The referee's email is at a throwaway email provider.")
-        )
+        return Signal("disposable_email", 45, REASONS["disposable_email"])
     return None
 
 
@@ -188,8 +234,8 @@ def velocity(facts: AssessmentFacts) -> Signal | None:
     return Signal(
         "velocity",
         45,
-        _("%(count)s other referees of this referrer share this %(kind)s within a week.")
-        % {"count": count, "kind": kind},
+        REASONS["velocity"],
+        params={"count": count, "kind": kind},
     )
 
 
@@ -203,8 +249,11 @@ def burst(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "burst",
             40,
-            _("%(count)s sign-ups for this referrer within an hour (usually %(usual)s).")
-            % {"count": facts.signups_last_hour, "usual": round(facts.signups_per_active_hour, 1)},
+            REASONS["burst"],
+            params={
+                "count": facts.signups_last_hour,
+                "usual": round(facts.signups_per_active_hour, 1),
+            },
         )
     return None
 
@@ -216,31 +265,23 @@ SIGNUP_TO_PURCHASE_MIN_SECONDS = 30
 def fast_signup(facts: AssessmentFacts) -> Signal | None:
     seconds = facts.click_to_signup_seconds
     if seconds is not None and 0 <= seconds < CLICK_TO_SIGNUP_MIN_SECONDS:
-        return Signal(
-            "fast_signup", 20, _("Signed up %(s)s s after opening the link.") % {"s": int(seconds)}
-        )
+        return Signal("fast_signup", 20, REASONS["fast_signup"], params={"s": int(seconds)})
     return None
 
 
 def fast_purchase(facts: AssessmentFacts) -> Signal | None:
     seconds = facts.signup_to_purchase_seconds
     if seconds is not None and 0 <= seconds < SIGNUP_TO_PURCHASE_MIN_SECONDS:
-        return Signal(
-            "fast_purchase", 15, _("Paid %(s)s s after signing up.") % {"s": int(seconds)}
-        )
+        return Signal("fast_purchase", 15, REASONS["fast_purchase"], params={"s": int(seconds)})
     return None
 
 
 def automated_agent(facts: AssessmentFacts) -> Signal | None:
     classes = set(facts.referee.ua_classes)
     if "headless" in classes:
-        return Signal(
-            "headless_agent", 40, _("The referee's requests came from a headless browser.")
-        )
+        return Signal("headless_agent", 40, REASONS["headless_agent"])
     if "preview" in classes and "browser" not in classes:
-        return Signal(
-            "preview_agent", 30, _("Only link-preview bots or crawlers were seen for the referee.")
-        )
+        return Signal("preview_agent", 30, REASONS["preview_agent"])
     return None
 
 
@@ -259,8 +300,8 @@ def refund_anomaly(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "refund_anomaly",
             35,
-            _("%(pct)s%% of this referrer's referees refunded (program: %(avg)s%%).")
-            % {"pct": round(rate * 100), "avg": round(facts.program_refund_rate * 100)},
+            REASONS["refund_anomaly"],
+            params={"pct": round(rate * 100), "avg": round(facts.program_refund_rate * 100)},
         )
     return None
 
@@ -274,7 +315,8 @@ def refund_after_reward(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "refund_after_reward",
             30,
-            _("The referee refunded %(d)s days after the reward's hold ended.") % {"d": int(days)},
+            REASONS["refund_after_reward"],
+            params={"d": int(days)},
         )
     return None
 
@@ -284,8 +326,8 @@ def blocklisted(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "blocklisted",
             100,
-            _("On this workspace's blocklist: %(kinds)s.")
-            % {"kinds": ", ".join(facts.blocklisted)},
+            REASONS["blocklisted"],
+            params={"kinds": ", ".join(facts.blocklisted)},
             forces=REJECT,
         )
     return None
@@ -296,8 +338,8 @@ def ring(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "ring",
             60,
-            _("Shares %(kinds)s with a previously rejected referral.")
-            % {"kinds": ", ".join(facts.ring_kinds)},
+            REASONS["ring"],
+            params={"kinds": ", ".join(facts.ring_kinds)},
         )
     return None
 
@@ -307,8 +349,8 @@ def payment_reuse(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "payment_reuse",
             50,
-            _("Paid with a payment instrument %(n)s other referred customers also used.")
-            % {"n": facts.payment_shared_with},
+            REASONS["payment_reuse"],
+            params={"n": facts.payment_shared_with},
         )
     return None
 
@@ -318,7 +360,7 @@ def leaked_code(facts: AssessmentFacts) -> Signal | None:
         return Signal(
             "leaked_code",
             30,
-            _("The referral code is flagged as leaked (used far beyond its owner's reach)."),
+            REASONS["leaked_code"],
         )
     return None
 
@@ -481,7 +523,7 @@ def failed_result() -> Result:
     signal = Signal(
         "assessment_failed",
         0,
-        _("The fraud assessment could not run; held for a person to check."),
+        REASONS["assessment_failed"],
         forces=REVIEW,
     )
     return Result(score=0, decision=REVIEW, signals=(signal.as_dict(),))

@@ -239,3 +239,15 @@ def test_email_normalisation(raw, expected):
 def test_a_card_used_by_another_referred_customer_fires_payment_reuse_and_an_unshared_one_does_not():
     assert "payment_reuse" in codes(facts(payment_shared_with=2))
     assert "payment_reuse" not in codes(facts(payment_shared_with=0))
+
+
+def test_a_stored_reason_is_rendered_again_from_its_code_and_parameters():
+    stored = s.Signal(
+        "same_domain", 35, s.REASONS["same_domain"], params={"domain": "acme.io"}
+    ).as_dict()
+    assert stored["reason"] == "Possibly the same company: both use the email domain acme.io."
+    assert (
+        s.reason_text({**stored, "reason": "stale"})
+        == "Possibly the same company: both use the email domain acme.io."
+    )
+    assert s.reason_text({"code": "unknown", "reason": "kept as stored"}) == "kept as stored"
