@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from . import identity
 from .models import BlockedIdentifier, CodeFlag, CodeFlagStatus, Fingerprint
-from .signals import AssessmentFacts, Identity
+from .signals import REFUND_MIN_COUNT, AssessmentFacts, Identity
 
 VELOCITY_WINDOW = timedelta(days=7)
 BURST_WINDOW = timedelta(hours=1)
@@ -306,9 +306,13 @@ def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
     referrer_purchases, referrer_refunds = _refund_counts(
         tenant.pk, referrals.filter(referrer_id=referral.referrer_id).values("referee_id")
     )
-    program_purchases, program_refunds = _refund_counts(
-        tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
-    )
+    program_purchases, program_refunds = 0, 0
+    # The program-wide rate scans every referee's events; it only matters once this
+    # referrer has enough refunds for the signal to be possible at all.
+    if referrer_refunds >= REFUND_MIN_COUNT:
+        program_purchases, program_refunds = _refund_counts(
+            tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
+        )
     last_hour, usual = _burst(referral)
     code_leaked = (
         bool(referral.code)

@@ -41,6 +41,42 @@ def assess_missed(limit: int = 200) -> dict:
     return {"assessed": done}
 
 
+REFUND_LOOKBACK = timedelta(days=2)
+
+
+@periodic_job("fraud.assess_refunds", order=25)
+def assess_refunds(limit: int = 500) -> dict:
+    """Score a referral again when its referee refunds: tracking assesses at sign-up and at
+    paying stages, but a refund right after the reward's hold, or a referrer whose friends
+    keep refunding, only shows afterwards. One assessment per refund event."""
+    from tracking.models import Event, Referral
+
+    from .models import Assessment
+    from .services import assessment_run
+
+    since = clock.now() - REFUND_LOOKBACK
+    refunds = (
+        Event.unscoped.filter(
+            type="refund", status="processed", received_at__gte=since, participant__isnull=False
+        )
+        .values_list("pk", "tenant_id", "participant_id")
+        .order_by("received_at")[:limit]
+    )
+    done = 0
+    for event_pk, tenant_id, participant_id in refunds:
+        stage_key = f"refund:{event_pk}"
+        for referral in Referral.unscoped.filter(
+            tenant_id=tenant_id, referee_id=participant_id
+        ).select_related("tenant", "program", "referrer", "referee"):
+            if Assessment.unscoped.filter(
+                tenant_id=tenant_id, referral=referral, stage_key=stage_key
+            ).exists():
+                continue
+            assessment_run(referral=referral, stage_key=stage_key)
+            done += 1
+    return {"assessed": done}
+
+
 @periodic_job("fraud.detect_leaked_codes", order=120)
 def detect_leaked_codes() -> dict:
     from .services import codes_detect_leaks

@@ -303,3 +303,39 @@ def test_referees_of_different_referrers_paying_with_one_card_are_flagged(
         stage_key="paid",
     )
     assert (assessment.signal_codes, assessment.decision) == (["payment_reuse"], "review")
+
+
+def test_a_refund_days_after_the_rewards_hold_is_scored_by_the_refund_sweep(
+    tenant, program, make, rewards_calls
+):
+    from datetime import timedelta
+
+    from fraud.periodic import assess_refunds
+    from referral_platform.core import clock
+    from tracking.models import ReferralStage
+
+    now = clock.now()
+    ann = make.participant(tenant, email="ann@gmail.com")
+    bob = make.participant(tenant, email="bob@qq.com")
+    referral = make.referral(program, ann, bob, status="converted", at=now - timedelta(days=12))
+    ReferralStage.unscoped.create(
+        tenant=tenant,
+        referral=referral,
+        stage_key="paid",
+        status_set="converted",
+        occurred_at=now - timedelta(days=10),
+        due_at=now - timedelta(days=3),
+    )
+    services.assessment_run(referral=referral, stage_key="paid")
+    refund = make.event(bob, type="refund", at=now - timedelta(days=1))
+
+    assert assess_refunds() == {"assessed": 1}
+    assert assess_refunds() == {"assessed": 0}
+    assessment = Assessment.objects.for_tenant(tenant).get(
+        referral=referral, stage_key=f"refund:{refund.pk}"
+    )
+    assert assessment.signal_codes == ["refund_after_reward"]
+    assert (
+        assessment.signals[0]["reason"]
+        == "The referee refunded 2 days after the reward's hold ended."
+    )
