@@ -3,8 +3,9 @@ from datetime import timedelta
 
 import time_machine
 
+from fraud.selectors import referrer_facing_status
 from rewards.models import LedgerEntry, Reward
-from tracking.models import Enrollment, Event, Participant
+from tracking.models import Enrollment, Event, Participant, Referral
 
 from .conftest import T0, portal_client, tick
 
@@ -26,7 +27,9 @@ def _sections(response) -> dict[str, str]:
     return out
 
 
-def test_the_portal_shows_each_referral_reward_and_balance_with_exact_figures(api, busy_shop):
+def test_the_portal_shows_each_referral_reward_and_balance_with_exact_figures(
+    api, busy_shop, tenant
+):
     _program, code, _alice = busy_shop
     with time_machine.travel(NOW, tick=False):
         response = portal_client(api, "alice").get("/portal/")
@@ -51,12 +54,16 @@ def test_the_portal_shows_each_referral_reward_and_balance_with_exact_figures(ap
         r"l\*\*\*@gmail\.com Converted Clicked — Done: Signed up April 6, 2026 Done: Paid April 6, 2026",
         referrals,
     )
-    # Bob returned his order inside the 7-day window: the paid step is undone.
-    assert re.search(
-        r"b\*\*\*@example\.org Signed up .* Done: Signed up April 6, 2026 Next: Paid", referrals
+    # Bob returned his order inside the 7-day window: the paid step is undone. The status
+    # wording is fraud's referrer-facing one (never "fraud", never its signals).
+    bob = Referral.objects.for_tenant(tenant).get(referee__external_id="bob")
+    bob_status = referrer_facing_status(bob)
+    assert (
+        f"b***@example.org {bob_status} Clicked — Done: Signed up April 6, 2026 Next: Paid"
+        in referrals
     )
-    assert re.search(
-        r"c\*\*\*@example\.net Signed up .* Done: Signed up April 6, 2026 Next: Paid", referrals
+    assert (
+        "c***@example.net Signed up Clicked — Done: Signed up April 6, 2026 Next: Paid" in referrals
     )
     rewards = s["rewards"]
     assert (
@@ -85,13 +92,21 @@ def test_the_portal_speaks_simplified_chinese_to_a_chinese_customer(api, busy_sh
     html = response.content.decode()
     assert '<html lang="zh-hans">' in html
     s = _sections(response)
-    assert "2026年4月13日" in s["rewards"]
-    assert "2026年4月20日" in s["rewards"]
-    assert s["rewards"].count("2026年4月9日") == 3
+    assert "你的奖励" in s["rewards"]
+    assert "300 green miles 等待期结束后确认 · 预计到账 2026年4月13日" in s["rewards"]
+    assert "¥25 coupon (orders ≥ ¥129) 等你选择 · 选择截止 2026年4月20日" in s["rewards"]
+    assert s["rewards"].count("已取消（订单已退款） · 取消于 2026年4月9日") == 3
+    assert "即将到账的积分 300 " in s["balances"]
+    assert "即将到账的现金 ¥0 " in s["balances"]
+    assert (
+        "已成功 1 位：再成功推荐 2 位即可获得 ¥30 coupon (orders ≥ ¥169)和200 green miles。"
+        in _text(response)
+    )
     assert "April" not in s["rewards"] + s["referrals"]
     assert re.search(r"l\*\*\*@gmail\.com \S+ .*2026年4月6日", s["referrals"])
-    assert "¥25 coupon (orders ≥ ¥129)" in s["rewards"]  # the program's own words stay as written
-    assert " 300 " in s["balances"]
+    assert re.search(
+        r"c\*\*\*@example\.net \S+ .*已完成： 已注册 2026年4月6日 下一步： 已付款", s["referrals"]
+    )
 
 
 def test_the_tenants_default_language_applies_when_the_customer_has_none(api, busy_shop, tenant):

@@ -1,0 +1,233 @@
+"""A customer on a small phone opens "my referrals" from a session link: copies the link,
+downloads the poster, picks the coupon over the points, files a dispute. Every page passes
+axe-core with no serious or critical violation and loads nothing from another host."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.browser.conftest import MOBILE
+
+pytestmark = pytest.mark.browser
+
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36"
+)
+
+
+def axe_problems(page) -> list[str]:
+    """Serious and critical axe-core violations of the page as it is now. Evaluated through
+    the DevTools protocol, so the page's CSP (no inline scripts) does not block the check."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(viewport=MOBILE, locale="en-US", user_agent=PHONE_UA)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.foreign_requests = []
+    page.console_problems = []
+    page.on(
+        "request",
+        lambda r: (
+            page.foreign_requests.append(r.url)
+            if not r.url.startswith(live_server.url) and not r.url.startswith("data:")
+            else None
+        ),
+    )
+    page.on(
+        "console",
+        lambda msg: page.console_problems.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: page.console_problems.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: page.console_problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def alice_shop(transactional_db):
+    """Acme's green-home program; Alice's friend Lena bought 8 days ago, so Alice has a
+    ¥25-coupon-or-250-points choice waiting."""
+    from programs.services import program_create
+    from programs.templates_data.green_home import green_home_spec
+    from referral_platform.core import clock
+    from referral_platform.tenancy.services import api_key_create, tenant_create
+
+    tenant = tenant_create(
+        name="Acme",
+        slug="acme",
+        owner_email="owner@acme.test",
+        currency="CNY",
+        timezone="Asia/Shanghai",
+        owner_password="pw-owner-12345",
+    )
+    spec = green_home_spec(clock.now().year)
+    spec["status"] = "active"
+    program_create(tenant=tenant, spec=spec, actor=None)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='t')[1]}")
+    api.post(
+        "/api/v1/participants",
+        {"external_id": "alice", "name": "Alice", "email": "alice@example.test",
+         "attributes": {"orders_count": 2, "phone_verified": True}},
+        format="json",
+    )  # fmt: skip
+    code = api.post(
+        "/api/v1/programs/green-home/enrollments", {"participant": "alice"}, format="json"
+    ).json()["code"]
+    api.post(
+        "/api/v1/participants", {"external_id": "lena", "email": "lena@gmail.com"}, format="json"
+    )
+    when = clock.now() - timedelta(days=9)
+    for body in (
+        {"event_id": "lena-signup", "type": "signup", "referral": {"code": code}},
+        {"event_id": "lena-buy", "type": "purchase", "order_id": "o1",
+         "amount": {"amount_minor": 12000, "currency": "CNY"}},
+    ):  # fmt: skip
+        body.update(occurred_at=when.isoformat(), participant={"external_id": "lena"})
+        assert api.post("/api/v1/events", body, format="json").status_code == 202
+        when += timedelta(days=1)
+    return tenant, api, code
+
+
+def test_a_customer_uses_the_portal_on_a_phone(live_server, phone, alice_shop, shot):
+    from fraud.models import Dispute
+    from rewards.models import Reward
+    from tracking.models import Event
+
+    tenant, api, code = alice_shop
+    reward = Reward.objects.for_tenant(tenant).get(
+        participant__external_id="alice", reason="stage:referrer_choice"
+    )
+    assert reward.status == "pending" and reward.chosen_at is None
+
+    session = api.post(
+        "/api/v1/portal-sessions",
+        {"participant": "alice", "return_url": "https://shop.example.com/account"},
+        format="json",
+    ).json()
+    parts = urlsplit(session["url"])
+    phone.goto(f"{live_server.url}{parts.path}?{parts.query}")
+    assert phone.url == f"{live_server.url}/portal/"
+    assert phone.locator("h1").inner_text() == "Hi Alice"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    assert axe_problems(phone) == []
+    shot(phone, "portal-home-360")
+
+    # One tap copies the link, and the tap counts as a share.
+    phone.get_by_role("button", name="Copy link").click()
+    phone.get_by_role("button", name="Copied").wait_for()
+    assert phone.evaluate("navigator.clipboard.readText()") == f"http://127.0.0.1:8000/r/{code}"
+
+    # The poster downloads as a PNG.
+    with phone.expect_download() as download_info:
+        phone.get_by_role("link", name="Download poster").click()
+    download = download_info.value
+    assert download.suggested_filename == f"poster-{code}.png"
+    assert Path(download.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    phone.wait_for_function("true")
+    channels = set()
+    for _ in range(50):
+        channels = {
+            e.payload["properties"]["channel"]
+            for e in Event.objects.for_tenant(tenant).filter(type="share")
+        }
+        if channels >= {"copy", "poster"}:
+            break
+        phone.wait_for_timeout(100)
+    assert channels == {"copy", "poster"}
+
+    # The coupon over the points, with a confirmation step.
+    choices = phone.locator("#choices")
+    choices.get_by_label("¥25 coupon (orders ≥ ¥129)").check()
+    choices.get_by_role("button", name="Continue").click()
+    phone.wait_for_url(re.compile(r".*/choose/\?option=0$"))
+    assert "You are choosing ¥25 coupon (orders ≥ ¥129)." in phone.locator("main").inner_text()
+    assert axe_problems(phone) == []
+    shot(phone, "portal-choice-confirm-360")
+    phone.get_by_role("button", name="Confirm").click()
+    phone.wait_for_url(f"{live_server.url}/portal/#rewards")
+    assert "Done: you chose ¥25 coupon (orders ≥ ¥129)." in phone.locator(".flash").inner_text()
+    reward.refresh_from_db()
+    assert reward.chosen_at is not None
+    assert (reward.kind, reward.amount_minor) == ("coupon", 2500)
+    assert [o["chosen"] for o in reward.options] == [True, False]
+    assert phone.locator("#choices").count() == 0
+
+    # A dispute about a friend who is not listed.
+    phone.get_by_label("What happened?").fill("My colleague Wang signed up with my code on Monday.")
+    phone.locator("#help").get_by_role("button", name="Send").click()
+    phone.wait_for_url(f"{live_server.url}/portal/#help")
+    assert "will answer within 5 business days" in phone.locator(".flash").inner_text()
+    dispute = Dispute.objects.for_tenant(tenant).get()
+    assert dispute.message == "My colleague Wang signed up with my code on Monday."
+    assert phone.locator("[data-testid=dispute]").count() == 1
+    assert axe_problems(phone) == []
+    shot(phone, "portal-after-dispute-360")
+
+    assert phone.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    assert phone.foreign_requests == []
+    assert phone.console_problems == []
+
+
+def test_refusal_and_sign_in_pages_are_accessible_on_a_phone(live_server, phone, alice_shop, shot):
+    phone.goto(f"{live_server.url}/portal/?token=not-a-token")
+    assert "This link does not work" in phone.locator("h1").inner_text()
+    assert axe_problems(phone) == []
+    phone.goto(f"{live_server.url}/portal/login/")
+    phone.get_by_label("Email address").fill("alice@example.test")
+    phone.get_by_role("button", name="Email me a sign-in link").click()
+    phone.get_by_text("If this address belongs to a customer").wait_for()
+    assert axe_problems(phone) == []
+    shot(phone, "portal-login-sent-360")
+    assert phone.foreign_requests == []
+
+
+def test_the_widget_opens_the_portal_from_the_tenants_page(live_server, phone, alice_shop, shot):
+    """A stand-in for the tenant's page: the widget script with a session URL it was given."""
+    tenant, api, _code = alice_shop
+    tenant.portal_frame_origins = [live_server.url]
+    tenant.save()
+    session = api.post("/api/v1/portal-sessions", {"participant": "alice"}, format="json").json()
+    parts = urlsplit(session["url"])
+    url = f"{live_server.url}{parts.path}?{parts.query}"
+    html = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Shop</title><h1>My account</h1>"
+        f'<script src="{live_server.url}/static/portal/widget.js" data-session-url="{url}" '
+        'data-label="Refer friends, get ¥25" data-mode="modal"></script>'
+    )
+    phone.route(
+        f"{live_server.url}/shop-account",
+        lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"),
+    )
+    phone.goto(f"{live_server.url}/shop-account")
+    button = phone.get_by_role("button", name="Refer friends, get ¥25")
+    button.click()
+    frame = phone.frame_locator("iframe[title='Refer friends, get ¥25']")
+    frame.locator("h1").wait_for()
+    assert frame.locator("h1").inner_text() == "Hi Alice"
+    shot(phone, "portal-widget-modal-360")
+    phone.keyboard.press("Escape")
+    assert phone.locator("iframe").count() == 0
