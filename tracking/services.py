@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -379,8 +380,15 @@ def _code_cache_key(code: str) -> str:
     return f"tracking:code:v1:{code}"
 
 
+# A few seconds of per-process memory in front of the shared cache: the hot path then costs
+# a dict lookup, and a change (rotation, opt-out, program end) shows within LOCAL_SECONDS.
+LOCAL_SECONDS = 10.0
+_local: dict[str, tuple[float, dict]] = {}
+
+
 def code_cache_forget(code: str) -> None:
     cache.delete(_code_cache_key(code))
+    _local.pop(codes.normalize_code(code), None)
 
 
 def code_resolve(code: str) -> dict | None:
@@ -389,9 +397,14 @@ def code_resolve(code: str) -> dict | None:
     code = codes.normalize_code(code)
     if not code or len(code) > 32:
         return None
+    now = time.monotonic()
+    hit = _local.get(code)
+    if hit is not None and hit[0] > now:
+        return hit[1] or None
     key = _code_cache_key(code)
     entry = cache.get(key)
     if entry is not None:
+        _local_keep(code, entry, now)
         return entry or None
     row = (
         ReferralCode.unscoped.filter(code=code)
@@ -400,6 +413,7 @@ def code_resolve(code: str) -> dict | None:
     )
     if row is None:
         cache.set(key, {}, 60)
+        _local_keep(code, {}, now)
         return None
     program = row.program
     referrer = row.enrollment.participant
@@ -419,7 +433,14 @@ def code_resolve(code: str) -> dict | None:
         "window_days": int(rules.attribution_settings(program.spec).get("window_days") or 30),
     }
     cache.set(key, entry, CODE_CACHE_SECONDS)
+    _local_keep(code, entry, now)
     return entry
+
+
+def _local_keep(code: str, entry: dict, now: float) -> None:
+    if len(_local) > 10_000:
+        _local.clear()
+    _local[code] = (now + LOCAL_SECONDS, entry)
 
 
 def click_record(

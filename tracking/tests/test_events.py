@@ -117,36 +117,31 @@ def test_events_are_processed_on_commit(
 
 @pytest.mark.django_db(transaction=True)
 def test_an_event_stored_while_the_broker_is_down_is_processed_by_the_sweeper(
-    api, tenant, program, alice_code, settings
+    api, tenant, program, alice_code
 ):
+    from kombu import Connection
+
     from referral_platform.celery import app
 
-    old = dict(app.conf)
-    app.conf.update(
-        task_always_eager=False,
-        broker_url="redis://127.0.0.1:1/15",
-        broker_connection_retry=False,
-        broker_connection_max_retries=0,
-        task_publish_retry=False,
-        broker_transport_options={"socket_connect_timeout": 0.2},
-    )
+    task = app.tasks["tracking.events_process"]
+    # A real publish to a broker nobody listens on, instead of running the task in-process.
+    real_apply_async = task.apply_async
+    attempts = []
+
+    def publish_to_dead_broker(args=None, kwargs=None, **options):
+        attempts.append(args)
+        with Connection("redis://127.0.0.1:1/15", connect_timeout=0.3) as connection:
+            return real_apply_async(args, kwargs, connection=connection, retry=False, **options)
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    task.apply_async = publish_to_dead_broker
     try:
-        app.pool.force_close_all() if hasattr(app, "_pool") and app._pool else None
         response = api.post("/api/v1/events", signup(code=alice_code.code), format="json")
     finally:
-        app.conf.update(
-            {
-                k: old[k]
-                for k in (
-                    "task_always_eager",
-                    "broker_url",
-                    "broker_connection_retry",
-                    "broker_connection_max_retries",
-                    "task_publish_retry",
-                    "broker_transport_options",
-                )
-            }
-        )
+        del task.apply_async
+        app.conf.task_always_eager = eager
+    assert len(attempts) == 1
     assert response.status_code == 202
     event = Event.objects.for_tenant(tenant).get()
     assert event.status == EventStatus.ACCEPTED

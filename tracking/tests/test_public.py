@@ -20,6 +20,7 @@ PHONE_UA = (
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
+    services._local.clear()
 
 
 def test_the_redirect_records_one_click_sets_the_cookie_and_goes_to_the_invite_page(
@@ -245,3 +246,15 @@ def test_with_the_click_buffer_the_redirect_makes_no_database_query_and_the_flus
     assert clickbuffer.flush() == 3
     assert Click.objects.for_tenant(tenant).count() == 3
     assert clickbuffer.flush() == 0
+
+
+def test_when_the_click_buffer_is_unreachable_the_clicks_are_written_directly(
+    client, tenant, alice_code, settings
+):
+    from tracking import clickbuffer
+
+    settings.TRACKING_CLICK_BUFFER_URL = "redis://127.0.0.1:1/7"
+    for _ in range(2):
+        assert client.get(f"/r/{alice_code.code}", HTTP_USER_AGENT=PHONE_UA).status_code == 302
+    assert clickbuffer.ship() == 2
+    assert Click.objects.for_tenant(tenant).count() == 2

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` runs every one, `python -m bench redirect` just one."""
