@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tracking_bench")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
-SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"
+SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"  # noqa: S105 - a throwaway benchmark server
 
 
 def server_env(**extra: str) -> dict[str, str]:
