@@ -507,13 +507,14 @@ def event_answer(event: Event) -> dict:
     return {"id": event.pk, "event_id": event.event_id, "status": "accepted"}
 
 
-@transaction.atomic
 def event_ingest(*, tenant, data: dict, payload: dict) -> tuple[Event, bool]:
     """Store first, unique per tenant × event_id; process after commit. Returns
     `(event, created)`; a retry with the same body returns the first row, another body
     under the same event_id is a conflict."""
     row = _event_row(tenant, data, payload)
     try:
+        # The insert is the whole transaction (no savepoint): the hot path is one round
+        # trip, and the unique constraint answers retries.
         with transaction.atomic():
             row.save(force_insert=True)
     except IntegrityError:

@@ -176,3 +176,15 @@ def test_another_tenants_referral_is_404_and_lists_exclude_it(
     assert api.get(f"/api/v1/referrals/{referral.pk}").status_code == 200
     assert other_api.get(f"/api/v1/referrals/{referral.pk}").status_code == 404
     assert other_api.get("/api/v1/referrals").json() == {"results": [], "next": None}
+
+
+def test_accepting_an_event_is_a_key_lookup_and_one_insert(api, tenant, django_assert_num_queries):
+    api.post("/api/v1/events", signup("warm-up"), format="json")
+    # Processing runs after commit, not here. (The savepoint pair is the test's own
+    # transaction around the insert; in production it is BEGIN … COMMIT.)
+    with django_assert_num_queries(4) as captured:
+        assert api.post("/api/v1/events", signup("e-2", "p2"), format="json").status_code == 202
+    statements = [q["sql"].split()[0] for q in captured.captured_queries]
+    assert statements == ["SELECT", "SAVEPOINT", "INSERT", "RELEASE"]
+    assert '"tenancy_apikey"' in captured.captured_queries[0]["sql"]
+    assert '"tracking_event"' in captured.captured_queries[2]["sql"]
