@@ -144,6 +144,7 @@ def redirect(request, code: str):
 def _invite_context(entry: dict) -> dict:
     from programs.models import Program
     from referral_platform.tenancy.models import Tenant
+    from tracking.portal.selectors import invite_extras
 
     tenant = Tenant.objects.get(pk=entry["tenant_id"])
     program = (
@@ -160,6 +161,8 @@ def _invite_context(entry: dict) -> dict:
         "referrer_name": "" if entry["rotated"] else entry["referrer_name"],
         "code": "" if entry["rotated"] else entry["code"],
         "landing_url": program.landing_url,
+        # The personal note, offer validity and social proof (the portal's invite extras).
+        **invite_extras(tenant=tenant, program=program, entry=entry),
     }
 
 

@@ -231,3 +231,31 @@ def test_the_widget_opens_the_portal_from_the_tenants_page(live_server, phone, a
     shot(phone, "portal-widget-modal-360")
     phone.keyboard.press("Escape")
     assert phone.locator("iframe").count() == 0
+
+
+def test_the_invite_page_is_light_accessible_and_shows_the_personal_note(
+    live_server, phone, alice_shop, shot
+):
+    from tracking.models import Enrollment
+
+    tenant, _api, code = alice_shop
+    Enrollment.objects.for_tenant(tenant).filter(participant__external_id="alice").update(
+        personal_message="I use their bamboo towels every day — try them!"
+    )
+    # green-home sends link clicks to the shop's own landing page; the invite page is the
+    # one its posters and the "leave your details" path use.
+    phone.goto(f"{live_server.url}/i/{code}")
+    assert phone.locator("[data-testid=invite-title]").inner_text() == "Alice invites you"
+    note = phone.locator("[data-testid=personal-message]").inner_text()
+    assert "I use their bamboo towels every day — try them!" in note
+    assert "Your welcome offer is valid for 7 days" in phone.locator("main").inner_text()
+    assert phone.locator("#id_code").input_value() == code
+    assert phone.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    assert axe_problems(phone) == []
+    shot(phone, "portal-invite-360")
+    # Everything the page loads is small: no framework stylesheet, no large script.
+    sizes = phone.evaluate(
+        "performance.getEntriesByType('resource').map(e => [e.name, e.decodedBodySize])"
+    )
+    assert all(size < 30_000 for _name, size in sizes), sizes
+    assert phone.foreign_requests == []

@@ -446,3 +446,44 @@ def reward_view_get(participant, reward_id) -> RewardView:
     if reward is None:
         raise NotFound("No such reward.")
     return reward_view(reward, clock.now())
+
+
+# Below this many, "N friends joined" reads as a warning rather than as proof.
+SOCIAL_PROOF_MIN = 3
+
+
+def invite_extras(*, tenant, program, entry: dict) -> dict:
+    """What the invite page shows beyond tracking's context: the referrer's personal note
+    (set in the portal), how long the friend's offer lasts, and social proof."""
+    from tracking.models import Enrollment, Referral
+
+    note = ""
+    if not entry.get("rotated") and entry.get("enrollment_id"):
+        note = (
+            Enrollment.objects.for_tenant(tenant)
+            .filter(pk=entry["enrollment_id"])
+            .values_list("personal_message", flat=True)
+            .first()
+        ) or ""
+    spec = program.spec
+    valid_days = max(
+        (
+            int(item.get("valid_days") or 0)
+            for stage in spec.get("stages") or []
+            for item in stage.get("rewards") or []
+            if item.get("side") == "referee"
+        ),
+        default=0,
+    )
+    joined = (
+        Referral.objects.for_tenant(tenant)
+        .filter(program=program, created_at__gte=clock.now() - timedelta(days=30))
+        .exclude(status="rejected")
+        .count()
+    )
+    return {
+        "personal_message": note,
+        "offer_valid_days": valid_days,
+        "offer_ends_at": program.ends_at,
+        "friends_joined_30d": joined if joined >= SOCIAL_PROOF_MIN else 0,
+    }

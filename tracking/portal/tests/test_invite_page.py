@@ -1,0 +1,63 @@
+from datetime import timedelta
+
+import time_machine
+from django.test import Client
+
+from tracking.models import Enrollment
+from tracking.services import code_rotate
+
+from .conftest import T0, portal_client, refer, tick
+
+
+def _invite(code: str, **headers):
+    return Client(**headers).get(f"/i/{code}")
+
+
+def test_the_note_set_in_the_portal_appears_on_the_invite_page(api, shop):
+    _program, code, alice = shop
+    enrollment = Enrollment.objects.for_tenant(alice.tenant_id).get(participant=alice)
+    portal_client(api, "alice").post(
+        "/portal/message/", {"enrollment": enrollment.pk, "message": "These towels changed my life"}
+    )
+    html = _invite(code).content.decode()
+    assert "Alice invites you" in html
+    assert "<blockquote>These towels changed my life</blockquote>" in html
+    assert "<figcaption>— Alice</figcaption>" in html
+
+
+def test_the_invite_page_says_how_long_the_offer_lasts(shop):
+    html = _invite(shop[1]).content.decode()
+    assert "¥20 off your first order over ¥99, plus free shipping" in html
+    assert "Your welcome offer is valid for 7 days after you sign up." in html
+
+
+def test_the_invite_page_in_chinese(shop):
+    html = _invite(shop[1], HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "注册后 7 天内可使用你的新人优惠。" in html
+
+
+def test_social_proof_appears_only_from_three_friends_in_30_days(api, shop):
+    _program, code, _alice = shop
+    with time_machine.travel(T0, tick=False):
+        for friend in ("f1", "f2"):
+            refer(api, code, friend, T0, email=f"{friend}@example.net", buy=False)
+        tick()
+        assert 'data-testid="social-proof"' not in _invite(code).content.decode()
+        refer(api, code, "f3", T0, email="f3@example.net", buy=False)
+        tick()
+        assert "3 friends joined through invitations this month." in _invite(code).content.decode()
+    with time_machine.travel(T0 + timedelta(days=31), tick=False):
+        assert 'data-testid="social-proof"' not in _invite(code).content.decode()
+
+
+def test_a_rotated_code_shows_neither_the_referrer_nor_their_note(api, shop):
+    from tracking.models import ReferralCode
+
+    _program, code, alice = shop
+    enrollment = Enrollment.objects.for_tenant(alice.tenant_id).get(participant=alice)
+    enrollment.personal_message = "Private words"
+    enrollment.save()
+    code_rotate(code=ReferralCode.objects.for_tenant(alice.tenant_id).get(code=code))
+    html = _invite(code).content.decode()
+    assert "Private words" not in html and "Alice" not in html
