@@ -1,1 +1,469 @@
+"""Reads for the API, the dashboards and the exports. Figures come from the rollups; the
+few point-in-time counts (review backlog, approved rewards past due, enrolments) are
+single indexed counts. The formulas themselves live in `kpis.py`."""
 
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Min, Q, Sum
+
+from fraud.models import CaseStatus, ReviewCase
+from programs.models import Program
+from referral_platform.core import calendar, clock
+from referral_platform.core.errors import NotFound
+from rewards.models import Reward, RewardStatus
+from tracking.models import Referral, ReferralStatus
+
+from .kpis import FUNNEL_STEPS, CohortFigures, FunnelCounts, KpiInputs, kpis_compute
+from .models import CustomerFact, DailyRollup, Goal, ProgramTargets, ReferrerDaily
+
+_SUMMED = FUNNEL_STEPS + (
+    "assessed",
+    "rejected",
+    "enrollments",
+    "rewards_fulfilled",
+    "reward_cost_minor",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every analytics read is cut by. `program=None` means all programs."""
+
+    start: date
+    end: date
+    program: Program | None = None
+    channel: str = ""
+    region: str = ""
+    segment: str = ""
+
+    def as_query(self) -> dict[str, str]:
+        out = {"from": self.start.isoformat(), "to": self.end.isoformat()}
+        if self.program is not None:
+            out["program"] = self.program.slug
+        for name in ("channel", "region", "segment"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        return out
+
+
+def program_get(*, tenant, slug: str) -> Program:
+    program = Program.objects.for_tenant(tenant).filter(slug=slug).first()
+    if program is None:
+        raise NotFound("No such program.")
+    return program
+
+
+def program_list(*, tenant):
+    return Program.objects.for_tenant(tenant).order_by("name")
+
+
+def _rollups(tenant, f: Filters, *, dims: bool = True):
+    qs = DailyRollup.objects.for_tenant(tenant).filter(day__gte=f.start, day__lte=f.end)
+    if f.program is not None:
+        qs = qs.filter(program=f.program)
+    if dims:
+        for name in ("channel", "region", "segment"):
+            if getattr(f, name):
+                qs = qs.filter(**{name: getattr(f, name)})
+    return qs
+
+
+def _sums(qs) -> dict[str, int]:
+    totals = qs.aggregate(**{name: Sum(name) for name in _SUMMED})
+    return {k: int(v or 0) for k, v in totals.items()}
+
+
+def funnel_counts(*, tenant, filters: Filters) -> FunnelCounts:
+    sums = _sums(_rollups(tenant, filters))
+    return FunnelCounts(**{step: sums[step] for step in FUNNEL_STEPS})
+
+
+def _json_sums(qs, field: str) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for value in qs.exclude(**{field: {}}).values_list(field, flat=True):
+        for key, n in (value or {}).items():
+            out[key] += int(n)
+    return dict(out)
+
+
+def _cohort(qs) -> CohortFigures:
+    agg = qs.aggregate(
+        signed_up=Count("pk"),
+        retained=Count("pk", filter=Q(retained_90d=True)),
+        ltv=Sum("ltv_365d_minor"),
+    )
+    return CohortFigures(
+        signed_up=agg["signed_up"],
+        retained_90d=agg["retained"],
+        ltv_customers=agg["signed_up"],
+        ltv_365d_minor=int(agg["ltv"] or 0),
+    )
+
+
+def cohort_figures(*, tenant, filters: Filters) -> tuple[CohortFigures, CohortFigures]:
+    """(referred, baseline). Each group holds only its own customers: referred = brought by
+    a live (not rejected) referral of the program; baseline = never referred; customers of
+    a rejected referral are in neither. Cut by the customer's own region and segment."""
+    base = CustomerFact.objects.for_tenant(tenant)
+    if filters.region:
+        base = base.filter(region=filters.region)
+    if filters.segment:
+        base = base.filter(segment=filters.segment)
+    referred = base.exclude(referral=None)
+    if filters.program is not None:
+        referred = referred.filter(program=filters.program)
+    baseline = base.filter(referral=None, excluded=False)
+    out = []
+    for group in (referred, baseline):
+        signed = _cohort(group.filter(signup_day__gte=filters.start, signup_day__lte=filters.end))
+        buyers = group.filter(
+            first_purchase_day__gte=filters.start, first_purchase_day__lte=filters.end
+        ).aggregate(
+            n=Count("pk"),
+            again=Count("pk", filter=Q(repurchased_60d=True)),
+            revenue=Sum("first_purchase_revenue_minor"),
+        )
+        out.append(
+            replace(
+                signed,
+                first_purchasers=buyers["n"],
+                repurchased_60d=buyers["again"],
+                first_purchase_revenue_minor=int(buyers["revenue"] or 0),
+            )
+        )
+    return out[0], out[1]
+
+
+def _distinct_referrers(tenant, f: Filters) -> tuple[int, int]:
+    qs = ReferrerDaily.objects.for_tenant(tenant).filter(day__gte=f.start, day__lte=f.end)
+    if f.program is not None:
+        qs = qs.filter(program=f.program)
+    if f.region:
+        qs = qs.filter(region=f.region)
+    if f.segment:
+        qs = qs.filter(segment=f.segment)
+    with_referral = qs.filter(referrals__gt=0).values("participant_id").distinct().count()
+    active = (
+        qs.filter(Q(shares__gt=0) | Q(clicks__gt=0)).values("participant_id").distinct().count()
+    )
+    return with_referral, active
+
+
+def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiInputs:
+    now = now or clock.now()
+    sums = _sums(_rollups(tenant, filters))
+    funnel = FunnelCounts(**{step: sums[step] for step in FUNNEL_STEPS})
+    # Enrolled eligible participants up to the end of the range (the denominator grows).
+    enrolled = DailyRollup.objects.for_tenant(tenant).filter(day__lte=filters.end)
+    if filters.program is not None:
+        enrolled = enrolled.filter(program=filters.program)
+    for name in ("region", "segment"):
+        if getattr(filters, name):
+            enrolled = enrolled.filter(**{name: getattr(filters, name)})
+    enrolled_total = enrolled.aggregate(n=Sum("enrollments"))["n"] or 0
+    with_referral, active = _distinct_referrers(tenant, filters)
+    referred, baseline = cohort_figures(tenant=tenant, filters=filters)
+    all_new = (
+        CustomerFact.objects.for_tenant(tenant)
+        .filter(signup_day__gte=filters.start, signup_day__lte=filters.end)
+        .count()
+    )
+    rewards = Reward.objects.for_tenant(tenant).filter(status=RewardStatus.APPROVED, due_at__lt=now)
+    in_review = Referral.objects.for_tenant(tenant).filter(status=ReferralStatus.REVIEW)
+    cases = ReviewCase.objects.for_tenant(tenant).filter(
+        status=CaseStatus.OPEN, referral__status=ReferralStatus.REVIEW
+    )
+    targets = None
+    if filters.program is not None:
+        rewards = rewards.filter(program=filters.program)
+        in_review = in_review.filter(program=filters.program)
+        cases = cases.filter(program=filters.program)
+        targets = ProgramTargets.objects.for_tenant(tenant).filter(program=filters.program).first()
+    sla = tenant.review_sla_hours or 48
+    return KpiInputs(
+        currency=filters.program.currency if filters.program else tenant.currency,
+        funnel=funnel,
+        all_new_customers=all_new,
+        referrals=funnel.signups,
+        referrers_with_referral=with_referral,
+        referrers_active=active,
+        enrolled_eligible=int(enrolled_total),
+        reward_cost_minor=sums["reward_cost_minor"],
+        reward_cost_by_kind=_json_sums(_rollups(tenant, filters), "cost_by_kind"),
+        fulfilled=sums["rewards_fulfilled"],
+        approved_past_due=rewards.count(),
+        rejected=sums["rejected"],
+        assessed=sums["assessed"],
+        review_backlog=in_review.count(),
+        review_past_sla=cases.filter(opened_at__lt=now - timedelta(hours=sla)).count(),
+        review_sla_hours=sla,
+        referred=referred,
+        baseline=baseline,
+        acquisition_cost_minor=targets.acquisition_cost_minor if targets else None,
+    )
+
+
+def kpis_get(*, tenant, filters: Filters, now: datetime | None = None) -> dict:
+    return kpis_compute(kpi_inputs(tenant=tenant, filters=filters, now=now))
+
+
+# --- dashboard series -----------------------------------------------------------------------
+
+
+def timeseries(*, tenant, filters: Filters) -> dict:
+    """Per tenant-local day: every funnel step and the reward cost (days without data 0)."""
+    rows = (
+        _rollups(tenant, filters)
+        .values("day")
+        .annotate(**{name: Sum(name) for name in FUNNEL_STEPS + ("reward_cost_minor",)})
+        .order_by("day")
+    )
+    by_day = {r["day"]: r for r in rows}
+    days = []
+    cursor = filters.start
+    while cursor <= filters.end:
+        days.append(cursor)
+        cursor += timedelta(days=1)
+    series = {
+        name: [int((by_day.get(d) or {}).get(name) or 0) for d in days]
+        for name in FUNNEL_STEPS + ("reward_cost_minor",)
+    }
+    return {"days": [d.isoformat() for d in days], "series": series}
+
+
+def breakdown(*, tenant, filters: Filters, by: str) -> list[dict]:
+    """Funnel counts and cost per channel, region or segment."""
+    if by not in ("channel", "region", "segment", "program"):
+        raise ValueError(by)
+    key = "program__slug" if by == "program" else by
+    rows = (
+        _rollups(tenant, filters)
+        .values(key)
+        .annotate(**{name: Sum(name) for name in FUNNEL_STEPS + ("reward_cost_minor",)})
+        .order_by(key)
+    )
+    return [
+        {"key": r[key] or "", **{n: int(r[n] or 0) for n in FUNNEL_STEPS + ("reward_cost_minor",)}}
+        for r in rows
+    ]
+
+
+def cohort_curves(*, tenant, filters: Filters) -> dict:
+    """Per sign-up month: referred vs baseline 90-day retention, 60-day repurchase and LTV."""
+    out: dict[str, dict] = {}
+    cursor = filters.start.replace(day=1)
+    while cursor <= filters.end:
+        month_end = (cursor + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        f = replace(filters, start=max(cursor, filters.start), end=min(month_end, filters.end))
+        referred, baseline = cohort_figures(tenant=tenant, filters=f)
+        out[cursor.strftime("%Y-%m")] = {"referred": referred, "baseline": baseline}
+        cursor = month_end + timedelta(days=1)
+    return out
+
+
+def leaderboard(*, tenant, filters: Filters, limit: int = 10) -> dict:
+    """Read-only rankings: by successes in range (ties to whoever got there first), and
+    by the first-year value of referred customers whose referral is retained."""
+    qs = ReferrerDaily.objects.for_tenant(tenant).filter(
+        day__gte=filters.start, day__lte=filters.end, successes__gt=0
+    )
+    if filters.program is not None:
+        qs = qs.filter(program=filters.program)
+    by_successes = list(
+        qs.values("participant_id", "participant__external_id", "participant__name")
+        .annotate(successes=Sum("successes"), first_day=Min("day"))
+        .order_by("-successes", "first_day", "participant_id")[:limit]
+    )
+    facts = CustomerFact.objects.for_tenant(tenant).filter(
+        referral_status=ReferralStatus.RETAINED,
+        signup_day__gte=filters.start,
+        signup_day__lte=filters.end,
+    )
+    if filters.program is not None:
+        facts = facts.filter(program=filters.program)
+    by_value = list(
+        facts.values("referrer_id", "referrer__external_id", "referrer__name")
+        .annotate(value=Sum("ltv_365d_minor"), customers=Count("pk"))
+        .order_by("-value", "referrer_id")[:limit]
+    )
+    return {
+        "by_successes": [
+            {
+                "participant": r["participant__external_id"],
+                "name": r["participant__name"],
+                "successes": int(r["successes"]),
+            }
+            for r in by_successes
+        ],
+        "by_value": [
+            {
+                "participant": r["referrer__external_id"],
+                "name": r["referrer__name"],
+                "value_minor": int(r["value"] or 0),
+                "customers": r["customers"],
+            }
+            for r in by_value
+        ],
+    }
+
+
+def fraud_panel(*, tenant, filters: Filters) -> dict:
+    rows = (
+        _rollups(tenant, filters)
+        .values("day")
+        .annotate(assessed=Sum("assessed"), rejected=Sum("rejected"))
+        .order_by("day")
+    )
+    return {
+        "days": [r["day"].isoformat() for r in rows],
+        "assessed": [int(r["assessed"] or 0) for r in rows],
+        "rejected": [int(r["rejected"] or 0) for r in rows],
+    }
+
+
+def coverage_trend(*, tenant, filters: Filters, threshold_bp: int = 8000) -> dict:
+    """Converted referrals by evidence method per ISO week, and an alert when the last
+    week's share with first-party evidence (click id, cookie or code) fell below
+    `threshold_bp` of the weeks before it (a blocked script, a broken integration)."""
+    weeks: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for day, coverage in (
+        _rollups(tenant, filters).exclude(coverage={}).values_list("day", "coverage")
+    ):
+        year, week, _ = day.isocalendar()
+        for method, n in coverage.items():
+            weeks[f"{year}-W{week:02d}"][method] += int(n)
+    keys = sorted(weeks)
+    strong = ("click_id", "cookie", "code")
+
+    def share(week: dict[str, int]) -> float | None:
+        total = sum(week.values())
+        return sum(week.get(m, 0) for m in strong) / total if total else None
+
+    shares = [share(weeks[k]) for k in keys]
+    alert = coverage_alert(shares, threshold_bp)
+    return {
+        "weeks": keys,
+        "methods": {
+            m: [weeks[k].get(m, 0) for k in keys]
+            for m in sorted({m for w in weeks.values() for m in w})
+        },
+        "share": [None if s is None else round(s, 4) for s in shares],
+        "alert": alert,
+    }
+
+
+def coverage_alert(shares: list[float | None], threshold_bp: int) -> bool:
+    """True when the latest week's share is below threshold × the mean of up to four
+    weeks before it. Pure, so the rule is tested on its own."""
+    known = [s for s in shares if s is not None]
+    if len(known) < 2:
+        return False
+    previous = known[-5:-1]
+    baseline = sum(previous) / len(previous)
+    return known[-1] < baseline * threshold_bp / 10000
+
+
+def goals_progress(*, tenant, program: Program, now: datetime | None = None) -> list[dict]:
+    """Each goal with the metric's value over its window so far and whether it is met."""
+    now = now or clock.now()
+    today = calendar.local_date(now, tenant.calendar)
+    out = []
+    for goal in Goal.objects.for_tenant(tenant).filter(program=program).order_by("ends_on"):
+        end = min(goal.ends_on, today)
+        if end < goal.starts_on:
+            value = None
+        else:
+            value = kpis_get(
+                tenant=tenant,
+                filters=Filters(start=goal.starts_on, end=end, program=program),
+                now=now,
+            )[goal.metric]
+        out.append({"goal": goal, **goal_status(goal.metric, goal.comparator, goal.target, value)})
+    return out
+
+
+def goal_value_as_int(metric: str, value) -> int | None:
+    """The KPI in the goal's integer unit: basis points, minor units or hundredths."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return int(value["amount_minor"])
+    if metric == "ltv_to_cac":
+        return int(value * 100)
+    return int(value * 10000)
+
+
+def goal_status(metric: str, comparator: str, target: int, value) -> dict:
+    current = goal_value_as_int(metric, value)
+    if current is None:
+        return {"current": None, "met": False, "progress_percent": 0}
+    met = current >= target if comparator == "ge" else current <= target
+    if comparator == "ge":
+        progress = 100 if target <= 0 else min(100, current * 100 // target)
+    else:
+        progress = 100 if met else max(0, 100 - (current - target) * 100 // max(target, 1))
+    return {"current": current, "met": met, "progress_percent": int(progress)}
+
+
+def budget_pacing(*, tenant, program: Program, now: datetime | None = None) -> dict | None:
+    """This month's spend projected linearly to month end, against the monthly budget and
+    the target CPRA; warns while there is still time to act."""
+    targets = ProgramTargets.objects.for_tenant(tenant).filter(program=program).first()
+    if targets is None or (
+        targets.monthly_budget_minor is None and targets.target_cpra_minor is None
+    ):
+        return None
+    now = now or clock.now()
+    cal = tenant.calendar
+    month_start, month_end = calendar.period_bounds(calendar.period_key(now, "month", cal), cal)
+    first_day = calendar.local_date(month_start, cal)
+    today = calendar.local_date(now, cal)
+    days_total = (calendar.local_date(month_end - timedelta(seconds=1), cal) - first_day).days + 1
+    days_elapsed = (today - first_day).days + 1
+    sums = _sums(_rollups(tenant, Filters(start=first_day, end=today, program=program)))
+    return pacing_compute(
+        spent_minor=sums["reward_cost_minor"],
+        converted=sums["converted"],
+        days_elapsed=days_elapsed,
+        days_total=days_total,
+        budget_minor=targets.monthly_budget_minor,
+        target_cpra_minor=targets.target_cpra_minor,
+        currency=program.currency,
+    )
+
+
+def pacing_compute(
+    *,
+    spent_minor: int,
+    converted: int,
+    days_elapsed: int,
+    days_total: int,
+    budget_minor: int | None,
+    target_cpra_minor: int | None,
+    currency: str,
+) -> dict:
+    projected = spent_minor * days_total // max(days_elapsed, 1)
+    cpra = spent_minor // converted if converted else None
+    warnings = []
+    if budget_minor is not None and projected > budget_minor:
+        warnings.append("budget")
+    if target_cpra_minor is not None and cpra is not None and cpra > target_cpra_minor:
+        warnings.append("cpra")
+    return {
+        "spent": {"amount_minor": spent_minor, "currency": currency},
+        "projected": {"amount_minor": projected, "currency": currency},
+        "budget": None
+        if budget_minor is None
+        else {"amount_minor": budget_minor, "currency": currency},
+        "cpra": None if cpra is None else {"amount_minor": cpra, "currency": currency},
+        "target_cpra": None
+        if target_cpra_minor is None
+        else {"amount_minor": target_cpra_minor, "currency": currency},
+        "days_elapsed": days_elapsed,
+        "days_total": days_total,
+        "warnings": warnings,
+    }

@@ -1,0 +1,667 @@
+"""Rollups from raw rows: whole tenant-local days recomputed at a time.
+
+Both the incremental job and `rebuild_rollups` go through `days_refresh`, so a rebuild and
+the increments cannot disagree about what a day contains; the incremental job only has to
+find *which* days (and customers) changed since its watermark. Recomputing a whole day
+makes the job safe to run twice and safe against late events (a refund dated last week
+marks last week's days dirty, not today's).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, Min, OuterRef, Q
+
+from fraud.models import Assessment, ReviewCase
+from programs.models import Program
+from referral_platform.core import calendar, clock
+from rewards.models import Reward, RewardStatus
+from tracking.models import (
+    Click,
+    Enrollment,
+    Event,
+    EventType,
+    Participant,
+    Referral,
+    ReferralStage,
+    ReferralStatus,
+)
+
+from .kpis import reward_value
+from .models import CustomerFact, DailyRollup, ReferrerDaily, RollupState
+
+# Rows written while a run was starting may commit with an earlier auto_now timestamp;
+# re-reading a few minutes is harmless because whole days are recomputed.
+OVERLAP = timedelta(minutes=5)
+STAGE_STATUSES = (ReferralStatus.QUALIFIED, ReferralStatus.CONVERTED, ReferralStatus.RETAINED)
+_CHUNK = 2000
+
+
+def _chunks(ids: Iterable, size: int = _CHUNK):
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+# --- pure helpers ---------------------------------------------------------------------------
+
+
+def participant_dims(attributes: dict | None, segments: list | None) -> tuple[str, str]:
+    """(region, segment) of a participant: `attributes.region` and the first segment."""
+    region = str((attributes or {}).get("region") or "")[:60]
+    segment = str((segments or [""])[0] or "")[:60] if segments else ""
+    return region, segment
+
+
+def evidence_method(source: str, click_id: str) -> str:
+    """How an attributed referral was evidenced (the attribution-coverage breakdown)."""
+    if source in ("link", "qr"):
+        return "click_id" if click_id else "cookie"
+    return source or "none"
+
+
+def referral_channel(source: str, click_source: str | None) -> str:
+    """A link or QR referral takes its click's source, so a WeChat share's sign-ups are
+    reported under `wechat`; other referrals are reported by their attribution source."""
+    if source in ("link", "qr") and click_source:
+        return click_source[:20]
+    return source[:20]
+
+
+# --- lookups ------------------------------------------------------------------------------
+
+
+class _Dims:
+    """Cached participant and referral dimensions for one run."""
+
+    def __init__(self, tenant):
+        self.tenant = tenant
+        self.participants: dict[int, tuple[str, str]] = {}
+        self.referrals: dict[int, tuple[int, int, str]] = {}  # id → (program, referrer, chan)
+
+    def load_participants(self, ids: Iterable[int]) -> None:
+        missing = {i for i in ids if i is not None and i not in self.participants}
+        for chunk in _chunks(missing):
+            for pid, attrs, segs in (
+                Participant.objects.for_tenant(self.tenant)
+                .filter(pk__in=chunk)
+                .values_list("pk", "attributes", "segments")
+            ):
+                self.participants[pid] = participant_dims(attrs, segs)
+
+    def participant(self, pid: int | None) -> tuple[str, str]:
+        return self.participants.get(pid, ("", ""))
+
+    def load_referrals(self, ids: Iterable[int]) -> None:
+        missing = {i for i in ids if i not in self.referrals}
+        rows = []
+        for chunk in _chunks(missing):
+            rows += list(
+                Referral.objects.for_tenant(self.tenant)
+                .filter(pk__in=chunk)
+                .values_list("pk", "program_id", "referrer_id", "source", "click_id")
+            )
+        click_ids = {r[4] for r in rows if r[4]}
+        click_source: dict[str, str] = {}
+        for chunk in _chunks(click_ids):
+            click_source.update(
+                Click.objects.for_tenant(self.tenant)
+                .filter(pk__in=chunk)
+                .values_list("pk", "source")
+            )
+        for pk, program_id, referrer_id, source, click_id in rows:
+            self.referrals[pk] = (
+                program_id,
+                referrer_id,
+                referral_channel(source, click_source.get(click_id)),
+            )
+        self.load_participants(r[2] for r in rows)
+
+    def referral_key(self, referral_id: int, day: date) -> tuple:
+        program_id, referrer_id, channel = self.referrals[referral_id]
+        region, segment = self.participant(referrer_id)
+        return (program_id, day, channel, region, segment)
+
+
+# --- computing days -------------------------------------------------------------------------
+
+
+def _point_values(tenant) -> dict[int, dict | None]:
+    out = {}
+    for program in Program.objects.for_tenant(tenant).select_related("current_version"):
+        out[program.pk] = (program.spec or {}).get("point_value")
+    return out
+
+
+def _compute(tenant, start: date, end: date):
+    """Every rollup row of the tenant-local days `[start, end]`, from raw rows."""
+    cal = tenant.calendar
+    lo, hi = calendar.date_range_bounds(start, end, cal)
+
+    def day_of(when: datetime) -> date:
+        return calendar.local_date(when, cal)
+
+    dims = _Dims(tenant)
+    daily: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+    referrer: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+    programs = {p.slug: p.pk for p in Program.objects.for_tenant(tenant).only("pk", "slug")}
+
+    # Shares: the program named in `properties.program`, else the sharer's first enrollment.
+    shares = list(
+        Event.objects.for_tenant(tenant)
+        .filter(type=EventType.SHARE, occurred_at__gte=lo, occurred_at__lt=hi)
+        .exclude(participant=None)
+        .values_list("occurred_at", "participant_id", "payload")
+    )
+    sharers = {s[1] for s in shares}
+    first_program: dict[int, int] = {}
+    for chunk in _chunks(sharers):
+        for pid, program_id in (
+            Enrollment.objects.for_tenant(tenant)
+            .filter(participant_id__in=chunk)
+            .order_by("-pk")
+            .values_list("participant_id", "program_id")
+        ):
+            first_program[pid] = program_id
+    dims.load_participants(sharers)
+    for occurred_at, pid, payload in shares:
+        props = (payload or {}).get("properties") or {}
+        program_id = programs.get(props.get("program")) or first_program.get(pid)
+        if program_id is None:
+            continue
+        day = day_of(occurred_at)
+        region, segment = dims.participant(pid)
+        channel = str(props.get("channel") or "share")[:20]
+        daily[(program_id, day, channel, region, segment)]["shares"] += 1
+        referrer[(program_id, day, pid)]["shares"] += 1
+
+    # Clicks: human ones, one per click id (the id is the primary key).
+    clicks = (
+        Click.objects.for_tenant(tenant)
+        .filter(created_at__gte=lo, created_at__lt=hi, is_bot=False)
+        .exclude(ua_class="bot")
+        .values_list("created_at", "program_id", "source", "enrollment__participant_id")
+    )
+    click_rows = list(clicks)
+    dims.load_participants(r[3] for r in click_rows)
+    for created_at, program_id, source, pid in click_rows:
+        day = day_of(created_at)
+        region, segment = dims.participant(pid)
+        daily[(program_id, day, source[:20], region, segment)]["clicks"] += 1
+        if pid is not None:
+            referrer[(program_id, day, pid)]["clicks"] += 1
+
+    # Sign-ups (and the fraud counts, by the referral's creation day).
+    created = list(
+        Referral.objects.for_tenant(tenant)
+        .filter(created_at__gte=lo, created_at__lt=hi)
+        .annotate(assessed=Exists(Assessment.objects.filter(referral=OuterRef("pk"))))
+        .values_list("pk", "created_at", "status", "assessed", "referrer_id", "program_id")
+    )
+    dims.load_referrals(r[0] for r in created)
+    for pk, created_at, status, assessed, referrer_id, program_id in created:
+        day = day_of(created_at)
+        row = daily[dims.referral_key(pk, day)]
+        row["assessed"] += int(assessed)
+        if status == ReferralStatus.REJECTED:
+            row["rejected"] += 1
+            continue
+        row["signups"] += 1
+        referrer[(program_id, day, referrer_id)]["referrals"] += 1
+
+    # Stages: a referral reaches a status at its earliest live stage setting it.
+    candidates = set(
+        ReferralStage.objects.for_tenant(tenant)
+        .filter(
+            occurred_at__gte=lo,
+            occurred_at__lt=hi,
+            reversed_at=None,
+            status_set__in=STAGE_STATUSES,
+        )
+        .exclude(referral__status=ReferralStatus.REJECTED)
+        .values_list("referral_id", flat=True)
+    )
+    firsts = []
+    for chunk in _chunks(candidates):
+        firsts += list(
+            ReferralStage.objects.for_tenant(tenant)
+            .filter(referral_id__in=chunk, reversed_at=None, status_set__in=STAGE_STATUSES)
+            .values("referral_id", "status_set", "referral__source", "referral__click_id")
+            .annotate(first=Min("occurred_at"))
+        )
+    dims.load_referrals(f["referral_id"] for f in firsts)
+    for f in firsts:
+        if not (lo <= f["first"] < hi):
+            continue
+        day = day_of(f["first"])
+        key = dims.referral_key(f["referral_id"], day)
+        row = daily[key]
+        row[f["status_set"]] += 1
+        if f["status_set"] == ReferralStatus.CONVERTED:
+            method = evidence_method(f["referral__source"], f["referral__click_id"])
+            row["coverage:" + method] += 1
+            program_id, referrer_id, _ = dims.referrals[f["referral_id"]]
+            referrer[(program_id, day, referrer_id)]["successes"] += 1
+
+    # Rewarded: the day a referral's first reward was fulfilled.
+    rewarded_candidates = set(
+        Reward.objects.for_tenant(tenant)
+        .filter(fulfilled_at__gte=lo, fulfilled_at__lt=hi)
+        .exclude(referral=None)
+        .exclude(referral__status=ReferralStatus.REJECTED)
+        .values_list("referral_id", flat=True)
+    )
+    first_fulfilled = []
+    for chunk in _chunks(rewarded_candidates):
+        first_fulfilled += list(
+            Reward.objects.for_tenant(tenant)
+            .filter(referral_id__in=chunk)
+            .exclude(fulfilled_at=None)
+            .values("referral_id")
+            .annotate(first=Min("fulfilled_at"))
+        )
+    dims.load_referrals(f["referral_id"] for f in first_fulfilled)
+    for f in first_fulfilled:
+        if lo <= f["first"] < hi:
+            daily[dims.referral_key(f["referral_id"], day_of(f["first"]))]["rewarded"] += 1
+
+    # Reward cost: fulfilled value on the day of fulfilment, clawbacks on their day.
+    point_values = _point_values(tenant)
+    fields = (
+        "pk",
+        "program_id",
+        "referral_id",
+        "participant_id",
+        "kind",
+        "amount_minor",
+        "points",
+        "details",
+        "status",
+        "fulfilled_at",
+        "reversed_at",
+        "reversed_amount_minor",
+        "program_version__spec",
+    )
+    fulfilled = list(
+        Reward.objects.for_tenant(tenant)
+        .filter(
+            Q(fulfilled_at__gte=lo, fulfilled_at__lt=hi)
+            | Q(
+                status=RewardStatus.REVERSED,
+                reversed_at__gte=lo,
+                reversed_at__lt=hi,
+                fulfilled_at__isnull=False,
+            )
+        )
+        .values(*fields)
+    )
+    dims.load_referrals(r["referral_id"] for r in fulfilled if r["referral_id"])
+    dims.load_participants(r["participant_id"] for r in fulfilled)
+    for r in fulfilled:
+        spec = r["program_version__spec"] or {}
+        value = reward_value(
+            kind=r["kind"],
+            amount_minor=r["amount_minor"],
+            points=r["points"],
+            details=r["details"],
+            point_value=spec.get("point_value") or point_values.get(r["program_id"]),
+        )
+
+        def key_for(day: date, r=r) -> tuple:
+            if r["referral_id"]:
+                return dims.referral_key(r["referral_id"], day)
+            region, segment = dims.participant(r["participant_id"])
+            return (r["program_id"], day, "", region, segment)
+
+        if lo <= r["fulfilled_at"] < hi:
+            row = daily[key_for(day_of(r["fulfilled_at"]))]
+            row["rewards_fulfilled"] += 1
+            row["reward_cost_minor"] += value
+            row["cost:" + r["kind"]] += value
+        if (
+            r["status"] == RewardStatus.REVERSED
+            and r["reversed_at"] is not None
+            and lo <= r["reversed_at"] < hi
+        ):
+            clawed = value
+            if r["kind"] != "points" and r["reversed_amount_minor"] is not None:
+                clawed = min(int(r["reversed_amount_minor"]), value)
+            row = daily[key_for(day_of(r["reversed_at"]))]
+            row["reward_cost_minor"] -= clawed
+            row["cost:" + r["kind"]] -= clawed
+
+    # Eligible enrollments: the participation-rate denominator accumulates from these.
+    enrollments = list(
+        Enrollment.objects.for_tenant(tenant)
+        .filter(created_at__gte=lo, created_at__lt=hi, eligible=True)
+        .values_list("created_at", "program_id", "participant_id")
+    )
+    dims.load_participants(e[2] for e in enrollments)
+    for created_at, program_id, pid in enrollments:
+        region, segment = dims.participant(pid)
+        daily[(program_id, day_of(created_at), "", region, segment)]["enrollments"] += 1
+
+    referrer_dims = {
+        key: dims.participant(key[2]) for key in referrer
+    }  # region/segment of each referrer row
+    return daily, referrer, referrer_dims
+
+
+_COUNTERS = (
+    "shares",
+    "clicks",
+    "signups",
+    "qualified",
+    "converted",
+    "retained",
+    "rewarded",
+    "assessed",
+    "rejected",
+    "enrollments",
+    "rewards_fulfilled",
+    "reward_cost_minor",
+)
+
+
+@transaction.atomic
+def days_refresh(*, tenant, start: date, end: date) -> int:
+    """Recompute the rollups of tenant-local days `[start, end]`; returns rows written."""
+    daily, referrer, referrer_dims = _compute(tenant, start, end)
+    DailyRollup.objects.for_tenant(tenant).filter(day__gte=start, day__lte=end).delete()
+    ReferrerDaily.objects.for_tenant(tenant).filter(day__gte=start, day__lte=end).delete()
+    rows = []
+    for (program_id, day, channel, region, segment), values in daily.items():
+        rows.append(
+            DailyRollup(
+                tenant=tenant,
+                program_id=program_id,
+                day=day,
+                channel=channel,
+                region=region,
+                segment=segment,
+                cost_by_kind={
+                    k[5:]: v for k, v in sorted(values.items()) if k.startswith("cost:") and v
+                },
+                coverage={
+                    k[9:]: v for k, v in sorted(values.items()) if k.startswith("coverage:") and v
+                },
+                **{name: values.get(name, 0) for name in _COUNTERS},
+            )
+        )
+    DailyRollup.objects.bulk_create(rows, batch_size=1000)
+    referrer_rows = [
+        ReferrerDaily(
+            tenant=tenant,
+            program_id=program_id,
+            day=day,
+            participant_id=pid,
+            region=referrer_dims[(program_id, day, pid)][0],
+            segment=referrer_dims[(program_id, day, pid)][1],
+            shares=values.get("shares", 0),
+            clicks=values.get("clicks", 0),
+            referrals=values.get("referrals", 0),
+            successes=values.get("successes", 0),
+        )
+        for (program_id, day, pid), values in referrer.items()
+    ]
+    ReferrerDaily.objects.bulk_create(referrer_rows, batch_size=1000)
+    return len(rows) + len(referrer_rows)
+
+
+def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Contiguous `[start, end]` runs of the given days."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+def customer_fact_values(
+    *,
+    signup_at: datetime,
+    events: list[tuple[str, datetime, int | None, str, dict]],
+    cal,
+) -> dict:
+    """The cohort facts of one customer from their events `(type, occurred_at, amount_minor,
+    order_id, properties)`. Pure: SEMANTICS §7's retention, repurchase, revenue and LTV."""
+    d60, d90 = signup_at + timedelta(days=60), signup_at + timedelta(days=90)
+    retained = any(
+        t in (EventType.ACTIVITY, EventType.PURCHASE) and d60 <= at <= d90 for t, at, *_ in events
+    )
+    purchases = sorted(
+        (e for e in events if e[0] == EventType.PURCHASE), key=lambda e: (e[1], e[3])
+    )
+    refunds = [e for e in events if e[0] == EventType.REFUND]
+    first = purchases[0] if purchases else None
+    revenue = 0
+    repurchased = False
+    if first is not None:
+        # New ARR for subscriptions: a monthly first payment counts twelve times.
+        factor = 12 if (first[4] or {}).get("billing_period") == "monthly" else 1
+        refunded = sum(r[2] or 0 for r in refunds if first[3] and r[3] == first[3])
+        revenue = max((first[2] or 0) - refunded, 0) * factor
+        repurchased = any(p[1] <= first[1] + timedelta(days=60) for p in purchases[1:])
+    year_end = signup_at + timedelta(days=365)
+    ltv = sum(p[2] or 0 for p in purchases if signup_at <= p[1] < year_end) - sum(
+        r[2] or 0 for r in refunds if signup_at <= r[1] < year_end
+    )
+    return {
+        "retained_90d": retained,
+        "first_purchase_day": calendar.local_date(first[1], cal) if first else None,
+        "first_purchase_revenue_minor": revenue,
+        "repurchased_60d": repurchased,
+        "ltv_365d_minor": ltv,
+    }
+
+
+@transaction.atomic
+def customers_refresh(*, tenant, participant_ids: Iterable[int]) -> int:
+    """Recompute the CustomerFact of these participants (those without a sign-up have none)."""
+    cal = tenant.calendar
+    written = 0
+    for chunk in _chunks(set(participant_ids), 500):
+        events: dict[int, list] = defaultdict(list)
+        for pid, type_, at, amount, order_id, payload in (
+            Event.objects.for_tenant(tenant)
+            .filter(participant_id__in=chunk)
+            .exclude(type=EventType.SHARE)
+            .values_list(
+                "participant_id", "type", "occurred_at", "amount_minor", "order_id", "payload"
+            )
+        ):
+            props = (payload or {}).get("properties") or {}
+            events[pid].append((type_, at, amount, order_id, props))
+        referrals: dict[int, list] = defaultdict(list)
+        for ref in (
+            Referral.objects.for_tenant(tenant)
+            .filter(referee_id__in=chunk)
+            .order_by("created_at", "pk")
+            .values("pk", "referee_id", "program_id", "referrer_id", "status")
+        ):
+            referrals[ref["referee_id"]].append(ref)
+        people = {
+            p.pk: p
+            for p in Participant.objects.for_tenant(tenant).filter(pk__in=chunk, merged_into=None)
+        }
+        CustomerFact.objects.for_tenant(tenant).filter(participant_id__in=chunk).delete()
+        facts = []
+        for pid, person in people.items():
+            signups = [e[1] for e in events[pid] if e[0] == EventType.SIGNUP]
+            if not signups:
+                continue
+            signup_at = min(signups)
+            live = [r for r in referrals[pid] if r["status"] != ReferralStatus.REJECTED]
+            chosen = live[0] if live else None
+            region, segment = participant_dims(person.attributes, person.segments)
+            facts.append(
+                CustomerFact(
+                    tenant=tenant,
+                    participant_id=pid,
+                    signup_day=calendar.local_date(signup_at, cal),
+                    region=region,
+                    segment=segment,
+                    referral_id=chosen["pk"] if chosen else None,
+                    program_id=chosen["program_id"] if chosen else None,
+                    referrer_id=chosen["referrer_id"] if chosen else None,
+                    referral_status=chosen["status"] if chosen else "",
+                    excluded=bool(referrals[pid]) and chosen is None,
+                    currency=tenant.currency,
+                    **customer_fact_values(signup_at=signup_at, events=events[pid], cal=cal),
+                )
+            )
+        CustomerFact.objects.bulk_create(facts, batch_size=500)
+        written += len(facts)
+    return written
+
+
+# --- the two entry points -------------------------------------------------------------------
+
+
+def rollups_rebuild(*, tenant) -> dict:
+    """Everything from raw rows: every day that has data, every customer."""
+    cal = tenant.calendar
+    stamps = [
+        Event.objects.for_tenant(tenant).aggregate(a=Min("occurred_at"))["a"],
+        Click.objects.for_tenant(tenant).aggregate(a=Min("created_at"))["a"],
+        Referral.objects.for_tenant(tenant).aggregate(a=Min("created_at"))["a"],
+        Enrollment.objects.for_tenant(tenant).aggregate(a=Min("created_at"))["a"],
+    ]
+    started = clock.now()
+    stamps = [s for s in stamps if s is not None]
+    DailyRollup.objects.for_tenant(tenant).delete()
+    ReferrerDaily.objects.for_tenant(tenant).delete()
+    rows = 0
+    if stamps:
+        first = calendar.local_date(min(stamps), cal)
+        last = calendar.local_date(started, cal) + timedelta(days=1)
+        # Month-sized runs keep each run's working set small on a year of data.
+        cursor = first
+        while cursor <= last:
+            run_end = min(cursor + timedelta(days=30), last)
+            rows += days_refresh(tenant=tenant, start=cursor, end=run_end)
+            cursor = run_end + timedelta(days=1)
+    CustomerFact.objects.for_tenant(tenant).delete()
+    ids = (
+        Event.objects.for_tenant(tenant)
+        .filter(type=EventType.SIGNUP)
+        .values_list("participant_id", flat=True)
+    )
+    customers = customers_refresh(tenant=tenant, participant_ids={i for i in ids if i})
+    RollupState.objects.for_tenant(tenant).update_or_create(
+        tenant=tenant, defaults={"watermark": started, "last_run_at": started}
+    )
+    return {"rows": rows, "customers": customers}
+
+
+def _touched_referral_days(tenant, referral_ids: set[int], cal) -> tuple[set[date], set[int]]:
+    days: set[date] = set()
+    referees: set[int] = set()
+    for chunk in _chunks(referral_ids):
+        for created_at, referee_id in (
+            Referral.objects.for_tenant(tenant)
+            .filter(pk__in=chunk)
+            .values_list("created_at", "referee_id")
+        ):
+            days.add(calendar.local_date(created_at, cal))
+            referees.add(referee_id)
+        for at in (
+            ReferralStage.objects.for_tenant(tenant)
+            .filter(referral_id__in=chunk)
+            .values_list("occurred_at", flat=True)
+        ):
+            days.add(calendar.local_date(at, cal))
+        for fulfilled_at, reversed_at in (
+            Reward.objects.for_tenant(tenant)
+            .filter(referral_id__in=chunk)
+            .values_list("fulfilled_at", "reversed_at")
+        ):
+            for at in (fulfilled_at, reversed_at):
+                if at is not None:
+                    days.add(calendar.local_date(at, cal))
+    return days, referees
+
+
+def rollups_update(*, tenant) -> dict:
+    """The incremental step: find what arrived since the watermark, recompute those days
+    and customers. Without a watermark yet, this is a rebuild."""
+    state = RollupState.objects.for_tenant(tenant).first()
+    if state is None:
+        return rollups_rebuild(tenant=tenant)
+    cal = tenant.calendar
+    started = clock.now()
+    since = state.watermark - OVERLAP
+    days: set[date] = set()
+    customers: set[int] = set()
+    referral_ids: set[int] = set()
+
+    new_events = Event.objects.for_tenant(tenant).filter(received_at__gte=since)
+    for type_, at, pid in new_events.values_list("type", "occurred_at", "participant_id"):
+        if type_ == EventType.SHARE:
+            days.add(calendar.local_date(at, cal))
+        elif pid is not None:
+            customers.add(pid)
+    referral_ids |= set(
+        Referral.objects.for_tenant(tenant)
+        .filter(
+            Q(received_at__gte=since)
+            | Q(referee_id__in=customers)
+            | Q(status_changed_at__gte=since)
+        )
+        .values_list("pk", flat=True)
+    )
+    referral_ids |= set(
+        Assessment.objects.for_tenant(tenant)
+        .filter(created_at__gte=since)
+        .values_list("referral_id", flat=True)
+    )
+    referral_ids |= set(
+        ReviewCase.objects.for_tenant(tenant)
+        .filter(decided_at__gte=since)
+        .values_list("referral_id", flat=True)
+    )
+    changed_rewards = Reward.objects.for_tenant(tenant).filter(
+        Q(created_at__gte=since) | Q(fulfilled_at__gte=since) | Q(reversed_at__gte=since)
+    )
+    for referral_id, fulfilled_at, reversed_at in changed_rewards.values_list(
+        "referral_id", "fulfilled_at", "reversed_at"
+    ):
+        if referral_id:
+            referral_ids.add(referral_id)
+        for at in (fulfilled_at, reversed_at):
+            if at is not None:
+                days.add(calendar.local_date(at, cal))
+    for at in (
+        Click.objects.for_tenant(tenant)
+        .filter(created_at__gte=since)
+        .values_list("created_at", flat=True)
+    ):
+        days.add(calendar.local_date(at, cal))
+    for at in (
+        Enrollment.objects.for_tenant(tenant)
+        .filter(created_at__gte=since)
+        .values_list("created_at", flat=True)
+    ):
+        days.add(calendar.local_date(at, cal))
+    referral_days, referees = _touched_referral_days(tenant, referral_ids, cal)
+    days |= referral_days
+    customers |= referees
+
+    rows = 0
+    for start, end in _runs(days):
+        rows += days_refresh(tenant=tenant, start=start, end=end)
+    written = customers_refresh(tenant=tenant, participant_ids=customers)
+    state.watermark = started
+    state.last_run_at = started
+    state.days_refreshed = len(days)
+    state.save(update_fields=["watermark", "last_run_at", "days_refreshed"])
+    return {"days": len(days), "rows": rows, "customers": written}
