@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import time
 
 from bench import _common
 
@@ -46,10 +47,11 @@ def single_factory(worker_index: int, api_key: str):
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
 
     counter = itertools.count()
+    run = f"{time.time():.0f}"
 
     def make(n: int) -> bytes:
         # One counter per process: every request of every connection gets fresh event ids.
-        body = template.replace("__ID__", f"s{worker_index}-{next(counter)}").encode()
+        body = template.replace("__ID__", f"s{run}-{worker_index}-{next(counter)}").encode()
         return _common._request_bytes("POST", "/api/v1/events", body, headers)
 
     return make
@@ -60,9 +62,10 @@ def batch_factory(worker_index: int, api_key: str, size: int):
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
 
     counter = itertools.count()
+    run = f"{time.time():.0f}"
 
     def make(n: int) -> bytes:
-        body = template.replace("__ID__", f"b{worker_index}-{next(counter)}").encode()
+        body = template.replace("__ID__", f"b{run}-{worker_index}-{next(counter)}").encode()
         return _common._request_bytes("POST", "/api/v1/events/batch", body, headers)
 
     return make
