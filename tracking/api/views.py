@@ -178,7 +178,7 @@ class ClaimCreate(TenantAPIView):
 
 
 class ReferralList(TenantAPIView):
-    @extend_schema(parameters=[ReferralFilter], responses={200: dict})
+    @extend_schema(operation_id="referrals_list", parameters=[ReferralFilter], responses={200: dict})
     def get(self, request):
         filters = ReferralFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
