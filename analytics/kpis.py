@@ -142,6 +142,9 @@ class KpiInputs:
     referred: CohortFigures = field(default_factory=CohortFigures)
     baseline: CohortFigures = field(default_factory=CohortFigures)
     acquisition_cost_minor: int | None = None  # tenant-supplied CAC, when given
+    # Every first purchase in range (other programs' and rejected referrals' customers too);
+    # None means referred + baseline.
+    all_first_purchase_revenue_minor: int | None = None
 
 
 def money(amount_minor: int | None, currency: str) -> dict | None:
@@ -156,7 +159,11 @@ def kpis_compute(inputs: KpiInputs) -> dict:
     cur = inputs.currency
     cpra = per_unit(inputs.reward_cost_minor, f.converted)
     referred, baseline = inputs.referred, inputs.baseline
-    total_revenue = referred.first_purchase_revenue_minor + baseline.first_purchase_revenue_minor
+    total_revenue = inputs.all_first_purchase_revenue_minor
+    if total_revenue is None:
+        total_revenue = (
+            referred.first_purchase_revenue_minor + baseline.first_purchase_revenue_minor
+        )
     referred_ltv = per_unit(referred.ltv_365d_minor, referred.ltv_customers)
     baseline_ltv = per_unit(baseline.ltv_365d_minor, baseline.ltv_customers)
     cac = inputs.acquisition_cost_minor if inputs.acquisition_cost_minor is not None else cpra

@@ -199,7 +199,9 @@ def _compute(tenant, start: date, end: date):
     created = list(
         Referral.objects.for_tenant(tenant)
         .filter(created_at__gte=lo, created_at__lt=hi)
-        .annotate(assessed=Exists(Assessment.objects.filter(referral=OuterRef("pk"))))
+        .annotate(
+            assessed=Exists(Assessment.objects.for_tenant(tenant).filter(referral=OuterRef("pk")))
+        )
         .values_list("pk", "created_at", "status", "assessed", "referrer_id", "program_id")
     )
     dims.load_referrals(r[0] for r in created)
@@ -392,7 +394,7 @@ def days_refresh(*, tenant, start: date, end: date) -> int:
                 **{name: values.get(name, 0) for name in _COUNTERS},
             )
         )
-    DailyRollup.objects.bulk_create(rows, batch_size=1000)
+    DailyRollup.unscoped.bulk_create(rows, batch_size=1000)
     referrer_rows = [
         ReferrerDaily(
             tenant=tenant,
@@ -408,7 +410,7 @@ def days_refresh(*, tenant, start: date, end: date) -> int:
         )
         for (program_id, day, pid), values in referrer.items()
     ]
-    ReferrerDaily.objects.bulk_create(referrer_rows, batch_size=1000)
+    ReferrerDaily.unscoped.bulk_create(referrer_rows, batch_size=1000)
     return len(rows) + len(referrer_rows)
 
 
@@ -519,7 +521,7 @@ def customers_refresh(*, tenant, participant_ids: Iterable[int]) -> int:
                     **customer_fact_values(signup_at=signup_at, events=events[pid], cal=cal),
                 )
             )
-        CustomerFact.objects.bulk_create(facts, batch_size=500)
+        CustomerFact.unscoped.bulk_create(facts, batch_size=500)
         written += len(facts)
     return written
 

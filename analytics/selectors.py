@@ -167,11 +167,14 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
     enrolled_total = enrolled.aggregate(n=Sum("enrollments"))["n"] or 0
     with_referral, active = _distinct_referrers(tenant, filters)
     referred, baseline = cohort_figures(tenant=tenant, filters=filters)
-    all_new = (
-        CustomerFact.objects.for_tenant(tenant)
-        .filter(signup_day__gte=filters.start, signup_day__lte=filters.end)
-        .count()
-    )
+    customers = CustomerFact.objects.for_tenant(tenant)
+    all_new = customers.filter(signup_day__gte=filters.start, signup_day__lte=filters.end).count()
+    for name in ("region", "segment"):
+        if getattr(filters, name):
+            customers = customers.filter(**{name: getattr(filters, name)})
+    all_revenue = customers.filter(
+        first_purchase_day__gte=filters.start, first_purchase_day__lte=filters.end
+    ).aggregate(n=Sum("first_purchase_revenue_minor"))["n"]
     rewards = Reward.objects.for_tenant(tenant).filter(status=RewardStatus.APPROVED, due_at__lt=now)
     in_review = Referral.objects.for_tenant(tenant).filter(status=ReferralStatus.REVIEW)
     cases = ReviewCase.objects.for_tenant(tenant).filter(
@@ -204,6 +207,7 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
         referred=referred,
         baseline=baseline,
         acquisition_cost_minor=targets.acquisition_cost_minor if targets else None,
+        all_first_purchase_revenue_minor=int(all_revenue or 0),
     )
 
 
