@@ -12,9 +12,9 @@ import time_machine
 from analytics import rollups, selectors
 from analytics.kpis import (
     FunnelCounts,
+    KpiInputs,
     funnel_steps,
     kpis_compute,
-    KpiInputs,
     ratio,
     reward_value,
 )
