@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
@@ -58,7 +59,7 @@ def _identity_fields(*, email: str | None, phone: str | None) -> dict:
     if email is not None:
         normalized = identity.normalize_email(email)
         if normalized and ("@" not in normalized or "." not in normalized.rpartition("@")[2]):
-            errors["email"] = ["Enter a valid email address."]
+            errors["email"] = [_("Enter a valid email address.")]
         fields.update(
             email=normalized,
             email_hash=identity.email_hash(normalized),
@@ -68,11 +69,11 @@ def _identity_fields(*, email: str | None, phone: str | None) -> dict:
         try:
             e164 = identity.normalize_phone(phone)
         except ValueError:
-            errors["phone"] = ["Enter a valid phone number, with its country code."]
+            errors["phone"] = [_("Enter a valid phone number, with its country code.")]
             e164 = ""
         fields.update(phone=e164, phone_hash=identity.phone_hash(e164))
     if errors:
-        raise ValidationFailed("Some fields are invalid.", fields=errors)
+        raise ValidationFailed(_("Some fields are invalid."), fields=errors)
     return fields
 
 
@@ -135,7 +136,7 @@ def participant_upsert(
 def participant_get(*, tenant, external_id: str) -> Participant:
     participant = Participant.objects.for_tenant(tenant).filter(external_id=external_id).first()
     if participant is None:
-        raise NotFound("No such participant.")
+        raise NotFound(_("No such participant."))
     return participant
 
 
@@ -288,12 +289,14 @@ def enrollment_create(
     the referrer-side rewards are blocked later with the reason (SEMANTICS §4)."""
     if participant.is_lead:
         raise ValidationFailed(
-            "A lead cannot refer.", fields={"participant": ["Leads cannot enroll as referrers."]}
+            "A lead cannot refer.", fields={"participant": [_("Leads cannot enroll as referrers.")]}
         )
     if vanity_code and not codes.is_valid_vanity(vanity_code):
         raise ValidationFailed(
             "bad vanity code",
-            fields={"code": ["4–20 letters, digits or dashes, starting with a letter or digit."]},
+            fields={
+                "code": [_("4–20 letters, digits or dashes, starting with a letter or digit.")]
+            },
         )
     reasons = rules.eligibility(program.spec, participant_fact(participant), "referrer")
     enrollment, created = Enrollment.objects.for_tenant(tenant).get_or_create(
@@ -334,14 +337,14 @@ def _code_add(*, tenant, enrollment, program, value: str, vanity: bool) -> Refer
     if existing is not None:
         if existing.enrollment_id == enrollment.pk:
             return existing
-        raise Conflict("That code is taken.", code="code_taken")
+        raise Conflict(_("That code is taken."), code="code_taken")
     try:
         with transaction.atomic():
             return ReferralCode.objects.for_tenant(tenant).create(
                 tenant=tenant, enrollment=enrollment, program=program, code=value, is_vanity=vanity
             )
     except IntegrityError as exc:
-        raise Conflict("That code is taken.", code="code_taken") from exc
+        raise Conflict(_("That code is taken."), code="code_taken") from exc
 
 
 def _code_generate(*, tenant, enrollment, program) -> ReferralCode:
@@ -521,7 +524,7 @@ def event_ingest(*, tenant, data: dict, payload: dict) -> tuple[Event, bool]:
         first = Event.objects.for_tenant(tenant).get(event_id=row.event_id)
         if first.body_hash != row.body_hash:
             raise Conflict(
-                "This event_id was sent before with a different body.", code="event_id_conflict"
+                _("This event_id was sent before with a different body."), code="event_id_conflict"
             ) from None
         return first, False
     _enqueue(tenant.pk, [row.pk])
@@ -554,7 +557,7 @@ def event_ingest_batch(*, tenant, items: list[tuple[int, dict, dict]]) -> dict[i
                     "status": "invalid",
                     "code": "event_id_conflict",
                     "fields": {
-                        "event_id": ["This event_id was sent before with a different body."]
+                        "event_id": [_("This event_id was sent before with a different body.")]
                     },
                 }
             continue
@@ -582,7 +585,7 @@ def event_ingest_batch(*, tenant, items: list[tuple[int, dict, dict]]) -> dict[i
                 .filter(event_id__in=[row.event_id for _, row in fresh])
                 .values_list("event_id", "pk")
             )
-            for _, row in fresh:
+            for _index, row in fresh:
                 row.pk = ids.get(row.event_id)
         for index, row in fresh:
             results.setdefault(index, {"index": index, "status": "accepted", "id": row.pk})
@@ -654,7 +657,7 @@ def event_process(event: Event) -> Event:
     tenant = event.tenant
     payload = event.payload
     person = payload.get("participant") or {}
-    participant, _ = participant_upsert(
+    participant, _created = participant_upsert(
         tenant=tenant,
         external_id=person["external_id"],
         email=person.get("email"),
@@ -1106,7 +1109,7 @@ def claim_create(
     referee = Participant.objects.for_tenant(tenant).filter(external_id=referee_external_id).first()
     if referee is None:
         raise ValidationFailed(
-            "unknown referee", fields={"referee": ["No participant with this external_id."]}
+            "unknown referee", fields={"referee": [_("No participant with this external_id.")]}
         )
     referrer, named_by, code_value = None, "", ""
     enrolled = Participant.objects.for_tenant(tenant).filter(enrollments__program=program)
@@ -1120,7 +1123,7 @@ def claim_create(
         )
         if found is None:
             raise ValidationFailed(
-                "unknown code", fields={"referrer_code": ["No such code in this program."]}
+                "unknown code", fields={"referrer_code": [_("No such code in this program.")]}
             )
         referrer, code_value = found.enrollment.participant, found.code
     elif referrer_phone:
@@ -1129,24 +1132,24 @@ def claim_create(
             e164 = identity.normalize_phone(referrer_phone)
         except ValueError:
             raise ValidationFailed(
-                "bad phone", fields={"referrer_phone": ["Enter a valid phone number."]}
+                "bad phone", fields={"referrer_phone": [_("Enter a valid phone number.")]}
             ) from None
         referrer = enrolled.filter(phone_hash=identity.phone_hash(e164)).first()
         if referrer is None:
             raise ValidationFailed(
-                "unknown referrer", fields={"referrer_phone": ["No referrer with this phone."]}
+                "unknown referrer", fields={"referrer_phone": [_("No referrer with this phone.")]}
             )
     elif referrer_email:
         named_by = "email"
         referrer = enrolled.filter(email_hash=identity.email_hash(referrer_email)).first()
         if referrer is None:
             raise ValidationFailed(
-                "unknown referrer", fields={"referrer_email": ["No referrer with this email."]}
+                "unknown referrer", fields={"referrer_email": [_("No referrer with this email.")]}
             )
     else:
         raise ValidationFailed(
             "name the referrer",
-            fields={"referrer_code": ["Give referrer_code, referrer_phone or referrer_email."]},
+            fields={"referrer_code": [_("Give referrer_code, referrer_phone or referrer_email.")]},
         )
     claim = Claim.objects.for_tenant(tenant).create(
         tenant=tenant,
@@ -1241,10 +1244,10 @@ def lead_signup(
     from referral_platform.tenancy.models import Tenant
 
     if not consent:
-        raise ValidationFailed("consent", fields={"consent": ["Please accept to continue."]})
+        raise ValidationFailed("consent", fields={"consent": [_("Please accept to continue.")]})
     if not (email or phone):
         raise ValidationFailed(
-            "contact", fields={"email": ["Give an email address or a phone number."]}
+            "contact", fields={"email": [_("Give an email address or a phone number.")]}
         )
     tenant = Tenant.objects.get(pk=entry["tenant_id"])
     ulid = identity.new_ulid()
@@ -1271,5 +1274,5 @@ def lead_signup(
         "properties": {"via": "invite_page"},
     }
     data = {**payload, "occurred_at": clock.now()}
-    event, _ = event_ingest(tenant=tenant, data=data, payload=payload)
+    event, _created = event_ingest(tenant=tenant, data=data, payload=payload)
     return event

@@ -83,7 +83,14 @@ def test_a_batch_answers_per_index_and_each_event_stands_alone(api, tenant):
     response = api.post("/api/v1/events/batch", {"events": events}, format="json")
     assert response.status_code == 202
     results = response.json()["results"]
-    assert [r["status"] for r in results] == ["accepted", "invalid", "duplicate", "duplicate"]
+    assert [r["status"] for r in results] == [
+        "accepted",
+        "invalid",
+        "duplicate",
+        "duplicate",
+        "invalid",
+    ]
+    assert results[4]["code"] == "event_id_conflict"
     assert results[1]["fields"] == {"type": ['"nope" is not a valid choice.']}
     assert (
         results[0]["id"]

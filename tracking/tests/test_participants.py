@@ -163,3 +163,24 @@ def test_another_tenants_participant_and_program_are_404(other_api, program, ali
         f"/api/v1/programs/{program.slug}/enrollments", {"participant": "u-alice"}, format="json"
     )
     assert response.status_code == 404
+
+
+def test_a_participant_can_choose_a_vanity_code_once_it_is_free(api, program, alice, bob):
+    chosen = api.post(
+        f"/api/v1/programs/{program.slug}/enrollments",
+        {"participant": "u-alice", "code": "alice-2026"},
+        format="json",
+    )
+    assert chosen.status_code == 201 and chosen.json()["code"] == "ALICE-2026"
+    taken = api.post(
+        f"/api/v1/programs/{program.slug}/enrollments",
+        {"participant": "u-bob", "code": "Alice-2026"},
+        format="json",
+    )
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "code_taken"
+    bad = api.post(
+        f"/api/v1/programs/{program.slug}/enrollments",
+        {"participant": "u-bob", "code": "a!"},
+        format="json",
+    )
+    assert bad.status_code == 422 and "code" in bad.json()["error"]["fields"]
