@@ -529,6 +529,7 @@ def customers_refresh(*, tenant, participant_ids: Iterable[int]) -> int:
 # --- the two entry points -------------------------------------------------------------------
 
 
+@transaction.atomic
 def rollups_rebuild(*, tenant) -> dict:
     """Everything from raw rows: every day that has data, every customer."""
     cal = tenant.calendar
@@ -593,10 +594,12 @@ def _touched_referral_days(tenant, referral_ids: set[int], cal) -> tuple[set[dat
     return days, referees
 
 
+@transaction.atomic
 def rollups_update(*, tenant) -> dict:
     """The incremental step: find what arrived since the watermark, recompute those days
     and customers. Without a watermark yet, this is a rebuild."""
-    state = RollupState.objects.for_tenant(tenant).first()
+    # Two tick runners must not rewrite the same days at once: the state row is the lock.
+    state = RollupState.objects.for_tenant(tenant).select_for_update().first()
     if state is None:
         return rollups_rebuild(tenant=tenant)
     cal = tenant.calendar
