@@ -79,6 +79,7 @@ def test_a_batch_answers_per_index_and_each_event_stands_alone(api, tenant):
         {"event_id": "b-2", "type": "nope", "participant": {"external_id": "p2"}},
         signup("dup"),
         signup("b-1", "p1"),
+        signup("dup", "other"),
     ]
     response = api.post("/api/v1/events/batch", {"events": events}, format="json")
     assert response.status_code == 202
