@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("analytics/funnel", views.FunnelView.as_view(), name="analytics-funnel"),
+    path("analytics/kpis", views.KpisView.as_view(), name="analytics-kpis"),
+]

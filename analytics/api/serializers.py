@@ -1,0 +1,73 @@
+from rest_framework import serializers
+
+from ..kpis import FUNNEL_STEPS
+
+
+class AnalyticsQuery(serializers.Serializer):
+    """`from`/`to` are tenant-local dates, both inclusive (SEMANTICS §1)."""
+
+    program = serializers.SlugField(required=False)
+    # `from` is a Python keyword, hence the explicit source names.
+    from_ = serializers.DateField(required=True)
+    to = serializers.DateField(required=True)
+    channel = serializers.CharField(required=False, max_length=20)
+    region = serializers.CharField(required=False, max_length=60)
+    segment = serializers.CharField(required=False, max_length=60)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def validate(self, attrs):
+        if attrs["to"] < attrs["from"]:
+            raise serializers.ValidationError({"to": ["`to` is before `from`."]})
+        if (attrs["to"] - attrs["from"]).days > 3660:
+            raise serializers.ValidationError({"to": ["The range is longer than ten years."]})
+        return attrs
+
+
+class MoneyOut(serializers.Serializer):
+    amount_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+class FunnelOut(serializers.Serializer):
+    program = serializers.CharField(allow_null=True)
+    to = serializers.DateField()
+    rates = serializers.DictField(child=serializers.FloatField(allow_null=True))
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        for step in FUNNEL_STEPS:
+            fields[step] = serializers.IntegerField()
+        return fields
+
+
+class KpisOut(serializers.Serializer):
+    program = serializers.CharField(allow_null=True)
+    to = serializers.DateField()
+    referral_share = serializers.FloatField(allow_null=True)
+    conversion_rate = serializers.FloatField(allow_null=True)
+    referrals_per_referrer = serializers.FloatField(allow_null=True)
+    participation_rate = serializers.FloatField(allow_null=True)
+    reward_cost = MoneyOut()
+    cost_per_referred_customer = MoneyOut(allow_null=True)
+    fulfilment_rate = serializers.FloatField(allow_null=True)
+    fraud_rate = serializers.FloatField(allow_null=True)
+    referred_retention_90d = serializers.FloatField(allow_null=True)
+    baseline_retention_90d = serializers.FloatField(allow_null=True)
+    referred_repurchase_60d = serializers.FloatField(allow_null=True)
+    baseline_repurchase_60d = serializers.FloatField(allow_null=True)
+    referral_revenue_share = serializers.FloatField(allow_null=True)
+    referred_ltv_365d = MoneyOut(allow_null=True)
+    baseline_ltv_365d = MoneyOut(allow_null=True)
+    ltv_to_cac = serializers.FloatField(allow_null=True)
+    reward_cost_by_kind = serializers.DictField(child=MoneyOut())
+    review_backlog = serializers.DictField(child=serializers.IntegerField())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        return fields

@@ -1,0 +1,77 @@
+"""GET /api/v1/analytics/funnel and /kpis (API.md): validate, one selector, serialize."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from referral_platform.tenancy.api import TenantAPIView
+
+from .. import selectors
+from ..kpis import funnel_steps
+from .serializers import AnalyticsQuery, FunnelOut, KpisOut
+
+_PARAMS = [
+    OpenApiParameter("program", OpenApiTypes.STR, description="program slug (all when absent)"),
+    OpenApiParameter(
+        "from", OpenApiTypes.DATE, required=True, description="tenant-local, inclusive"
+    ),
+    OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="tenant-local, inclusive"),
+    OpenApiParameter("channel", OpenApiTypes.STR),
+    OpenApiParameter("region", OpenApiTypes.STR),
+    OpenApiParameter("segment", OpenApiTypes.STR),
+]
+
+
+def plain(value):
+    """Decimals as JSON numbers (ratios to 4 places), recursively."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def filters_from(request) -> selectors.Filters:
+    query = AnalyticsQuery(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    program = None
+    if data.get("program"):
+        program = selectors.program_get(tenant=request.tenant, slug=data["program"])
+    return selectors.Filters(
+        start=data["from"],
+        end=data["to"],
+        program=program,
+        channel=data.get("channel", ""),
+        region=data.get("region", ""),
+        segment=data.get("segment", ""),
+    )
+
+
+def _head(filters: selectors.Filters) -> dict:
+    return {
+        "program": filters.program.slug if filters.program else None,
+        "from": filters.start.isoformat(),
+        "to": filters.end.isoformat(),
+    }
+
+
+class FunnelView(TenantAPIView):
+    @extend_schema(parameters=_PARAMS, responses={200: FunnelOut})
+    def get(self, request):
+        filters = filters_from(request)
+        counts = selectors.funnel_counts(tenant=request.tenant, filters=filters)
+        rates = {s["step"]: s["rate_from_previous"] for s in funnel_steps(counts)[1:]}
+        return Response({**_head(filters), **counts.as_dict(), "rates": plain(rates)})
+
+
+class KpisView(TenantAPIView):
+    @extend_schema(parameters=_PARAMS, responses={200: KpisOut})
+    def get(self, request):
+        filters = filters_from(request)
+        kpis = selectors.kpis_get(tenant=request.tenant, filters=filters)
+        return Response({**_head(filters), **plain(kpis)})
