@@ -27,7 +27,7 @@ class AnalyticsQuery(serializers.Serializer):
         return attrs
 
 
-class MoneyOut(serializers.Serializer):
+class AnalyticsMoneyOut(serializers.Serializer):
     amount_minor = serializers.IntegerField()
     currency = serializers.CharField()
 
@@ -52,8 +52,8 @@ class KpisOut(serializers.Serializer):
     conversion_rate = serializers.FloatField(allow_null=True)
     referrals_per_referrer = serializers.FloatField(allow_null=True)
     participation_rate = serializers.FloatField(allow_null=True)
-    reward_cost = MoneyOut()
-    cost_per_referred_customer = MoneyOut(allow_null=True)
+    reward_cost = AnalyticsMoneyOut()
+    cost_per_referred_customer = AnalyticsMoneyOut(allow_null=True)
     fulfilment_rate = serializers.FloatField(allow_null=True)
     fraud_rate = serializers.FloatField(allow_null=True)
     referred_retention_90d = serializers.FloatField(allow_null=True)
@@ -61,10 +61,10 @@ class KpisOut(serializers.Serializer):
     referred_repurchase_60d = serializers.FloatField(allow_null=True)
     baseline_repurchase_60d = serializers.FloatField(allow_null=True)
     referral_revenue_share = serializers.FloatField(allow_null=True)
-    referred_ltv_365d = MoneyOut(allow_null=True)
-    baseline_ltv_365d = MoneyOut(allow_null=True)
+    referred_ltv_365d = AnalyticsMoneyOut(allow_null=True)
+    baseline_ltv_365d = AnalyticsMoneyOut(allow_null=True)
     ltv_to_cac = serializers.FloatField(allow_null=True)
-    reward_cost_by_kind = serializers.DictField(child=MoneyOut())
+    reward_cost_by_kind = serializers.DictField(child=AnalyticsMoneyOut())
     review_backlog = serializers.DictField(child=serializers.IntegerField())
 
     def get_fields(self):
