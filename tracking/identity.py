@@ -11,6 +11,7 @@ import hmac
 import ipaddress
 import os
 import time
+from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
@@ -92,6 +93,11 @@ def ip_hashes(ip: str | None) -> tuple[str, str]:
     """Keyed hashes of the full address and of its /24 (IPv4) or /48 (IPv6)."""
     if not ip:
         return "", ""
+    return _ip_hashes(ip, settings.IDENTITY_HMAC_KEY)
+
+
+@lru_cache(maxsize=8192)  # the redirect's hot path: repeat visitors skip two HMACs
+def _ip_hashes(ip: str, _key: str) -> tuple[str, str]:
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:

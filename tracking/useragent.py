@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Link unfurlers of chat apps and social networks, and generic crawlers.
 _BOT = re.compile(
@@ -17,6 +18,7 @@ _HEADLESS = re.compile(r"headlesschrome|phantomjs|puppeteer|playwright", re.IGNO
 _MOBILE = re.compile(r"mobile|android|iphone|ipad|micromessenger", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # a handful of browser builds make most traffic
 def classify(user_agent: str) -> str:
     """`bot`, `headless`, `mobile` or `browser`."""
     if not user_agent or _BOT.search(user_agent):
