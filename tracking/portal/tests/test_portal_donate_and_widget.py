@@ -1,0 +1,100 @@
+from datetime import timedelta
+
+import time_machine
+from django.test import Client
+
+from programs.services import program_create
+from programs.templates_data.green_home import green_home_spec
+from rewards.models import LedgerEntry, Reward
+
+from .conftest import T0, portal_client, refer, tick
+
+
+def _shop_with_charity(tenant, api):
+    spec = green_home_spec(2026)
+    spec["status"] = "active"
+    spec["charity"] = {"key": "trees", "amount": 500, "description": "A tree planted"}
+    program_create(tenant=tenant, spec=spec, actor=None)
+    api.post(
+        "/api/v1/participants",
+        {"external_id": "alice", "name": "Alice", "email": "alice@example.test",
+         "attributes": {"orders_count": 3, "phone_verified": True}},
+        format="json",
+    )  # fmt: skip
+    code = api.post(
+        "/api/v1/programs/green-home/enrollments", {"participant": "alice"}, format="json"
+    ).json()["code"]
+    with time_machine.travel(T0, tick=False):
+        refer(api, code, "lena", T0, email="lena@gmail.com")
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        tick()
+
+
+def test_a_reward_can_be_donated_instead_after_a_confirmation(tenant, api):
+    _shop_with_charity(tenant, api)
+    reward = Reward.objects.for_tenant(tenant).get(
+        participant__external_id="alice", reason="stage:referrer_choice"
+    )
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        client = portal_client(api, "alice")
+        home = client.get("/portal/").content.decode()
+        assert f'href="/portal/rewards/{reward.pk}/donate/"' in home
+        confirm = client.get(f"/portal/rewards/{reward.pk}/donate/")
+        assert (
+            "<strong>¥25 coupon (orders ≥ ¥129)</strong> goes to the program's charity"
+            in confirm.content.decode()
+        )
+        reward.refresh_from_db()
+        assert reward.kind == "coupon"
+        done = client.post(f"/portal/rewards/{reward.pk}/donate/", {"confirm": "yes"}, follow=True)
+    assert "Thank you: ¥25 coupon (orders ≥ ¥129) goes to charity." in done.content.decode()
+    reward.refresh_from_db()
+    assert (reward.kind, reward.amount_minor, reward.status) == ("donation", 2500, "pending")
+    assert not LedgerEntry.objects.for_tenant(tenant).filter(reward=reward).exists()
+    # The charity total counts it while it waits for its hold, beside the program's own ¥5
+    # matched per success.
+    with time_machine.travel(T0 + timedelta(days=1, minutes=1), tick=False):
+        page = client.get("/portal/").content.decode()
+    assert 'data-testid="charity">¥30<' in page
+
+
+def test_without_a_charity_in_the_program_there_is_nothing_to_donate_to(api, busy_shop, tenant):
+    reward = Reward.objects.for_tenant(tenant).get(
+        participant__external_id="alice", reason="stage:referrer_choice", status="pending"
+    )
+    client = portal_client(api, "alice")
+    assert "/donate/" not in client.get("/portal/").content.decode()
+    client.post(f"/portal/rewards/{reward.pk}/donate/", {"confirm": "yes"})
+    reward.refresh_from_db()
+    assert reward.kind == "coupon"
+
+
+def test_staff_get_the_widget_snippet_and_strangers_get_the_login_page(tenant, owner, analyst):
+    anonymous = Client().get("/portal/widget-snippet/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    client = Client()
+    client.force_login(analyst)
+    page = client.get("/portal/widget-snippet/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "http://127.0.0.1:8000/static/portal/widget.js" in html
+    assert "data-session-url=&quot;{{ portal_session_url }}&quot;" in html or (
+        'data-session-url="{{ portal_session_url }}"' in html
+    )
+    assert 'data-colour="#1f6feb"' in html
+
+
+def test_the_widget_script_is_small_and_served(client):
+    response = client.get("/static/portal/widget.js")
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert response.status_code == 200
+    assert len(body) < 8_000
+    assert b"attachShadow" in body
+
+
+def test_the_openapi_schema_describes_portal_sessions(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert "/api/v1/portal-sessions" in text
+    assert "return_url" in text and "expires_at" in text
