@@ -143,6 +143,20 @@ class Result:
     latencies: list[float]
     statuses: dict[int, int]
 
+    @classmethod
+    def combine(cls, results: list[Result]) -> Result:
+        statuses: dict[int, int] = {}
+        for r in results:
+            for k, v in r.statuses.items():
+                statuses[k] = statuses.get(k, 0) + v
+        return cls(
+            requests=sum(r.requests for r in results),
+            errors=sum(r.errors for r in results),
+            seconds=sum(r.seconds for r in results),
+            latencies=[x for r in results for x in r.latencies],
+            statuses=statuses,
+        )
+
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0

@@ -11,6 +11,7 @@ Targets (issue): ≥ 70 % of the bare throughput, p99 ≤ 1.5 × the bare p99.
 from __future__ import annotations
 
 import argparse
+import time
 
 from bench import _common
 
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench redirect")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=4)
     args, _unknown = parser.parse_known_args(argv)
 
     buffered_env = _common.server_env(TRACKING_CLICK_BUFFER_URL=_common.REDIS)
@@ -61,35 +63,45 @@ def main(argv: list[str] | None = None) -> dict:
 
     code = seed()
     redis.Redis.from_url(_common.REDIS).delete(clickbuffer.KEY)
-    results = {}
     runs = [
-        ("bare 302 view", direct_env, f"/bench/bare/{code}"),
-        ("redirect, buffered clicks", buffered_env, f"/r/{code}"),
-        ("redirect, direct insert", direct_env, f"/r/{code}"),
+        ("bare 302 view", "direct", f"/bench/bare/{code}"),
+        ("redirect, buffered clicks", "buffered", f"/r/{code}"),
+        ("redirect, direct insert", "direct", f"/r/{code}"),
     ]
+    # Rounds alternate the variants so a noisy neighbour hurts them all alike.
+    slice_seconds = args.seconds / args.rounds
     print(
-        f"concurrency {args.concurrency}, {args.seconds:.0f} s each, gunicorn gthread on PostgreSQL"
+        f"concurrency {args.concurrency}, {args.seconds:.0f} s each in {args.rounds} alternating rounds, "
+        "gunicorn gthread on PostgreSQL"
     )
-    for label, env, path in runs:
-        before = clicks_written()
-        with _common.Server(env) as server:
+    parts: dict[str, list] = {label: [] for label, _, _ in runs}
+    stored = {label: 0 for label, _, _ in runs}
+    with _common.Server(direct_env) as direct, _common.Server(buffered_env) as buffered:
+        servers = {"direct": direct, "buffered": buffered}
+        for _label, which, path in runs:  # warm-up
             _common.load(
-                server.port, _common.get_factory, (path, UA), concurrency=2, seconds=2
-            )  # warm-up
-            result = _common.load(
-                server.port,
-                _common.get_factory,
-                (path, UA),
-                concurrency=args.concurrency,
-                seconds=args.seconds,
+                servers[which].port, _common.get_factory, (path, UA), concurrency=2, seconds=1
             )
-        flushed = clickbuffer.flush() if env is buffered_env else 0
-        results[label] = result
-        print(
-            result.line(label),
-            f" clicks stored {clicks_written() - before} (flushed {flushed})",
-            flush=True,
-        )
+        clickbuffer.flush()
+        for _round in range(args.rounds):
+            for label, which, path in runs:
+                before = clicks_written()
+                parts[label].append(
+                    _common.load(
+                        servers[which].port,
+                        _common.get_factory,
+                        (path, UA),
+                        concurrency=args.concurrency,
+                        seconds=slice_seconds,
+                    )
+                )
+                if which == "buffered":
+                    time.sleep(1)  # let each worker's shipper hand its last batch to Redis
+                    clickbuffer.flush()
+                stored[label] += clicks_written() - before
+    results = {label: _common.Result.combine(chunks) for label, chunks in parts.items()}
+    for label, _, _ in runs:
+        print(results[label].line(label), f" clicks stored {stored[label]}", flush=True)
     bare = results["bare 302 view"]
     for label in ("redirect, buffered clicks", "redirect, direct insert"):
         r = results[label]
