@@ -773,8 +773,10 @@ def donation_allowed(reward: Reward) -> bool:
 
 @transaction.atomic
 def reward_donate_instead(*, reward: Reward, actor_label: str) -> Reward:
+    # Lock the reward row only: program_version is nullable, and PostgreSQL refuses FOR
+    # UPDATE on the nullable side of an outer join.
     reward = (
-        Reward.unscoped.select_for_update()
+        Reward.unscoped.select_for_update(of=("self",))
         .select_related("tenant", "program_version")
         .get(pk=reward.pk)
     )
