@@ -234,3 +234,13 @@ def test_a_processing_error_is_recorded_and_retried_later(tenant, program, monke
     assert services.event_process_by_id(event.pk) == "skipped"  # backing off
     with time_machine.travel(clock.now() + timedelta(minutes=2)):
         assert services.event_process_by_id(event.pk) == "processed"
+
+
+def test_the_demo_data_gives_a_funnel_and_running_it_again_adds_nothing(tenant, program):
+    first = services.demo_data_seed(tenant=tenant)
+    assert first == {"participants": 4, "events": 24}
+    assert Referral.objects.for_tenant(tenant).count() == 8
+    assert Referral.objects.for_tenant(tenant).filter(status="converted").count() == 4
+    assert Click.objects.for_tenant(tenant).count() == 8
+    assert services.demo_data_seed(tenant=tenant) == {"participants": 0, "events": 0}
+    assert Event.objects.for_tenant(tenant).count() == 24
