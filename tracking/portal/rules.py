@@ -138,6 +138,19 @@ def offer_sentences(spec: Mapping) -> dict[str, str]:
     return out
 
 
+def ineligible_labels(spec: Mapping, reasons: Iterable[str]) -> list[str]:
+    """The referrer rules a participant fails, in the program's own words (SEMANTICS §4)."""
+    labels = {
+        r.get("key"): r.get("label") or r.get("key")
+        for r in (spec.get("eligibility") or {}).get("referrer") or []
+    }
+    out = []
+    for reason in reasons:
+        key = str(reason).removeprefix("ineligible:")
+        out.append(labels.get(key, key))
+    return out
+
+
 # --- The referral timeline -------------------------------------------------------------
 
 STEP_CLICKED, STEP_SIGNED_UP, STEP_QUALIFIED, STEP_PAID, STEP_RETAINED = (

@@ -70,6 +70,7 @@ class EnrollmentView:
     rank: int | None = None
     rank_needed: int = 0
     terms: str = ""
+    ineligible: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -196,6 +197,7 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
         shares=shares,
         offer=rules.offer_sentences(spec),
         terms=(spec.get("offer") or {}).get("body", ""),
+        ineligible=rules.ineligible_labels(spec, enrollment.ineligible_reasons or []),
     )
     cal = program.tenant.calendar
     tiers = spec.get("tiers") or []
