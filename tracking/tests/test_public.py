@@ -258,3 +258,39 @@ def test_when_the_click_buffer_is_unreachable_the_clicks_are_written_directly(
         assert client.get(f"/r/{alice_code.code}", HTTP_USER_AGENT=PHONE_UA).status_code == 302
     assert clickbuffer.ship() == 2
     assert Click.objects.for_tenant(tenant).count() == 2
+
+
+def test_two_chinese_names_give_two_different_posters_so_glyphs_not_boxes_are_drawn():
+    def render(name):
+        return qr.poster_png(
+            code="K7MPQ4X",
+            referrer_name=name,
+            headline="首单立减20元",
+            body="7天内有效",
+            invite_line=f"{name}邀请你",
+            scan_line="扫码领取",
+            brand_colour="#0a7d4f",
+            tenant_name="绿色家居",
+        )
+
+    tofu = qr.poster_png(
+        code="K7MPQ4X",
+        referrer_name="",
+        headline="\uffff" * 6,
+        body="\uffff" * 4,
+        invite_line="\uffff" * 5,
+        scan_line="\uffff" * 4,
+        brand_colour="#0a7d4f",
+        tenant_name="\uffff" * 4,
+    )
+    assert render("张伟") != render("李娜")
+    assert render("张伟") != tofu
+
+
+def test_an_opted_out_referrers_link_still_works_but_records_nothing(
+    client, tenant, alice, alice_code
+):
+    services.participant_opt_out(participant=alice)
+    response = client.get(f"/r/{alice_code.code}", HTTP_USER_AGENT=PHONE_UA)
+    assert response.status_code == 302 and "rp_click" not in response.cookies
+    assert Click.objects.for_tenant(tenant).count() == 0
