@@ -244,3 +244,26 @@ def test_the_demo_data_gives_a_funnel_and_running_it_again_adds_nothing(tenant, 
     assert Click.objects.for_tenant(tenant).count() == 8
     assert services.demo_data_seed(tenant=tenant) == {"participants": 0, "events": 0}
     assert Event.objects.for_tenant(tenant).count() == 24
+
+
+def test_another_tenants_code_or_click_never_attributes(
+    tenant, other_tenant, program, other_program
+):
+    from tracking.tests.conftest import make_spec  # noqa: F401 - the same spec in both tenants
+
+    stranger, _ = services.participant_upsert(
+        tenant=other_tenant, external_id="x-1", name="Stranger"
+    )
+    foreign_code = services.enrollment_create(
+        tenant=other_tenant, program=other_program, participant=stranger
+    )[1]
+    foreign_click = click(other_tenant, foreign_code, T0 - timedelta(days=1))
+    send(
+        tenant,
+        "s1",
+        "signup",
+        "n1",
+        referral={"code": foreign_code.code, "click_id": foreign_click},
+    )
+    assert not Referral.objects.for_tenant(tenant).exists()
+    assert not Referral.objects.for_tenant(other_tenant).exists()
