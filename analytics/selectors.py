@@ -471,3 +471,84 @@ def pacing_compute(
         "days_total": days_total,
         "warnings": warnings,
     }
+
+
+def holdout_report(*, tenant, program: Program, filters: Filters) -> dict | None:
+    """Treated vs held-out customers (by `experiments.in_holdout`): referred customers
+    brought and their first-year revenue per member, and the incremental difference scaled
+    to the treated group — what the program added, not only what it was credited with."""
+    from .experiments import in_holdout
+
+    targets = ProgramTargets.objects.for_tenant(tenant).filter(program=program).first()
+    if targets is None or not targets.holdout_basis_points:
+        return None
+    seed = targets.holdout_seed or f"program:{program.pk}"
+    customers = CustomerFact.objects.for_tenant(tenant).filter(signup_day__lte=filters.end)
+    brought = defaultdict(lambda: [0, 0])
+    for referrer_id, ltv in (
+        customers.filter(
+            program=program, signup_day__gte=filters.start, signup_day__lte=filters.end
+        )
+        .exclude(referrer=None)
+        .values_list("referrer_id", "ltv_365d_minor")
+    ):
+        brought[referrer_id][0] += 1
+        brought[referrer_id][1] += ltv
+    groups = {True: [0, 0, 0], False: [0, 0, 0]}  # members, customers, revenue
+    for pid in customers.values_list("participant_id", flat=True):
+        group = groups[in_holdout(seed, pid, targets.holdout_basis_points)]
+        group[0] += 1
+        group[1] += brought[pid][0]
+        group[2] += brought[pid][1]
+    treated, held = groups[False], groups[True]
+
+    def per(group, i):
+        return group[i] / group[0] if group[0] else 0.0
+
+    return {
+        "treated_members": treated[0],
+        "held_out_members": held[0],
+        "treated_customers": treated[1],
+        "held_out_customers": held[1],
+        "incremental_customers": round((per(treated, 1) - per(held, 1)) * treated[0], 1),
+        "incremental_revenue": {
+            "amount_minor": int((per(treated, 2) - per(held, 2)) * treated[0]),
+            "currency": program.currency,
+        },
+        "share_bp": targets.holdout_basis_points,
+    }
+
+
+def pilot_regions(spec: dict) -> list[str]:
+    """Regions a program singles out in its boosts (e.g. the south-china pilot), which the
+    breakdown page reports separately."""
+    found: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            # Conditions read `{"field": "referrer.region", "op": "eq", "value": "south-china"}`.
+            if str(node.get("field", "")).endswith("region") and isinstance(node.get("value"), str):
+                found.add(node["value"])
+            for key, value in node.items():
+                if key == "region" and isinstance(value, str):
+                    found.add(value)
+                elif key == "region" and isinstance(value, list):
+                    found.update(v for v in value if isinstance(v, str))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk((spec or {}).get("boosts") or [])
+    return sorted(found)
+
+
+def dimension_values(*, tenant, program: Program | None) -> dict[str, list[str]]:
+    qs = DailyRollup.objects.for_tenant(tenant)
+    if program is not None:
+        qs = qs.filter(program=program)
+    return {
+        name: [v for v in qs.values_list(name, flat=True).distinct().order_by(name) if v]
+        for name in ("channel", "region", "segment")
+    }

@@ -1,0 +1,168 @@
+"""The dashboards: analysts read every page and export; nobody sees another tenant's
+numbers; editing goals and promoting winners needs a program editor."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+import time_machine
+from django.test import Client
+
+from analytics import rollups
+from analytics.models import ExportJob, Goal, ProgramTargets
+
+from . import factories as f
+
+NOW = f.at("2026-04-05", 0)
+MARCH = "program=prog&from=2026-03-01&to=2026-03-31"
+PAGES = ["", "breakdowns/", "cohorts/", "leaderboard/", "fraud/", "cost/", "coverage/",
+         "experiments/", "advocates/", "goals/"]  # fmt: skip
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def data(tenant):
+    with time_machine.travel(NOW, tick=False):
+        d = f.build(tenant)
+        rollups.rollups_rebuild(tenant=tenant)
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_analyst_reads_every_dashboard(analyst, data, page):
+    res = login(analyst).get(f"/app/analytics/{page}?{MARCH}")
+    assert res.status_code == 200
+    assert b'data-testid="analytics-filters"' in res.content
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_another_tenants_program_on_any_dashboard_is_a_404(outsider, data, page):
+    assert login(outsider).get(f"/app/analytics/{page}?{MARCH}").status_code == 404
+
+
+def test_another_tenant_sees_none_of_these_numbers_on_its_own_overview(outsider, data):
+    res = login(outsider).get("/app/analytics/?program=&from=2026-03-01&to=2026-03-31")
+    assert res.status_code == 200
+    assert res.context["steps"][1]["count"] == 0  # no clicks
+    assert 'value="prog"' not in res.content.decode()  # not even in the program filter
+
+
+def test_overview_shows_each_kpi_with_its_definition_on_hover(marketer, data):
+    res = login(marketer).get(f"/app/analytics/?{MARCH}")
+    html = res.content.decode()
+    cards = {c["name"]: c for c in res.context["cards"]}
+    assert cards["referral_share"]["display"] == "42.9%"  # 3 / 7
+    assert cards["cost_per_referred_customer"]["display"] == "¥29"  # 8700 / 3 = 2900 fen
+    assert cards["ltv_to_cac"]["display"] == "6.32"
+    assert 'title="Referred new customers ÷ all new customers of the tenant."' in html
+    assert [s["count"] for s in res.context["steps"]] == [3, 4, 3, 2, 3, 1, 3]
+    assert 'data-chart="funnel-chart"' in html and 'id="funnel-chart"' in html
+    assert "vendor/echarts/echarts.min.js" in html
+
+
+def test_overview_shows_progress_against_a_goal(marketer, data):
+    Goal.objects.for_tenant(data.prog.tenant).create(
+        tenant=data.prog.tenant, program=data.prog, metric="referral_share", comparator="ge",
+        target=1800, starts_on=date(2026, 3, 1), ends_on=date(2026, 5, 31),
+    )  # fmt: skip
+    res = login(marketer).get(f"/app/analytics/?{MARCH}")
+    card = next(c for c in res.context["cards"] if c["name"] == "referral_share")
+    # Referral share since 1 March (to "today", 5 April): E1, E2, E3, F5's E5 on 1 April…
+    assert card["goal"]["met"] is True
+    assert 'data-goal="referral_share"' in res.content.decode()
+
+
+def test_budget_pacing_warns_when_the_month_will_overrun(marketer, data, tenant):
+    ProgramTargets.objects.for_tenant(tenant).create(
+        tenant=tenant, program=data.prog, monthly_budget_minor=10000, target_cpra_minor=3000
+    )
+    # April so far (1–5 April): F5's 5000 cash fulfilled on 2 April, one conversion (F5).
+    # 5000 over 5 of 30 days projects 30000 > 10000; CPRA 5000 > 3000.
+    res = login(marketer).get(f"/app/analytics/?{MARCH}")
+    pacing = res.context["pacing"]
+    assert pacing["projected"] == {"amount_minor": 30000, "currency": "CNY"}
+    assert pacing["warnings"] == ["budget", "cpra"]
+
+
+def test_an_analyst_exports_the_funnel_and_reads_it_back(analyst, data):
+    res = login(analyst).get(f"/app/analytics/export/funnel.csv?{MARCH}")
+    assert res.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(res.streaming_content).decode())))
+    assert len(rows) == 31
+    assert sum(int(r["clicks"]) for r in rows) == 4
+    assert sum(int(r["converted"]) for r in rows) == 3
+    assert next(r for r in rows if r["day"] == "2026-03-01")["shares"] == "1"
+
+
+def test_the_kpi_and_referral_exports_carry_the_same_numbers(analyst, data):
+    res = login(analyst).get(f"/app/analytics/export/kpis.csv?{MARCH}")
+    kpis = {
+        r["kpi"]: r for r in csv.DictReader(io.StringIO(b"".join(res.streaming_content).decode()))
+    }
+    assert kpis["reward_cost"]["value"] == "8700"
+    assert kpis["referral_share"]["value"] == "0.4286"
+    res = login(analyst).get(f"/app/analytics/export/referrals.csv?{MARCH}")
+    referrals = list(csv.DictReader(io.StringIO(b"".join(res.streaming_content).decode())))
+    # Created in March locally: F1, F3, F4, F2 (F5 is 1 April, F9 another program).
+    assert [r["referee"] for r in referrals] == ["E1", "E3", "E4", "E2"]
+
+
+def test_a_large_export_runs_as_a_job_with_progress_and_a_download(
+    analyst, data, monkeypatch, django_capture_on_commit_callbacks
+):
+    from analytics import exports
+
+    monkeypatch.setattr(exports, "SYNC_LIMIT", 2)
+    client = login(analyst)
+    # The rows were written on 5 April (rewards export by creation time).
+    with django_capture_on_commit_callbacks(execute=True):
+        res = client.get(
+            "/app/analytics/export/rewards.csv?program=prog&from=2026-04-01&to=2026-04-30"
+        )
+    job = ExportJob.objects.for_tenant(data.prog.tenant).get()
+    assert res.status_code == 302 and res.url == f"/app/analytics/exports/{job.pk}/"
+    status = client.get(f"/app/analytics/exports/{job.pk}/status").json()
+    # Celery runs eagerly in tests: the job ran when the request committed.
+    assert status["status"] == "done" and status["percent"] == 100
+    content = client.get(status["download"]).content.decode()
+    # Every reward of `prog` (the data set's ten).
+    assert len(list(csv.DictReader(io.StringIO(content)))) == status["total"] == 10
+
+
+def test_another_tenants_export_job_is_a_404(outsider, analyst, data, monkeypatch):
+    job = ExportJob.objects.for_tenant(data.prog.tenant).create(
+        tenant=data.prog.tenant, kind="funnel", status="done", content="x"
+    )
+    assert login(outsider).get(f"/app/analytics/exports/{job.pk}/download").status_code == 404
+    assert login(analyst).get(f"/app/analytics/exports/{job.pk}/download").status_code == 200
+
+
+def test_an_analyst_cannot_set_goals_but_a_marketer_can(analyst, marketer, data):
+    body = {"form": "goal", "metric": "cost_per_referred_customer", "comparator": "le",
+            "target": 3500, "starts_on": "2026-03-01", "ends_on": "2026-05-31"}  # fmt: skip
+    assert login(analyst).post(f"/app/analytics/goals/?{MARCH}", body).status_code == 403
+    res = login(marketer).post(f"/app/analytics/goals/?{MARCH}", body)
+    assert res.status_code == 302
+    goal = Goal.objects.for_tenant(data.prog.tenant).get()
+    assert (goal.metric, goal.comparator, goal.target) == ("cost_per_referred_customer", "le", 3500)
+
+
+def test_an_analyst_cannot_promote_an_experiment_winner(analyst, data):
+    res = login(analyst).post(
+        f"/app/analytics/experiments/promote/?{MARCH}", {"experiment": "x", "variant": "a"}
+    )
+    assert res.status_code == 403
