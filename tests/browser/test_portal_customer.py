@@ -259,3 +259,42 @@ def test_the_invite_page_is_light_accessible_and_shows_the_personal_note(
     )
     assert all(size < 30_000 for _name, size in sizes), sizes
     assert phone.foreign_requests == []
+
+
+def test_the_widget_fetches_a_fresh_session_and_opens_the_portal_in_a_new_tab(
+    live_server, phone, alice_shop
+):
+    import json
+
+    _tenant, api, _code = alice_shop
+    asked = []
+
+    def fresh_session(route):
+        # The tenant's backend: mint a session link for the signed-in customer on demand.
+        asked.append(route.request.url)
+        session = api.post(
+            "/api/v1/portal-sessions", {"participant": "alice"}, format="json"
+        ).json()
+        parts = urlsplit(session["url"])
+        body = json.dumps({"url": f"{live_server.url}{parts.path}?{parts.query}"})
+        route.fulfill(body=body, content_type="application/json")
+
+    html = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Shop</title><main><h1>Shop</h1>"
+        '<p>Tell a friend: <script src="/static/portal/widget.js" data-session-endpoint="/me/portal" '
+        'data-label="Refer friends" data-position="inline"></script></p></main>'
+    )
+    phone.route(
+        f"{live_server.url}/shop-page",
+        lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"),
+    )
+    phone.route(f"{live_server.url}/me/portal", fresh_session)
+    phone.goto(f"{live_server.url}/shop-page")
+    assert asked == []  # nothing is requested before the customer asks
+    with phone.context.expect_page() as tab_info:
+        phone.get_by_role("button", name="Refer friends").click()
+    tab = tab_info.value
+    tab.wait_for_url(f"{live_server.url}/portal/")
+    assert tab.locator("h1").inner_text() == "Hi Alice"
+    assert asked == [f"{live_server.url}/me/portal"]
+    assert tab.evaluate("window.opener") is None

@@ -212,3 +212,22 @@ def test_expires_at_is_fifteen_minutes_after_now(shop):
         tenant_id=alice.tenant_id, participant_id=alice.pk, purpose=tokens.SESSION
     )
     assert timedelta(minutes=14, seconds=59) < expires - clock.now() <= timedelta(minutes=15)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/portal/share/"),
+        ("post", "/portal/message/"),
+        ("get", "/portal/rewards/1/choose/"),
+        ("post", "/portal/rewards/1/donate/"),
+        ("post", "/portal/dispute/"),
+        ("post", "/portal/privacy/tracking/"),
+        ("get", "/portal/privacy/export.json"),
+        ("post", "/portal/privacy/delete/"),
+    ],
+)
+def test_every_portal_action_needs_a_portal_session(db, method, path):
+    response = getattr(Client(), method)(path)
+    assert response.status_code == 302
+    assert response["Location"] == "/portal/login/"
