@@ -298,3 +298,21 @@ def test_the_widget_fetches_a_fresh_session_and_opens_the_portal_in_a_new_tab(
     assert tab.locator("h1").inner_text() == "Hi Alice"
     assert asked == [f"{live_server.url}/me/portal"]
     assert tab.evaluate("window.opener") is None
+
+
+def test_the_portal_in_chinese_on_a_phone(live_server, phone, alice_shop, shot):
+    from tracking.models import Participant
+
+    tenant, api, _code = alice_shop
+    Participant.objects.for_tenant(tenant).filter(external_id="alice").update(locale="zh-CN")
+    session = api.post("/api/v1/portal-sessions", {"participant": "alice"}, format="json").json()
+    parts = urlsplit(session["url"])
+    phone.goto(f"{live_server.url}{parts.path}?{parts.query}")
+    assert phone.locator("html").get_attribute("lang") == "zh-hans"
+    assert phone.locator("h1").inner_text() == "Alice，你好"
+    assert phone.get_by_role("button", name="复制链接").is_visible()
+    assert phone.locator("#rewards h2").inner_text() == "你的奖励"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    assert axe_problems(phone) == []
+    shot(phone, "portal-home-zh-360")
+    assert phone.foreign_requests == []
