@@ -63,6 +63,8 @@ KPI_LABELS = {
     "baseline_ltv_365d": gettext_lazy("Non-referred LTV (365 days)"),
     "ltv_to_cac": gettext_lazy("LTV / CAC"),
 }
+# A rise in these is bad news: their trend arrows are coloured the other way round.
+LOWER_IS_BETTER = {"cost_per_referred_customer", "reward_cost", "fraud_rate"}
 STEP_LABELS = {
     "shares": gettext_lazy("Shares"),
     "clicks": gettext_lazy("Clicks"),
@@ -157,6 +159,7 @@ def _cards(kpis: dict, previous: dict, goals: dict, currency: str) -> list[dict]
                 "definition": DEFINITIONS[name],
                 "display": _format(name, value, currency),
                 "trend": None if number is None or prior is None else number - prior,
+                "lower_is_better": name in LOWER_IS_BETTER,
                 "previous": _format(name, before, currency),
                 "goal": goal,
             }

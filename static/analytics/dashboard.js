@@ -55,7 +55,7 @@
       series: spec.series.map(function (s) {
         var out = { name: s.name, type: kind, data: s.data, connectNulls: true };
         if (spec.stack) { out.stack = "total"; }
-        if (kind === "line") { out.smooth = true; out.showSymbol = spec.x.length < 40; }
+        if (kind === "line") { out.showSymbol = spec.x.length < 40; }
         return out;
       })
     };
