@@ -1048,10 +1048,24 @@ def referral_progress(*, referral: Referral, event: Event | None = None) -> Refe
     for decision in decisions:
         stage = stages.get(decision.stage_key)
         if decision.reversed:
-            if stage is not None and stage.reversed_at is None:
-                stage.reversed_at = decision.occurred_at
+            reversed_at = getattr(decision, "reversed_at", None) or decision.occurred_at
+            if stage is None:
+                # Reached and reversed before we saw it: keep both facts on the record.
+                stages[decision.stage_key] = ReferralStage.objects.for_tenant(tenant).create(
+                    tenant=tenant,
+                    referral=referral,
+                    stage_key=decision.stage_key,
+                    status_set=decision.status or "",
+                    occurred_at=decision.occurred_at,
+                    event_id=decision.event_id,
+                    due_at=decision.due_at,
+                    reversed_at=reversed_at,
+                )
+                referral.reversed_at = reversed_at
+            elif stage.reversed_at is None:
+                stage.reversed_at = reversed_at
                 stage.save(update_fields=["reversed_at"])
-                referral.reversed_at = decision.occurred_at
+                referral.reversed_at = reversed_at
             continue
         if stage is None:
             stages[decision.stage_key] = ReferralStage.objects.for_tenant(tenant).create(

@@ -267,3 +267,40 @@ def test_another_tenants_code_or_click_never_attributes(
     )
     assert not Referral.objects.for_tenant(tenant).exists()
     assert not Referral.objects.for_tenant(other_tenant).exists()
+
+
+def test_a_refund_inside_the_hold_returns_the_referral_to_its_previous_status(tenant, alice_code):
+    from programs.services import program_update
+
+    program = alice_code.program
+    spec = dict(program.spec)
+    spec["stages"] = [{**spec["stages"][0], "hold": {"days": 7}}]
+    program_update(program=program, spec=spec, actor=None)
+    program.refresh_from_db()
+    send(tenant, "s1", "signup", "n1", referral={"code": alice_code.code})
+    send(
+        tenant,
+        "p1",
+        "purchase",
+        "n1",
+        at=T0 + timedelta(days=1),
+        amount={"amount_minor": 15000, "currency": "CNY"},
+        order_id="o1",
+    )
+    r = referral_of(tenant, "n1")
+    assert r.status == "converted"
+    paid = ReferralStage.objects.for_tenant(tenant).get(referral=r, stage_key="paid")
+    assert paid.due_at == T0 + timedelta(days=8)
+    send(
+        tenant,
+        "r1",
+        "refund",
+        "n1",
+        at=T0 + timedelta(days=3),
+        amount={"amount_minor": 15000, "currency": "CNY"},
+        order_id="o1",
+    )
+    r.refresh_from_db()
+    paid.refresh_from_db()
+    assert r.status == "pending"
+    assert paid.reversed_at == T0 + timedelta(days=3) and r.reversed_at == T0 + timedelta(days=3)
