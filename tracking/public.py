@@ -278,3 +278,14 @@ def poster(request, code: str):
         )
         cache.set(key, body, 86400)
     return _image_response(request, body, "image/png")
+
+
+@require_http_methods(["GET", "HEAD"])
+def event_qr_image(request, code: str):
+    """The QR of a signed event link; only a valid, unexpired signature gets an image."""
+    entry = services.code_resolve(code)
+    params = (request.GET.get("e", ""), request.GET.get("x", ""), request.GET.get("sig", ""))
+    if entry is None or not qr.event_qr_valid(entry["code"], *params, int(clock.now().timestamp())):
+        return render(request, "tracking/public/unknown.html", status=404)
+    target = qr.event_qr_url(entry["code"], params[0], int(params[1]))
+    return _image_response(request, qr.qr_png(target), "image/png")

@@ -9,4 +9,5 @@ urlpatterns = [
     re_path(r"^i/(?P<code>[A-Za-z0-9-]{1,32})/?$", public.invite, name="invite"),
     re_path(r"^qr/(?P<code>[A-Za-z0-9-]{1,32})\.(?P<fmt>png|svg)$", public.qr_image, name="qr"),
     path("qr/<str:code>/poster.png", public.poster, name="poster"),
+    path("qr/<str:code>/event.png", public.event_qr_image, name="event_qr"),
 ]

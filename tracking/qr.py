@@ -128,3 +128,10 @@ def event_qr_valid(code: str, event_key: str, expires: str, sig: str, now_unix: 
     if not event_key or expires_at < now_unix:
         return False
     return hmac.compare_digest(_event_sig(code, event_key, expires_at), sig or "")
+
+
+def event_qr_links(code: str, event_key: str, expires: int) -> dict:
+    """The signed link and the image of its QR, for a fair or a live stream."""
+    url = event_qr_url(code, event_key, expires)
+    query = url.split("?", 1)[1].replace("s=event&", "")
+    return {"url": url, "qr_png_url": f"{settings.PUBLIC_BASE_URL}/qr/{code}/event.png?{query}"}

@@ -162,3 +162,11 @@ def referral_data(
             for r in rewards or []
         ]
     return data
+
+
+class EventQrInput(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+    event = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{1,40}$", help_text="Your name for the fair or stream."
+    )
+    expires_at = serializers.DateTimeField()

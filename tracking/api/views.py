@@ -18,6 +18,7 @@ from .serializers import (
     EnrollmentInput,
     EventBatchInput,
     EventInput,
+    EventQrInput,
     ParticipantInput,
     ReferralFilter,
     participant_data,
@@ -178,7 +179,9 @@ class ClaimCreate(TenantAPIView):
 
 
 class ReferralList(TenantAPIView):
-    @extend_schema(operation_id="referrals_list", parameters=[ReferralFilter], responses={200: dict})
+    @extend_schema(
+        operation_id="referrals_list", parameters=[ReferralFilter], responses={200: dict}
+    )
     def get(self, request):
         filters = ReferralFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -204,3 +207,36 @@ class ReferralDetail(TenantAPIView):
 
 
 __all__ = ["serializers"]
+
+
+class EventQrCreate(TenantAPIView):
+    """A per-event link for a fair or a live stream: clicks count as source `event` until it expires."""
+
+    @extend_schema(request=EventQrInput, responses={201: dict})
+    @idempotent
+    def post(self, request):
+        from referral_platform.core import clock
+        from referral_platform.core.errors import ValidationFailed
+
+        from .. import qr
+        from ..models import ReferralCode
+
+        data = EventQrInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        code = (
+            ReferralCode.objects.for_tenant(request.tenant)
+            .filter(code=values["code"].upper())
+            .first()
+        )
+        if code is None:
+            from referral_platform.core.errors import NotFound
+
+            raise NotFound("No such code.")
+        if values["expires_at"] <= clock.now():
+            raise ValidationFailed("expired", fields={"expires_at": ["Must be in the future."]})
+        links = qr.event_qr_links(code.code, values["event"], int(values["expires_at"].timestamp()))
+        return Response(
+            {**links, "expires_at": values["expires_at"].isoformat()},
+            status=status.HTTP_201_CREATED,
+        )

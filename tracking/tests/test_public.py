@@ -294,3 +294,40 @@ def test_an_opted_out_referrers_link_still_works_but_records_nothing(
     response = client.get(f"/r/{alice_code.code}", HTTP_USER_AGENT=PHONE_UA)
     assert response.status_code == 302 and "rp_click" not in response.cookies
     assert Click.objects.for_tenant(tenant).count() == 0
+
+
+def test_an_event_qr_is_signed_expires_and_decodes_to_its_link(
+    api, other_api, client, tenant, alice_code, settings
+):
+    import io
+
+    expires = (clock.now() + timedelta(hours=2)).replace(microsecond=0)
+    response = api.post(
+        "/api/v1/event-qr",
+        {"code": alice_code.code, "event": "expo-2026", "expires_at": expires.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert data["url"] == qr.event_qr_url(alice_code.code, "expo-2026", int(expires.timestamp()))
+    image = client.get(data["qr_png_url"].removeprefix(settings.PUBLIC_BASE_URL))
+    assert image.status_code == 200
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(image.content)))] == [
+        data["url"]
+    ]
+    forged = data["qr_png_url"].removeprefix(settings.PUBLIC_BASE_URL).replace("expo-2026", "other")
+    assert client.get(forged).status_code == 404
+    assert (
+        other_api.post(
+            "/api/v1/event-qr",
+            {"code": alice_code.code, "event": "x", "expires_at": expires.isoformat()},
+            format="json",
+        ).status_code
+        == 404
+    )
+    past = api.post(
+        "/api/v1/event-qr",
+        {"code": alice_code.code, "event": "x", "expires_at": "2020-01-01T00:00:00Z"},
+        format="json",
+    )
+    assert past.status_code == 422 and "expires_at" in past.json()["error"]["fields"]
