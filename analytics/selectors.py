@@ -139,6 +139,7 @@ def cohort_figures(*, tenant, filters: Filters) -> tuple[CohortFigures, CohortFi
 
 
 def _distinct_referrers(tenant, f: Filters) -> tuple[int, int]:
+    """(referrers with a referral, referrers with a share or click) in range: one scan."""
     qs = ReferrerDaily.objects.for_tenant(tenant).filter(day__gte=f.start, day__lte=f.end)
     if f.program is not None:
         qs = qs.filter(program=f.program)
@@ -146,11 +147,11 @@ def _distinct_referrers(tenant, f: Filters) -> tuple[int, int]:
         qs = qs.filter(region=f.region)
     if f.segment:
         qs = qs.filter(segment=f.segment)
-    with_referral = qs.filter(referrals__gt=0).values("participant_id").distinct().count()
-    active = (
-        qs.filter(Q(shares__gt=0) | Q(clicks__gt=0)).values("participant_id").distinct().count()
+    counts = qs.aggregate(
+        with_referral=Count("participant_id", distinct=True, filter=Q(referrals__gt=0)),
+        active=Count("participant_id", distinct=True, filter=Q(shares__gt=0) | Q(clicks__gt=0)),
     )
-    return with_referral, active
+    return counts["with_referral"], counts["active"]
 
 
 def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiInputs:
@@ -544,10 +545,9 @@ def pilot_regions(spec: dict) -> list[str]:
     return sorted(found)
 
 
-def dimension_values(*, tenant, program: Program | None) -> dict[str, list[str]]:
-    qs = DailyRollup.objects.for_tenant(tenant)
-    if program is not None:
-        qs = qs.filter(program=program)
+def dimension_values(*, tenant, filters: Filters) -> dict[str, list[str]]:
+    """The channels, regions and segments that have data in the range (filter choices)."""
+    qs = _rollups(tenant, filters, dims=False)
     return {
         name: [v for v in qs.values_list(name, flat=True).distinct().order_by(name) if v]
         for name in ("channel", "region", "segment")

@@ -126,7 +126,7 @@ def _base_context(request, filters: selectors.Filters, tab: str) -> dict:
         "query": filters.as_query(),
         "querystring": urlencode(filters.as_query()),
         "programs": selectors.program_list(tenant=request.tenant),
-        "dims": selectors.dimension_values(tenant=request.tenant, program=filters.program),
+        "dims": selectors.dimension_values(tenant=request.tenant, filters=filters),
         "tab": tab,
         "currency": filters.program.currency if filters.program else request.tenant.currency,
         "can_edit": has_role(request, EDIT_PROGRAMS),
@@ -185,7 +185,8 @@ def overview(request):
             goals.setdefault(row["goal"].metric, row)
         pacing = selectors.budget_pacing(tenant=tenant, program=filters.program)
         holdout = selectors.holdout_report(tenant=tenant, program=filters.program, filters=filters)
-    currency = _base_context(request, filters, "overview")["currency"]
+    context = _base_context(request, filters, "overview")
+    currency = context["currency"]
     steps = [
         {**s, "label": STEP_LABELS[s["step"]], "definition": DEFINITIONS[s["step"]]}
         for s in funnel_steps(counts)
@@ -195,7 +196,7 @@ def overview(request):
         request,
         "analytics/overview.html",
         {
-            **_base_context(request, filters, "overview"),
+            **context,
             "cards": _cards(kpis, previous, goals, currency),
             "kpis": kpis,
             "steps": steps,
