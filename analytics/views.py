@@ -23,7 +23,7 @@ from referral_platform.tenancy.permissions import EDIT_PROGRAMS, READ, has_role,
 
 from . import advocates, exports, selectors, services
 from .experiments import experiment_results
-from .kpis import DEFINITIONS, funnel_steps
+from .kpis import DEFINITIONS, funnel_steps, kpis_compute
 from .models import ExportJob, ExportStatus, GoalMetric, ProgramTargets
 
 # The KPI cards of the overview, in order.
@@ -171,13 +171,14 @@ def _cards(kpis: dict, previous: dict, goals: dict, currency: str) -> list[dict]
 def overview(request):
     filters = _filters(request)
     tenant = request.tenant
-    kpis = selectors.kpis_get(tenant=tenant, filters=filters)
+    inputs = selectors.kpi_inputs(tenant=tenant, filters=filters)
+    kpis = kpis_compute(inputs)
     length = (filters.end - filters.start).days + 1
     previous_filters = replace(
         filters, start=filters.start - timedelta(days=length), end=filters.start - timedelta(days=1)
     )
     previous = selectors.kpis_get(tenant=tenant, filters=previous_filters)
-    counts = selectors.funnel_counts(tenant=tenant, filters=filters)
+    counts = inputs.funnel
     goals = {}
     pacing = holdout = None
     if filters.program is not None:

@@ -166,3 +166,15 @@ def test_an_analyst_cannot_promote_an_experiment_winner(analyst, data):
         f"/app/analytics/experiments/promote/?{MARCH}", {"experiment": "x", "variant": "a"}
     )
     assert res.status_code == 403
+
+
+def test_the_overview_reads_rollups_in_a_fixed_number_of_queries(
+    marketer, data, django_assert_num_queries
+):
+    client = login(marketer)
+    client.get(f"/app/analytics/?{MARCH}")  # warm the session and the membership lookups
+    # Session, user and membership (3); the program (1); this and the previous period's
+    # KPIs, 14 each; goals (1); pacing and holdout targets (2); filter choices (3); the time
+    # series (1); the program list (1). Independent of the size of the data.
+    with django_assert_num_queries(40):
+        assert client.get(f"/app/analytics/?{MARCH}").status_code == 200
