@@ -327,26 +327,33 @@ def leaderboard(request):
     )
 
 
-def _prize_boards(tenant, filters) -> list:
-    """The prize-bearing standings rewards persists (season and leaderboard rewards)."""
-    from rewards.models import Reward
+def _prize_boards(tenant, filters) -> list[dict]:
+    """The prize-bearing standings rewards persisted when it closed each season (newest
+    first), with the participants' external ids."""
+    from rewards.models import PeriodClose
+    from tracking.models import Participant
 
-    qs = Reward.objects.for_tenant(tenant).filter(reason__startswith="season:")
+    closes = PeriodClose.objects.for_tenant(tenant).filter(kind="season")
     if filters.program is not None:
-        qs = qs.filter(program=filters.program)
-    return list(
-        qs.select_related("participant")
-        .order_by("-scope", "reason")[:50]
-        .values(
-            "scope",
-            "reason",
-            "participant__external_id",
-            "kind",
-            "amount_minor",
-            "currency",
-            "status",
-        )
+        closes = closes.filter(program=filters.program)
+    closes = list(closes.order_by("-period_key")[:8])
+    ids = {row.get("participant") for c in closes for row in c.result or []}
+    names = dict(
+        Participant.objects.for_tenant(tenant).filter(pk__in=ids).values_list("pk", "external_id")
     )
+    return [
+        {
+            "period": c.period_key,
+            "rows": [
+                {
+                    "participant": names.get(row.get("participant"), ""),
+                    "reason": row.get("reason", ""),
+                }
+                for row in c.result or []
+            ],
+        }
+        for c in closes
+    ]
 
 
 @tenant_required(READ)

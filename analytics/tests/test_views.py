@@ -178,3 +178,19 @@ def test_the_overview_reads_rollups_in_a_fixed_number_of_queries(
     # series (1); the program list (1). Independent of the size of the data.
     with django_assert_num_queries(40):
         assert client.get(f"/app/analytics/?{MARCH}").status_code == 200
+
+
+def test_leaderboard_shows_the_prize_standings_rewards_persisted(analyst, data, tenant):
+    from rewards.models import PeriodClose
+
+    PeriodClose.unscoped.create(
+        tenant=tenant, program=data.prog, kind="season", period_key="2026-Q1", closed_at=NOW,
+        result=[{"participant": data.r2.pk, "reason": "season:1"},
+                {"participant": data.r1.pk, "reason": "season:2"}],
+    )  # fmt: skip
+    res = login(analyst).get(f"/app/analytics/leaderboard/?{MARCH}")
+    assert res.context["prize_boards"] == [
+        {"period": "2026-Q1", "rows": [{"participant": "R2", "reason": "season:1"},
+                                       {"participant": "R1", "reason": "season:2"}]}
+    ]  # fmt: skip
+    assert res.content.decode().count('data-testid="prize-board"') == 1
