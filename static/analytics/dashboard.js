@@ -35,7 +35,7 @@
       var values = spec.data.map(function (d) { return d[2]; });
       return {
         tooltip: { position: "top", formatter: function (p) { return spec.x[p.value[0]] + " · " + spec.y[p.value[1]] + ": " + percent(p.value[2]); } },
-        grid: { left: 110, right: 20, top: 10, bottom: 60 },
+        grid: { left: 110, right: 20, top: 10, bottom: 90 },
         xAxis: { type: "category", data: spec.x },
         yAxis: { type: "category", data: spec.y },
         visualMap: { min: 0, max: Math.max.apply(null, values.concat([0.01])), calculable: true, orient: "horizontal", left: "center", bottom: 0, show: values.length > 0 },

@@ -68,3 +68,24 @@ def test_overview_redraws_on_new_filters_and_exports_a_csv_that_reads_back(
     assert [r["day"] for r in rows if r["signups"] != "0"] == ["2026-03-10"]
     assert sum(int(r["clicks"]) for r in rows) == 0
     assert page.console_problems == []
+
+
+def test_every_analytics_dashboard_draws_its_charts_without_script_errors(
+    live_server, page, analyst, march, shot, staff_login
+):
+    staff_login(page, live_server, "analyst@acme.test", "pw-analyst-12345")
+    query = "?program=prog&from=2026-03-01&to=2026-03-31"
+    for name in ("breakdowns", "cohorts", "leaderboard", "fraud", "cost", "coverage",
+                 "experiments", "advocates", "goals"):  # fmt: skip
+        page.goto(f"{live_server.url}/app/analytics/{name}/{query}")
+        charts = page.locator("[data-chart]")
+        for i in range(charts.count()):
+            charts.nth(i).wait_for(state="attached")
+            page.wait_for_function(
+                "el => el.hasAttribute('data-rendered-total')", arg=charts.nth(i).element_handle()
+            )
+        shot(page, f"analytics-{name}")
+    # The cost page's pie shows 8700 fen spread over the kinds (credit nets to zero).
+    page.goto(f"{live_server.url}/app/analytics/cost/{query}")
+    page.wait_for_selector("[data-chart=cost-pie][data-rendered-total='8700']")
+    assert page.console_problems == []
