@@ -64,6 +64,7 @@ class ReferrerDaily(TenantOwnedModel):
     participant = models.ForeignKey(
         "tracking.Participant", on_delete=models.CASCADE, related_name="+"
     )
+    channel = models.CharField(max_length=20, blank=True)
     region = models.CharField(max_length=60, blank=True)
     segment = models.CharField(max_length=60, blank=True)
     shares = models.PositiveIntegerField(default=0)
@@ -74,8 +75,8 @@ class ReferrerDaily(TenantOwnedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "program", "day", "participant"],
-                name="analytics_referrer_daily_unique",
+                fields=["tenant", "program", "day", "participant", "channel"],
+                name="analytics_referrer_daily_unique_channel",
             )
         ]
         indexes = [models.Index(fields=["tenant", "program", "day"])]

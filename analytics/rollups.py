@@ -177,7 +177,7 @@ def _compute(tenant, start: date, end: date):
         region, segment = dims.participant(pid)
         channel = str(props.get("channel") or "share")[:20]
         daily[(program_id, day, channel, region, segment)]["shares"] += 1
-        referrer[(program_id, day, pid)]["shares"] += 1
+        referrer[(program_id, day, pid, channel)]["shares"] += 1
 
     # Clicks: human ones, one per click id (the id is the primary key).
     clicks = (
@@ -193,7 +193,7 @@ def _compute(tenant, start: date, end: date):
         region, segment = dims.participant(pid)
         daily[(program_id, day, source[:20], region, segment)]["clicks"] += 1
         if pid is not None:
-            referrer[(program_id, day, pid)]["clicks"] += 1
+            referrer[(program_id, day, pid, source[:20])]["clicks"] += 1
 
     # Sign-ups (and the fraud counts, by the referral's creation day).
     created = list(
@@ -213,7 +213,7 @@ def _compute(tenant, start: date, end: date):
             row["rejected"] += 1
             continue
         row["signups"] += 1
-        referrer[(program_id, day, referrer_id)]["referrals"] += 1
+        referrer[(program_id, day, referrer_id, dims.referrals[pk][2])]["referrals"] += 1
 
     # Stages: a referral reaches a status at its earliest live stage setting it.
     candidates = set(
@@ -246,8 +246,7 @@ def _compute(tenant, start: date, end: date):
         if f["status_set"] == ReferralStatus.CONVERTED:
             method = evidence_method(f["referral__source"], f["referral__click_id"])
             row["coverage:" + method] += 1
-            program_id, referrer_id, _ = dims.referrals[f["referral_id"]]
-            referrer[(program_id, day, referrer_id)]["successes"] += 1
+            referrer[(*key[:2], *dims.referrals[f["referral_id"]][1:])]["successes"] += 1
 
     # Rewarded: the day a referral's first reward was fulfilled.
     rewarded_candidates = set(
@@ -401,14 +400,15 @@ def days_refresh(*, tenant, start: date, end: date) -> int:
             program_id=program_id,
             day=day,
             participant_id=pid,
-            region=referrer_dims[(program_id, day, pid)][0],
-            segment=referrer_dims[(program_id, day, pid)][1],
+            channel=channel,
+            region=referrer_dims[(program_id, day, pid, channel)][0],
+            segment=referrer_dims[(program_id, day, pid, channel)][1],
             shares=values.get("shares", 0),
             clicks=values.get("clicks", 0),
             referrals=values.get("referrals", 0),
             successes=values.get("successes", 0),
         )
-        for (program_id, day, pid), values in referrer.items()
+        for (program_id, day, pid, channel), values in referrer.items()
     ]
     ReferrerDaily.unscoped.bulk_create(referrer_rows, batch_size=1000)
     return len(rows) + len(referrer_rows)

@@ -143,6 +143,8 @@ def _distinct_referrers(tenant, f: Filters) -> tuple[int, int]:
     qs = ReferrerDaily.objects.for_tenant(tenant).filter(day__gte=f.start, day__lte=f.end)
     if f.program is not None:
         qs = qs.filter(program=f.program)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
     if f.region:
         qs = qs.filter(region=f.region)
     if f.segment:

@@ -242,3 +242,13 @@ def test_ltv_to_cac_uses_the_tenants_acquisition_cost_when_given(data, tenant):
     )
     k = selectors.kpis_get(tenant=tenant, filters=Filters(*MARCH, program=data.prog), now=NOW)
     assert k["ltv_to_cac"] == Decimal("3.67")  # 18333 / 5000
+
+
+def test_referrer_counts_of_a_channel_use_only_that_channels_activity(data, tenant):
+    k = selectors.kpis_get(
+        tenant=tenant, filters=Filters(*MARCH, program=data.prog, channel="wechat"), now=NOW
+    )
+    assert k["referrals_per_referrer"] == Decimal("1.0000")  # F1 / R1
+    # R1 shared and was clicked on WeChat; R2 only by email and link: 1 of 3 enrolled.
+    assert k["participation_rate"] == Decimal("0.3333")
+    assert k["conversion_rate"] == Decimal("0.5000")  # F1 / (c1, c2)
