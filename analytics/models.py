@@ -52,7 +52,15 @@ class DailyRollup(TenantOwnedModel):
                 name="analytics_daily_rollup_unique",
             )
         ]
-        indexes = [models.Index(fields=["tenant", "program", "day"])]
+        indexes = [
+            models.Index(fields=["tenant", "program", "day"]),
+            # The participation-rate denominator sums every enrolment row up to a day.
+            models.Index(
+                fields=["tenant", "program", "day"],
+                condition=models.Q(enrollments__gt=0),
+                name="analytics_rollup_enrolments",
+            ),
+        ]
 
 
 class ReferrerDaily(TenantOwnedModel):
@@ -119,6 +127,31 @@ class CustomerFact(TenantOwnedModel):
             models.Index(fields=["tenant", "program", "signup_day"]),
             models.Index(fields=["tenant", "referrer"]),
         ]
+
+
+class CustomerDaily(TenantOwnedModel):
+    """CustomerFact summed per tenant-local day, so the cohort KPIs read a few hundred rows
+    instead of every customer. `basis` says which day: `signup` rows carry the sign-up
+    figures (customers, retained, LTV), `purchase` rows the first-purchase ones (first
+    purchasers, repurchased, revenue). `group` is referred / baseline / excluded (a
+    rejected referral's customer); `program` is the referring program (null otherwise)."""
+
+    day = models.DateField()
+    basis = models.CharField(max_length=10)
+    group = models.CharField(max_length=10)
+    program = models.ForeignKey(
+        "programs.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    region = models.CharField(max_length=60, blank=True)
+    segment = models.CharField(max_length=60, blank=True)
+    customers = models.PositiveIntegerField(default=0)
+    retained_90d = models.PositiveIntegerField(default=0)
+    ltv_365d_minor = models.BigIntegerField(default=0)
+    repurchased_60d = models.PositiveIntegerField(default=0)
+    revenue_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "basis", "day"])]
 
 
 class RollupState(TenantOwnedModel):

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 
 from fraud.models import Assessment, ReviewCase
 from programs.models import Program
@@ -32,7 +32,7 @@ from tracking.models import (
 )
 
 from .kpis import reward_value
-from .models import CustomerFact, DailyRollup, ReferrerDaily, RollupState
+from .models import CustomerDaily, CustomerFact, DailyRollup, ReferrerDaily, RollupState
 
 # Rows written while a run was starting may commit with an earlier auto_now timestamp;
 # re-reading a few minutes is harmless because whole days are recomputed.
@@ -471,6 +471,7 @@ def customers_refresh(*, tenant, participant_ids: Iterable[int]) -> int:
     """Recompute the CustomerFact of these participants (those without a sign-up have none)."""
     cal = tenant.calendar
     written = 0
+    days: set[date] = set()
     for chunk in _chunks(set(participant_ids), 500):
         events: dict[int, list] = defaultdict(list)
         for pid, type_, at, amount, order_id, payload in (
@@ -495,7 +496,10 @@ def customers_refresh(*, tenant, participant_ids: Iterable[int]) -> int:
             p.pk: p
             for p in Participant.objects.for_tenant(tenant).filter(pk__in=chunk, merged_into=None)
         }
-        CustomerFact.objects.for_tenant(tenant).filter(participant_id__in=chunk).delete()
+        stale = CustomerFact.objects.for_tenant(tenant).filter(participant_id__in=chunk)
+        for signup_day, purchase_day in stale.values_list("signup_day", "first_purchase_day"):
+            days.update(d for d in (signup_day, purchase_day) if d)
+        stale.delete()
         facts = []
         for pid, person in people.items():
             signups = [e[1] for e in events[pid] if e[0] == EventType.SIGNUP]
@@ -522,7 +526,66 @@ def customers_refresh(*, tenant, participant_ids: Iterable[int]) -> int:
                 )
             )
         CustomerFact.unscoped.bulk_create(facts, batch_size=500)
+        days.update(d for fact in facts for d in (fact.signup_day, fact.first_purchase_day) if d)
         written += len(facts)
+    customer_days_refresh(tenant=tenant, days=days)
+    return written
+
+
+def customer_days_refresh(*, tenant, days: Iterable[date]) -> int:
+    """Re-sum CustomerDaily for these days from CustomerFact (both bases)."""
+    days = sorted(set(days))
+    written = 0
+    for chunk in _chunks(days, 200):
+        CustomerDaily.objects.for_tenant(tenant).filter(day__in=chunk).delete()
+        facts = CustomerFact.objects.for_tenant(tenant)
+        rows = []
+        for basis, day_field, sums in (
+            ("signup", "signup_day", {
+                "customers": Count("pk"),
+                "retained_90d": Count("pk", filter=Q(retained_90d=True)),
+                "ltv_365d_minor": Sum("ltv_365d_minor"),
+            }),
+            ("purchase", "first_purchase_day", {
+                "customers": Count("pk"),
+                "repurchased_60d": Count("pk", filter=Q(repurchased_60d=True)),
+                "revenue_minor": Sum("first_purchase_revenue_minor"),
+            }),
+        ):  # fmt: skip
+            for row in (
+                facts.filter(**{f"{day_field}__in": chunk})
+                .values(
+                    day_field,
+                    "program_id",
+                    "excluded",
+                    "region",
+                    "segment",
+                    has_referral=Q(referral__isnull=False),
+                )  # fmt: skip
+                .annotate(**sums)
+                .order_by()
+            ):
+                group = (
+                    "excluded"
+                    if row["excluded"]
+                    else "referred"
+                    if row["has_referral"]
+                    else "baseline"
+                )
+                rows.append(
+                    CustomerDaily(
+                        tenant=tenant,
+                        day=row[day_field],
+                        basis=basis,
+                        group=group,
+                        program_id=row["program_id"],
+                        region=row["region"],
+                        segment=row["segment"],
+                        **{k: int(row[k] or 0) for k in sums},
+                    )
+                )
+        CustomerDaily.unscoped.bulk_create(rows, batch_size=1000)
+        written += len(rows)
     return written
 
 

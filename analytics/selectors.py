@@ -18,7 +18,14 @@ from rewards.models import Reward, RewardStatus
 from tracking.models import Referral, ReferralStatus
 
 from .kpis import FUNNEL_STEPS, CohortFigures, FunnelCounts, KpiInputs, kpis_compute
-from .models import CustomerFact, DailyRollup, Goal, ProgramTargets, ReferrerDaily
+from .models import (
+    CustomerDaily,
+    CustomerFact,
+    DailyRollup,
+    Goal,
+    ProgramTargets,
+    ReferrerDaily,
+)
 
 _SUMMED = FUNNEL_STEPS + (
     "assessed",
@@ -90,49 +97,45 @@ def _json_sums(qs, field: str) -> dict[str, int]:
     return dict(out)
 
 
-def _cohort(qs) -> CohortFigures:
-    agg = qs.aggregate(
-        signed_up=Count("pk"),
-        retained=Count("pk", filter=Q(retained_90d=True)),
-        ltv=Sum("ltv_365d_minor"),
+def _customer_days(tenant, filters: Filters, basis: str):
+    qs = CustomerDaily.objects.for_tenant(tenant).filter(
+        basis=basis, day__gte=filters.start, day__lte=filters.end
     )
-    return CohortFigures(
-        signed_up=agg["signed_up"],
-        retained_90d=agg["retained"],
-        ltv_customers=agg["signed_up"],
-        ltv_365d_minor=int(agg["ltv"] or 0),
-    )
+    if filters.region:
+        qs = qs.filter(region=filters.region)
+    if filters.segment:
+        qs = qs.filter(segment=filters.segment)
+    return qs
 
 
 def cohort_figures(*, tenant, filters: Filters) -> tuple[CohortFigures, CohortFigures]:
     """(referred, baseline). Each group holds only its own customers: referred = brought by
     a live (not rejected) referral of the program; baseline = never referred; customers of
     a rejected referral are in neither. Cut by the customer's own region and segment."""
-    base = CustomerFact.objects.for_tenant(tenant)
-    if filters.region:
-        base = base.filter(region=filters.region)
-    if filters.segment:
-        base = base.filter(segment=filters.segment)
-    referred = base.exclude(referral=None)
-    if filters.program is not None:
-        referred = referred.filter(program=filters.program)
-    baseline = base.filter(referral=None, excluded=False)
     out = []
-    for group in (referred, baseline):
-        signed = _cohort(group.filter(signup_day__gte=filters.start, signup_day__lte=filters.end))
-        buyers = group.filter(
-            first_purchase_day__gte=filters.start, first_purchase_day__lte=filters.end
-        ).aggregate(
-            n=Count("pk"),
-            again=Count("pk", filter=Q(repurchased_60d=True)),
-            revenue=Sum("first_purchase_revenue_minor"),
+    for group in ("referred", "baseline"):
+        signed = _customer_days(tenant, filters, "signup").filter(group=group)
+        bought = _customer_days(tenant, filters, "purchase").filter(group=group)
+        if group == "referred" and filters.program is not None:
+            signed, bought = (
+                signed.filter(program=filters.program),
+                bought.filter(program=filters.program),
+            )
+        a = signed.aggregate(
+            n=Sum("customers"), kept=Sum("retained_90d"), ltv=Sum("ltv_365d_minor")
+        )
+        b = bought.aggregate(
+            n=Sum("customers"), again=Sum("repurchased_60d"), rev=Sum("revenue_minor")
         )
         out.append(
-            replace(
-                signed,
-                first_purchasers=buyers["n"],
-                repurchased_60d=buyers["again"],
-                first_purchase_revenue_minor=int(buyers["revenue"] or 0),
+            CohortFigures(
+                signed_up=int(a["n"] or 0),
+                retained_90d=int(a["kept"] or 0),
+                ltv_customers=int(a["n"] or 0),
+                ltv_365d_minor=int(a["ltv"] or 0),
+                first_purchasers=int(b["n"] or 0),
+                repurchased_60d=int(b["again"] or 0),
+                first_purchase_revenue_minor=int(b["rev"] or 0),
             )
         )
     return out[0], out[1]
@@ -161,7 +164,9 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
     sums = _sums(_rollups(tenant, filters))
     funnel = FunnelCounts(**{step: sums[step] for step in FUNNEL_STEPS})
     # Enrolled eligible participants up to the end of the range (the denominator grows).
-    enrolled = DailyRollup.objects.for_tenant(tenant).filter(day__lte=filters.end)
+    enrolled = DailyRollup.objects.for_tenant(tenant).filter(
+        day__lte=filters.end, enrollments__gt=0
+    )
     if filters.program is not None:
         enrolled = enrolled.filter(program=filters.program)
     for name in ("region", "segment"):
@@ -170,14 +175,11 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
     enrolled_total = enrolled.aggregate(n=Sum("enrollments"))["n"] or 0
     with_referral, active = _distinct_referrers(tenant, filters)
     referred, baseline = cohort_figures(tenant=tenant, filters=filters)
-    customers = CustomerFact.objects.for_tenant(tenant)
-    all_new = customers.filter(signup_day__gte=filters.start, signup_day__lte=filters.end).count()
-    for name in ("region", "segment"):
-        if getattr(filters, name):
-            customers = customers.filter(**{name: getattr(filters, name)})
-    all_revenue = customers.filter(
-        first_purchase_day__gte=filters.start, first_purchase_day__lte=filters.end
-    ).aggregate(n=Sum("first_purchase_revenue_minor"))["n"]
+    # The referral-share denominator is tenant-wide; revenue follows the region/segment cut.
+    all_new = _customer_days(tenant, replace(filters, region="", segment=""), "signup").aggregate(
+        n=Sum("customers")
+    )["n"]
+    all_revenue = _customer_days(tenant, filters, "purchase").aggregate(n=Sum("revenue_minor"))["n"]
     rewards = Reward.objects.for_tenant(tenant).filter(status=RewardStatus.APPROVED, due_at__lt=now)
     in_review = Referral.objects.for_tenant(tenant).filter(status=ReferralStatus.REVIEW)
     cases = ReviewCase.objects.for_tenant(tenant).filter(
@@ -193,7 +195,7 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
     return KpiInputs(
         currency=filters.program.currency if filters.program else tenant.currency,
         funnel=funnel,
-        all_new_customers=all_new,
+        all_new_customers=int(all_new or 0),
         referrals=funnel.signups,
         referrers_with_referral=with_referral,
         referrers_active=active,

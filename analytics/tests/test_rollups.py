@@ -10,7 +10,13 @@ import time_machine
 from django.core.management import call_command
 
 from analytics import rollups, selectors
-from analytics.models import CustomerFact, DailyRollup, ReferrerDaily, RollupState
+from analytics.models import (
+    CustomerDaily,
+    CustomerFact,
+    DailyRollup,
+    ReferrerDaily,
+    RollupState,
+)
 from analytics.selectors import Filters
 from fraud.models import ReviewCase
 from referral_platform.core.periodic import jobs
@@ -45,7 +51,14 @@ def _dump(tenant) -> tuple:
         ),
         key=repr,
     )  # fmt: skip
-    return daily, referrers, customers
+    customer_days = sorted(
+        CustomerDaily.objects.for_tenant(tenant).values_list(
+            "day", "basis", "group", "program_id", "region", "segment", "customers",
+            "retained_90d", "ltv_365d_minor", "repurchased_60d", "revenue_minor",
+        ),
+        key=repr,
+    )  # fmt: skip
+    return daily, referrers, customers, customer_days
 
 
 def _late_changes(tenant, d) -> None:
