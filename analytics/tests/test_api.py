@@ -101,3 +101,12 @@ def test_another_tenant_reading_all_programs_sees_none_of_these_numbers(other_ap
 def test_without_an_api_key_the_answer_is_401(data):
     res = APIClient().get("/api/v1/analytics/kpis?from=2026-03-01&to=2026-03-31")
     assert res.status_code == 401
+
+
+def test_funnel_of_a_channel_through_the_api(api, data):
+    res = api.get(
+        "/api/v1/analytics/funnel?program=prog&from=2026-03-01&to=2026-03-31&channel=wechat"
+    )
+    assert {k: res.json()[k] for k in ("shares", "clicks", "signups", "converted")} == {
+        "shares": 2, "clicks": 2, "signups": 1, "converted": 1,
+    }  # fmt: skip

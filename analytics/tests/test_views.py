@@ -194,3 +194,72 @@ def test_leaderboard_shows_the_prize_standings_rewards_persisted(analyst, data, 
                                        {"participant": "R1", "reason": "season:2"}]}
     ]  # fmt: skip
     assert res.content.decode().count('data-testid="prize-board"') == 1
+
+
+def test_another_tenants_program_in_an_export_is_a_404(outsider, data):
+    for kind in ("funnel", "kpis", "referrals", "rewards", "payouts"):
+        assert login(outsider).get(f"/app/analytics/export/{kind}.csv?{MARCH}").status_code == 404
+
+
+def test_an_unknown_export_is_a_404(analyst, data):
+    assert login(analyst).get(f"/app/analytics/export/secrets.csv?{MARCH}").status_code == 404
+
+
+def test_experiment_results_show_the_comparison_and_a_marketer_promotes_the_winner(
+    marketer, tenant
+):
+    from analytics.experiments import two_proportion_z_test
+    from programs.services import demo_programs_seed
+
+    program = demo_programs_seed(tenant=tenant, slug="saas-b2b")
+    referrer = f.person(tenant, "ref")
+    # Referee-side A/B: 4 of 10 converted on the first variant, 8 of 10 on the second.
+    for variant, converted in (("ten_percent_off", 4), ("one_month_free", 8)):
+        for n in range(10):
+            ref = f.referral(program, referrer, f.person(tenant), f.at("2026-03-02"))
+            ref.variant = variant
+            ref.save()
+            if n < converted:
+                f.stage(ref, "paid", "converted", f.at("2026-03-04"))
+    client = login(marketer)
+    res = client.get(
+        f"/app/analytics/experiments/?program={program.slug}&from=2026-03-01&to=2026-03-31"
+    )
+    (result,) = res.context["results"]
+    assert [(v["variant"], v["exposed"], v["converted"]) for v in result["variants"]] == [
+        ("ten_percent_off", 10, 4),
+        ("one_month_free", 10, 8),
+    ]
+    test = result["comparisons"][0]["test"]
+    assert test == two_proportion_z_test(4, 10, 8, 10)
+    # 0.4 vs 0.8: pooled p = 0.6, SE = √(0.6 × 0.4 × 0.2) = 0.2191, z = 1.826, p = 0.0679.
+    assert round(test.z, 3) == 1.826 and round(test.p_value, 4) == 0.0679
+    assert "not significant yet" in res.content.decode()
+
+    res = client.post(
+        f"/app/analytics/experiments/promote/?program={program.slug}&from=2026-03-01&to=2026-03-31",
+        {"experiment": "referee_offer_ab", "variant": "one_month_free"},
+    )
+    assert res.status_code == 302
+    program.refresh_from_db()
+    assert program.current_version.number == 2
+    assert "experiments" not in program.spec
+
+
+def test_a_marketer_sets_targets_and_deletes_a_goal(marketer, data, tenant):
+    client = login(marketer)
+    res = client.post(f"/app/analytics/goals/?{MARCH}", {
+        "form": "targets", "monthly_budget_minor": "500000", "target_cpra_minor": "3500",
+        "acquisition_cost_minor": "", "holdout_basis_points": "500",
+        "coverage_alert_basis_points": "8000",
+    })  # fmt: skip
+    assert res.status_code == 302
+    targets = ProgramTargets.objects.for_tenant(tenant).get(program=data.prog)
+    assert (targets.monthly_budget_minor, targets.target_cpra_minor) == (500000, 3500)
+    assert (targets.acquisition_cost_minor, targets.holdout_basis_points) == (None, 500)
+    goal = Goal.objects.for_tenant(tenant).create(
+        tenant=tenant, program=data.prog, metric="fraud_rate", comparator="le", target=500,
+        starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31),
+    )  # fmt: skip
+    assert client.post(f"/app/analytics/goals/{goal.pk}/delete/?{MARCH}").status_code == 302
+    assert not Goal.objects.for_tenant(tenant).exists()
