@@ -233,6 +233,11 @@ def generate(scale: float, seed: int = 7, *, days: int = 365, start: datetime = 
             status = "retained"
         elif roll < 0.70:
             status = "qualified"
+        # Nothing is reached in the future: the year ends "now".
+        if status == "retained" and created + timedelta(days=90) > now:
+            status = "converted"
+        if status == "converted" and created + timedelta(days=2) > now:
+            status = "qualified"
         referral_rows.append((rid, tenant.pk, program.pk, version_id, referrer, referee,
                               enrollment_of[referrer], "CODE", "link", cid, status, "", created,
                               now, created, None, {}, ""))  # fmt: skip
@@ -244,7 +249,7 @@ def generate(scale: float, seed: int = 7, *, days: int = 365, start: datetime = 
             paid = created + timedelta(days=2)
             stages.append((rid, "paid", "converted", paid))
             events.append(("purchase", referee, paid, 12000, f"o{rid}"))
-            rewards.append((rid, referrer, paid + timedelta(days=7)))
+            rewards.append((rid, referrer, paid, paid + timedelta(days=7)))
         if status == "retained":
             stages.append((rid, "t90", "retained", created + timedelta(days=90)))
             events.append(("activity", referee, created + timedelta(days=70), None, ""))
@@ -262,12 +267,13 @@ def generate(scale: float, seed: int = 7, *, days: int = 365, start: datetime = 
     copy(Reward, ["tenant_id", "program_id", "program_version_id", "participant_id",
                   "referral_id", "side", "scope", "reason", "rule_key", "kind", "amount_minor",
                   "currency", "description", "options", "details", "status", "hold_reason",
-                  "blocked_reason", "boost", "explanation", "created_at", "fulfilled_at",
-                  "cap_slot", "slot_freed"],
+                  "blocked_reason", "boost", "explanation", "created_at", "due_at",
+                  "fulfilled_at", "cap_slot", "slot_freed"],
          ((tenant.pk, program.pk, version_id, referrer, rid, "referrer", f"referral:{rid}",
-           "stage:paid-cash", "paid-cash", "cash", 3000, "CNY", "", [], {}, "fulfilled", "",
-           "", "", "", due, due, "", False)
-          for rid, referrer, due in rewards))  # fmt: skip
+           "stage:paid-cash", "paid-cash", "cash", 3000, "CNY", "", [], {},
+           "fulfilled" if due <= now else "pending", "" if due <= now else "hold", "", "", "",
+           paid, due, due if due <= now else None, "", False)
+          for rid, referrer, paid, due in rewards))  # fmt: skip
     print(f"  referrals, stages, rewards: {time.perf_counter() - t0:.1f} s", flush=True)
     for pid in baseline_ids:
         signup = moment(rng.randrange(days))
@@ -291,7 +297,8 @@ def generate(scale: float, seed: int = 7, *, days: int = 365, start: datetime = 
 def add_one_day(tenant, program, scale: float, day: datetime) -> None:
     """The last 24 hours of traffic (from `day`), 1/365 of the year's volume, as if it had
     arrived since the job's previous run."""
-    from tracking.models import Click, Enrollment, Participant, Referral, ReferralStage
+    from rewards.models import Reward
+    from tracking.models import Click, Enrollment, Event, Participant, Referral, ReferralStage
 
     rng = random.Random(11)
     v = volumes(scale)
@@ -322,6 +329,55 @@ def add_one_day(tenant, program, scale: float, day: datetime) -> None:
                     "reversed_at", "evidence", "variant"], rows)  # fmt: skip
     copy(ReferralStage, ["tenant_id", "referral_id", "stage_key", "status_set", "occurred_at"],
          ((tenant.pk, r[0], "signup", "pending", r[12]) for r in rows))  # fmt: skip
+    ecols = ["tenant_id", "event_id", "type", "occurred_at", "received_at", "participant_id",
+             "external_id", "order_id", "amount_minor", "currency", "payload", "body_hash",
+             "status", "attempts", "error"]  # fmt: skip
+    copy(Event, ecols, ((tenant.pk, f"day-s{r[0]}", "signup", r[12], r[12], r[5], f"x{r[5]}", "",
+                         None, "", {"type": "signup"}, "h", "processed", 1, "") for r in rows))  # fmt: skip
+
+    # Older referrals move on today: a day's share of conversions (referrals from the last
+    # month that pay now, with their purchase and a reward on hold) and of retentions
+    # (referrals from three months ago), and last week's conversions' rewards fulfilled.
+    now = day + timedelta(days=1)
+    pending = list(
+        Referral.objects.for_tenant(tenant)
+        .filter(status__in=["pending", "qualified"], created_at__gte=day - timedelta(days=30),
+                created_at__lt=day)
+        .values_list("pk", "referee_id", "referrer_id")[: int(v["referrals"] * 0.45 / 365) + 1]
+    )  # fmt: skip
+    converting = [(rid, referee, referrer, day + timedelta(seconds=rng.randrange(86400)))
+                  for rid, referee, referrer in pending]  # fmt: skip
+    Referral.objects.for_tenant(tenant).filter(pk__in=[c[0] for c in converting]).update(
+        status="converted", status_changed_at=now
+    )
+    copy(ReferralStage, ["tenant_id", "referral_id", "stage_key", "status_set", "occurred_at"],
+         ((tenant.pk, rid, "paid", "converted", at) for rid, _, _, at in converting))  # fmt: skip
+    copy(Event, ecols, ((tenant.pk, f"day-p{rid}", "purchase", at, at, referee, f"x{referee}",
+                         f"day-o{rid}", 12000, "CNY", {"type": "purchase"}, "h", "processed", 1,
+                         "") for rid, referee, _, at in converting))  # fmt: skip
+    copy(Reward, ["tenant_id", "program_id", "program_version_id", "participant_id",
+                  "referral_id", "side", "scope", "reason", "rule_key", "kind", "amount_minor",
+                  "currency", "description", "options", "details", "status", "hold_reason",
+                  "blocked_reason", "boost", "explanation", "created_at", "due_at", "cap_slot",
+                  "slot_freed"],
+         ((tenant.pk, program.pk, program.current_version_id, referrer, rid, "referrer",
+           f"referral:{rid}", "stage:paid-cash", "paid-cash", "cash", 3000, "CNY", "", [], {},
+           "pending", "hold", "", "", "", at, at + timedelta(days=7), "", False)
+          for rid, _, referrer, at in converting))  # fmt: skip
+    retaining = list(
+        Referral.objects.for_tenant(tenant)
+        .filter(status="converted", created_at__gte=day - timedelta(days=91),
+                created_at__lt=day - timedelta(days=90))
+        .values_list("pk", flat=True)[: int(v["referrals"] * 0.1 / 365) + 1]
+    )  # fmt: skip
+    Referral.objects.for_tenant(tenant).filter(pk__in=retaining).update(
+        status="retained", status_changed_at=now
+    )
+    copy(ReferralStage, ["tenant_id", "referral_id", "stage_key", "status_set", "occurred_at"],
+         ((tenant.pk, rid, "t90", "retained", day + timedelta(hours=12)) for rid in retaining))  # fmt: skip
+    Reward.objects.for_tenant(tenant).filter(
+        status="pending", due_at__gte=day, due_at__lt=now
+    ).update(status="fulfilled", fulfilled_at=now - timedelta(minutes=1))
 
 
 def time_overview(tenant, program, end: date, runs: int = 7) -> list[float]:
