@@ -263,3 +263,10 @@ def test_a_marketer_sets_targets_and_deletes_a_goal(marketer, data, tenant):
     )  # fmt: skip
     assert client.post(f"/app/analytics/goals/{goal.pk}/delete/?{MARCH}").status_code == 302
     assert not Goal.objects.for_tenant(tenant).exists()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_new_tenant_without_programs_or_data_gets_empty_dashboards(owner, page):
+    res = login(owner).get(f"/app/analytics/{page}")
+    assert res.status_code == 200
+    assert res.context["filters"].program is None
