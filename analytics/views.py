@@ -387,7 +387,10 @@ def cost(request):
     filters = _filters(request)
     kpis = selectors.kpis_get(tenant=request.tenant, filters=filters)
     series = selectors.timeseries(tenant=request.tenant, filters=filters)
-    by_kind = kpis["reward_cost_by_kind"]
+    from rewards.models import RewardKind
+
+    labels = dict(RewardKind.choices)
+    by_kind = {str(labels.get(k, k)): v for k, v in kpis["reward_cost_by_kind"].items()}
     pacing = (
         selectors.budget_pacing(tenant=request.tenant, program=filters.program)
         if filters.program
