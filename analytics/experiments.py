@@ -22,8 +22,9 @@ from referral_platform.core import calendar
 
 from .kpis import reward_value
 
-# 15 hex digits = 60 bits: uniform enough that weights of a few thousand are unbiased.
-_HASH_DIGITS = 15
+# 12 hex digits (48 bits), as `programs.engine.period.assign_variant` hashes: with the
+# experiment key as the seed, both helpers give every participant the same variant.
+_HASH_DIGITS = 12
 
 
 def _point(seed: str, participant_id: int | str, modulus: int) -> int:

@@ -144,3 +144,14 @@ def test_results_per_variant_count_conversions_and_cost(tenant):
     assert test.difference == pytest.approx(0.5)
     assert test.significant is False  # 8 referees cannot show it (p ≈ 0.157)
     assert test.p_value == pytest.approx(0.1573, abs=1e-3)
+
+
+def test_assignment_agrees_with_the_program_engines_helper():
+    from programs.engine.period import assign_variant as engine_assign
+
+    variants = [{"key": "a", "weight": 30}, {"key": "b", "weight": 70}]
+    spec = {"experiments": [{"key": "offer", "side": "referee", "variants": variants}]}
+    assert all(
+        assign_variant("offer", pid, variants) == engine_assign(spec, "offer", pid)
+        for pid in range(1, 2001)
+    )
