@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.paginator import Paginator
@@ -65,7 +66,11 @@ def tenant_settings(request):
                 return redirect("tenancy:settings")
     else:
         form = TenantSettingsForm(instance=tenant)
-    return render(request, "tenancy/settings.html", {"form": form})
+    return render(
+        request,
+        "tenancy/settings.html",
+        {"form": form, "public_base_url": settings.PUBLIC_BASE_URL},
+    )
 
 
 def _fresh(tenant):

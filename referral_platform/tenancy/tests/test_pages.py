@@ -235,3 +235,18 @@ def test_staff_pages_render_in_chinese(as_user, owner):
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/app/"})
     page = client.get(reverse("tenancy:api_keys")).content.decode()
     assert "API 密钥" in page and 'lang="zh-hans"' in page
+
+
+def test_settings_page_offers_the_widget_snippet_in_the_tenant_colour(
+    as_user, owner, tenant, settings
+):
+    settings.PUBLIC_BASE_URL = "https://refer.example.com"
+    tenant.brand_colour = "#0a7d4f"
+    tenant.save(update_fields=["brand_colour"])
+    page = as_user(owner).get(reverse("tenancy:settings")).content.decode()
+    snippet = page[page.index('id="widget-snippet-code"') :]
+    snippet = snippet[: snippet.index("</code>")]
+    assert 'src="https://refer.example.com/static/portal/widget.js"' in snippet
+    assert 'data-colour="#0a7d4f"' in snippet
+    assert "data-session-url=" in snippet
+    assert 'data-copy="#widget-snippet-code"' in page
