@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from referral_platform.core import clock
 from referral_platform.core.errors import ValidationFailed
+from referral_platform.core.net import client_ip
 
 from . import qr, services
 from .identity import is_ulid, new_ulid
@@ -41,19 +42,6 @@ SHARE_SOURCES = {
     "poster",
 }
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
-
-
-def client_ip(request) -> str | None:
-    """REMOTE_ADDR unless settings say how many proxies we sit behind; only then are that
-    many X-Forwarded-For hops trusted. (ipware without a proxy count trusts the leftmost
-    X-Forwarded-For entry, which any client can write.)"""
-    count = getattr(settings, "IPWARE_TRUSTED_PROXY_COUNT", 0) or 0
-    if count <= 0:
-        return request.META.get("REMOTE_ADDR") or None
-    from ipware import get_client_ip
-
-    ip, _routable = get_client_ip(request, proxy_count=count)
-    return ip or request.META.get("REMOTE_ADDR") or None
 
 
 def _ended(entry: dict, now: datetime) -> bool:
