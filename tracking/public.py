@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from referral_platform.core import clock
 from referral_platform.core.errors import ValidationFailed
 from referral_platform.core.net import client_ip
+from referral_platform.core.ratelimit import ip_limit_wait
 
 from . import qr, services
 from .identity import is_ulid, new_ulid
@@ -174,6 +175,17 @@ def invite(request, code: str):
         lead_entry = (
             {**entry, "code": context["code"]} if context["code"] else {**entry, "code": ""}
         )
+        wait = ip_limit_wait(request, group="invite_signup", rate=settings.INVITE_RATE_LIMIT)
+        if wait is not None:
+            # The form comes back as typed, so the visitor only has to press the button again.
+            response = render(
+                request,
+                "tracking/public/invite.html",
+                {**context, "form": form, "errors": {}, "retry_after": wait},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
         try:
             services.lead_signup(
                 entry=lead_entry,

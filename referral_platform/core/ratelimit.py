@@ -30,11 +30,20 @@ def too_many_requests(request, retry_after: int = 60):
     return response
 
 
-def check_ip_limit(request, *, group: str, rate: str):
-    """None when allowed, else the 429 response (counts this request). For inline use."""
+def ip_limit_wait(request, *, group: str, rate: str) -> int | None:
+    """Counts this request; None when allowed, else the seconds to wait. For views that
+    answer the 429 themselves (a form re-rendered with what the visitor typed)."""
     usage = get_usage(request, group=group, key=_ip_key, rate=rate, increment=True)
     if usage is not None and usage["should_limit"]:
-        return too_many_requests(request, retry_after=usage.get("time_left") or 60)
+        return max(int(usage.get("time_left") or 60), 1)
+    return None
+
+
+def check_ip_limit(request, *, group: str, rate: str):
+    """None when allowed, else the 429 response (counts this request). For inline use."""
+    wait = ip_limit_wait(request, group=group, rate=rate)
+    if wait is not None:
+        return too_many_requests(request, retry_after=wait)
     return None
 
 

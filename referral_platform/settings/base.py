@@ -229,6 +229,9 @@ CONTENT_SECURITY_POLICY = {
 }
 # Client IPs only from trusted proxy hops: how many proxies sit in front of us.
 IPWARE_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Sign-ups on the public invite page per client IP. Generous: a fair's visitors scanning an
+# event QR share the venue's Wi-Fi address.
+INVITE_RATE_LIMIT = env("INVITE_RATE_LIMIT", default="20/m")
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 
 # --- Logging ----------------------------------------------------------------
