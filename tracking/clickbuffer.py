@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import os
 import threading
 from datetime import datetime
 
@@ -32,10 +31,8 @@ _shipper: threading.Thread | None = None
 
 
 def buffer_url() -> str:
-    """Opt-in: a Redis URL (e.g. `redis://127.0.0.1:6379/2`) from settings or the environment."""
-    return getattr(settings, "TRACKING_CLICK_BUFFER_URL", "") or os.environ.get(
-        "TRACKING_CLICK_BUFFER_URL", ""
-    )
+    """Opt-in: the `TRACKING_CLICK_BUFFER_URL` setting, a Redis URL (empty: off)."""
+    return settings.TRACKING_CLICK_BUFFER_URL
 
 
 def _redis():

@@ -125,6 +125,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "core.tick", "schedule": env.float("TICK_SECONDS", default=60.0)},
 }
+# Off by default: each redirect writes its click row. A Redis URL (e.g. redis://redis:6379/2)
+# batches clicks there; the `tracking.flush_clicks` periodic job writes them in bulk.
+TRACKING_CLICK_BUFFER_URL = env("TRACKING_CLICK_BUFFER_URL", default="")
 
 # --- Auth -------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
