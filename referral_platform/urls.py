@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("app/", include("referral_platform.tenancy.urls")),
+    path("app/settings/webhooks/", include("referral_platform.webhooks.urls")),
     path("app/programs/", include("programs.urls")),
     path("app/referrals/", include("tracking.urls")),
     path("app/rewards/", include("rewards.urls")),

@@ -1,4 +1,11 @@
-from .permissions import EDIT_PROGRAMS, MANAGE_KEYS, MANAGE_PAYOUTS, MANAGE_TEAM, REVIEW
+from .permissions import (
+    EDIT_PROGRAMS,
+    MANAGE_KEYS,
+    MANAGE_PAYOUTS,
+    MANAGE_TEAM,
+    MANAGE_WEBHOOKS,
+    REVIEW,
+)
 
 
 def tenancy(request) -> dict:
@@ -14,6 +21,7 @@ def tenancy(request) -> dict:
             "review": role in REVIEW,
             "manage_team": role in MANAGE_TEAM,
             "manage_keys": role in MANAGE_KEYS,
+            "manage_webhooks": role in MANAGE_WEBHOOKS,
             "manage_payouts": role in MANAGE_PAYOUTS,
             "manage_settings": role in MANAGE_TEAM,
             "read_audit": role in MANAGE_TEAM,

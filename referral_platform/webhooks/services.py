@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
-from referral_platform.core.errors import ValidationFailed
+from referral_platform.core.errors import Conflict, ValidationFailed
 
 from . import netguard, signing, transport
 from .models import (
@@ -61,7 +61,13 @@ def _msg_id() -> str:
 
 @transaction.atomic
 def webhook_endpoint_create(
-    *, tenant, url: str, events: list[str], actor=None, description: str = ""
+    *,
+    tenant,
+    url: str,
+    events: list[str],
+    actor=None,
+    description: str = "",
+    ip_address: str | None = None,
 ) -> WebhookEndpoint:
     unknown = [e for e in events if e not in EVENT_TYPES]
     if unknown:
@@ -80,14 +86,20 @@ def webhook_endpoint_create(
         actor=actor,
         action="webhook_endpoint.created",
         target=endpoint,
-        data={"url": url},
+        data={"url": url, "events": endpoint.events},
+        ip_address=ip_address,
     )
     return endpoint
 
 
 @transaction.atomic
 def webhook_endpoint_set_active(
-    *, endpoint: WebhookEndpoint, active: bool, actor=None, reason: str = ""
+    *,
+    endpoint: WebhookEndpoint,
+    active: bool,
+    actor=None,
+    reason: str = "",
+    ip_address: str | None = None,
 ) -> None:
     WebhookEndpoint.unscoped.filter(pk=endpoint.pk).update(
         is_active=active,
@@ -100,7 +112,24 @@ def webhook_endpoint_set_active(
         action="webhook_endpoint.enabled" if active else "webhook_endpoint.disabled",
         target=endpoint,
         note=reason,
+        ip_address=ip_address,
     )
+
+
+@transaction.atomic
+def webhook_endpoint_delete(
+    *, endpoint: WebhookEndpoint, actor=None, ip_address: str | None = None
+) -> None:
+    """The endpoint's deliveries and their log go with it; the audit entry keeps its URL."""
+    audit_log(
+        tenant=endpoint.tenant,
+        actor=actor,
+        action="webhook_endpoint.deleted",
+        target=endpoint,
+        data={"url": endpoint.url, "events": endpoint.events},
+        ip_address=ip_address,
+    )
+    WebhookEndpoint.unscoped.filter(pk=endpoint.pk).delete()
 
 
 def webhook_emit(*, tenant, type: str, data: dict) -> WebhookMessage | None:
@@ -246,13 +275,26 @@ def _record(delivery, endpoint, body, request_headers, response, rng) -> str:
 
 
 @transaction.atomic
-def webhook_delivery_replay(*, delivery: WebhookDelivery, actor=None) -> None:
-    """Send the same message (same `webhook-id`) again, now, whatever happened before."""
+def webhook_delivery_replay(
+    *, delivery: WebhookDelivery, actor=None, ip_address: str | None = None
+) -> None:
+    """Send the same message (same `webhook-id`) again, now, whatever happened before; the
+    send is a new attempt in the delivery's log. A disabled endpoint gets nothing."""
+    endpoint = WebhookEndpoint.unscoped.get(pk=delivery.endpoint_id)
+    if not endpoint.is_active:
+        raise Conflict(
+            _("This endpoint is disabled: enable it before replaying a delivery."),
+            code="endpoint_disabled",
+        )
     WebhookDelivery.unscoped.filter(pk=delivery.pk).update(
         status=DeliveryStatus.PENDING, next_attempt_at=clock.now(), locked_until=None
     )
     audit_log(
-        tenant=delivery.tenant, actor=actor, action="webhook_delivery.replayed", target=delivery
+        tenant=delivery.tenant,
+        actor=actor,
+        action="webhook_delivery.replayed",
+        target=delivery,
+        ip_address=ip_address,
     )
     tenant_id, ids = delivery.tenant_id, [delivery.pk]
     transaction.on_commit(lambda: _enqueue(tenant_id, ids))
