@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from programs.engine import spec_for_variants, variants_assign, variants_decode, variants_encode
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import Conflict, NotFound, ValidationFailed
@@ -42,6 +43,9 @@ logger = logging.getLogger(__name__)
 LEAD_PREFIX = "lead:"
 MAX_ATTEMPTS = 5
 CLAIM_SECONDS = 300
+# A tenant's clock may run a little ahead of ours; an event dated further ahead than this
+# is refused (422) rather than kept waiting for a time that may be a typo.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 STATUS_RANK = {
     ReferralStatus.PENDING: 0,
     ReferralStatus.QUALIFIED: 1,
@@ -298,19 +302,19 @@ def enrollment_create(
                 "code": [_("4–20 letters, digits or dashes, starting with a letter or digit.")]
             },
         )
-    reasons = rules.eligibility(program.spec, participant_fact(participant), "referrer")
     enrollment, created = Enrollment.objects.for_tenant(tenant).get_or_create(
         tenant=tenant,
         program=program,
         participant=participant,
-        defaults={"eligible": not reasons, "ineligible_reasons": reasons},
+        defaults=_enrollment_terms(program, participant, assigned=""),
     )
-    if not created and (
-        enrollment.eligible != (not reasons) or enrollment.ineligible_reasons != reasons
-    ):
-        enrollment.eligible = not reasons
-        enrollment.ineligible_reasons = reasons
-        enrollment.save(update_fields=["eligible", "ineligible_reasons"])
+    if not created:
+        terms = _enrollment_terms(program, participant, assigned=enrollment.variant)
+        changed = [name for name, value in terms.items() if getattr(enrollment, name) != value]
+        if changed:
+            for name in changed:
+                setattr(enrollment, name, terms[name])
+            enrollment.save(update_fields=changed)
     code = None
     if vanity_code:
         code = _code_add(
@@ -330,6 +334,21 @@ def enrollment_create(
     if code is None:
         code = _code_generate(tenant=tenant, enrollment=enrollment, program=program)
     return enrollment, code, created
+
+
+def _enrollment_terms(program, participant: Participant, *, assigned: str) -> dict:
+    """Eligibility and the referrer-side experiment variants, assigned at enrollment
+    (SEMANTICS §5): enrolling again keeps what was `assigned` and adds only experiments
+    started since. Eligibility reads the spec as the participant's variants make it."""
+    kept = variants_decode(assigned)
+    variants = {**kept, **variants_assign(program.spec, "referrer", participant.pk, kept)}
+    spec = spec_for_variants(program.spec, variants)
+    reasons = rules.eligibility(spec, participant_fact(participant), "referrer")
+    return {
+        "eligible": not reasons,
+        "ineligible_reasons": reasons,
+        "variant": variants_encode(variants),
+    }
 
 
 def _code_add(*, tenant, enrollment, program, value: str, vanity: bool) -> ReferralCode:
@@ -492,11 +511,16 @@ def body_hash(data: dict) -> str:
 
 def _event_row(tenant, data: dict, payload: dict) -> Event:
     amount = data.get("amount") or {}
+    now = clock.now()
+    occurred_at = data.get("occurred_at") or now
     return Event(
         tenant=tenant,
         event_id=data["event_id"],
         type=data["type"],
-        occurred_at=data.get("occurred_at") or clock.now(),
+        occurred_at=occurred_at,
+        # The rules see only events that have happened: one dated ahead (clock skew, within
+        # FUTURE_TOLERANCE) is not claimable before its time, so the sweeper takes it then.
+        claimed_until=occurred_at if occurred_at > now else None,
         external_id=data["participant"]["external_id"],
         order_id=data.get("order_id") or "",
         amount_minor=amount.get("amount_minor"),
@@ -527,7 +551,8 @@ def event_ingest(*, tenant, data: dict, payload: dict) -> tuple[Event, bool]:
                 _("This event_id was sent before with a different body."), code="event_id_conflict"
             ) from None
         return first, False
-    _enqueue(tenant.pk, [row.pk])
+    if row.claimed_until is None:
+        _enqueue(tenant.pk, [row.pk])
     return row, True
 
 
@@ -590,7 +615,12 @@ def event_ingest_batch(*, tenant, items: list[tuple[int, dict, dict]]) -> dict[i
         for index, row in fresh:
             results.setdefault(index, {"index": index, "status": "accepted", "id": row.pk})
         _enqueue(
-            tenant.pk, [row.pk for index, row in fresh if results[index]["status"] == "accepted"]
+            tenant.pk,
+            [
+                row.pk
+                for index, row in fresh
+                if results[index]["status"] == "accepted" and row.claimed_until is None
+            ],
         )
     for result in results.values():
         if isinstance(result.get("id"), Event):
@@ -966,6 +996,14 @@ def referral_create(*, program, referee: Participant, decision, signup_at, event
         .filter(program=program, participant_id=referrer_id)
         .first()
     )
+    # The referral is evaluated under its version's experiments: the referrer's variants
+    # from the enrollment, the referee's assigned now, at their first attributed touch.
+    spec = program.spec
+    referrer_variants = variants_decode(enrollment.variant) if enrollment else {}
+    variants = {
+        **variants_assign(spec, "referrer", referrer_id, referrer_variants),
+        **variants_assign(spec, "referee", referee.pk),
+    }
     try:
         with transaction.atomic():
             referral = Referral.objects.for_tenant(tenant).create(
@@ -983,7 +1021,7 @@ def referral_create(*, program, referee: Participant, decision, signup_at, event
                 created_at=signup_at,
                 status_changed_at=signup_at,
                 evidence=decision.evidence(),
-                variant=enrollment.variant if enrollment else "",
+                variant=variants_encode(variants),
             )
     except IntegrityError:
         return Referral.objects.for_tenant(tenant).get(program=program, referee=referee)
@@ -1034,13 +1072,11 @@ def referral_webhook_data(referral: Referral) -> dict:
 
 def referral_progress(*, referral: Referral, event: Event | None = None) -> Referral:
     """Ask the engine which stages the referee's events reach and write what changed."""
-    from .selectors import referral_facts
+    from .selectors import referral_facts, referral_spec
 
     tenant = referral.tenant
     facts = referral_facts(referral)
-    decisions = rules.evaluate_stages(
-        referral.program_version.spec, facts, clock.now(), tenant.calendar
-    )
+    decisions = rules.evaluate_stages(referral_spec(referral), facts, clock.now(), tenant.calendar)
     stages = {
         s.stage_key: s for s in ReferralStage.objects.for_tenant(tenant).filter(referral=referral)
     }

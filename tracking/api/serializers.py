@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from referral_platform.core import clock
+
 from ..models import EventType
+from ..services import FUTURE_TOLERANCE
 
 EVENT_TYPES = [c for c, _ in EventType.choices]
 
@@ -60,6 +64,15 @@ class EventInput(serializers.Serializer):
     amount = MoneyInput(required=False, allow_null=True)
     context = EventContextInput(required=False)
     properties = serializers.DictField(required=False)
+
+    def validate_occurred_at(self, value):
+        if value > clock.now() + FUTURE_TOLERANCE:
+            minutes = int(FUTURE_TOLERANCE.total_seconds() // 60)
+            raise serializers.ValidationError(
+                _("Is in the future: more than %(minutes)s minutes ahead of our clock.")
+                % {"minutes": minutes}
+            )
+        return value
 
     def validate(self, attrs):
         if attrs["type"] in ("purchase", "refund") and not attrs.get("amount"):
