@@ -78,3 +78,11 @@ def evaluate_rewards(spec: dict, facts: ReferralFacts, now, cal) -> list:
     if func is None:
         return []
     return list(func(spec, facts, now, cal))
+
+
+def evaluate_stages(spec: dict, facts: ReferralFacts, now, cal) -> list | None:
+    """The engine's stage decisions, or None while it cannot say (never "nothing reached")."""
+    func = find("programs.engine", "evaluate_stages")
+    if func is None:
+        return None
+    return list(func(spec, facts, now, cal))

@@ -120,12 +120,15 @@ def _options(decision) -> list[dict]:
 
 
 def referral_rewards_sync(*, referral) -> list[Reward]:
-    """Ask the engine what is due for `referral` now and write the rows that are missing.
-    Idempotent: existing rows are never touched, the unique key stops duplicates."""
+    """Ask the engine what is due for `referral` now and write the rows that are missing;
+    reverse the live rows of stages the engine says were reversed inside their hold (a
+    refund, a cancellation, a class transfer). Idempotent: rows are written once (the
+    unique key stops duplicates) and reversed once."""
     program_version = referral.program_version
     spec = program_version.spec
     tenant = referral.tenant
     created: list[Reward] = []
+    now = clock.now()
     with transaction.atomic():
         keys = [f"participant:{referral.referrer_id}"]
         if spec.get("budget"):
@@ -136,7 +139,10 @@ def referral_rewards_sync(*, referral) -> list[Reward]:
         facts = engine_bridge.with_reward_facts(
             engine_bridge.referral_facts(referral), **_reward_facts(referral, spec)
         )
-        decisions = engine_bridge.evaluate_rewards(spec, facts, clock.now(), tenant.calendar)
+        stages = engine_bridge.evaluate_stages(spec, facts, now, tenant.calendar)
+        if stages is not None:
+            _stage_reversals_apply(referral, spec, stages, now)
+        decisions = engine_bridge.evaluate_rewards(spec, facts, now, tenant.calendar)
         if not decisions:
             return []
         existing = set(
@@ -169,6 +175,39 @@ def referral_rewards_sync(*, referral) -> list[Reward]:
                 actor_label="system:rewards",
             )
     return created
+
+
+def _reversed_stage_keys(spec: dict, stages) -> set[str]:
+    """Stages reversed inside their hold, and the stages after one of them (`after_stage`),
+    which the engine then no longer reaches."""
+    keys = {s.stage_key for s in stages if s.reversed}
+    for stage in spec.get("stages") or []:
+        if (stage.get("condition") or {}).get("after_stage") in keys:
+            keys.add(stage["key"])
+    return keys
+
+
+def _stage_reversals_apply(referral, spec: dict, stages, now) -> list[Reward]:
+    """A stage reversed inside its hold earns nothing: its live rows are reversed (even when
+    already released, since the reversing event occurred inside the hold), freeing their
+    cap slot. Items outside the stages (charity, bonuses, honor) ride on the success stage."""
+    keys = _reversed_stage_keys(spec, stages)
+    if not keys:
+        return []
+    success = _success_stage(spec)
+    changed = []
+    rows = (
+        Reward.unscoped.select_for_update()
+        .select_related("tenant")
+        .filter(tenant_id=referral.tenant_id, referral_id=referral.pk, status__in=LIVE)
+    )
+    for reward in rows:
+        stage = _stage_of_item(spec, reward.rule_key) or success
+        if stage is None or stage["key"] not in keys:
+            continue
+        if _reverse(reward, inside_hold=True, reason=f"stage_reversed:{stage['key']}", now=now):
+            changed.append(reward)
+    return changed
 
 
 def _reward_from_decision(tenant_id, referral, program_version, d, in_review: bool) -> Reward:
