@@ -70,11 +70,29 @@ def slots_used(
     return out
 
 
-def reserved_minor(amount_minor: int | None, options: Iterable[Mapping]) -> int:
-    """Caps and budgets reserve the most expensive option (SEMANTICS §5 Choices)."""
-    values = [int(amount_minor or 0)]
-    values += [int(o.get("amount_minor") or o.get("amount") or 0) for o in options or ()]
-    return max(values)
+def reserved_minor(
+    *,
+    kind: str,
+    amount_minor: int | None,
+    points: int | None,
+    details: Mapping,
+    options: Iterable[Mapping],
+    spec: Mapping,
+) -> int:
+    """What a stored reward reserves against caps and budgets: the engine's own measure
+    (`reserved_value`: the most expensive option, points at the program's point value,
+    percent coupons at their maximum), read back from the row."""
+    from programs.engine import reserved_value
+
+    def values(kind, amount, points, details):
+        return {**(details or {}), "kind": kind, "amount": amount, "points": points}
+
+    draft = values(kind, amount_minor, points, details)
+    draft["options"] = [
+        values(o.get("kind"), o.get("amount_minor"), o.get("points"), o.get("details"))
+        for o in options or ()
+    ]
+    return reserved_value(draft, spec)
 
 
 def release_ready(

@@ -9,7 +9,6 @@ import string
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from referral_platform.core import clock
@@ -84,7 +83,7 @@ def _reward_facts(referral, spec: dict) -> dict:
         {
             "referral_id": r.referral_id,
             "cap_slot": r.cap_slot,
-            "reserved_minor": rules.reserved_minor(r.amount_minor, r.options),
+            "reserved_minor": _reserved(r, spec),
         }
         for r in live_slots.exclude(referral_id=referral.pk)
     ]
@@ -96,9 +95,9 @@ def _reward_facts(referral, spec: dict) -> dict:
         elif r.status == RewardStatus.CAPPED and r.blocked_reason.startswith("cap:"):
             cap_state.setdefault(r.blocked_reason[4:], "refused")
     budget_used = sum(
-        rules.reserved_minor(r.amount_minor, r.options)
+        _reserved(r, spec)
         for r in program_rows.exclude(referral_id=referral.pk).filter(
-            Q(status__in=LIVE) & ~Q(kind=RewardKind.POINTS) & Q(slot_freed=False)
+            status__in=LIVE, slot_freed=False
         )
     )
     chosen = {r.rule_key: r.details.get("chosen_option", "") for r in own if r.chosen_at}
@@ -108,6 +107,17 @@ def _reward_facts(referral, spec: dict) -> dict:
         "budget_used": budget_used,
         "chosen_options": chosen,
     }
+
+
+def _reserved(reward: Reward, spec: dict) -> int:
+    return rules.reserved_minor(
+        kind=reward.kind,
+        amount_minor=reward.amount_minor,
+        points=reward.points,
+        details=reward.details,
+        options=reward.options,
+        spec=spec,
+    )
 
 
 def _options(decision) -> list[dict]:
