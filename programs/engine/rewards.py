@@ -18,7 +18,8 @@ from referral_platform.core.calendar import TenantCalendar
 from .conditions import failing_rules, matches
 from .types import EventFact, ParticipantFact, ReferralFacts, RewardDecision, StageDecision
 
-DEFAULT_PRIORITY = ["link", "qr", "code", "claim", "identity"]
+# SEMANTICS §3: a QR scan and a typed code rank equally; the model settles between them.
+DEFAULT_PRIORITY = ["link", ["qr", "code"], "claim", "identity"]
 VALUE_KEYS = (
     "kind", "description", "amount", "points", "percent_off", "max_amount", "min_spend",
     "valid_days", "duration_days", "estimated_value",

@@ -15,6 +15,7 @@ DATETIME = {"type": ["string", "null"], "format": "date-time"}
 PERIOD = {"enum": ["day", "week", "month", "quarter", "year", "season", "lifetime"]}
 KINDS = ["cash", "coupon", "points", "credit", "perk", "lottery_ticket", "donation"]
 EVENT_TYPES = ["signup", "qualified_lead", "purchase", "refund", "activity", "share"]
+SOURCES = ["link", "qr", "code", "claim", "identity"]
 OPS = [
     "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "truthy", "falsy",
     "days_since_gte", "days_since_lte",
@@ -215,9 +216,22 @@ SCHEMA: dict = {
             "properties": {
                 "window_days": {"type": "integer", "minimum": 1, "maximum": 3660},
                 "model": {"enum": ["first", "last"]},
+                # Strongest first; an inner list is a group of equal rank, settled by
+                # the model (first/last touch): SEMANTICS §3's default is
+                # ["link", ["qr", "code"], "claim", "identity"].
                 "priority": {
                     "type": "array",
-                    "items": {"enum": ["link", "qr", "code", "claim", "identity"]},
+                    "items": {
+                        "anyOf": [
+                            {"enum": SOURCES},
+                            {
+                                "type": "array",
+                                "items": {"enum": SOURCES},
+                                "minItems": 2,
+                                "uniqueItems": True,
+                            },
+                        ]
+                    },
                     "uniqueItems": True,
                 },
                 "assist_window_days": DAYS,

@@ -59,7 +59,7 @@ def green_home_spec(year: int = 2026) -> dict:
         "attribution": {
             "window_days": 30,
             "model": "last",
-            "priority": ["link", "qr", "code", "claim", "identity"],
+            "priority": ["link", ["qr", "code"], "claim", "identity"],
             "assist_window_days": 30,
             "claim_after_order": True,
         },

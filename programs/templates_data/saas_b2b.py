@@ -84,7 +84,7 @@ def saas_b2b_spec(year: int = 2026) -> dict:
         "attribution": {
             "window_days": 90,
             "model": "last",
-            "priority": ["link", "qr", "code", "claim", "identity"],
+            "priority": ["link", ["qr", "code"], "claim", "identity"],
             "assist_window_days": 90,
         },
         "stages": [

@@ -64,7 +64,7 @@ def study_together_spec(year: int = 2026) -> dict:
         "attribution": {
             "window_days": 30,
             "model": "last",
-            "priority": ["link", "qr", "code", "claim", "identity"],
+            "priority": ["link", ["qr", "code"], "claim", "identity"],
             "assist_window_days": 7,
         },
         "stages": [

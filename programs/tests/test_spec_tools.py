@@ -58,3 +58,13 @@ def test_the_summary_says_who_earns_what_and_when():
     assert "At most 10 rewarded referrals per quarter; beyond that, honor points only." in lines
     assert "Season rank 1 wins ¥500 cash or Product voucher (default: cash)." not in lines
     assert any(line.startswith("Season rank 1 wins Cash or Product voucher") for line in lines)
+
+
+def test_an_attribution_priority_group_is_two_or_more_known_sources():
+    spec = ARCHETYPES["green-home"](2026)
+    assert spec["attribution"]["priority"] == ["link", ["qr", "code"], "claim", "identity"]
+    spec["attribution"]["priority"] = ["link", ["qr", "poster"], ["code"], "claim"]
+    assert [p.path for p in validate_spec(spec)] == [
+        "attribution.priority[1]",
+        "attribution.priority[2]",
+    ]

@@ -159,3 +159,22 @@ def _in(t, settings):
     if t.source in ("claim", "identity"):
         return abs(SIGNUP - t.at) <= window
     return SIGNUP - window <= t.at <= SIGNUP
+
+
+def test_every_archetype_and_the_default_rank_qr_and_code_together_below_link_above_claim():
+    from programs.templates_data import ARCHETYPES
+    from tracking import rules
+
+    specs = [build(2026) for build in ARCHETYPES.values()] + [{"attribution": {}}]
+    for spec in specs:
+        settings = Settings.from_dict(rules.attribution_settings(spec))
+        ranks = [settings.rank(s) for s in ("link", "qr", "code", "claim", "identity")]
+        assert ranks == [0, 1, 1, 2, 3], spec.get("slug")
+
+
+def test_a_program_that_lists_qr_before_code_ranks_them_apart():
+    settings = Settings.from_dict({"priority": ["link", "qr", "code", "claim", "identity"]})
+    touches = [Touch("qr", 1, days_before(3), click_id="A"), Touch("code", 2, SIGNUP, code="C")]
+    decision = decide(touches, signup_at=SIGNUP, settings=settings)
+    assert (decision.referrer_id, decision.source) == (1, "qr")
+    assert [(t.referrer_id, why) for t, why in decision.losers] == [(2, "lower_priority")]

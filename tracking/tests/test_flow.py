@@ -5,10 +5,12 @@ from datetime import datetime, timedelta
 import time_machine
 
 from fraud.models import Assessment
+from programs.services import program_create
 from referral_platform.core import clock
 from tracking import services
 from tracking.identity import new_ulid
 from tracking.models import Click, Event, EventStatus, Participant, Referral, ReferralStage
+from tracking.tests.conftest import make_spec
 
 T0 = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
 
@@ -79,6 +81,35 @@ def test_when_a_code_and_a_click_disagree_the_link_wins_and_both_are_kept(
         (bob_code.code, "lower_priority")
     ]
     assert {a["code"] for a in r.evidence["assists"]} == {bob_code.code}
+
+
+def test_a_qr_scan_and_a_typed_code_rank_equal_so_the_model_picks_the_touch(
+    tenant, program, alice_code, bob_code
+):
+    # Alice's poster was scanned two days before the sign-up that carries Bob's code.
+    c = click(tenant, alice_code, T0 - timedelta(days=2), source="qr")
+    send(tenant, "s1", "signup", "n1", referral={"click_id": c, "code": bob_code.code})
+    last = referral_of(tenant, "n1")
+    assert (last.referrer.external_id, last.source, last.code) == ("u-bob", "code", bob_code.code)
+    assert [(loser["click_id"], loser["why"]) for loser in last.evidence["losers"]] == [
+        (c, "earlier_touch")
+    ]
+    assert last.evidence["rule"]["priority"] == ["link", ["qr", "code"], "claim", "identity"]
+
+    first_touch = make_spec(slug="first-touch", model="first")
+    first_program = program_create(tenant=tenant, spec=first_touch, actor=None)
+    bob = bob_code.enrollment.participant
+    bob_first = services.enrollment_create(tenant=tenant, program=first_program, participant=bob)
+    alice = alice_code.enrollment.participant
+    alice_first = services.enrollment_create(
+        tenant=tenant, program=first_program, participant=alice
+    )
+    c2 = click(tenant, alice_first[1], T0 - timedelta(days=2), source="qr")
+    send(tenant, "s2", "signup", "n2", referral={"click_id": c2, "code": bob_first[1].code})
+    first = Referral.objects.for_tenant(tenant).get(
+        program=first_program, referee__external_id="n2"
+    )
+    assert (first.referrer.external_id, first.source) == ("u-alice", "qr")
 
 
 def test_one_referral_per_referee_per_program_ever(tenant, program, alice_code, bob_code):
