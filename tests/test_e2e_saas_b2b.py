@@ -14,7 +14,7 @@ from programs.services import program_create
 from programs.templates_data.saas_b2b import saas_b2b_spec
 from referral_platform.core import clock
 from rewards import ledger
-from rewards.models import LedgerEntry, Payout, Reward
+from rewards.models import LedgerEntry, Payout, PeriodClose, Reward
 from tracking.models import Referral
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -349,3 +349,168 @@ def test_a_refund_inside_the_ninety_day_hold_reverses_the_retention_reward(tenan
         .filter(reward__reason="stage:retention_reward")
         .exists()
     )
+
+
+def test_the_eleventh_referral_of_a_quarter_earns_honor_points_and_the_next_quarter_pays_again(
+    tenant, api, saas
+):
+    # One qualified lead a day from 5 January; each day's events processed by that day's tick.
+    for n in range(1, 12):
+        day = local(1, 4 + n, hour=9 + n % 8)
+        with time_machine.travel(day, tick=False):
+            _signup(api, saas["admin"], f"t{n}", day - timedelta(hours=3))
+            _lead(api, f"t{n}", day)
+            _tick()
+    cash = {
+        r.referral.referee.external_id: r
+        for r in Reward.objects.for_tenant(tenant)
+        .filter(reason="stage:mql_cash")
+        .select_related("referral__referee")
+    }
+    assert [cash[f"t{n}"].status for n in range(1, 11)] == ["approved"] * 10
+    eleventh = cash["t11"]
+    assert (eleventh.status, eleventh.blocked_reason, eleventh.cap_slot) == (
+        "capped",
+        "cap:quarterly_base",
+        "",
+    )
+    # The capped referral pays: no cash, 100 honor points instead.
+    paid = local(2, 2)
+    with time_machine.travel(paid, tick=False):
+        _annual(api, "t11", paid)
+        _tick()
+    rows = _referral_rewards(tenant, "t11")
+    assert (
+        rows["admin", "stage:paid_cash"].status,
+        rows["admin", "stage:paid_cash"].blocked_reason,
+    ) == (
+        "capped",
+        "cap:quarterly_base",
+    )
+    honor = rows["admin", "honor:honor_points"]
+    assert (honor.kind, honor.points, honor.status) == ("points", 100, "fulfilled")
+    # The referee's offer is not capped.
+    assert rows["t11", "stage:referee_offer"].status == "fulfilled"
+    points = LedgerEntry.objects.for_tenant(tenant).filter(reward=honor)
+    assert [(e.entry_kind, e.points, e.amount_minor) for e in points] == [("credit", 100, 0)]
+    assert _balance(tenant, "admin") == {"points": 100}  # the cash is not paid out yet
+
+    # Eleven qualified leads in the season: bronze (3), silver (5) and gold (8), once each.
+    tiers = {
+        r.reason: r
+        for r in Reward.objects.for_tenant(tenant).filter(
+            participant__external_id="admin", reason__startswith="tier:"
+        )
+    }
+    assert {reason: (r.scope, r.due_at) for reason, r in tiers.items()} == {
+        "tier:bronze_badge": ("period:2026-Q1", local(1, 7, hour=12)),
+        "tier:silver_reward": ("period:2026-Q1", local(1, 9, hour=14)),
+        "tier:gold_reward": ("period:2026-Q1", local(1, 12, hour=9)),
+    }
+    # Nobody chose within 7 days: the defaults (1 month Pro, the VIP ticket) were given.
+    assert {reason: (r.description, r.status) for reason, r in tiers.items()} == {
+        "tier:bronze_badge": ("Avatar frame + e-certificate", "fulfilled"),
+        "tier:silver_reward": ("1 month Pro", "fulfilled"),
+        "tier:gold_reward": ("Early access + conference VIP ticket", "fulfilled"),
+    }
+
+    # A new quarter, a new slot.
+    april = local(4, 8)
+    with time_machine.travel(april, tick=False):
+        _signup(api, saas["admin"], "t12", april - timedelta(days=1))
+        _lead(api, "t12", april)
+        _tick()
+    fresh = _referral_rewards(tenant, "t12")["admin", "stage:mql_cash"]
+    assert (fresh.status, fresh.amount_minor, fresh.cap_slot) == (
+        "approved",
+        5000,
+        "quarterly_base|2026-Q2",
+    )
+
+
+def test_the_double_mql_week_pays_80_for_a_lead_in_the_first_full_week_of_march(tenant, api, saas):
+    # 1 March 2026 is a Sunday: the week runs Monday 2 to Sunday 8 March.
+    with time_machine.travel(local(3, 10), tick=False):
+        for team, day in (
+            ("t1", local(3, 1, 23)),
+            ("t2", local(3, 2, 0)),
+            ("t3", local(3, 8, 23)),
+            ("t4", local(3, 9, 0)),
+        ):
+            _signup(api, saas["admin"], team, local(2, 20))
+            _lead(api, team, day)
+        _tick()
+    paid = {
+        r.referral.referee.external_id: (r.amount_minor, r.boost, r.status)
+        for r in Reward.objects.for_tenant(tenant)
+        .filter(reason="stage:mql_cash")
+        .select_related("referral__referee")
+    }
+    assert paid == {
+        "t1": (5000, "", "approved"),
+        "t2": (8000, "double_mql_week", "approved"),
+        "t3": (8000, "double_mql_week", "approved"),
+        "t4": (5000, "", "approved"),
+    }
+
+
+def test_april_gives_the_referee_an_extra_free_month(tenant, api, saas):
+    paid = local(4, 10)
+    with time_machine.travel(paid, tick=False):
+        _signup(api, saas["admin"], "t1", local(3, 20))
+        _annual(api, "t1", paid, offer_choice="one_month_free")
+        _tick()
+    offer = _referral_rewards(tenant, "t1")["t1", "stage:referee_offer"]
+    assert (offer.kind, offer.details["duration_days"], offer.boost, offer.status) == (
+        "credit",
+        60,
+        "referee_extra_month_04",
+        "fulfilled",
+    )
+
+
+def test_the_season_closes_with_prizes_for_the_top_three_with_two_paid_referrals(tenant, api, saas):
+    paid_days = {
+        "admin": [local(1, 20), local(2, 3), local(3, 3)],
+        "lead2": [local(1, 21), local(2, 4)],
+        "lead3": [local(2, 10), local(3, 12)],  # as many as lead2, reached later
+        "lead4": [local(1, 22)],  # one paid referral: not ranked
+    }
+    referrals = sorted(
+        (day, referrer, f"{referrer}-t{n}")
+        for referrer, days in paid_days.items()
+        for n, day in enumerate(days)
+    )
+    for day, referrer, team in referrals:
+        with time_machine.travel(day, tick=False):
+            _signup(api, saas[referrer], team, day - timedelta(days=10))
+            _lead(api, team, day - timedelta(days=5))
+            _annual(api, team, day)
+            _tick()
+    seasons = PeriodClose.objects.for_tenant(tenant).filter(kind="season")
+    assert not seasons.filter(period_key="2026-Q1").exists()
+    season_end = local(4, 1, hour=0)
+    _tick(season_end)
+    close = seasons.get(period_key="2026-Q1")
+    assert [row["reason"] for row in close.result] == ["season:1", "season:2", "season:3"]
+    prizes = {
+        r.participant.external_id: r
+        for r in Reward.objects.for_tenant(tenant)
+        .filter(reason__startswith="season:")
+        .select_related("participant")
+    }
+    assert {who: (r.reason, r.amount_minor, r.scope, r.status) for who, r in prizes.items()} == {
+        "admin": ("season:1", 50000, "period:2026-Q1", "pending"),
+        "lead2": ("season:2", 30000, "period:2026-Q1", "pending"),
+        "lead3": ("season:3", 20000, "period:2026-Q1", "pending"),
+    }
+    first = prizes["admin"]
+    assert (first.due_at, first.choice_deadline) == (season_end, season_end + timedelta(days=7))
+    assert [o["key"] for o in first.options] == ["cash", "voucher"]
+    _tick(season_end + timedelta(days=7))
+    first.refresh_from_db()
+    assert (first.kind, first.status) == ("cash", "approved")
+    assert _payout(tenant, first).batch.period_key == "2026-Q2"
+    # A second close of the same season changes nothing.
+    _tick(season_end + timedelta(days=8))
+    assert Reward.objects.for_tenant(tenant).filter(reason__startswith="season:").count() == 3
