@@ -4,9 +4,12 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db.models import Sum
 
+from analytics.models import DailyRollup
 from referral_platform.tenancy.models import ApiKey, Membership, Tenant
 from referral_platform.tenancy.services import api_key_authenticate
+from tracking.models import Click, Event
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +34,10 @@ def test_seed_demo_prints_a_line_per_tenant_and_duplicates_nothing_when_run_twic
     assert (saas.currency, saas.timezone) == ("CNY", "Asia/Shanghai")
     owner = get_user_model().objects.get(email="owner@demo.test")
     assert Membership.objects.filter(user=owner).count() == 3
+    # The sample events are processed and the dashboards filled before the first tick.
+    assert not Event.objects.for_tenant(saas).filter(processed_at=None).exists()
+    clicks = DailyRollup.objects.for_tenant(saas).aggregate(n=Sum("clicks"))["n"]
+    assert clicks == Click.objects.for_tenant(saas).count() > 0
 
     second = _seed()
     keys = re.findall(r"api_key=(\S+)", second)

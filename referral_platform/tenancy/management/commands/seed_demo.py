@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from referral_platform.core import periodic
 from referral_platform.tenancy.models import ApiKey, Role, Tenant
 from referral_platform.tenancy.scoping import tenant_context
 from referral_platform.tenancy.services import (
@@ -70,6 +71,8 @@ class Command(BaseCommand):
                 full_key = self._rotate_key(tenant)
             self._seed_apps(tenant, program_slug, with_data=not options["no_data"])
             lines.append(f"tenant={slug} program={program_slug} api_key={full_key}")
+        # Process the sample events and fill the dashboards now, not at the first tick.
+        periodic.run_all()
         for line in lines:
             self.stdout.write(line)
         base = settings.PUBLIC_BASE_URL
