@@ -57,15 +57,15 @@ def _context(request, program, **extra):
 
 @tenant_required()
 def program_list(request):
-    programs = selectors.program_list(request.tenant)
+    programs = list(selectors.program_list(request.tenant))
+    headline = _headline_numbers(request.tenant)
+    for program in programs:
+        program.enrolled_count = headline["enrolled"].get(program.pk, 0)
+        program.referral_count = headline["referrals"].get(program.pk, 0)
     return render(
         request,
         "programs/list.html",
-        {
-            "programs": programs,
-            "can_edit": has_role(request, EDIT_PROGRAMS),
-            "headline": _headline_numbers(request.tenant),
-        },
+        {"programs": programs, "can_edit": has_role(request, EDIT_PROGRAMS)},
     )
 
 

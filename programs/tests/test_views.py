@@ -152,3 +152,36 @@ def test_the_version_history_shows_the_diff(marketer, green):
     client.post("/app/programs/green-home/edit/rewards/", {"s0r0-amount": "25"})
     text = client.get("/app/programs/green-home/versions/").content.decode()
     assert "stages[0].rewards[0].amount" in text and "2000" in text and "2500" in text
+
+
+def test_the_list_shows_headline_numbers_and_local_start_dates(marketer, tenant):
+    from datetime import datetime
+
+    from tracking import services as tracking
+
+    spec = ARCHETYPES["green-home"](year=2026)
+    spec["status"] = "active"
+    green = services.program_create(tenant=tenant, spec=spec, actor=None)
+
+    code = None
+    for external_id in ("alice", "carol"):
+        person, _ = tracking.participant_upsert(tenant=tenant, external_id=external_id)
+        _, code, _ = tracking.enrollment_create(tenant=tenant, program=green, participant=person)
+    at = datetime.fromisoformat("2026-03-02T10:00:00+08:00")
+    payload = {
+        "event_id": "bob-signup",
+        "type": "signup",
+        "occurred_at": at.isoformat(),
+        "participant": {"external_id": "bob"},
+        "referral": {"code": code.code},
+    }
+    event, _ = tracking.event_ingest(
+        tenant=tenant, data={**payload, "occurred_at": at}, payload=payload
+    )
+    tracking.event_process_by_id(event.pk)
+
+    page = _client(marketer).get("/app/programs/").content.decode()
+    row = page[page.index('data-testid="program-row"') :]
+    cells = [c.split(">", 1)[1].split("<", 1)[0] for c in row.split("</tr>")[0].split("<td")[1:]]
+    # Enrolled referrers, referrals, and 1 January 00:00 in Shanghai (31 December in UTC).
+    assert cells[3:] == ["2", "1", "2026-01-01"]

@@ -1,6 +1,11 @@
-"""The UI's tenant: the session's chosen tenant among the user's memberships, else the first."""
+"""The UI's tenant: the session's chosen tenant among the user's memberships, else the first.
+Staff pages show times in that tenant's time zone (SEMANTICS §1)."""
 
 from __future__ import annotations
+
+import zoneinfo
+
+from django.utils import timezone
 
 from .scoping import _current_tenant
 
@@ -26,8 +31,11 @@ class TenantMiddleware:
                 request.membership = membership
                 request.tenant = membership.tenant
         token = _current_tenant.set(request.tenant)
+        if request.tenant is not None:
+            timezone.activate(zoneinfo.ZoneInfo(request.tenant.timezone))
         try:
             return self.get_response(request)
         finally:
+            timezone.deactivate()
             # Also undoes what API-key authentication activated during the view.
             _current_tenant.reset(token)
