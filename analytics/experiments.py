@@ -1,66 +1,31 @@
-"""Experiments and holdouts: stable assignment, the two-proportion z-test, results per
-variant, and the winner folded into a new program version.
+"""Experiments and holdouts: results per variant, the two-proportion z-test, the winner
+folded into a new program version, and the holdout split.
 
-`assign_variant` and `in_holdout` are pure and cheap so tracking and programs can call them
-on the hot path (enrollment, first touch); the statistics are pure and tested against
-reference values.
+Assignment and the spec a variant makes belong to the program engine
+(`programs.engine.experiments`); this module reads what tracking stored with it.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from statistics import NormalDist
 
 from django.db.models import Min
 
+from programs.engine import hash_point, spec_for_variants, variants_decode
 from referral_platform.core import calendar
 
 from .kpis import reward_value
-
-# 12 hex digits (48 bits), as `programs.engine.period.assign_variant` hashes: with the
-# experiment key as the seed, both helpers give every participant the same variant.
-_HASH_DIGITS = 12
-
-
-def _point(seed: str, participant_id: int | str, modulus: int) -> int:
-    digest = hashlib.sha256(f"{seed}:{participant_id}".encode()).hexdigest()
-    return int(digest[:_HASH_DIGITS], 16) % modulus
-
-
-def assign_variant(
-    seed: str, participant_id: int | str, variants: Sequence[str | Mapping]
-) -> str | None:
-    """The variant of this participant: the same answer every time for the same seed and
-    participant (no stored state needed), balanced by weight across participants.
-
-    `variants` is a list of keys (equal weights) or of `{"key", "weight"}` as the program
-    spec's `experiments[].variants` has them. Use the experiment key as the seed, so two
-    experiments split the same people independently.
-    """
-    entries = [
-        (v, 1) if isinstance(v, str) else (v["key"], int(v.get("weight", 1))) for v in variants
-    ]
-    total = sum(w for _, w in entries)
-    if total <= 0:
-        return None
-    point = _point(seed, participant_id, total)
-    for key, weight in entries:
-        if point < weight:
-            return key
-        point -= weight
-    return entries[-1][0]
 
 
 def in_holdout(seed: str, participant_id: int | str, basis_points: int) -> bool:
     """Whether this participant is kept out of the offer (a share in basis points)."""
     if basis_points <= 0:
         return False
-    return _point("holdout:" + seed, participant_id, 10_000) < basis_points
+    return hash_point("holdout:" + seed, participant_id, 10_000) < basis_points
 
 
 # --- statistics -----------------------------------------------------------------------------
@@ -109,40 +74,15 @@ def two_proportion_z_test(
 # --- the winner -----------------------------------------------------------------------------
 
 
-def _merge(base, override):
-    if isinstance(base, dict) and isinstance(override, dict):
-        out = dict(base)
-        for key, value in override.items():
-            out[key] = _merge(base.get(key), value) if key in base else copy.deepcopy(value)
-        return out
-    if (
-        isinstance(base, list)
-        and isinstance(override, list)
-        and all(isinstance(i, dict) and "key" in i for i in base + override)
-    ):
-        # Keyed lists (stages, rewards) merge item by item, so an override can change one
-        # reward's amount without restating the stage.
-        out = [copy.deepcopy(i) for i in base]
-        index = {item["key"]: n for n, item in enumerate(out)}
-        for item in override:
-            if item["key"] in index:
-                out[index[item["key"]]] = _merge(out[index[item["key"]]], item)
-            else:
-                out.append(copy.deepcopy(item))
-        return out
-    return copy.deepcopy(override)
-
-
 def spec_with_winner(spec: Mapping, experiment_key: str, variant_key: str) -> dict:
     """The spec with the winning variant's `overrides` applied and the experiment removed."""
     experiments = spec.get("experiments") or []
     experiment = next((e for e in experiments if e["key"] == experiment_key), None)
     if experiment is None:
         raise KeyError(experiment_key)
-    variant = next((v for v in experiment["variants"] if v["key"] == variant_key), None)
-    if variant is None:
+    if not any(v["key"] == variant_key for v in experiment["variants"]):
         raise KeyError(variant_key)
-    out = _merge(dict(spec), variant.get("overrides") or {})
+    out = spec_for_variants(spec, {experiment_key: variant_key})
     out["experiments"] = [e for e in experiments if e["key"] != experiment_key]
     if not out["experiments"]:
         del out["experiments"]
@@ -153,11 +93,8 @@ def spec_with_winner(spec: Mapping, experiment_key: str, variant_key: str) -> di
 
 
 def _variant_of(stored: str, experiment_key: str) -> str:
-    """Referral/enrollment `variant` is `<variant>` or `<experiment>:<variant>`."""
-    if ":" in stored:
-        key, _, variant = stored.partition(":")
-        return variant if key == experiment_key else ""
-    return stored
+    """The variant of `experiment_key` in a stored `Referral`/`Enrollment.variant` ("" if none)."""
+    return variants_decode(stored).get(experiment_key, "")
 
 
 def experiment_results(*, tenant, program, experiment_key: str, start: date, end: date) -> dict:

@@ -217,7 +217,7 @@ def test_experiment_results_show_the_comparison_and_a_marketer_promotes_the_winn
     for variant, converted in (("ten_percent_off", 4), ("one_month_free", 8)):
         for n in range(10):
             ref = f.referral(program, referrer, f.person(tenant), f.at("2026-03-02"))
-            ref.variant = variant
+            ref.variant = f"referee_offer_ab:{variant}"
             ref.save()
             if n < converted:
                 f.stage(ref, "paid", "converted", f.at("2026-03-04"))

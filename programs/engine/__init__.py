@@ -4,6 +4,14 @@ Facts and a time in, decisions out. `tracking` writes referral statuses from
 `evaluate_stages`; `rewards` persists `evaluate_rewards` and the periodic decisions.
 """
 
+from .experiments import (  # noqa: F401
+    assign_variant,
+    hash_point,
+    spec_for_variants,
+    variants_assign,
+    variants_decode,
+    variants_encode,
+)
 from .period import (  # noqa: F401
     CountedFact,
     Expiry,
@@ -13,7 +21,6 @@ from .period import (  # noqa: F401
     TeamDecision,
     TeamMember,
     ambassador_evaluate,
-    assign_variant,
     draw_lottery,
     evaluate_season_close,
     evaluate_tiers,

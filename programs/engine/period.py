@@ -1,5 +1,5 @@
 """Period-level decisions for rewards' sweeps: tiers/ladders, season closes, lottery draws,
-teams, points expiry, ambassadors and experiment assignment. Pure, like the rest."""
+teams, points expiry and ambassadors. Pure, like the rest."""
 
 from __future__ import annotations
 
@@ -429,24 +429,3 @@ def ambassador_evaluate(spec: Mapping, referrals: int, retained: int) -> tuple[b
         "n": rule["min_referrals"],
         "p": rule["min_retained_percent"],
     }
-
-
-def assign_variant(spec: Mapping, experiment_key: str, participant_id: int) -> str | None:
-    """Stable per participant: a hash of the experiment and participant picks by weight."""
-    experiment = next(
-        (e for e in spec.get("experiments") or () if e["key"] == experiment_key), None
-    )
-    if experiment is None:
-        return None
-    total = sum(v["weight"] for v in experiment["variants"])
-    if total <= 0:
-        return None
-    point = (
-        int(hashlib.sha256(f"{experiment_key}:{participant_id}".encode()).hexdigest()[:12], 16)
-        % total
-    )
-    for variant in experiment["variants"]:
-        if point < variant["weight"]:
-            return variant["key"]
-        point -= variant["weight"]
-    return experiment["variants"][-1]["key"]

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 
+from ..engine.experiments import spec_for_variants
 from .schema import SCHEMA
 
 _validator = Draft202012Validator(SCHEMA, format_checker=FormatChecker())
@@ -193,10 +194,47 @@ def _semantic_problems(spec: dict) -> list[Problem]:
     draw_keys = [d["key"] for d in lottery.get("draws") or []]
     if len(set(draw_keys)) != len(draw_keys):
         add("lottery.draws", _("Draw keys must be unique."))
+    experiment_keys: list[str] = []
     for e, experiment in enumerate(spec.get("experiments") or []):
+        if experiment["key"] in experiment_keys:
+            add(f"experiments[{e}].key", _("Experiment keys must be unique."))
+        experiment_keys.append(experiment["key"])
         if sum(v["weight"] for v in experiment["variants"]) <= 0:
             add(f"experiments[{e}].variants", _("Weights must add up to more than zero."))
+        variant_keys = [v["key"] for v in experiment["variants"]]
+        if len(set(variant_keys)) != len(variant_keys):
+            add(f"experiments[{e}].variants", _("Variant keys must be unique."))
+        for v, variant in enumerate(experiment["variants"]):
+            problems.extend(_override_problems(spec, experiment["key"], variant, e, v))
     return problems
+
+
+# What only the program as a whole can be: a variant changes the rules, not the program.
+_PROGRAM_LEVEL = frozenset(
+    {"spec_version", "slug", "status", "currency", "starts_at", "ends_at", "experiments"}
+)
+
+
+def _override_problems(spec: dict, experiment_key: str, variant: dict, e: int, v: int):
+    """A variant's overrides must leave a valid spec: the engine evaluates the participants
+    assigned to it under the merged spec (SEMANTICS §5)."""
+    path = f"experiments[{e}].variants[{v}].overrides"
+    overrides = variant.get("overrides") or {}
+    fixed = sorted(_PROGRAM_LEVEL & set(overrides))
+    if fixed:
+        return [Problem(f"{path}.{key}", _("A variant cannot change this.")) for key in fixed]
+    if not overrides:
+        return []
+    merged = spec_for_variants(spec, {experiment_key: variant["key"]})
+    del merged["experiments"]
+    return [
+        Problem(
+            path,
+            _("With this variant, %(path)s: %(message)s")
+            % {"path": problem.path, "message": problem.message},
+        )
+        for problem in validate_spec(merged)
+    ]
 
 
 def _value_problems(path: str, item: dict) -> list[Problem]:
