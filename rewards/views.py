@@ -109,7 +109,14 @@ def reward_list(request):
         {
             "form": form,
             "page": page,
-            "totals": selectors.reward_totals(qs),
+            "totals": [
+                {
+                    **t,
+                    "status_label": RewardStatus(t["status"]).label,
+                    "kind_label": RewardKind(t["kind"]).label,
+                }
+                for t in selectors.reward_totals(qs)
+            ],
             "programs": _programs(request),
         },
     )

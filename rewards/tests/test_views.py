@@ -52,6 +52,12 @@ def test_the_rewards_page_lists_rows_with_totals_and_filters(tenant, analyst, pa
     page = client.get("/app/rewards/").content.decode()
     assert page.count('href="/app/rewards/') >= 4
     assert "¥100" in page  # two ¥50 cash rewards approved
+    totals = page[page.index('data-testid="reward-totals"') :]
+    totals = totals[: totals.index("</table>")]
+    cash = next(row for row in totals.split("<tr>") if "¥100" in row)
+    assert cash.replace(' class="text-end"', "").startswith(
+        "<td>Approved</td><td>Cash</td><td>2</td><td>¥100</td>"
+    ), cash
     only_cash = client.get(
         "/app/rewards/", {"kind": "donation", "status": "fulfilled"}
     ).content.decode()
