@@ -56,7 +56,9 @@ class Enrollment(TenantOwnedModel):
     )
     eligible = models.BooleanField(default=True)
     ineligible_reasons = models.JSONField(default=list, blank=True)
-    variant = models.CharField(max_length=50, blank=True)
+    # The referrer-side experiment variants assigned at enrollment (SEMANTICS §5), as
+    # `programs.engine.variants_encode` writes them: `<experiment>:<variant>[,…]`.
+    variant = models.TextField(blank=True)
     personal_message = models.CharField(max_length=280, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -216,7 +218,10 @@ class Referral(TenantOwnedModel):
     reversed_at = models.DateTimeField(null=True, blank=True)
     # Why it was attributed as it was: touches seen, the rule and window, touches that lost.
     evidence = models.JSONField(default=dict, blank=True)
-    variant = models.CharField(max_length=50, blank=True)
+    # Every experiment variant this referral is evaluated under (`<experiment>:<variant>[,…]`,
+    # `programs.engine.variants_encode`): the referrer's from the enrollment, the referee's
+    # assigned when the referral was created. Fixed at creation, like its program version.
+    variant = models.TextField(blank=True)
 
     class Meta:
         constraints = [

@@ -44,6 +44,15 @@ def referral_facts(referral: Referral):
     )
 
 
+def referral_spec(referral: Referral) -> dict:
+    """The rules this referral follows: the program version in force when it was created,
+    as its experiment variants' overrides make it (SEMANTICS §5). Both are fixed at the
+    referral's creation, so rewards already earned keep their values."""
+    from programs.engine import spec_for_variants, variants_decode
+
+    return spec_for_variants(referral.program_version.spec, variants_decode(referral.variant))
+
+
 def referral_list(*, tenant, filters: dict | None = None) -> QuerySet[Referral]:
     filters = filters or {}
     qs = Referral.objects.for_tenant(tenant).select_related("program", "referrer", "referee")

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from programs.engine import spec_for_variants, variants_assign, variants_decode, variants_encode
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import Conflict, NotFound, ValidationFailed
@@ -301,19 +302,19 @@ def enrollment_create(
                 "code": [_("4–20 letters, digits or dashes, starting with a letter or digit.")]
             },
         )
-    reasons = rules.eligibility(program.spec, participant_fact(participant), "referrer")
     enrollment, created = Enrollment.objects.for_tenant(tenant).get_or_create(
         tenant=tenant,
         program=program,
         participant=participant,
-        defaults={"eligible": not reasons, "ineligible_reasons": reasons},
+        defaults=_enrollment_terms(program, participant, assigned=""),
     )
-    if not created and (
-        enrollment.eligible != (not reasons) or enrollment.ineligible_reasons != reasons
-    ):
-        enrollment.eligible = not reasons
-        enrollment.ineligible_reasons = reasons
-        enrollment.save(update_fields=["eligible", "ineligible_reasons"])
+    if not created:
+        terms = _enrollment_terms(program, participant, assigned=enrollment.variant)
+        changed = [name for name, value in terms.items() if getattr(enrollment, name) != value]
+        if changed:
+            for name in changed:
+                setattr(enrollment, name, terms[name])
+            enrollment.save(update_fields=changed)
     code = None
     if vanity_code:
         code = _code_add(
@@ -333,6 +334,21 @@ def enrollment_create(
     if code is None:
         code = _code_generate(tenant=tenant, enrollment=enrollment, program=program)
     return enrollment, code, created
+
+
+def _enrollment_terms(program, participant: Participant, *, assigned: str) -> dict:
+    """Eligibility and the referrer-side experiment variants, assigned at enrollment
+    (SEMANTICS §5): enrolling again keeps what was `assigned` and adds only experiments
+    started since. Eligibility reads the spec as the participant's variants make it."""
+    kept = variants_decode(assigned)
+    variants = {**kept, **variants_assign(program.spec, "referrer", participant.pk, kept)}
+    spec = spec_for_variants(program.spec, variants)
+    reasons = rules.eligibility(spec, participant_fact(participant), "referrer")
+    return {
+        "eligible": not reasons,
+        "ineligible_reasons": reasons,
+        "variant": variants_encode(variants),
+    }
 
 
 def _code_add(*, tenant, enrollment, program, value: str, vanity: bool) -> ReferralCode:
@@ -980,6 +996,14 @@ def referral_create(*, program, referee: Participant, decision, signup_at, event
         .filter(program=program, participant_id=referrer_id)
         .first()
     )
+    # The referral is evaluated under its version's experiments: the referrer's variants
+    # from the enrollment, the referee's assigned now, at their first attributed touch.
+    spec = program.spec
+    referrer_variants = variants_decode(enrollment.variant) if enrollment else {}
+    variants = {
+        **variants_assign(spec, "referrer", referrer_id, referrer_variants),
+        **variants_assign(spec, "referee", referee.pk),
+    }
     try:
         with transaction.atomic():
             referral = Referral.objects.for_tenant(tenant).create(
@@ -997,7 +1021,7 @@ def referral_create(*, program, referee: Participant, decision, signup_at, event
                 created_at=signup_at,
                 status_changed_at=signup_at,
                 evidence=decision.evidence(),
-                variant=enrollment.variant if enrollment else "",
+                variant=variants_encode(variants),
             )
     except IntegrityError:
         return Referral.objects.for_tenant(tenant).get(program=program, referee=referee)
@@ -1048,13 +1072,11 @@ def referral_webhook_data(referral: Referral) -> dict:
 
 def referral_progress(*, referral: Referral, event: Event | None = None) -> Referral:
     """Ask the engine which stages the referee's events reach and write what changed."""
-    from .selectors import referral_facts
+    from .selectors import referral_facts, referral_spec
 
     tenant = referral.tenant
     facts = referral_facts(referral)
-    decisions = rules.evaluate_stages(
-        referral.program_version.spec, facts, clock.now(), tenant.calendar
-    )
+    decisions = rules.evaluate_stages(referral_spec(referral), facts, clock.now(), tenant.calendar)
     stages = {
         s.stage_key: s for s in ReferralStage.objects.for_tenant(tenant).filter(referral=referral)
     }
@@ -1411,6 +1433,32 @@ def demo_data_seed(*, tenant) -> dict:
             for data, payload in events:
                 event, created = event_ingest(tenant=tenant, data=data, payload=payload)
                 made["events"] += int(created)
+                event_process_by_id(event.pk)
+        # One doubtful referral for the review queue: the friend shares the referrer's
+        # phone and signs up with a throwaway address.
+        doubtful = [
+            _demo_event(
+                f"demo-{program.slug}-doubtful-signup",
+                "signup",
+                f"demo-{program.slug}-doubtful",
+                now - timedelta(hours=6),
+                referral={"code": codes_by_referrer[0].code},
+                person={"email": "deal.hunter@mailinator.com", "phone": _DEMO_REFERRERS[0][3]},
+            ),
+            _demo_event(
+                f"demo-{program.slug}-doubtful-order",
+                "purchase",
+                f"demo-{program.slug}-doubtful",
+                now - timedelta(hours=5),
+                amount={"amount_minor": amount, "currency": program.currency},
+                order_id="demo-doubtful",
+                properties=properties,
+            ),
+        ]
+        for data, payload in doubtful:
+            event, created = event_ingest(tenant=tenant, data=data, payload=payload)
+            made["events"] += int(created)
+            if created:
                 event_process_by_id(event.pk)
         for index in range(12):
             # Customers who came on their own: the baseline the KPIs compare against.
