@@ -109,6 +109,14 @@ def lottery() -> dict:
     return lottery_run()
 
 
+@periodic_job("rewards.teams", order=18)
+def teams() -> int:
+    """After the event sweep, before release: team items due now are paid in the same run."""
+    from .sweeps import teams_evaluate
+
+    return teams_evaluate()
+
+
 @periodic_job("rewards.points_expiry", order=33)
 def points_expiry() -> int:
     from .sweeps import points_expire

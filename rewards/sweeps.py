@@ -164,6 +164,98 @@ def seasons_close(*, now: datetime | None = None) -> int:
     return created
 
 
+# --- Teams ------------------------------------------------------------------------------------
+
+# A team changes only when a purchase carrying its code arrives: the codes of purchases
+# received this recently are evaluated again (generous, so a stopped beat loses nothing).
+TEAM_LOOKBACK = timedelta(days=7)
+
+
+def teams_evaluate(*, now: datetime | None = None) -> int:
+    """Team enrolment (SEMANTICS §5 Teams): a purchase declares its team in the event
+    property the program's `team.property` names (`team_code`, SEMANTICS §6), whose value is
+    the team leader's referral code. The engine decides from every purchase of that code
+    whether 2–4 members paid within the window and what each member and the leader get;
+    the items are persisted under scope `team:<code>`, so nothing is given twice."""
+    from programs.engine import TeamMember, team_evaluate
+    from tracking.codes import normalize_code
+    from tracking.models import Event, ReferralCode
+
+    from .services import LIVE
+
+    now = now or clock.now()
+    created = 0
+    for program in _active_programs():
+        team = program.spec.get("team")
+        if not team:
+            continue
+        prop = team.get("property") or "team_code"
+        purchases = Event.unscoped.filter(
+            tenant_id=program.tenant_id, type="purchase", participant__isnull=False
+        )
+        recent = purchases.filter(
+            status="processed",
+            received_at__gte=now - TEAM_LOOKBACK,
+            **{f"payload__properties__{prop}__isnull": False},
+        ).values_list("payload", flat=True)
+        wanted = {normalize_code(str(p["properties"][prop])) for p in recent}
+        leaders = dict(
+            ReferralCode.unscoped.filter(
+                tenant_id=program.tenant_id, program=program, code__in=wanted
+            ).values_list("code", "enrollment__participant_id")
+        )
+        for code, leader_id in sorted(leaders.items()):
+            paid: dict[int, tuple] = {}
+            rows = purchases.filter(**{f"payload__properties__{prop}__iexact": code}).order_by(
+                "occurred_at", "pk"
+            )
+            for participant_id, occurred_at, payload in rows.values_list(
+                "participant_id", "occurred_at", "payload"
+            ):
+                weeks = (payload.get("properties") or {}).get("course_weeks") or 0
+                paid.setdefault(participant_id, (occurred_at, int(weeks)))
+            discounts = _referee_discounts(program, list(paid), LIVE)
+            members = [
+                TeamMember(
+                    participant_id=pid,
+                    paid_at=at,
+                    course_weeks=weeks,
+                    is_leader=pid == leader_id,
+                    referee_discount=discounts.get(pid, 0),
+                )
+                for pid, (at, weeks) in paid.items()
+            ]
+            if leader_id not in paid:
+                members.append(TeamMember(participant_id=leader_id, paid_at=None, is_leader=True))
+            decision = team_evaluate(program.spec, code, members, now)
+            if decision.complete:
+                created += len(
+                    period_rewards_persist(
+                        tenant=program.tenant, program=program, decisions=decision.rewards
+                    )
+                )
+    return created
+
+
+def _referee_discounts(program, participant_ids: list[int], live) -> dict[int, int]:
+    """The referee discount each member already has in this program (minor units): the
+    team item only tops it up, never both (SCENARIOS C)."""
+    rows = Reward.unscoped.filter(
+        tenant_id=program.tenant_id,
+        program=program,
+        participant_id__in=participant_ids,
+        referral__isnull=False,
+        side="referee",
+        kind=RewardKind.COUPON,
+        status__in=live,
+        amount_minor__isnull=False,
+    ).values_list("participant_id", "amount_minor")
+    out: dict[int, int] = {}
+    for participant_id, amount in rows:
+        out[participant_id] = out.get(participant_id, 0) + int(amount)
+    return out
+
+
 # --- Lottery ----------------------------------------------------------------------------------
 
 

@@ -1,0 +1,382 @@
+"""study-together (SCENARIOS C) end to end: the events API → tracking → engine → rewards →
+ledger, with events dated in the past and `tick` under a travelling clock."""
+
+from datetime import datetime, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import Client
+
+from programs.services import program_create
+from programs.templates_data.study_together import study_together_spec
+from referral_platform.core import clock
+from rewards import ledger
+from rewards.models import LedgerEntry, Reward
+from tracking.models import Referral
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local(month, day, hour=10, year=2026):
+    return datetime(year, month, day, hour, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def school(tenant, api):
+    program_create(tenant=tenant, spec=study_together_spec(2026), actor=None)
+    codes = {}
+    for student in ("student", "leader", "solo"):
+        _participant(api, student, name=student.title(), attributes={"study_weeks": 6})
+        enrolled = api.post(
+            "/api/v1/programs/study-together/enrollments", {"participant": student}, format="json"
+        )
+        assert enrolled.status_code == 201 and enrolled.json()["eligible"], enrolled.content
+        codes[student] = enrolled.json()["code"]
+    return codes
+
+
+def _participant(api, external_id, **fields):
+    response = api.post(
+        "/api/v1/participants", {"external_id": external_id, **fields}, format="json"
+    )
+    assert response.status_code in (200, 201), response.content
+
+
+def _event(api, event_id, type_, who, at, **extra):
+    body = {
+        "event_id": event_id,
+        "type": type_,
+        "occurred_at": at.isoformat(),
+        "participant": {"external_id": who},
+        **extra,
+    }
+    response = api.post("/api/v1/events", body, format="json")
+    assert response.status_code == 202, response.content
+
+
+def _signup(api, code, friend, at):
+    _event(api, f"{friend}-signup", "signup", friend, at, referral={"code": code} if code else {})
+
+
+def _trial(api, friend, n, at):
+    _event(
+        api,
+        f"{friend}-trial-{n}",
+        "activity",
+        friend,
+        at,
+        properties={"kind": "trial_lesson_attended"},
+    )
+
+
+def _course(api, friend, at, amount=198000, weeks=12, **properties):
+    _event(
+        api,
+        f"{friend}-course",
+        "purchase",
+        friend,
+        at,
+        order_id=f"c-{friend}",
+        amount={"amount_minor": amount, "currency": "CNY"},
+        properties={"course_weeks": weeks, **properties},
+    )
+
+
+def _tick(at=None):
+    # A minute later: the event sweeper leaves fresh events to their on-commit task for 30 s.
+    moment = (at or clock.now()) + timedelta(minutes=1)
+    with time_machine.travel(moment, tick=False):
+        call_command("tick", stdout=StringIO())
+
+
+def _referral_rewards(tenant, referee):
+    return {
+        (r.participant.external_id, r.reason): r
+        for r in Reward.objects.for_tenant(tenant)
+        .filter(referral__referee__external_id=referee)
+        .select_related("participant")
+    }
+
+
+def _account(tenant, who):
+    participant_id = (
+        Referral.objects.for_tenant(tenant)
+        .filter(referrer__external_id=who)
+        .values_list("referrer_id", flat=True)[0]
+    )
+    return ledger.participant_account(participant_id)
+
+
+def test_two_trial_lessons_pay_a_100_study_fund_and_one_is_not_enough(tenant, api, school):
+    signup = local(3, 2)
+    with time_machine.travel(local(3, 6), tick=False):
+        for friend in ("f1", "f2"):
+            _signup(api, school["student"], friend, signup)
+            _trial(api, friend, 1, local(3, 3))
+        _trial(api, "f1", 2, local(3, 5))
+        _tick()
+    statuses = dict(
+        Referral.objects.for_tenant(tenant).values_list("referee__external_id", "status")
+    )
+    assert statuses == {"f1": "qualified", "f2": "pending"}
+    f1 = _referral_rewards(tenant, "f1")
+    fund = f1["student", "stage:trial_fund"]
+    assert (fund.kind, fund.amount_minor, fund.details["valid_days"], fund.due_at, fund.status) == (
+        "credit",
+        10000,
+        60,
+        local(3, 5),
+        "fulfilled",
+    )
+    # The friend's welcome: a 3-lesson trial pack and ¥300 off, issued at sign-up.
+    discount = f1["f1", "stage:referee_discount"]
+    assert (discount.kind, discount.amount_minor, discount.status) == ("coupon", 30000, "fulfilled")
+    assert f1["f1", "stage:trial_pack"].status == "fulfilled"
+    assert ("student", "stage:trial_fund") not in _referral_rewards(tenant, "f2")
+    assert ledger.balances(tenant.pk, _account(tenant, "student")) == {"CNY": 10000}
+
+
+def test_a_course_kept_seven_days_pays_300_or_the_chosen_diagnosis_and_50_to_charity(
+    tenant, api, school, owner
+):
+    bought = local(3, 10)
+    with time_machine.travel(bought, tick=False):
+        for n, friend in enumerate(("f1", "f2", "f3", "f4", "f5")):
+            _signup(api, school["student"], friend, local(3, 2 + n))
+        _course(api, "f1", bought)
+        _course(api, "f2", bought)
+        _course(api, "f3", bought)
+        _course(api, "f4", bought)
+        _course(api, "f5", bought, weeks=8)  # too short to count
+        _tick()
+    statuses = dict(
+        Referral.objects.for_tenant(tenant).values_list("referee__external_id", "status")
+    )
+    assert statuses == {f: "converted" for f in ("f1", "f2", "f3", "f4")} | {"f5": "pending"}
+    kept = local(3, 17)
+    fund = _referral_rewards(tenant, "f1")["student", "stage:success_fund"]
+    assert (fund.amount_minor, fund.status, fund.hold_reason, fund.due_at) == (
+        30000,
+        "pending",
+        "choice",
+        kept,
+    )
+    assert fund.choice_deadline == kept + timedelta(days=14)
+    donation = _referral_rewards(tenant, "f1")["student", "charity:charity_match"]
+    assert (donation.kind, donation.amount_minor, donation.status) == ("donation", 5000, "pending")
+
+    # Inside the 7 days: f3 asks for a refund, f4 transfers to another class.
+    with time_machine.travel(local(3, 15, 12), tick=False):
+        _event(
+            api,
+            "f3-refund",
+            "refund",
+            "f3",
+            local(3, 14),
+            order_id="c-f3",
+            amount={"amount_minor": 198000, "currency": "CNY"},
+        )
+        _event(
+            api,
+            "f4-transfer",
+            "activity",
+            "f4",
+            local(3, 15),
+            properties={"kind": "class_transfer"},
+        )
+        # The student takes the speaking diagnosis for f2 in the portal.
+        session = api.post("/api/v1/portal-sessions", {"participant": "student"}, format="json")
+        portal = Client()
+        portal.get(session.json()["url"])
+        diagnosis = _referral_rewards(tenant, "f2")["student", "stage:success_fund"]
+        chosen = portal.post(
+            f"/portal/rewards/{diagnosis.pk}/choose/", {"option": 1, "confirm": "yes"}
+        )
+        assert chosen.status_code == 302
+        _tick()
+    for friend in ("f3", "f4"):
+        rows = _referral_rewards(tenant, friend)
+        assert {reason: r.status for (who, reason), r in rows.items() if who == "student"} == {
+            "stage:success_fund": "reversed",
+            "charity:charity_match": "reversed",
+        }
+    referrals = {
+        r.referee.external_id: r
+        for r in Referral.objects.for_tenant(tenant).select_related("referee")
+    }
+    assert {f: r.status for f, r in referrals.items() if f != "f3"} == {
+        "f1": "converted",
+        "f2": "converted",
+        "f4": "pending",
+        "f5": "pending",
+    }
+    # Fraud scores a refund after a reward again (its business); the stage went back anyway.
+    assert (referrals["f3"].status_before_review, referrals["f4"].reversed_at) == (
+        "pending",
+        local(3, 15),
+    )
+
+    _tick(kept)
+    rows = {friend: _referral_rewards(tenant, friend) for friend in ("f1", "f2", "f3", "f4")}
+    assert rows["f1"]["student", "stage:success_fund"].status == "pending"  # waits for a choice
+    diagnosis = rows["f2"]["student", "stage:success_fund"]
+    assert (diagnosis.kind, diagnosis.amount_minor, diagnosis.status) == ("perk", None, "fulfilled")
+    assert {rows[f]["student", "charity:charity_match"].status for f in ("f1", "f2")} == {
+        "fulfilled"
+    }
+    # The yearly ladder's first step: a teacher's speaking diagnosis.
+    ladder = Reward.objects.for_tenant(tenant).get(
+        participant__external_id="student", reason__startswith="tier:"
+    )
+    assert (ladder.reason, ladder.scope, ladder.status) == (
+        "tier:year_1_diagnosis",
+        "period:2026",
+        "fulfilled",
+    )
+
+    _tick(kept + timedelta(days=14))
+    fund.refresh_from_db()
+    assert (fund.kind, fund.amount_minor, fund.status) == ("credit", 30000, "fulfilled")
+    assert ledger.balances(tenant.pk, _account(tenant, "student")) == {"CNY": 30000}
+    # The school's donations: ¥50 for each of the two successes kept, on the program's
+    # charity account, the referrer's running total, and a certificate for each.
+    program_id = donation.program_id
+    charity = LedgerEntry.objects.for_tenant(tenant).filter(
+        account=ledger.charity_account(program_id)
+    )
+    assert sorted(
+        (e.entry_kind, e.amount_minor, e.reward.referral.referee.external_id) for e in charity
+    ) == [
+        ("credit", 5000, "f1"),
+        ("credit", 5000, "f2"),
+    ]
+    assert ledger.balances(tenant.pk, ledger.charity_account(program_id)) == {"CNY": 10000}
+    assert ledger.verify_ledger(tenant.pk) == []
+    with time_machine.travel(kept + timedelta(days=15), tick=False):
+        session = api.post("/api/v1/portal-sessions", {"participant": "student"}, format="json")
+        page = Client().get(session.json()["url"], follow=True).content.decode()
+    assert '<dd data-testid="charity">¥100</dd>' in page
+    staff = Client()
+    staff.force_login(owner)
+    certificate = staff.get(f"/app/rewards/{donation.pk}/certificate.png")
+    assert certificate.status_code == 200 and certificate["Content-Type"] == "image/png"
+    assert certificate.content.startswith(b"\x89PNG")
+
+
+def test_the_eleventh_success_of_a_month_is_capped_and_the_ladder_pays_at_one_three_and_five(
+    tenant, api, school
+):
+    # A course a day from 2 March, each kept 7 days: eleven successes in March.
+    for n in range(1, 12):
+        day = local(3, 1 + n)
+        with time_machine.travel(day, tick=False):
+            _signup(api, school["student"], f"f{n}", day - timedelta(days=1))
+            _course(api, f"f{n}", day)
+            _tick()
+    funds = {
+        r.referral.referee.external_id: r
+        for r in Reward.objects.for_tenant(tenant)
+        .filter(reason="stage:success_fund")
+        .select_related("referral__referee")
+    }
+    assert {funds[f"f{n}"].cap_slot for n in range(1, 11)} == {"monthly_successes|2026-03"}
+    assert [funds[f"f{n}"].status for n in range(1, 11)] == ["pending"] * 10
+    capped = funds["f11"]
+    assert (capped.status, capped.blocked_reason, capped.cap_slot) == (
+        "capped",
+        "cap:monthly_successes",
+        "",
+    )
+    # No honor item in this program; the school still donates for the eleventh success.
+    assert set(_referral_rewards(tenant, "f11")) == {
+        ("student", "stage:success_fund"),
+        ("student", "charity:charity_match"),
+        ("f11", "stage:trial_pack"),
+        ("f11", "stage:referee_discount"),
+    }
+    _tick(local(3, 31))
+    ladder = {
+        r.reason: r
+        for r in Reward.objects.for_tenant(tenant).filter(
+            participant__external_id="student", reason__startswith="tier:"
+        )
+    }
+    # Reached when the 1st, 3rd and 5th successes ended their hold (9, 11 and 13 March).
+    assert {reason: (r.scope, r.due_at) for reason, r in ladder.items()} == {
+        "tier:year_1_diagnosis": ("period:2026", local(3, 9)),
+        "tier:year_3_reward": ("period:2026", local(3, 11)),
+        "tier:year_5_reward": ("period:2026", local(3, 13)),
+        "tier:year_5_certificate": ("period:2026", local(3, 13)),
+    }
+    assert [o["key"] for o in ladder["tier:year_3_reward"].options] == [
+        "upgrade_voucher",
+        "extra_weeks",
+    ]
+    assert ladder["tier:year_5_certificate"].status == "fulfilled"
+    _tick(local(4, 20))
+    assert Reward.objects.for_tenant(tenant).filter(reason__startswith="tier:").count() == 4
+    assert [
+        Reward.objects.for_tenant(tenant)
+        .get(referral__referee__external_id=f"f{n}", reason="stage:success_fund")
+        .status
+        for n in range(1, 12)
+    ] == ["fulfilled"] * 10 + ["capped"]
+    program_id = capped.program_id
+    assert ledger.balances(tenant.pk, ledger.charity_account(program_id)) == {"CNY": 11 * 5000}
+    assert ledger.balances(tenant.pk, _account(tenant, "student")) == {"CNY": 10 * 30000}
+
+
+def test_a_team_of_friends_paying_within_seven_days_gets_the_larger_discount_and_the_leader_a_fund(
+    tenant, api, school
+):
+    code = school["leader"]
+    with time_machine.travel(local(4, 12), tick=False):
+        _signup(api, code, "m1", local(3, 25))  # referred by the leader: ¥300 off already
+        _signup(api, code, "m2", local(3, 26))
+        _signup(api, None, "m3", local(3, 27))  # not referred
+        _signup(api, None, "m4", local(3, 28))
+        _course(api, "m1", local(4, 1), team_code=code)
+        _course(api, "m2", local(4, 3), amount=360000, weeks=24, team_code=code.lower())
+        _course(api, "m3", local(4, 5), team_code=code)
+        _course(api, "m4", local(4, 9), team_code=code)  # 8 days after the first payment
+        _course(api, "m5", local(4, 2), team_code=school["solo"])  # a team of one
+        _tick()
+    scope = f"team:{code}"
+    team = {
+        (r.participant.external_id, r.reason): r
+        for r in Reward.objects.for_tenant(tenant)
+        .filter(scope__startswith="team:")
+        .select_related("participant")
+    }
+    assert {key: (r.scope, r.kind, r.amount_minor) for key, r in team.items()} == {
+        # ¥400 on a 24-week course against the ¥300 referee discount: topped up, never both.
+        ("m2", "bonus:team_discount_long"): (scope, "coupon", 10000),
+        ("m3", "bonus:team_discount"): (scope, "coupon", 30000),
+        ("leader", "bonus:team_leader"): (scope, "credit", 20000),
+    }
+    assert {
+        team[k].status for k in [("m2", "bonus:team_discount_long"), ("m3", "bonus:team_discount")]
+    } == {"fulfilled"}
+    assert all(
+        team[k].details["code"]
+        for k in [("m2", "bonus:team_discount_long"), ("m3", "bonus:team_discount")]
+    )
+    leader = team["leader", "bonus:team_leader"]
+    # Complete when the second member paid (3 April); the leader chooses within 14 days.
+    assert (leader.side, leader.status, leader.hold_reason, leader.due_at) == (
+        "referrer",
+        "pending",
+        "choice",
+        local(4, 3),
+    )
+    assert [o["key"] for o in leader.options] == ["fund_200", "mock_interview"]
+    assert leader.choice_deadline == local(4, 17)
+    _tick(local(4, 17))
+    _tick(local(4, 18))
+    leader.refresh_from_db()
+    assert (leader.kind, leader.amount_minor, leader.status) == ("credit", 20000, "fulfilled")
+    assert Reward.objects.for_tenant(tenant).filter(scope__startswith="team:").count() == 3
+    assert LedgerEntry.objects.for_tenant(tenant).filter(reward=leader).get().amount_minor == 20000
