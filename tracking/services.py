@@ -1434,6 +1434,32 @@ def demo_data_seed(*, tenant) -> dict:
                 event, created = event_ingest(tenant=tenant, data=data, payload=payload)
                 made["events"] += int(created)
                 event_process_by_id(event.pk)
+        # One doubtful referral for the review queue: a throwaway address.
+        doubtful = [
+            _demo_event(
+                f"demo-{program.slug}-doubtful-signup",
+                "signup",
+                f"demo-{program.slug}-doubtful",
+                now - timedelta(hours=6),
+                referral={"code": codes_by_referrer[0].code},
+                person={"email": "deal.hunter@mailinator.com"},
+            ),
+            _demo_event(
+                f"demo-{program.slug}-doubtful-order",
+                "purchase",
+                f"demo-{program.slug}-doubtful",
+                now - timedelta(hours=5),
+                amount={"amount_minor": amount, "currency": program.currency},
+                order_id="demo-doubtful",
+                properties=properties,
+            ),
+        ]
+        for data, payload in doubtful:
+            if Event.objects.for_tenant(tenant).filter(event_id=data["event_id"]).exists():
+                continue
+            event, created = event_ingest(tenant=tenant, data=data, payload=payload)
+            made["events"] += int(created)
+            event_process_by_id(event.pk)
         for index in range(12):
             # Customers who came on their own: the baseline the KPIs compare against.
             event_id = f"demo-{program.slug}-organic-{index + 1}"

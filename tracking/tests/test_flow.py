@@ -269,12 +269,18 @@ def test_a_processing_error_is_recorded_and_retried_later(tenant, program, monke
 
 def test_the_demo_data_gives_a_funnel_and_running_it_again_adds_nothing(tenant, program):
     first = services.demo_data_seed(tenant=tenant)
-    assert first == {"participants": 4, "events": 24}
-    assert Referral.objects.for_tenant(tenant).count() == 8
+    assert first == {"participants": 4, "events": 26}
+    assert Referral.objects.for_tenant(tenant).count() == 9
     assert Referral.objects.for_tenant(tenant).filter(status="converted").count() == 4
+    # A throwaway address waits in the review queue.
+    assert list(
+        Referral.objects.for_tenant(tenant).filter(status="review").values_list(
+            "referee__external_id", flat=True
+        )
+    ) == ["demo-friends-doubtful"]
     assert Click.objects.for_tenant(tenant).count() == 8
     assert services.demo_data_seed(tenant=tenant) == {"participants": 0, "events": 0}
-    assert Event.objects.for_tenant(tenant).count() == 24
+    assert Event.objects.for_tenant(tenant).count() == 26
 
 
 def test_another_tenants_code_or_click_never_attributes(
