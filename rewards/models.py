@@ -261,6 +261,9 @@ class CouponCode(TenantOwnedModel):
     reward = models.OneToOneField(
         Reward, null=True, blank=True, on_delete=models.PROTECT, related_name="pool_code"
     )
+    redemption = models.OneToOneField(
+        "Redemption", null=True, blank=True, on_delete=models.PROTECT, related_name="pool_code"
+    )
     assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -332,3 +335,45 @@ class PeriodClose(TenantOwnedModel):
                 fields=["tenant", "program", "kind", "period_key"], name="period_close_unique"
             )
         ]
+
+
+class Redemption(TenantOwnedModel):
+    """Points spent on an item of a program's catalogue (`spec.points.catalogue`). The debit
+    is its ledger entry (`redemption`, negative points); the item issued is kept here: a
+    coupon's code and terms, or an entitlement (a perk or credit) until `expires_at`. Not a
+    Reward: nothing is earned, so reward counts and costs never see the points twice."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+")
+    participant = models.ForeignKey(
+        "tracking.Participant", on_delete=models.CASCADE, related_name="redemptions"
+    )
+    item_key = models.CharField(max_length=80)
+    points = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=RewardKind.choices)
+    amount_minor = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    # The item's terms as the catalogue gave them: percent_off, max_amount, min_spend,
+    # valid_days, duration_days, estimated_value.
+    details = models.JSONField(default=dict, blank=True)
+    code = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="redemption"
+    )
+    # The caller's key (an API Idempotency-Key, a portal form's nonce): one redemption each.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "participant", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="redemption_idempotency_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(points__gt=0), name="redemption_costs_points"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "participant", "created_at"])]

@@ -114,6 +114,12 @@ def release_ready(
     return not (waiting_for_choice and choice_deadline > now)
 
 
+def points_catalogue(spec: Mapping) -> list[dict]:
+    """The program's points catalogue, cheapest first: `[{key, points, reward: {kind, ...}}]`."""
+    items = (spec.get("points") or {}).get("catalogue") or []
+    return sorted(items, key=lambda item: (int(item["points"]), item["key"]))
+
+
 def payout_cadence(amount_minor: int, weekly_max_minor: int) -> str:
     """Small amounts go in weekly batches; the rest settle at quarter end."""
     return "week" if amount_minor <= weekly_max_minor else "quarter"

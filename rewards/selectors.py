@@ -11,6 +11,7 @@ from .models import (
     Payout,
     PayoutBatch,
     PayoutStatus,
+    Redemption,
     Reward,
     RewardKind,
 )
@@ -177,7 +178,7 @@ def coupon_pools(*, tenant) -> list[dict]:
             {
                 "pool": pool,
                 "total": codes.count(),
-                "free": codes.filter(reward__isnull=True).count(),
+                "free": codes.filter(reward__isnull=True, redemption__isnull=True).count(),
             }
         )
     return out
@@ -218,3 +219,57 @@ def payout_batch_rows(batch: PayoutBatch):
             "clawback",
             e.created_at.isoformat(),
         ]
+
+
+def redemption_to_dict(redemption: Redemption) -> dict:
+    """A redemption in the API and the `redemption.created` webhook."""
+    currency = redemption.currency or redemption.program.currency
+    details = redemption.details or {}
+    data = {
+        "id": redemption.pk,
+        "participant": redemption.participant.external_id,
+        "program": redemption.program.slug,
+        "item": redemption.item_key,
+        "points": redemption.points,
+        "kind": redemption.kind,
+        "amount": _money(redemption.amount_minor, currency),
+        "description": redemption.description,
+        "code": redemption.code or None,
+        "expires_at": _iso(redemption.expires_at),
+        "created_at": _iso(redemption.created_at),
+    }
+    if redemption.kind == RewardKind.COUPON:
+        data["percent_off"] = details.get("percent_off")
+        data["max_amount"] = _money(details.get("max_amount"), currency)
+        data["min_spend"] = _money(details.get("min_spend"), currency)
+        data["valid_days"] = details.get("valid_days")
+    else:
+        data["duration_days"] = details.get("duration_days")
+    return data
+
+
+def redemption_list(
+    *, tenant, participant: str | None = None, program: str | None = None
+) -> QuerySet:
+    qs = Redemption.objects.for_tenant(tenant).select_related("participant", "program")
+    if participant:
+        qs = qs.filter(participant__external_id=participant)
+    if program:
+        qs = qs.filter(program__slug=program)
+    return qs
+
+
+def points_catalogue(program) -> list[dict]:
+    """What the program's points buy, cheapest first: `[{key, points, reward: {...}}]`."""
+    from .rules import points_catalogue as catalogue
+
+    return catalogue(program.spec)
+
+
+def points_balance(*, tenant, participant_id: int) -> int:
+    """The participant's points as the ledger has them: credits minus what was spent,
+    reversed, clawed back or expired."""
+    from .ledger import balances, participant_account
+
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    return balances(tenant_id, participant_account(participant_id)).get("points", 0)

@@ -23,11 +23,13 @@ from .models import (
     CouponCode,
     CouponPool,
     HoldReason,
+    LedgerAccount,
     LedgerEntry,
     LedgerEntryKind,
     Payout,
     PayoutBatch,
     PayoutStatus,
+    Redemption,
     Reward,
     RewardKind,
     RewardLock,
@@ -319,25 +321,41 @@ def reward_release(*, reward_id: int) -> bool:
     return True
 
 
-def _coupon_code(reward: Reward) -> str:
+def _coupon_code_issue(
+    *, tenant_id: int, program_id: int, rule_key: str, pattern: str, assign: dict
+) -> str:
+    """The coupon adapter: a code from the pool the tenant uploaded for this item (program ×
+    item key), assigned to the reward or redemption named in `assign`; without a pool, a
+    code generated from `pattern`."""
     pool = CouponPool.unscoped.filter(
-        tenant_id=reward.tenant_id, program_id=reward.program_id, rule_key=reward.rule_key
+        tenant_id=tenant_id, program_id=program_id, rule_key=rule_key
     ).first()
     if pool is not None:
         # skip_locked: two workers issuing coupons at once take different codes.
         code = (
             CouponCode.unscoped.select_for_update(skip_locked=True)
-            .filter(pool=pool, reward__isnull=True)
+            .filter(pool=pool, reward__isnull=True, redemption__isnull=True)
             .order_by("id")
             .first()
         )
         if code is None:
             raise Conflict(_("The coupon pool is empty."), code="coupon_pool_empty")
-        CouponCode.unscoped.filter(pk=code.pk).update(reward=reward, assigned_at=clock.now())
+        CouponCode.unscoped.filter(pk=code.pk).update(assigned_at=clock.now(), **assign)
         return code.code
-    pattern = (reward.details or {}).get("code_pattern") or "RF-XXXX-XXXX"
     alphabet = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
-    return "".join(secrets.choice(alphabet) if ch == "X" else ch for ch in pattern)
+    return "".join(
+        secrets.choice(alphabet) if ch == "X" else ch for ch in pattern or "RF-XXXX-XXXX"
+    )
+
+
+def _coupon_code(reward: Reward) -> str:
+    return _coupon_code_issue(
+        tenant_id=reward.tenant_id,
+        program_id=reward.program_id,
+        rule_key=reward.rule_key,
+        pattern=(reward.details or {}).get("code_pattern") or "",
+        assign={"reward": reward},
+    )
 
 
 def _credit(reward: Reward, *, memo: str = "") -> None:
@@ -927,3 +945,117 @@ def reward_clawback(*, reward_id: int, reason: str, actor=None) -> bool:
                 note=reason,
             )
         return done
+
+
+# --- Points redemption ----------------------------------------------------------------------
+
+# What points can buy: a coupon is issued by the coupon adapter; a perk or a credit is an
+# entitlement the tenant honours until `expires_at` (told by the `redemption.created` webhook).
+REDEEMABLE_KINDS = (RewardKind.COUPON, RewardKind.PERK, RewardKind.CREDIT)
+
+
+def points_redeem(
+    *,
+    participant,
+    program,
+    item_key: str,
+    actor=None,
+    actor_label: str | None = None,
+    idempotency_key: str = "",
+) -> Redemption:
+    """Spend points on an item of `program`'s catalogue. Under the lock of the participant's
+    ledger account: check the balance, write the debit, issue the item (a coupon code, or an
+    entitlement), all in one transaction. Refused before anything is written when the item
+    is unknown or the balance is short. The same `idempotency_key` returns the first
+    redemption."""
+    item = next((i for i in rules.points_catalogue(program.spec) if i["key"] == item_key), None)
+    if item is None:
+        msg = _("This program's catalogue has no item %(item)s.") % {"item": item_key}
+        raise ValidationFailed(msg, code="unknown_item", fields={"item": [msg]})
+    terms = item["reward"]
+    if terms.get("kind") not in REDEEMABLE_KINDS:
+        msg = _("This item cannot be redeemed.")
+        raise ValidationFailed(msg, code="item_not_redeemable", fields={"item": [msg]})
+    cost = int(item["points"])
+    tenant_id = participant.tenant_id
+    account = ledger.participant_account(participant.pk)
+    now = clock.now()
+    with transaction.atomic():
+        # ledger_append locks this same head row, so while we hold it no credit, expiry or
+        # second redemption can move the balance between our read and our debit. No head
+        # means no entry ever: a zero balance, refused below without writing one.
+        head = (
+            LedgerAccount.unscoped.select_for_update()
+            .filter(tenant_id=tenant_id, account=account)
+            .first()
+        )
+        if idempotency_key:
+            previous = Redemption.unscoped.filter(
+                tenant_id=tenant_id, participant_id=participant.pk, idempotency_key=idempotency_key
+            ).first()
+            if previous is not None:
+                if (previous.program_id, previous.item_key) != (program.pk, item_key):
+                    raise Conflict(
+                        _("This key was already used for another redemption."),
+                        code="idempotency_key_conflict",
+                    )
+                return previous
+        balance = ledger.balances(tenant_id, account).get("points", 0) if head else 0
+        if balance < cost:
+            raise Conflict(
+                _("Not enough points: this item costs %(cost)s, the balance is %(balance)s.")
+                % {"cost": cost, "balance": balance},
+                code="insufficient_points",
+            )
+        entry = ledger.ledger_append(
+            tenant_id=tenant_id,
+            account=account,
+            entry_kind=LedgerEntryKind.REDEMPTION,
+            participant_id=participant.pk,
+            reward_kind=RewardKind.POINTS,
+            points=-cost,
+            memo=f"redemption:{item_key}",
+        )
+        days = terms.get("valid_days") or terms.get("duration_days")
+        amount = terms.get("amount")
+        redemption = Redemption.unscoped.create(
+            tenant_id=tenant_id,
+            program=program,
+            participant=participant,
+            item_key=item_key,
+            points=cost,
+            kind=terms["kind"],
+            amount_minor=amount,
+            currency=program.currency if amount is not None else "",
+            description=(terms.get("description") or "")[:300],
+            details={k: terms[k] for k in _VALUE_KEYS if k in terms},
+            expires_at=now + timedelta(days=int(days)) if days else None,
+            ledger_entry=entry,
+            idempotency_key=idempotency_key[:100],
+            created_at=now,
+        )
+        if redemption.kind == RewardKind.COUPON:
+            redemption.code = _coupon_code_issue(
+                tenant_id=tenant_id,
+                program_id=program.pk,
+                rule_key=item_key,
+                pattern="",
+                assign={"redemption": redemption},
+            )
+            Redemption.unscoped.filter(pk=redemption.pk).update(code=redemption.code)
+        audit_log(
+            tenant=participant.tenant,
+            actor=actor,
+            actor_label=actor_label,
+            action="points.redeemed",
+            target=redemption,
+            data={"program": program.slug, "item": item_key, "points": cost},
+        )
+        from .selectors import redemption_to_dict
+
+        webhook_emit(
+            tenant=participant.tenant,
+            type="redemption.created",
+            data={"redemption": redemption_to_dict(redemption)},
+        )
+    return redemption

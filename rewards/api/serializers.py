@@ -48,3 +48,35 @@ class PayoutPaidIn(serializers.Serializer):
     external_ref = serializers.CharField(
         max_length=200, required=False, default="", allow_blank=True
     )
+
+
+class RedemptionIn(serializers.Serializer):
+    participant = serializers.CharField(max_length=200)
+    program = serializers.SlugField()
+    item = serializers.CharField(max_length=80)
+
+
+class RedemptionFilter(serializers.Serializer):
+    participant = serializers.CharField(required=False, max_length=200)
+    program = serializers.SlugField(required=False)
+
+
+class RedemptionOut(serializers.Serializer):
+    """Schema only: the body is `selectors.redemption_to_dict` (coupons add `percent_off`,
+    `max_amount`, `min_spend`, `valid_days`; perks and credits `duration_days`)."""
+
+    id = serializers.IntegerField()
+    participant = serializers.CharField()
+    program = serializers.CharField()
+    item = serializers.CharField()
+    points = serializers.IntegerField()
+    kind = serializers.CharField()
+    amount = MoneyOut(allow_null=True)
+    description = serializers.CharField()
+    code = serializers.CharField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class RedemptionCreated(RedemptionOut):
+    points_balance = serializers.IntegerField(help_text="The participant's points after it.")

@@ -8,7 +8,16 @@ from referral_platform.tenancy.api import TenantAPIView
 
 from .. import selectors, services
 from ..models import Payout
-from .serializers import PayoutFailedIn, PayoutPaidIn, RewardFilter, RewardOut
+from .serializers import (
+    PayoutFailedIn,
+    PayoutPaidIn,
+    RedemptionCreated,
+    RedemptionFilter,
+    RedemptionIn,
+    RedemptionOut,
+    RewardFilter,
+    RewardOut,
+)
 
 
 class RewardList(TenantAPIView):
@@ -85,3 +94,39 @@ class PayoutMarkFailed(TenantAPIView):
             payout=_payout(request, payout_id), **data.validated_data
         )
         return Response(_payout_data(payout))
+
+
+class RedemptionListCreate(TenantAPIView):
+    @extend_schema(request=RedemptionIn, responses={201: RedemptionCreated})
+    @idempotent
+    def post(self, request):
+        """Spend a participant's points on an item of the program's points catalogue."""
+        from programs.selectors import program_get
+        from tracking.services import participant_get
+
+        data = RedemptionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        participant = participant_get(
+            tenant=request.tenant, external_id=data.validated_data["participant"]
+        )
+        redemption = services.points_redeem(
+            participant=participant,
+            program=program_get(request.tenant, data.validated_data["program"]),
+            item_key=data.validated_data["item"],
+            actor_label=f"api_key:{request.auth.prefix}",
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+        )
+        body = selectors.redemption_to_dict(redemption)
+        body["points_balance"] = selectors.points_balance(
+            tenant=request.tenant, participant_id=participant.pk
+        )
+        return Response(body, status=201)
+
+    @extend_schema(parameters=[RedemptionFilter], responses={200: RedemptionOut(many=True)})
+    def get(self, request):
+        filters = RedemptionFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = selectors.redemption_list(tenant=request.tenant, **filters.validated_data)
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([selectors.redemption_to_dict(r) for r in page])

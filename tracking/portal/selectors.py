@@ -98,6 +98,26 @@ class RewardView:
 
 
 @dataclass
+class CatalogueItem:
+    """An item the participant's points can buy, from an enrolled program's catalogue."""
+
+    enrollment_id: int
+    key: str
+    points: int
+    text: str
+    affordable: bool
+
+
+@dataclass
+class RedeemedItem:
+    text: str
+    points: int
+    code: str
+    valid_until: datetime | None
+    redeemed_at: datetime
+
+
+@dataclass
 class PortalView:
     participant: object
     tenant: object
@@ -110,6 +130,8 @@ class PortalView:
     points_name: str
     disputes: list
     opted_out: bool
+    catalogue: list[CatalogueItem] = field(default_factory=list)
+    redeemed: list[RedeemedItem] = field(default_factory=list)
 
 
 def _base_url() -> str:
@@ -235,7 +257,8 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
 def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
     from fraud.selectors import dispute_list_for_participant, referrer_facing_status
     from rewards.ledger import participant_account
-    from rewards.models import LedgerEntry, Reward
+    from rewards.models import LedgerEntry, Redemption, Reward
+    from rewards.selectors import points_catalogue
     from tracking.models import Click, Enrollment, Referral
 
     now = now or clock.now()
@@ -350,6 +373,41 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
     points_name = ""
     for e in enrollments:
         points_name = (e.program.spec.get("points") or {}).get("name", "") or points_name
+    catalogue = [
+        CatalogueItem(
+            enrollment_id=e.enrollment.pk,
+            key=item["key"],
+            points=int(item["points"]),
+            text=rules.reward_value_text(
+                kind=item["reward"].get("kind", ""),
+                amount_minor=item["reward"].get("amount"),
+                currency=e.program.currency,
+                points=None,
+                description=item["reward"].get("description", ""),
+            ),
+            affordable=ledger_points >= int(item["points"]),
+        )
+        for e in enrollments
+        for item in points_catalogue(e.program)
+    ]
+    redeemed = [
+        RedeemedItem(
+            text=rules.reward_value_text(
+                kind=r.kind,
+                amount_minor=r.amount_minor,
+                currency=r.currency,
+                points=None,
+                description=r.description,
+            ),
+            points=r.points,
+            code=r.code,
+            valid_until=r.expires_at,
+            redeemed_at=r.created_at,
+        )
+        for r in Redemption.objects.for_tenant(tenant)
+        .filter(participant=participant)
+        .order_by("-created_at", "-id")
+    ]
     return PortalView(
         participant=participant,
         tenant=tenant,
@@ -364,6 +422,8 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         points_name=points_name,
         disputes=list(dispute_list_for_participant(participant)),
         opted_out=participant.opted_out_at is not None,
+        catalogue=catalogue,
+        redeemed=redeemed,
     )
 
 

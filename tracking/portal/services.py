@@ -183,6 +183,21 @@ def reward_donate(*, participant, reward_id: int):
     return reward_donate_instead(reward=reward, actor_label=_actor(participant))
 
 
+def points_redeem(*, participant, enrollment_id: int | None, item_key: str, nonce: str = ""):
+    """Spend points on an item of the catalogue of a program the participant takes part in.
+    The form's nonce is the idempotency key: a double submit redeems once."""
+    from rewards.services import points_redeem as redeem
+
+    enrollment = _owned_enrollment(participant, enrollment_id)
+    return redeem(
+        participant=participant,
+        program=enrollment.program,
+        item_key=item_key,
+        actor_label=_actor(participant),
+        idempotency_key=f"portal:{nonce}" if nonce else "",
+    )
+
+
 # --- Disputes --------------------------------------------------------------------------
 
 

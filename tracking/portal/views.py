@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from functools import wraps
 
 from django.conf import settings
@@ -134,7 +135,11 @@ def portal_entry(request):
 @portal_view
 def portal_home(request, participant):
     overview = selectors.portal_overview(participant)
-    return _page(request, participant, "portal/home.html", {"view": overview})
+    # One nonce per rendered page: submitting the same redeem form twice redeems once.
+    nonce = secrets.token_hex(8)
+    return _page(
+        request, participant, "portal/home.html", {"view": overview, "redeem_nonce": nonce}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -294,6 +299,44 @@ def portal_donate(request, participant, reward_id: int):
             request, _("Thank you: %(reward)s goes to charity.") % {"reward": reward.value}
         )
     return redirect(reverse("portal:home") + "#rewards")
+
+
+@require_POST
+@portal_view
+def portal_redeem(request, participant):
+    """Answers with the page: the new balance, and the coupon code in the message."""
+    from rewards.selectors import points_balance
+
+    try:
+        redemption = services.points_redeem(
+            participant=participant,
+            enrollment_id=_int(request.POST.get("enrollment")),
+            item_key=request.POST.get("item", ""),
+            nonce=request.POST.get("nonce", "")[:80],
+        )
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        messages.error(request, exc.message)
+    else:
+        left = points_balance(tenant=participant.tenant_id, participant_id=participant.pk)
+        item = rules.reward_value_text(
+            kind=redemption.kind,
+            amount_minor=redemption.amount_minor,
+            currency=redemption.currency,
+            points=None,
+            description=redemption.description,
+        )
+        done = {"item": item, "points": redemption.points, "left": left}
+        if redemption.code:
+            done["code"] = redemption.code
+            text = _(
+                "Done: %(item)s for %(points)s points. Your code: %(code)s. Points left: %(left)s."
+            )
+        else:
+            text = _("Done: %(item)s for %(points)s points. Points left: %(left)s.")
+        messages.success(request, text % done)
+    return redirect(reverse("portal:home") + "#redeem")
 
 
 @require_POST

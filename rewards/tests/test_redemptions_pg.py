@@ -1,0 +1,84 @@
+"""Concurrent redemptions against real PostgreSQL (row locks mean nothing on SQLite): the
+balance is read and debited under the account's lock, so they can never overspend."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection, connections
+
+from referral_platform.core.errors import Conflict
+from referral_platform.core.testing import require_or_skip
+from rewards import ledger
+from rewards.models import Redemption
+from rewards.services import points_redeem
+from rewards.tests import factories as f
+from rewards.tests.test_redemptions import earn, green_home, points
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def postgres_only():
+    if connection.vendor != "postgresql":
+        require_or_skip("row-lock races need PostgreSQL (set DATABASE_URL)")
+
+
+def _race(n, target) -> list[str]:
+    barrier = threading.Barrier(n)
+    outcomes, errors = [], []
+
+    def run(i):
+        try:
+            barrier.wait()
+            target(i)
+            outcomes.append("redeemed")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        except Exception as exc:  # noqa: BLE001 — surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    return outcomes
+
+
+def test_concurrent_redemptions_never_spend_more_points_than_the_balance(tenant):
+    program = green_home(tenant)
+    alice = f.participant(tenant, "alice")
+    earn(tenant, program, alice, 300)
+    earn(tenant, program, alice, 300)
+
+    outcomes = _race(
+        6, lambda _i: points_redeem(participant=alice, program=program, item_key="coupon_10")
+    )
+
+    # 600 points buy exactly three ¥10 coupons at 200 each; the other three are refused.
+    assert Counter(outcomes) == {"redeemed": 3, "insufficient_points": 3}
+    assert points(tenant, alice) == 0
+    assert Redemption.objects.for_tenant(tenant).count() == 3
+    assert len(set(Redemption.objects.for_tenant(tenant).values_list("code", flat=True))) == 3
+    assert ledger.verify_ledger(tenant.pk) == []
+
+
+def test_the_same_key_sent_twice_at_once_redeems_once(tenant):
+    program = green_home(tenant)
+    alice = f.participant(tenant, "alice")
+    earn(tenant, program, alice, 1000)
+
+    outcomes = _race(
+        4,
+        lambda _i: points_redeem(
+            participant=alice, program=program, item_key="coupon_20", idempotency_key="k"
+        ),
+    )
+
+    assert outcomes == ["redeemed"] * 4
+    assert Redemption.objects.for_tenant(tenant).count() == 1
+    assert points(tenant, alice) == 600
