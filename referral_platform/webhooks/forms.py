@@ -20,7 +20,7 @@ class EndpointForm(forms.Form):
         label=_("Event types"),
         choices=[(t, t) for t in EVENT_TYPES],
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text=_("Tick none to receive every type."),
     )
     description = forms.CharField(
