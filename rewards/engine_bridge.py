@@ -67,6 +67,14 @@ def referral_facts(referral) -> ReferralFacts:
         return func(referral)
 
 
+def referral_spec(referral) -> dict:
+    """The spec the engine evaluates `referral` under: its program version's, as its
+    experiment variants make it (`tracking.selectors.referral_spec`)."""
+    from tracking.selectors import referral_spec as spec_of
+
+    return spec_of(referral)
+
+
 def with_reward_facts(facts: ReferralFacts, **values) -> ReferralFacts:
     """Fill the facts rewards owns, skipping any the engine's types do not (yet) declare."""
     known = {f.name for f in dataclasses.fields(facts)}

@@ -137,7 +137,7 @@ def referral_rewards_sync(*, referral) -> list[Reward]:
     refund, a cancellation, a class transfer). Idempotent: rows are written once (the
     unique key stops duplicates) and reversed once."""
     program_version = referral.program_version
-    spec = program_version.spec
+    spec = engine_bridge.referral_spec(referral)
     tenant = referral.tenant
     created: list[Reward] = []
     now = clock.now()
@@ -640,7 +640,7 @@ def refund_apply(*, referral, event) -> list[Reward]:
     falls below the stage's threshold."""
     from tracking.models import Event
 
-    spec = referral.program_version.spec
+    spec = engine_bridge.referral_spec(referral)
     clawback_days = int(spec.get("clawback_days") or 0)
     purchases = Event.unscoped.filter(
         tenant_id=referral.tenant_id,

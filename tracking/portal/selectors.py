@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
 
+from ..selectors import referral_spec
 from . import rules
 
 
@@ -306,9 +307,7 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
 
     referral_views = []
     for referral in referrals:
-        spec = (
-            referral.program_version.spec if referral.program_version_id else referral.program.spec
-        )
+        spec = referral_spec(referral)
         timeline = rules.referral_timeline(
             spec=spec,
             clicked_at=clicked.get(referral.click_id),

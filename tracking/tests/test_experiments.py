@@ -75,12 +75,17 @@ def test_eligibility_at_enrollment_reads_the_rules_of_the_participants_variant(t
     )
 
 
-def test_the_referral_carries_both_sides_variants_and_is_evaluated_under_them(tenant, ab, alice):
+def test_the_referral_carries_both_sides_variants_and_pays_what_they_override(tenant, ab, alice):
     code = services.enrollment_create(tenant=tenant, program=ab, participant=alice)[1]
     send(tenant, "s1", "signup", "n1", referral={"code": code.code})
     referral = referral_of(tenant, "n1")
     assert referral.variant == "amount:b,welcome:bigger"
     assert [r["amount"] for r in referral_spec(referral)["stages"][0]["rewards"]] == [8000, 3000]
+    send(tenant, "p1", "purchase", "n1", at=T0 + timedelta(hours=1),
+         amount={"amount_minor": 12900, "currency": "CNY"})  # fmt: skip
+    assert sorted(
+        Reward.objects.for_tenant(tenant).values_list("reason", "amount_minor", "description")
+    ) == [("stage:paid_referee", 3000, "¥20 off"), ("stage:paid_referrer", 8000, "¥80")]
 
 
 def test_a_referral_under_a_version_without_the_experiment_follows_that_version(tenant, ab, alice):
