@@ -256,9 +256,10 @@ def _participant_opt_in(participant):
 
 
 def participant_data_export(*, participant) -> dict:
-    """tracking's export, plus the rewards and disputes the portal shows."""
+    """tracking's export, plus the rewards, redemptions and disputes the portal shows."""
     from fraud.selectors import dispute_list_for_participant
     from rewards.models import Reward
+    from rewards.selectors import redemption_list, redemption_to_dict
     from tracking.services import participant_export
 
     data = participant_export(participant=participant)
@@ -280,6 +281,12 @@ def participant_data_export(*, participant) -> dict:
         .filter(participant=participant)
         .select_related("program")
         .order_by("created_at", "pk")
+    ]
+    data["redemptions"] = [
+        redemption_to_dict(r)
+        for r in redemption_list(
+            tenant=participant.tenant_id, participant=participant.external_id
+        ).order_by("created_at", "pk")
     ]
     data["disputes"] = [
         {

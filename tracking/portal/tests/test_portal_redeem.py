@@ -91,6 +91,9 @@ def test_redeeming_answers_with_the_code_and_the_new_balance_and_a_double_submit
     # The same form sent twice: the first redemption again, nothing more spent.
     assert _points(again.content.decode()) == "100"
     assert Redemption.objects.for_tenant(tenant).count() == 1
+    with time_machine.travel(LATER, tick=False):
+        exported = client.get("/portal/privacy/export.json").json()["redemptions"]
+    assert [(r["item"], r["points"], r["code"]) for r in exported] == [("coupon_10", 200, code)]
 
 
 def test_a_short_balance_is_refused_with_the_reason_and_nothing_is_spent(api, miles, tenant):
