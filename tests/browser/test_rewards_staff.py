@@ -98,7 +98,7 @@ def test_owner_filters_rewards_and_a_second_person_approves_the_batch_before_it_
     filters.locator("select[name=kind]").select_option("cash")
     filters.get_by_role("button", name="Filter").click()
     page.wait_for_url(re.compile(r".*status=approved&kind=cash.*"))
-    assert _rows(page, "[data-testid=reward-totals]") == [["approved", "cash", "3", "¥1,000", ""]]
+    assert _rows(page, "[data-testid=reward-totals]") == [["Approved", "Cash", "3", "¥1,000", ""]]
     assert sorted(r[1:5] for r in _rows(page, "[data-testid=reward-rows]")) == [
         ["ann-admin", "Refer a team", "season:1", "¥500"],
         ["bo-buyer", "Refer a team", "season:2", "¥300"],
@@ -107,8 +107,8 @@ def test_owner_filters_rewards_and_a_second_person_approves_the_batch_before_it_
     shot(page, "rewards-filtered")
     page.goto(live_server.url + "/app/rewards/?participant=cy-lead")
     assert _rows(page, "[data-testid=reward-totals]") == [
-        ["approved", "cash", "1", "¥200", ""],
-        ["fulfilled", "points", "1", "", "100"],
+        ["Approved", "Cash", "1", "¥200", ""],
+        ["Fulfilled", "Points", "1", "", "100"],
     ]
 
     # Above ¥500 a batch needs two approvers.
