@@ -12,6 +12,7 @@ from referral_platform.core import calendar, clock
 
 from . import engine_bridge, ledger
 from .models import (
+    LedgerAccount,
     LedgerEntry,
     LedgerEntryKind,
     LotteryDraw,
@@ -381,14 +382,19 @@ def points_expire(*, now: datetime | None = None) -> int:
             .distinct()
         )
         for account in accounts:
-            entries = list(
-                LedgerEntry.unscoped.filter(tenant_id=program.tenant_id, account=account).order_by(
-                    "id"
+            with transaction.atomic():
+                # The account's head row first: what is left of each lot is read and expired
+                # while no redemption or clawback can spend it in between.
+                LedgerAccount.unscoped.select_for_update().filter(
+                    tenant_id=program.tenant_id, account=account
+                ).first()
+                entries = list(
+                    LedgerEntry.unscoped.filter(
+                        tenant_id=program.tenant_id, account=account
+                    ).order_by("id")
                 )
-            )
-            lots = _points_lots(entries, program.pk, PointsLot)
-            for expiry in points_expiry(spec, lots, now, cal):
-                with transaction.atomic():
+                lots = _points_lots(entries, program.pk, PointsLot)
+                for expiry in points_expiry(spec, lots, now, cal):
                     if LedgerEntry.unscoped.filter(
                         reward_id=expiry.lot_id, entry_kind=LedgerEntryKind.EXPIRY
                     ).exists():

@@ -82,3 +82,52 @@ def test_the_same_key_sent_twice_at_once_redeems_once(tenant):
     assert outcomes == ["redeemed"] * 4
     assert Redemption.objects.for_tenant(tenant).count() == 1
     assert points(tenant, alice) == 600
+
+
+def test_a_redemption_committing_while_points_expire_is_never_expired_again(tenant):
+    """The expiry sweep reads what is left of each lot under the account's lock: points a
+    redemption spends meanwhile are not expired a second time (no negative balance)."""
+    import time
+    from datetime import timedelta
+
+    import time_machine
+    from django.db import transaction
+
+    from rewards.models import LedgerEntryKind
+    from rewards.sweeps import points_expire
+    from rewards.tests.test_redemptions import T0
+
+    program = green_home(tenant)
+    alice = f.participant(tenant, "alice")
+    with time_machine.travel(T0, tick=False):
+        earn(tenant, program, alice, 300)
+    account = ledger.participant_account(alice.pk)
+    locked, done = threading.Event(), []
+
+    def spend_everything_slowly():
+        try:
+            with transaction.atomic():
+                ledger.ledger_append(  # takes the account's lock, like a redemption does
+                    tenant_id=tenant.pk,
+                    account=account,
+                    entry_kind=LedgerEntryKind.REDEMPTION,
+                    participant_id=alice.pk,
+                    points=-300,
+                    memo="redeemed",
+                )
+                locked.set()
+                time.sleep(1.0)
+            done.append(True)
+        finally:
+            connections.close_all()
+
+    spender = threading.Thread(target=spend_everything_slowly)
+    spender.start()
+    assert locked.wait(10)
+    with time_machine.travel(T0 + timedelta(days=200), tick=False):
+        expired = points_expire()
+    spender.join(10)
+    assert done == [True]
+    assert expired == 0
+    assert points(tenant, alice) == 0
+    assert ledger.verify_ledger(tenant.pk) == []
