@@ -22,6 +22,23 @@ def _font(size: int):
     return ImageFont.load_default(size=size)
 
 
+def certificate_available(reward) -> bool:
+    """A donation has its certificate once it reached the charity (fulfilled): a pending one
+    can still be reversed by a refund inside its hold."""
+    from .models import RewardKind, RewardStatus
+
+    return reward.kind == RewardKind.DONATION and reward.status == RewardStatus.FULFILLED
+
+
+def certificate_for_donor(reward) -> bool:
+    """What the donor may download in the portal: the certificate of a fulfilled donation,
+    when the program's charity offers certificates (`charity.certificate` in the version the
+    reward was made under)."""
+    version = reward.program_version
+    spec = version.spec if version is not None else reward.program.spec
+    return certificate_available(reward) and bool((spec.get("charity") or {}).get("certificate"))
+
+
 def donation_certificate_png(reward) -> bytes:
     from PIL import Image, ImageDraw
 

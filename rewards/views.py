@@ -135,6 +135,7 @@ def reward_detail(request, reward_id: int):
         "rewards/detail.html",
         {
             "reward": reward,
+            "has_certificate": certificates.certificate_available(reward),
             "history": history,
             "entries": LedgerEntry.objects.for_tenant(request.tenant)
             .filter(reward=reward)
@@ -340,7 +341,7 @@ def charity(request):
 @tenant_required(READ)
 def certificate(request, reward_id: int):
     reward = _reward(request, reward_id)
-    if reward.kind != RewardKind.DONATION or reward.status != RewardStatus.FULFILLED:
+    if not certificates.certificate_available(reward):
         raise Http404
     return HttpResponse(certificates.donation_certificate_png(reward), content_type="image/png")
 

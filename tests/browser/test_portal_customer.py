@@ -4,6 +4,7 @@ axe-core with no serious or critical violation and loads nothing from another ho
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +70,28 @@ def phone(browser, live_server):
 def alice_shop(transactional_db):
     """Acme's green-home program; Alice's friend Lena bought 8 days ago, so Alice has a
     ¥25-coupon-or-250-points choice waiting."""
+    return _alice_shop()
+
+
+@pytest.fixture
+def alice_donor(transactional_db):
+    """The same shop matching each success with a ¥5 donation that comes with a certificate;
+    the periodic jobs have run, so Lena's kept purchase has paid its donation."""
+    from django.core.management import call_command
+
+    shop = _alice_shop(
+        charity={
+            "key": "trees",
+            "amount": 500,
+            "description": "A tree planted",
+            "certificate": True,
+        }
+    )
+    call_command("tick", stdout=io.StringIO())
+    return shop
+
+
+def _alice_shop(**spec_changes):
     from programs.services import program_create
     from programs.templates_data.green_home import green_home_spec
     from referral_platform.core import clock
@@ -84,6 +107,7 @@ def alice_shop(transactional_db):
     )
     spec = green_home_spec(clock.now().year)
     spec["status"] = "active"
+    spec.update(spec_changes)
     program_create(tenant=tenant, spec=spec, actor=None)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(tenant=tenant, name='t')[1]}")
@@ -187,6 +211,36 @@ def test_a_customer_uses_the_portal_on_a_phone(live_server, phone, alice_shop, s
     assert axe_problems(phone) == []
     shot(phone, "portal-after-dispute-360")
 
+    assert phone.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
+    assert phone.foreign_requests == []
+    assert phone.console_problems == []
+
+
+def test_the_donor_downloads_her_charity_certificate_from_beside_the_total(
+    live_server, phone, alice_donor, shot
+):
+    from PIL import Image
+
+    from rewards.models import Reward
+
+    tenant, api, _code = alice_donor
+    donation = Reward.objects.for_tenant(tenant).get(
+        participant__external_id="alice", reason="charity:trees"
+    )
+    assert donation.status == "fulfilled"
+    session = api.post("/api/v1/portal-sessions", {"participant": "alice"}, format="json").json()
+    parts = urlsplit(session["url"])
+    phone.goto(f"{live_server.url}{parts.path}?{parts.query}")
+    total = phone.locator("#balances").get_by_test_id("charity")
+    assert total.inner_text() == "¥5"
+    assert axe_problems(phone) == []
+    shot(phone, "portal-charity-certificate-360")
+    with phone.expect_download() as download_info:
+        phone.locator("#balances").get_by_role("link", name="Certificate").click()
+    download = download_info.value
+    assert download.suggested_filename == f"certificate-{donation.pk}.png"
+    image = Image.open(download.path())
+    assert (image.format, image.size) == ("PNG", (1200, 800))
     assert phone.evaluate("document.documentElement.scrollWidth") <= MOBILE["width"]
     assert phone.foreign_requests == []
     assert phone.console_problems == []

@@ -96,6 +96,8 @@ class RewardView:
     options: list[dict] = field(default_factory=list)
     can_choose: bool = False
     can_donate: bool = False
+    # A fulfilled donation: the donor can download its certificate.
+    certificate: bool = False
 
 
 @dataclass
@@ -127,6 +129,7 @@ class PortalView:
     rewards: list[RewardView]
     choices: list[RewardView]
     coupons: list[RewardView]
+    certificates: list[RewardView]
     balances: rules.Balances
     points_name: str
     disputes: list
@@ -417,6 +420,7 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         coupons=[
             v for v in reward_views if v.reward.kind == "coupon" and v.reward.status == "fulfilled"
         ],
+        certificates=[v for v in reward_views if v.certificate],
         balances=bal,
         points_name=points_name,
         disputes=list(dispute_list_for_participant(participant)),
@@ -429,6 +433,7 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
 def reward_view(reward, now: datetime) -> RewardView:
     from django.utils.translation import gettext as _
 
+    from rewards.certificates import certificate_for_donor
     from rewards.services import donation_allowed
 
     value = rules.reward_value_text(
@@ -491,6 +496,7 @@ def reward_view(reward, now: datetime) -> RewardView:
         can_donate=reward.status == "pending"
         and reward.chosen_at is None
         and donation_allowed(reward),
+        certificate=certificate_for_donor(reward),
     )
 
 
@@ -507,6 +513,24 @@ def reward_view_get(participant, reward_id) -> RewardView:
     if reward is None:
         raise NotFound("No such reward.")
     return reward_view(reward, clock.now())
+
+
+def certificate_reward_get(participant, reward_id):
+    """One of the participant's donations that has its certificate. Another participant's
+    reward, one that is not a donation, not fulfilled yet, or of a program whose charity
+    gives no certificates: NotFound alike."""
+    from rewards.certificates import certificate_for_donor
+    from rewards.models import Reward
+
+    reward = (
+        Reward.objects.for_tenant(participant.tenant_id)
+        .filter(pk=reward_id, participant=participant)
+        .select_related("program", "program_version", "participant")
+        .first()
+    )
+    if reward is None or not certificate_for_donor(reward):
+        raise NotFound("No such certificate.")
+    return reward
 
 
 # Below this many, "N friends joined" reads as a warning rather than as proof.

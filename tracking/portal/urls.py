@@ -13,6 +13,7 @@ urlpatterns = [
     path("message/", views.portal_message, name="message"),
     path("rewards/<int:reward_id>/choose/", views.portal_choose, name="choose"),
     path("rewards/<int:reward_id>/donate/", views.portal_donate, name="donate"),
+    path("rewards/<int:reward_id>/certificate.png", views.portal_certificate, name="certificate"),
     path("redeem/", views.portal_redeem, name="redeem"),
     path("dispute/", views.portal_dispute, name="dispute"),
     path("privacy/tracking/", views.portal_tracking, name="tracking"),

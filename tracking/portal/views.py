@@ -339,6 +339,18 @@ def portal_redeem(request, participant):
     return redirect(reverse("portal:home") + "#redeem")
 
 
+@require_GET
+@portal_view
+def portal_certificate(request, participant, reward_id: int):
+    """The e-certificate of one of the participant's own donations, as a PNG download."""
+    from rewards.certificates import donation_certificate_png
+
+    reward = selectors.certificate_reward_get(participant, reward_id)
+    response = HttpResponse(donation_certificate_png(reward), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{reward.pk}.png"'
+    return response
+
+
 @require_POST
 @portal_view
 def portal_dispute(request, participant):
