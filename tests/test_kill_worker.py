@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +26,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from referral_platform.core.models import AuditEntry
-from referral_platform.core.testing import require_or_skip
+from referral_platform.core.testing import database_url, private_redis_or_skip, require_or_skip
 from rewards import ledger
 from rewards.models import LedgerEntry, Reward
 from rewards.periodic import fulfil_approved, release_due
@@ -42,67 +40,14 @@ RUN_SECONDS = float(os.environ.get("KILL_TEST_SECONDS", "30"))
 pytestmark = [pytest.mark.celery_worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    def __init__(self):
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        import redis
-
-        for _ in range(100):
-            try:
-                redis.Redis.from_url(self.url, socket_timeout=0.2).ping()
-                return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis did not start")
-
-    def stop(self):
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-
 @pytest.fixture
 def services():
     if connection.vendor != "postgresql":
         require_or_skip("the kill test needs PostgreSQL (set DATABASE_URL)")
-    if not shutil.which("redis-server"):
-        require_or_skip("the kill test starts its own redis-server, which is not installed")
-    redis_ = PrivateRedis()
+    redis_ = private_redis_or_skip()
     redis_.start()
     yield redis_
     redis_.stop()
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 class Workers:
@@ -117,7 +62,7 @@ class Workers:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "referral_platform.settings.local",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": database_url(connection.settings_dict),
             "REDIS_URL": self.redis_url,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "DEBUG": "false",

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import time
 
 import pytest
 
@@ -59,3 +62,65 @@ def chromium_or_skip() -> str:
     except ImportError:
         require_or_skip("the playwright package is not installed")
     return CHROMIUM
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    """A `redis-server` of the test's own on a free port, without persistence: stopping it
+    loses every queued message, as a crashed production broker would. Never the shared one."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        # A fixed argument list of our own: nothing from outside reaches the command line.
+        self.process = subprocess.Popen(  # noqa: S603
+            [  # noqa: S607 — redis-server from PATH, as the test instructions install it
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        for _ in range(100):
+            try:
+                redis.Redis.from_url(self.url, socket_timeout=0.2).ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis did not start")
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+def private_redis_or_skip() -> PrivateRedis:
+    if not shutil.which("redis-server"):
+        require_or_skip("this test starts its own redis-server, which is not installed")
+    return PrivateRedis()
+
+
+def database_url(settings_dict: dict) -> str:
+    """The URL of the (test) database in `settings_dict`, for a worker in another process."""
+    s = settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
