@@ -20,6 +20,7 @@ from programs.engine import spec_for_variants, variants_assign, variants_decode,
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import Conflict, NotFound, ValidationFailed
+from referral_platform.core.tasks import enqueue_on_commit
 from referral_platform.tenancy.scoping import tenant_context
 
 from . import attribution, clickbuffer, codes, identity, rules
@@ -629,18 +630,11 @@ def event_ingest_batch(*, tenant, items: list[tuple[int, dict, dict]]) -> dict[i
 
 
 def _enqueue(tenant_id: int, event_pks: list[int]) -> None:
-    if not event_pks:
-        return
+    from .tasks import events_process_task
 
-    def send():
-        from .tasks import events_process_task
-
-        try:
-            events_process_task.delay(tenant_id, event_pks)
-        except Exception:  # noqa: BLE001 - broker down: the sweeper picks the events up
-            logger.warning("events enqueue failed; the sweeper will process them", exc_info=True)
-
-    transaction.on_commit(send)
+    if event_pks:
+        # Broker down: logged, and the sweeper processes the stored events.
+        enqueue_on_commit(events_process_task, tenant_id, event_pks)
 
 
 def event_claim(event_pk: int, *, now=None) -> bool:

@@ -6,7 +6,13 @@ arguments. Retries are for transient errors only and are declared per task.
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from django.db import transaction
+from kombu.exceptions import KombuError
+
+logger = logging.getLogger(__name__)
 
 
 def task(name: str, *, soft_time_limit: int = 60, time_limit: int = 90, **options):
@@ -21,6 +27,22 @@ def task(name: str, *, soft_time_limit: int = 60, time_limit: int = 90, **option
         )(func)
 
     return decorate
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """`task.delay(*args)` once the current transaction commits (at once outside one).
+
+    A broker that cannot be reached is logged, never raised: the caller's rows are committed
+    by then, and raising would fail a request or a sweep over work that is only delayed (the
+    periodic sweeps pick up unprocessed events and undelivered webhooks)."""
+
+    def send() -> None:
+        try:
+            task.delay(*args)
+        except (KombuError, OSError) as exc:
+            logger.warning("task %s not enqueued, the broker is unreachable: %s", task.name, exc)
+
+    transaction.on_commit(send)
 
 
 @task("core.tick", soft_time_limit=300, time_limit=360)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import Conflict, ValidationFailed
+from referral_platform.core.tasks import enqueue_on_commit
 
 from . import netguard, signing, transport
 from .models import (
@@ -164,19 +165,17 @@ def webhook_emit(*, tenant, type: str, data: dict) -> WebhookMessage | None:
         ids = [d.pk for d in deliveries if d.pk] or list(
             WebhookDelivery.unscoped.filter(message=message).values_list("pk", flat=True)
         )
-        tenant_id = tenant.pk
-        transaction.on_commit(lambda: _enqueue(tenant_id, ids))
+        _enqueue(tenant.pk, ids)
     return message
 
 
 def _enqueue(tenant_id: int, delivery_ids: list[int]) -> None:
+    """One task per delivery once the caller commits; a broker outage only delays: the retry
+    sweep (`webhooks.deliver`) sends what was not enqueued."""
     from .tasks import webhook_deliver_task
 
     for delivery_id in delivery_ids:
-        try:
-            webhook_deliver_task.delay(tenant_id, delivery_id)
-        except Exception:  # noqa: BLE001 — a broker outage only delays: the retry sweep sends it
-            return
+        enqueue_on_commit(webhook_deliver_task, tenant_id, delivery_id)
 
 
 def message_body(message: WebhookMessage) -> str:
@@ -296,8 +295,7 @@ def webhook_delivery_replay(
         target=delivery,
         ip_address=ip_address,
     )
-    tenant_id, ids = delivery.tenant_id, [delivery.pk]
-    transaction.on_commit(lambda: _enqueue(tenant_id, ids))
+    _enqueue(delivery.tenant_id, [delivery.pk])
 
 
 def webhook_deliveries_due(*, limit: int = 500) -> list[int]:
