@@ -1,12 +1,39 @@
-"""Emails to participants about their rewards: templated, translated in the participant's
-language, with an unsubscribe link; sent after commit, never inside the transaction."""
+"""Emails to participants: templated, translated in the participant's language, with an
+unsubscribe link; enqueued after commit, never sent inside the transaction.
+
+Who hears what: the referrer when a referral is created, when a reward is approved or
+fulfilled, and when a choice is waiting; the referee once, when their reward is fulfilled
+(the welcome, with the coupon code when there is one)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from referral_platform.core.tasks import enqueue_on_commit
+from tracking.portal.rules import mask_identity, portal_language, reward_value_text
+
+from .models import NotificationOptOut, Reward
+from .tasks import referral_notify_task, reward_notify_task
 
 SALT = "rewards.unsubscribe"
+
+SUBJECTS = {
+    "referral_created": _("A friend joined through your invitation"),
+    "approved": _("Your reward is approved"),
+    "fulfilled": _("Your reward is ready"),
+    "choice_waiting": _("Choose your reward"),
+    "welcome": _("Your welcome reward"),
+}
+# What a referee-side reward's moments become: they hear once, when it is theirs to use.
+REFEREE_EVENTS = {"fulfilled": "welcome"}
 
 
 def unsubscribe_token(tenant_id: int, participant_id: int) -> str:
@@ -22,77 +49,93 @@ def unsubscribe_token_read(token: str) -> tuple[int, int] | None:
 
 
 def reward_notify(*, reward, event: str) -> None:
-    """`event`: approved | fulfilled | choice_waiting | welcome. Enqueued on commit."""
-    tenant_id, reward_id = reward.tenant_id, reward.pk
-
-    def send():
-        from .tasks import reward_notify_task
-
-        try:
-            reward_notify_task.delay(tenant_id, reward_id, event)
-        except Exception:  # noqa: BLE001 — a lost notification must not undo or retry a payment
-            return
-
-    transaction.on_commit(send)
+    """`event`: approved | fulfilled | choice_waiting. A lost email must not undo or retry a
+    payment: with the broker down it is logged and not sent."""
+    if reward.side == "referee":
+        event = REFEREE_EVENTS.get(event, "")
+    if event:
+        enqueue_on_commit(reward_notify_task, reward.tenant_id, reward.pk, event)
 
 
-SUBJECTS = {
-    "approved": "Your reward is approved",
-    "fulfilled": "Your reward is ready",
-    "choice_waiting": "Choose your reward",
-    "welcome": "Your welcome reward",
-}
+def referral_notify(*, referral) -> None:
+    """Tell the referrer about a referral just created (tracking calls this in its
+    transaction; the email goes after commit)."""
+    enqueue_on_commit(referral_notify_task, referral.tenant_id, referral.pk)
 
 
 def notification_send(*, reward_id: int, event: str) -> bool:
-    """Render and send one email; False when there is nobody to tell or they opted out."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-    from django.utils import translation
-    from django.utils.translation import gettext
-
-    from referral_platform.core.money import format_minor
-
-    from .models import NotificationOptOut, Reward
-
+    """Render and send one reward email; False when there is nobody to tell."""
     reward = (
         Reward.unscoped.select_related("participant", "program", "tenant")
         .filter(pk=reward_id)
         .first()
     )
-    if reward is None or event not in SUBJECTS:
+    if reward is None or event not in SUBJECTS or event == "referral_created":
         return False
-    participant = reward.participant
-    if not participant.email or participant.erased_at is not None:
+    if (event == "welcome") != (reward.side == "referee"):
         return False
-    if NotificationOptOut.unscoped.filter(
-        tenant_id=reward.tenant_id, participant=participant
-    ).exists():
-        return False
-    if event == "welcome" and reward.side != "referee":
-        return False
-    token = unsubscribe_token(reward.tenant_id, participant.pk)
-    context = {
-        "reward": reward,
-        "event": event,
-        "tenant": reward.tenant,
-        "participant": participant,
-        "value": format_minor(reward.amount_minor, reward.currency)
-        or (f"{reward.points}" if reward.points else reward.description),
-        "code": (reward.details or {}).get("code", ""),
-        "unsubscribe_url": settings.PUBLIC_BASE_URL + reverse("rewards:unsubscribe", args=[token]),
-    }
-    language = participant.locale or reward.tenant.default_locale or settings.LANGUAGE_CODE
-    with translation.override(language):
-        subject = gettext(SUBJECTS[event])
-        body = render_to_string("rewards/email/reward.txt", context)
-    send_mail(
-        subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [participant.email],
-        fail_silently=False,
+    return _send(
+        participant=reward.participant,
+        tenant=reward.tenant,
+        event=event,
+        context=lambda: {
+            "reward": reward,
+            "program": reward.program.name,
+            "value": reward_value_text(
+                kind=reward.kind,
+                amount_minor=reward.amount_minor,
+                currency=reward.currency,
+                points=reward.points,
+                description="",
+            )
+            or reward.description,
+            "code": (reward.details or {}).get("code", ""),
+        },
     )
+
+
+def referral_notification_send(*, referral_id: int) -> bool:
+    """The referrer's email about a new referral; nothing for a rejected one."""
+    from tracking.models import Referral
+
+    referral = (
+        Referral.unscoped.select_related("referrer", "referee", "program", "tenant")
+        .filter(pk=referral_id)
+        .first()
+    )
+    if referral is None or referral.status == "rejected":
+        return False
+    referee = referral.referee
+    return _send(
+        participant=referral.referrer,
+        tenant=referral.tenant,
+        event="referral_created",
+        context=lambda: {
+            "program": referral.program.name,
+            "friend": mask_identity(email=referee.email, phone=referee.phone, name=referee.name),
+        },
+    )
+
+
+def _send(*, participant, tenant, event: str, context: Callable[[], dict]) -> bool:
+    """Nothing for an erased or opted-out participant, one who unsubscribed, or no address.
+    `context` is built in the participant's language (amounts and units are words too)."""
+    if not participant.email or participant.erased_at or participant.opted_out_at:
+        return False
+    if NotificationOptOut.unscoped.filter(tenant_id=tenant.pk, participant=participant).exists():
+        return False
+    token = unsubscribe_token(tenant.pk, participant.pk)
+    unsubscribe_url = settings.PUBLIC_BASE_URL + reverse("rewards:unsubscribe", args=[token])
+    with translation.override(portal_language(participant.locale, tenant.default_locale)):
+        subject = str(SUBJECTS[event])
+        body = render_to_string(
+            "rewards/email/reward.txt",
+            {
+                **context(),
+                "event": event,
+                "participant": participant,
+                "unsubscribe_url": unsubscribe_url,
+            },
+        )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [participant.email])
     return True

@@ -1059,3 +1059,8 @@ def points_redeem(
             data={"redemption": redemption_to_dict(redemption)},
         )
     return redemption
+
+
+def referral_notify(*, referral) -> None:
+    """Email the referrer about a referral just created; sent after the caller commits."""
+    notifications.referral_notify(referral=referral)

@@ -17,3 +17,10 @@ def reward_notify_task(tenant_id: int, reward_id: int, event: str) -> bool:
     from .notifications import notification_send
 
     return notification_send(reward_id=reward_id, event=event)
+
+
+@task("rewards.notify_referral", soft_time_limit=30, time_limit=45)
+def referral_notify_task(tenant_id: int, referral_id: int) -> bool:
+    from .notifications import referral_notification_send
+
+    return referral_notification_send(referral_id=referral_id)

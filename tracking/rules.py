@@ -84,3 +84,9 @@ def webhook_emit(*, tenant, type: str, data: dict) -> None:
     func = _find("referral_platform.webhooks.services", "webhook_emit")
     if func is not None:
         func(tenant=tenant, type=type, data=data)
+
+
+def referral_notify(*, referral) -> None:
+    func = _find("rewards.services", "referral_notify")
+    if func is not None:
+        func(referral=referral)

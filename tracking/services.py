@@ -1046,6 +1046,7 @@ def referral_create(*, program, referee: Participant, decision, signup_at, event
     # Fraud scores every conversion, the self-referral that attribution flagged included.
     rules.fraud_assess(referral=referral, stage_key="signup")
     rules.webhook_emit(tenant=tenant, type="referral.created", data=referral_webhook_data(referral))
+    rules.referral_notify(referral=referral)
     return referral
 
 
