@@ -32,12 +32,13 @@ class AuditEntry(TenantOwnedModel):
 
 
 class IdempotencyRecord(TenantOwnedModel):
-    """The first answer to a POST carrying an `Idempotency-Key`, replayed for retries."""
+    """The first answer to a POST carrying an `Idempotency-Key`, replayed for retries. A row
+    without a status code is a claim: its request is still running."""
 
     key = models.CharField(max_length=255)
     path = models.CharField(max_length=255)
     body_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
