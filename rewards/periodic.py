@@ -80,7 +80,11 @@ def choice_nudges() -> int:
 
 @periodic_job("rewards.expire", order=60)
 def expire_unreleased() -> int:
-    """Unreleased items past their `expires_at` expire (e.g. a prize never claimed)."""
+    """Unreleased items past their `expires_at` expire (e.g. a prize never claimed): they
+    never reached the beneficiary. A fulfilled item past its `expires_at` (a coupon or study
+    fund not used in time) stays `fulfilled`: it was delivered, the tenant honours it until
+    then, and the ledger keeps its credit. Only points are taken back, by
+    `rewards.points_expiry`, as the program's points expiry says."""
     from .models import Reward, RewardStatus
 
     return Reward.unscoped.filter(status=RewardStatus.PENDING, expires_at__lte=clock.now()).update(

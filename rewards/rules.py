@@ -114,6 +114,22 @@ def release_ready(
     return not (waiting_for_choice and choice_deadline > now)
 
 
+# Handed over for good: cash is paid, a donation made, a ticket's month of draws decides it.
+# Points expire by the program's `points.expiry_months`, lot by lot on the ledger
+# (`rewards.points_expiry`), not by an item's `valid_days`.
+NO_VALIDITY_KINDS = ("cash", "donation", "lottery_ticket", "points")
+
+
+def valid_until(*, kind: str, details: Mapping, fulfilled_at: datetime) -> datetime | None:
+    """How long a fulfilled item stays usable: its `valid_days` counted from fulfilment (a
+    coupon's issue, a credit's or perk's grant), as exact days like holds. None when the
+    item has no validity."""
+    days = (details or {}).get("valid_days")
+    if kind in NO_VALIDITY_KINDS or not days:
+        return None
+    return fulfilled_at + timedelta(days=int(days))
+
+
 def points_catalogue(spec: Mapping) -> list[dict]:
     """The program's points catalogue, cheapest first: `[{key, points, reward: {kind, ...}}]`."""
     items = (spec.get("points") or {}).get("catalogue") or []

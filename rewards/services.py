@@ -382,8 +382,17 @@ def _credit(reward: Reward, *, memo: str = "") -> None:
 
 
 def _mark_fulfilled(reward: Reward, now) -> None:
+    """Every fulfilment ends here (coupon issued, points or credit granted, cash paid). From
+    now on `expires_at` says how long the item stays usable (while unreleased it was the
+    deadline of `rewards.expire`)."""
+    reward.expires_at = rules.valid_until(
+        kind=reward.kind, details=reward.details, fulfilled_at=now
+    )
     Reward.unscoped.filter(pk=reward.pk).update(
-        status=RewardStatus.FULFILLED, fulfilled_at=now, details=reward.details
+        status=RewardStatus.FULFILLED,
+        fulfilled_at=now,
+        details=reward.details,
+        expires_at=reward.expires_at,
     )
     reward.status, reward.fulfilled_at = RewardStatus.FULFILLED, now
     _credit(reward)
@@ -417,12 +426,6 @@ def reward_fulfil(*, reward_id: int) -> str:
             return _payout_request(reward, now)
         if reward.kind == RewardKind.COUPON:
             reward.details = {**reward.details, "code": _coupon_code(reward)}
-            valid_days = reward.details.get("valid_days")
-            if valid_days and not reward.expires_at:
-                Reward.unscoped.filter(pk=reward.pk).update(
-                    expires_at=now + timedelta(days=int(valid_days))
-                )
-                reward.expires_at = now + timedelta(days=int(valid_days))
         _mark_fulfilled(reward, now)
     return "fulfilled"
 

@@ -139,6 +139,41 @@ def test_two_trial_lessons_pay_a_100_study_fund_and_one_is_not_enough(tenant, ap
     assert ledger.balances(tenant.pk, _account(tenant, "student")) == {"CNY": 10000}
 
 
+def test_a_study_fund_is_valid_60_days_from_its_grant_in_the_api_and_the_portal(
+    tenant, api, school
+):
+    granted = local(3, 6) + timedelta(minutes=1)
+    with time_machine.travel(local(3, 6), tick=False):
+        _signup(api, school["student"], "f1", local(3, 2))
+        _trial(api, "f1", 1, local(3, 3))
+        _trial(api, "f1", 2, local(3, 5))
+        _tick()
+    fund = _referral_rewards(tenant, "f1")["student", "stage:trial_fund"]
+    assert (fund.status, fund.fulfilled_at, fund.expires_at) == (
+        "fulfilled",
+        granted,
+        local(5, 5) + timedelta(minutes=1),
+    )
+    listed = api.get("/api/v1/rewards", {"participant": "student"}).json()["results"]
+    assert [r["expires_at"] for r in listed if r["reason"] == "stage:trial_fund"] == [
+        "2026-05-05T02:01:00+00:00"
+    ]
+    with time_machine.travel(local(3, 7), tick=False):
+        session = api.post("/api/v1/portal-sessions", {"participant": "student"}, format="json")
+        page = Client().get(session.json()["url"], follow=True).content.decode()
+    assert (
+        '<li data-testid="reward"><strong>¥100 study fund</strong><br>'
+        '<span class="state state-fulfilled">Received</span> · Received on '
+        '<time datetime="2026-03-06T10:01:00+08:00">March 6, 2026</time> · valid until '
+        '<time datetime="2026-05-05T10:01:00+08:00">May 5, 2026</time></li>'
+    ) in page
+    # Past its 60 days the fund was delivered all the same: still fulfilled, still credited.
+    _tick(local(5, 6))
+    fund.refresh_from_db()
+    assert fund.status == "fulfilled"
+    assert ledger.balances(tenant.pk, _account(tenant, "student")) == {"CNY": 10000}
+
+
 def test_a_course_kept_seven_days_pays_300_or_the_chosen_diagnosis_and_50_to_charity(
     tenant, api, school, owner
 ):

@@ -458,9 +458,6 @@ def reward_view(reward, now: datetime) -> RewardView:
     elif reward.status == "reversed" and reward.reversed_at:
         date_label, date = _("Cancelled on"), reward.reversed_at
     details = reward.details or {}
-    valid_until = reward.expires_at
-    if valid_until is None and details.get("valid_days") and reward.fulfilled_at:
-        valid_until = reward.fulfilled_at + timedelta(days=int(details["valid_days"]))
     open_choice = (
         bool(reward.options)
         and reward.chosen_at is None
@@ -490,7 +487,7 @@ def reward_view(reward, now: datetime) -> RewardView:
         date_label=date_label,
         date=date,
         code=str(details.get("code") or ""),
-        valid_until=valid_until,
+        valid_until=reward.expires_at if reward.status == "fulfilled" else None,
         options=options,
         can_choose=open_choice,
         can_donate=reward.status == "pending"
