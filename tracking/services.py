@@ -541,9 +541,13 @@ def event_ingest(*, tenant, data: dict, payload: dict) -> tuple[Event, bool]:
     under the same event_id is a conflict."""
     row = _event_row(tenant, data, payload)
     try:
-        # The insert is the whole transaction (no savepoint): the hot path is one round
-        # trip, and the unique constraint answers retries.
-        with transaction.atomic():
+        if transaction.get_connection().in_atomic_block:
+            # Inside a caller's transaction a duplicate must not break it: a savepoint.
+            with transaction.atomic():
+                row.save(force_insert=True)
+        else:
+            # In autocommit the INSERT is its own transaction: one round trip, where atomic()
+            # would add BEGIN and COMMIT. The unique constraint answers retries.
             row.save(force_insert=True)
     except IntegrityError:
         first = Event.objects.for_tenant(tenant).get(event_id=row.event_id)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import hmac
+import time
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
@@ -123,20 +127,42 @@ def api_key_revoke(*, key: ApiKey, actor=None, ip_address: str | None = None) ->
     return key
 
 
-def api_key_authenticate(full_key: str) -> ApiKey | None:
-    prefix, _, _ = full_key.partition(".")
-    key = ApiKey.unscoped.select_related("tenant").filter(prefix=prefix, revoked_at=None).first()
-    if key is None:
-        return None
-    import hmac
+# A few seconds of per-process memory in front of the key lookup: an API call then costs no
+# query to authenticate. Saving a key or a tenant (revocation, settings) forgets them all in
+# this process at once (tenancy.apps); other processes notice within KEY_CACHE_SECONDS.
+KEY_CACHE_SECONDS = 10.0
+_keys: dict[str, tuple[float, ApiKey]] = {}
 
-    if not hmac.compare_digest(key.secret_hash, ApiKey.hash_secret(full_key)):
-        return None
+
+def api_key_cache_forget() -> None:
+    _keys.clear()
+
+
+def api_key_authenticate(full_key: str) -> ApiKey | None:
+    digest = ApiKey.hash_secret(full_key)
+    now_monotonic = time.monotonic()
+    hit = _keys.get(digest)
+    if hit is not None and hit[0] > now_monotonic:
+        key = hit[1]
+    else:
+        prefix = full_key.partition(".")[0]
+        key = (
+            ApiKey.unscoped.select_related("tenant").filter(prefix=prefix, revoked_at=None).first()
+        )
+        if key is None or not hmac.compare_digest(key.secret_hash, digest):
+            return None
+        if len(_keys) > 1000:
+            _keys.clear()
+        _keys[digest] = (now_monotonic + KEY_CACHE_SECONDS, key)
     now = clock.now()
     # Writing last_used_at on every request would be a write per call; once a minute is enough.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.unscoped.filter(pk=key.pk).update(last_used_at=now)
-    return key
+        key.last_used_at = now
+    # Each request gets its own instances: the cached ones are shared between threads.
+    fresh = copy.copy(key)
+    fresh.tenant = copy.copy(key.tenant)
+    return fresh
 
 
 # --- Team --------------------------------------------------------------------
