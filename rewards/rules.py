@@ -136,6 +136,14 @@ def points_catalogue(spec: Mapping) -> list[dict]:
     return sorted(items, key=lambda item: (int(item["points"]), item["key"]))
 
 
+def period_in_program(
+    *, start: datetime, end: datetime, starts_at: datetime | None, ends_at: datetime | None
+) -> bool:
+    """Whether the period `[start, end)` overlaps the program's life `[starts_at, ends_at)`
+    (an unset bound is open)."""
+    return (ends_at is None or start < ends_at) and (starts_at is None or end > starts_at)
+
+
 def payout_cadence(amount_minor: int, weekly_max_minor: int) -> str:
     """Small amounts go in weekly batches; the rest settle at quarter end."""
     return "week" if amount_minor <= weekly_max_minor else "quarter"

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from referral_platform.core import calendar, clock
 
-from . import engine_bridge, ledger
+from . import engine_bridge, ledger, rules
 from .models import (
     LedgerAccount,
     LedgerEntry,
@@ -115,11 +115,17 @@ def seasons_close(*, now: datetime | None = None) -> int:
             continue
         cal = program.tenant.calendar
         key, closed_at = _previous_period(now, season.get("period", "season"), cal)
+        start, end = calendar.period_bounds(key, cal)
+        # A season before the program started (or after it ended) was never run: closing
+        # it would record an empty close.
+        if not rules.period_in_program(
+            start=start, end=end, starts_at=program.starts_at, ends_at=program.ends_at
+        ):
+            continue
         if PeriodClose.unscoped.filter(
             tenant_id=program.tenant_id, program=program, kind="season", period_key=key
         ).exists():
             continue
-        start, end = calendar.period_bounds(key, cal)
         metric = season.get("metric", "success")
         standings = []
         for referrer_id, log in _counted_facts(
