@@ -165,28 +165,44 @@ def _refund_counts(tenant_id, referee_ids) -> tuple[int, int]:
     return purchases, refunds
 
 
-def _refund_after_reward_days(referral) -> float | None:
+def _refund_timing(referral, stage_key: str) -> tuple[float | None, bool]:
+    """When the refund came relative to the referral's holds: (days since the latest hold
+    that ended before it, or None; whether it fell inside a reached stage's hold). The refund
+    is the one a refund assessment names (`refund:<event id>`), else the referee's latest."""
     from tracking.models import Event, ReferralStage
 
-    refund_at = (
+    refunds = (
         Event.objects.for_tenant(referral.tenant_id)
         .filter(participant_id=referral.referee_id, type="refund")
         .order_by("-occurred_at")
-        .values_list("occurred_at", flat=True)
-        .first()
     )
+    kind, _sep, event_pk = stage_key.partition(":")
+    if kind == "refund" and event_pk.isdigit():
+        refunds = refunds.filter(pk=int(event_pk))
+    refund_at = refunds.values_list("occurred_at", flat=True).first()
     if refund_at is None:
-        return None
-    due = (
+        return None, False
+    holds = list(
         ReferralStage.objects.for_tenant(referral.tenant_id)
-        .filter(referral=referral, due_at__isnull=False, due_at__lte=refund_at)
-        .order_by("-due_at")
-        .values_list("due_at", flat=True)
-        .first()
+        .filter(referral=referral, due_at__isnull=False)
+        .values_list("occurred_at", "due_at")
     )
-    if due is None:
+    # Inside a hold the rules reverse what the refund undid (SEMANTICS §5): the reward was
+    # never paid out, so this is not a refund after the reward.
+    if any(occurred_at <= refund_at < due_at for occurred_at, due_at in holds):
+        return None, True
+    ended = [due_at for _occurred_at, due_at in holds if due_at <= refund_at]
+    if not ended:
+        return None, False
+    return (refund_at - max(ended)).total_seconds() / 86400, False
+
+
+def _unreleased_rewards(referral) -> int | None:
+    try:
+        from rewards.selectors import referral_unreleased_count
+    except ImportError:
         return None
-    return (refund_at - due).total_seconds() / 86400
+    return referral_unreleased_count(referral=referral)
 
 
 def _blocklisted(tenant_id, identities: list[Identity]) -> tuple[str, ...]:
@@ -314,6 +330,7 @@ def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
             tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
         )
     last_hour, usual = _burst(referral)
+    refund_after_reward_days, refund_inside_hold = _refund_timing(referral, stage_key)
     code_leaked = (
         bool(referral.code)
         and CodeFlag.objects.for_tenant(tenant)
@@ -334,7 +351,9 @@ def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
         referrer_purchases=referrer_purchases,
         referrer_refunds=referrer_refunds,
         program_refund_rate=(program_refunds / program_purchases) if program_purchases else 0.0,
-        refund_after_reward_days=_refund_after_reward_days(referral),
+        refund_after_reward_days=refund_after_reward_days,
+        refund_inside_hold=refund_inside_hold,
+        unreleased_rewards=_unreleased_rewards(referral),
         blocklisted=_blocklisted(tenant.pk, [referee, referrer]),
         ring_kinds=_ring(referral, [referee, referrer]),
         code_leaked=code_leaked,

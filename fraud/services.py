@@ -28,7 +28,15 @@ from .models import (
     ReviewCase,
 )
 from .selectors import policy_for
-from .signals import REASONS, SIGNAL_CODES, Result, Signal, assess, failed_result
+from .signals import (
+    REASONS,
+    SIGNAL_CODES,
+    Result,
+    Signal,
+    assess,
+    failed_result,
+    nothing_at_stake,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +101,7 @@ def _require_reviewer(tenant, actor) -> None:
 
 
 LINKING_SIGNALS = {"velocity", "burst", "payment_reuse", "ring", "refund_anomaly"}
+NOTHING_AT_STAKE = "nothing_at_stake"
 
 
 def assessment_run(*, referral, stage_key: str, _propagate: bool = True) -> Assessment:
@@ -104,18 +113,25 @@ def assessment_run(*, referral, stage_key: str, _propagate: bool = True) -> Asse
     """
     from .facts import assessment_facts
 
+    idle = False
     try:
         with transaction.atomic():
             facts = assessment_facts(referral=referral, stage_key=stage_key)
             result = assess(facts, policy_for(referral.tenant, referral.program_id))
+            idle = nothing_at_stake(facts)
         note = ""
     except Exception:  # noqa: BLE001 — failing closed is the point: anything → review
         logger.exception("fraud assessment failed referral=%s stage=%s", referral.pk, stage_key)
         result = failed_result()
         note = "assessment_failed"
-    assessment = _assessment_apply(referral=referral, stage_key=stage_key, result=result, note=note)
+    assessment = _assessment_apply(
+        referral=referral, stage_key=stage_key, result=result, note=note, nothing_left=idle
+    )
     linking = set(assessment.signal_codes) & LINKING_SIGNALS
-    if _propagate and linking and assessment.decision != Decision.APPROVE:
+    # With nothing left to hold here, the referrer's other referrals may still have rewards
+    # in their hold: a pattern seen here is checked there all the same.
+    flagged = assessment.decision != Decision.APPROVE or assessment.note == NOTHING_AT_STAKE
+    if _propagate and linking and flagged:
         _reassess_linked(referral, linking)
     return assessment
 
@@ -148,7 +164,9 @@ def _reassess_linked(referral, codes: set[str]) -> None:
 
 
 @transaction.atomic
-def _assessment_apply(*, referral, stage_key: str, result: Result, note: str = "") -> Assessment:
+def _assessment_apply(
+    *, referral, stage_key: str, result: Result, note: str = "", nothing_left: bool = False
+) -> Assessment:
     from tracking.models import Referral
 
     referral = (
@@ -173,6 +191,10 @@ def _assessment_apply(*, referral, stage_key: str, result: Result, note: str = "
         # A person already cleared exactly these signals; asking again at every stage
         # would only make them click "approve" twice.
         decision, note = Decision.APPROVE, "cleared_by_reviewer"
+    elif decision == Decision.REVIEW and nothing_left and referral.status != "review":
+        # A refund inside the hold already reversed what it undid: the score and signals
+        # stay on record, the queue gets nothing it could act on.
+        decision, note = Decision.APPROVE, NOTHING_AT_STAKE
     assessment, _created = Assessment.unscoped.update_or_create(
         tenant=tenant,
         referral=referral,

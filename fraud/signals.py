@@ -62,6 +62,10 @@ class AssessmentFacts:
     referrer_refunds: int = 0
     program_refund_rate: float = 0.0
     refund_after_reward_days: float | None = None
+    # The refund being assessed fell inside the hold of a stage the referral had reached.
+    refund_inside_hold: bool = False
+    # The referral's rewards not released yet (None: unknown).
+    unreleased_rewards: int | None = None
     blocklisted: tuple[str, ...] = ()  # identifier kinds on the tenant's blocklist
     ring_kinds: tuple[str, ...] = ()  # kinds shared with a past rejected referral
     # Referees of *other* referrers who paid with this referee's payment instrument.
@@ -319,6 +323,17 @@ def refund_after_reward(facts: AssessmentFacts) -> Signal | None:
             params={"d": int(days)},
         )
     return None
+
+
+def nothing_at_stake(facts: AssessmentFacts) -> bool:
+    """A refund inside a hold that left the referral no unreleased reward: the rules already
+    reversed what it undid (SEMANTICS §5), so a review would have nothing to hold or reject.
+    The refund still counts towards the referrer's refund rate on their other referrals."""
+    return (
+        facts.stage_key.startswith("refund:")
+        and facts.refund_inside_hold
+        and facts.unreleased_rewards == 0
+    )
 
 
 def blocklisted(facts: AssessmentFacts) -> Signal | None:

@@ -14,6 +14,7 @@ from .models import (
     Redemption,
     Reward,
     RewardKind,
+    RewardStatus,
 )
 
 
@@ -127,6 +128,16 @@ def reward_get(*, tenant, reward_id: int) -> Reward:
     if reward is None:
         raise NotFound("No such reward.")
     return reward
+
+
+def referral_unreleased_count(*, referral) -> int:
+    """The referral's rewards not yet released (pending or approved): what a fraud review can
+    still hold or reject. What was fulfilled stays (a clawback is a separate decision)."""
+    return (
+        Reward.objects.for_tenant(referral.tenant_id)
+        .filter(referral=referral, status__in=[RewardStatus.PENDING, RewardStatus.APPROVED])
+        .count()
+    )
 
 
 def participant_rewards(*, tenant, participant_id: int) -> QuerySet:

@@ -10,6 +10,7 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client
 
+from fraud.models import Assessment, ReviewCase
 from programs.services import program_create
 from programs.templates_data.study_together import study_together_spec
 from referral_platform.core import clock
@@ -242,17 +243,24 @@ def test_a_course_kept_seven_days_pays_300_or_the_chosen_diagnosis_and_50_to_cha
         r.referee.external_id: r
         for r in Referral.objects.for_tenant(tenant).select_related("referee")
     }
-    assert {f: r.status for f, r in referrals.items() if f != "f3"} == {
+    assert {f: r.status for f, r in referrals.items()} == {
         "f1": "converted",
         "f2": "converted",
+        "f3": "pending",
         "f4": "pending",
         "f5": "pending",
     }
-    # Fraud scores a refund after a reward again (its business); the stage went back anyway.
-    assert (referrals["f3"].status_before_review, referrals["f4"].reversed_at) == (
-        "pending",
+    assert (referrals["f3"].reversed_at, referrals["f4"].reversed_at) == (
+        local(3, 14),
         local(3, 15),
     )
+    # Fraud scored f3's refund, which came inside the hold and left nothing to hold or
+    # reject: nothing waits in the review queue.
+    refund = Assessment.objects.for_tenant(tenant).get(
+        referral=referrals["f3"], stage_key__startswith="refund:"
+    )
+    assert (refund.decision, refund.signals) == ("approve", [])
+    assert not ReviewCase.objects.for_tenant(tenant).exists()
 
     _tick(kept)
     rows = {friend: _referral_rewards(tenant, friend) for friend in ("f1", "f2", "f3", "f4")}

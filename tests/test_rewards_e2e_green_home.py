@@ -7,12 +7,14 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from fraud.models import ReviewCase
 from programs.services import program_create
 from programs.templates_data.green_home import green_home_spec
 from referral_platform.core import clock
 from rewards import ledger
 from rewards.models import LedgerEntry, LotteryDraw, Reward
 from rewards.rules import seed_commitment
+from tracking.models import Referral
 
 T0 = datetime.fromisoformat("2026-04-06T02:00:00+00:00")  # a Monday, 10:00 in Shanghai
 
@@ -107,6 +109,11 @@ def test_a_success_pays_after_the_7_day_window_and_a_refund_inside_it_pays_nothi
     }
     assert pending[("f1", "stage:success_points")] == "pending"
     assert pending[("f2", "stage:success_points")] == "reversed"
+    # The refund came inside the window and reversed everything it could have paid: the
+    # referral goes back to signed-up, and no one is asked to review it.
+    f2 = Referral.objects.for_tenant(tenant).get(referee__external_id="f2")
+    assert (f2.status, f2.status_before_review) == ("pending", "")
+    assert not ReviewCase.objects.for_tenant(tenant).exists()
     with time_machine.travel(T0 + timedelta(days=7, hours=2), tick=False):
         _tick()
     with time_machine.travel(T0 + timedelta(days=14, hours=2), tick=False):
