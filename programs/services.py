@@ -134,7 +134,8 @@ def program_set_status(*, program: Program, status: str, actor) -> ProgramVersio
         raise ValidationFailed(_("Unknown status."), fields={"status": [_("Unknown status.")]})
     if status != program.status and status not in TRANSITIONS[ProgramStatus(program.status)]:
         raise Conflict(
-            _("A %(from)s program cannot become %(to)s.") % {"from": program.status, "to": status},
+            _("A program cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": ProgramStatus(program.status).label, "to": ProgramStatus(status).label},
             code="invalid_transition",
         )
     spec = copy.deepcopy(program.spec)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .engine.rewards import describe_value, money
 
@@ -15,6 +15,21 @@ EVENT_TEXT = {
     "activity": gettext_lazy("is active"),
     "share": gettext_lazy("shares"),
 }
+
+# The calendar periods of caps, tiers and seasons (`core.calendar.PERIODS`) in a sentence.
+PERIOD_TEXT = {
+    "day": gettext_lazy("day"),
+    "week": gettext_lazy("week"),
+    "month": gettext_lazy("month"),
+    "quarter": gettext_lazy("quarter"),
+    "year": gettext_lazy("year"),
+    "season": gettext_lazy("season"),
+    "lifetime": gettext_lazy("lifetime"),
+}
+
+
+def _period(code: str) -> str:
+    return str(PERIOD_TEXT.get(code, code))
 
 
 def _item_text(item: dict, currency: str) -> str:
@@ -41,13 +56,16 @@ def summarize(spec: dict) -> list[str]:
         if cond.get("count", 1) > 1:
             when += " " + _("(%(n)s times)") % {"n": cond["count"]}
         if cond.get("within_days_of_signup") is not None:
-            when += " " + _("within %(d)s days of signing up") % {
-                "d": cond["within_days_of_signup"]
-            }
+            days = cond["within_days_of_signup"]
+            when += " " + ngettext(
+                "within %(d)s day of signing up", "within %(d)s days of signing up", days
+            ) % {"d": days}
         hold = stage.get("hold") or {}
         if hold.get("days") or hold.get("business_days"):
             days = hold.get("days") or hold.get("business_days")
-            when += " " + _("and it holds for %(d)s days") % {"d": days}
+            when += " " + ngettext(
+                "and it holds for %(d)s day", "and it holds for %(d)s days", days
+            ) % {"d": days}
         for item in stage.get("rewards") or ():
             who = _("Your customer") if item["side"] == "referrer" else _("Their friend")
             lines.append(
@@ -63,20 +81,29 @@ def summarize(spec: dict) -> list[str]:
         items = ", ".join(_item_text(i, currency) for i in tier["rewards"])
         lines.append(
             _("At %(n)s %(counted)s in a %(period)s: %(items)s (once per %(period)s).")
-            % {"n": tier["threshold"], "counted": counted, "period": tier["period"], "items": items}
+            % {
+                "n": tier["threshold"],
+                "counted": counted,
+                "period": _period(tier["period"]),
+                "items": items,
+            }
         )
     for cap in spec.get("caps") or ():
         over = _("honor points only") if cap.get("overflow") == "honor" else _("nothing")
-        lines.append(
-            _("At most %(n)s rewarded referrals per %(period)s; beyond that, %(over)s.")
-            % {
-                "n": cap["limit"]
-                if cap.get("measure", "count") == "count"
-                else money(cap["limit"], currency),
-                "period": cap["period"],
+        period = _period(cap["period"])
+        if cap.get("measure", "count") == "count":
+            text = ngettext(
+                "At most %(n)s rewarded referral per %(period)s; beyond that, %(over)s.",
+                "At most %(n)s rewarded referrals per %(period)s; beyond that, %(over)s.",
+                cap["limit"],
+            ) % {"n": cap["limit"], "period": period, "over": over}
+        else:
+            text = _("At most %(n)s in rewards per %(period)s; beyond that, %(over)s.") % {
+                "n": money(cap["limit"], currency),
+                "period": period,
                 "over": over,
-            }  # fmt: skip
-        )
+            }
+        lines.append(text)
     for boost in spec.get("boosts") or ():
         lines.append(
             _("Boost “%(b)s” from %(s)s to %(e)s.")

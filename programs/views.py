@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from referral_platform.core import clock
@@ -35,7 +36,12 @@ from .simulator import EXAMPLE, parse_script, simulate
 from .spec.diff import spec_diff
 from .summary import summarize
 
-SECTIONS = [("general", _("General")), ("rewards", _("Rewards")), *JSON_SECTIONS]
+# Lazy: evaluated at import, this list must translate per request.
+SECTIONS = [
+    ("general", gettext_lazy("General")),
+    ("rewards", gettext_lazy("Rewards")),
+    *JSON_SECTIONS,
+]
 SECTION_NAMES = dict(SECTIONS)
 
 

@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from programs import selectors, services
 from programs.models import Program, ProgramVersion
@@ -42,8 +43,9 @@ def test_status_changes_follow_the_lifecycle_and_make_versions(tenant, marketer)
     services.program_set_status(program=program, status="ended", actor=marketer)
     program.refresh_from_db()
     assert program.status == "ended" and program.ends_at is not None
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as info, translation.override("en"):
         services.program_set_status(program=program, status="active", actor=marketer)
+    assert info.value.message == "A program cannot go from “Ended” to “Active”."
     assert list(selectors.program_versions(program).values_list("number", flat=True)) == [
         4,
         3,

@@ -1,5 +1,6 @@
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from programs import services
 from programs.models import Program
@@ -75,6 +76,17 @@ def test_another_tenants_program_is_404(outsider, green):
         "/app/programs/green-home/edit/general/",
     ):
         assert client.get(url).status_code == 404
+
+
+def test_the_section_tabs_are_in_the_readers_language(marketer, green):
+    # The override puts the thread's language back afterwards; the header picks the page's.
+    with translation.override("zh-hans"):
+        response = _client(marketer).get(
+            "/app/programs/green-home/edit/general/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+    text = response.content.decode()
+    assert ">基本信息</a>" in text and ">奖励</a>" in text and ">参与条件</a>" in text
+    assert ">General</a>" not in text and ">Rewards</a>" not in text
 
 
 def test_editing_the_referee_coupon_makes_a_new_version(marketer, green):
