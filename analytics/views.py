@@ -505,24 +505,60 @@ def experiment_promote(request):
 
 
 class GoalForm(forms.Form):
-    metric = forms.ChoiceField(choices=GoalMetric.choices)
-    comparator = forms.ChoiceField(choices=[("ge", "≥"), ("le", "≤")])
+    metric = forms.ChoiceField(label=gettext_lazy("Metric"), choices=GoalMetric.choices)
+    comparator = forms.ChoiceField(
+        label=gettext_lazy("Direction"),
+        choices=[("ge", gettext_lazy("at least (≥)")), ("le", gettext_lazy("at most (≤)"))],
+    )
     target = forms.IntegerField(
+        label=gettext_lazy("Target"),
         help_text=gettext_lazy(
             "Rates in basis points (18% = 1800), money in minor units, LTV/CAC in hundredths."
-        )
+        ),
     )
-    starts_on = forms.DateField()
-    ends_on = forms.DateField()
-    note = forms.CharField(required=False, max_length=200)
+    starts_on = forms.DateField(label=gettext_lazy("Starts on"), help_text="YYYY-MM-DD")
+    ends_on = forms.DateField(label=gettext_lazy("Ends on"), help_text="YYYY-MM-DD")
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=200)
 
 
 class TargetsForm(forms.Form):
-    monthly_budget_minor = forms.IntegerField(required=False, min_value=0)
-    target_cpra_minor = forms.IntegerField(required=False, min_value=0)
-    acquisition_cost_minor = forms.IntegerField(required=False, min_value=0)
-    holdout_basis_points = forms.IntegerField(required=False, min_value=0, max_value=5000)
-    coverage_alert_basis_points = forms.IntegerField(required=False, min_value=0, max_value=10000)
+    monthly_budget_minor = forms.IntegerField(
+        label=gettext_lazy("Monthly budget (minor units)"),
+        help_text=gettext_lazy("Paces reward spend on the overview; empty for no budget."),
+        required=False,
+        min_value=0,
+    )
+    target_cpra_minor = forms.IntegerField(
+        label=gettext_lazy("Target cost per referred customer (minor units)"),
+        required=False,
+        min_value=0,
+    )
+    acquisition_cost_minor = forms.IntegerField(
+        label=gettext_lazy("Your acquisition cost per customer (minor units)"),
+        help_text=gettext_lazy("What a customer costs through your other channels, for LTV/CAC."),
+        required=False,
+        min_value=0,
+    )
+    holdout_basis_points = forms.IntegerField(
+        label=gettext_lazy("Holdout share (basis points)"),
+        help_text=gettext_lazy(
+            "Share of customers kept out of the program to measure its effect; 500 = 5%, at "
+            "most 5000."
+        ),
+        required=False,
+        min_value=0,
+        max_value=5000,
+    )
+    coverage_alert_basis_points = forms.IntegerField(
+        label=gettext_lazy("Coverage alert threshold (basis points)"),
+        help_text=gettext_lazy(
+            "Alert when last week's attribution coverage falls below this share of the four "
+            "weeks before; 8000 = 80%."
+        ),
+        required=False,
+        min_value=0,
+        max_value=10000,
+    )
 
 
 @tenant_required(READ)

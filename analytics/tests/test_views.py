@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import translation
 
 from analytics import rollups
 from analytics.models import ExportJob, Goal, ProgramTargets
@@ -159,6 +160,19 @@ def test_an_analyst_cannot_set_goals_but_a_marketer_can(analyst, marketer, data)
     assert res.status_code == 302
     goal = Goal.objects.for_tenant(data.prog.tenant).get()
     assert (goal.metric, goal.comparator, goal.target) == ("cost_per_referred_customer", "le", 3500)
+
+
+def test_the_goal_and_target_forms_are_labelled_in_the_readers_language(marketer, data):
+    client = login(marketer)
+    english = client.get(f"/app/analytics/goals/?{MARCH}").content.decode()
+    assert ">Direction:</label>" in english and ">Holdout share (basis points):</label>" in english
+    # The override puts the thread's language back afterwards; the header picks the page's.
+    with translation.override("zh-hans"):
+        chinese = client.get(
+            f"/app/analytics/goals/?{MARCH}", HTTP_ACCEPT_LANGUAGE="zh-hans"
+        ).content.decode()
+    assert ">方向:</label>" in chinese and ">对照组比例（基点）:</label>" in chinese
+    assert "monthly_budget_minor:" not in chinese and "Starts on" not in chinese
 
 
 def test_an_analyst_cannot_promote_an_experiment_winner(analyst, data):
