@@ -9,6 +9,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
@@ -181,7 +182,7 @@ def membership_change_role(
     # Lock the tenant's owner rows so two owners demoting each other cannot leave none.
     owners = list(_owners(membership.tenant).select_for_update())
     if membership.role == Role.OWNER and role != Role.OWNER and len(owners) <= 1:
-        raise Conflict("A workspace needs at least one owner.", code="last_owner")
+        raise Conflict(_("A workspace needs at least one owner."), code="last_owner")
     previous = membership.role
     if previous != role:
         membership.role = role
@@ -201,7 +202,7 @@ def membership_change_role(
 def membership_remove(*, membership: Membership, actor, ip_address: str | None = None) -> None:
     owners = list(_owners(membership.tenant).select_for_update())
     if membership.role == Role.OWNER and len(owners) <= 1:
-        raise Conflict("A workspace needs at least one owner.", code="last_owner")
+        raise Conflict(_("A workspace needs at least one owner."), code="last_owner")
     audit_log(
         tenant=membership.tenant,
         actor=actor,
@@ -224,7 +225,9 @@ def invitation_create(
         raise ValidationFailed("unknown role", fields={"role": [f"unknown: {role}"]})
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
         raise Conflict(
-            "This person is already on the team.", code="already_member", fields={"email": [email]}
+            _("This person is already on the team."),
+            code="already_member",
+            fields={"email": [email]},
         )
     with transaction.atomic():
         invitations = Invitation.objects.for_tenant(tenant)
@@ -300,11 +303,11 @@ def invitation_accept(
     """Link the invited person: an existing signed-in user, or a new account for the address."""
     invitation = Invitation.unscoped.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open:
-        raise Conflict("This invitation was already used or revoked.", code="invitation_closed")
+        raise Conflict(_("This invitation was already used or revoked."), code="invitation_closed")
     if user is None:
         user = user_get_or_create(email=invitation.email, password=password)
     elif user.email.lower() != invitation.email.lower():
-        raise PermissionDenied("This invitation is for another email address.")
+        raise PermissionDenied(_("This invitation is for another email address."))
     # The link reached this mailbox, which proves the address.
     from allauth.account.models import EmailAddress
 

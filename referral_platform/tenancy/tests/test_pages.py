@@ -191,6 +191,21 @@ def test_owner_changes_roles_but_never_removes_the_last_owner(as_user, owner, ma
     assert {"membership.role_changed", "membership.removed"} <= actions
 
 
+def test_the_last_owner_refusal_reads_in_chinese(as_user, owner, tenant):
+    from django.utils import translation
+
+    client = as_user(owner)
+    mine = Membership.objects.get(tenant=tenant, user=owner)
+    # The override puts the thread's language back afterwards; the header picks the page's.
+    with translation.override("zh-hans"):
+        page = client.post(
+            reverse("tenancy:member_remove", args=[mine.pk]),
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        ).content.decode()
+    assert "工作区至少需要一位所有者。" in page
+
+
 def test_sandbox_opens_in_one_click_with_the_same_team(as_user, owner, ops, tenant):
     client = as_user(owner)
     response = client.post(reverse("tenancy:sandbox_open"))
