@@ -5,7 +5,9 @@ from .models import DisputeOutcome, IdentifierKind
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]
+    )
     note = forms.CharField(
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -13,11 +15,12 @@ class DecisionForm(forms.Form):
 
 class BulkForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[("approve", _("Approve")), ("reject", _("Reject")), ("assign", _("Assign"))]
+        label=_("Action"),
+        choices=[("approve", _("Approve")), ("reject", _("Reject")), ("assign", _("Assign"))],
     )
-    referrals = forms.TypedMultipleChoiceField(coerce=int, choices=[])
-    note = forms.CharField(required=False, max_length=2000)
-    assignee = forms.IntegerField(required=False)
+    referrals = forms.TypedMultipleChoiceField(label=_("Referrals"), coerce=int, choices=[])
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    assignee = forms.IntegerField(label=_("Reviewer"), required=False)
 
     def __init__(self, *args, referral_ids=(), **kwargs):
         super().__init__(*args, **kwargs)

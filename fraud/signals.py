@@ -104,6 +104,41 @@ REASONS = {
     "attribution_review": _("Attribution needs a person: %(why)s"),
 }
 
+# Each signal's short name for filters, tables and the policy page; the code stays in a
+# title or muted span for ops.
+LABELS = {
+    "same_email": _("Same email"),
+    "same_phone": _("Same phone"),
+    "same_device": _("Same device"),
+    "same_payment": _("Same payment instrument"),
+    "same_address": _("Same address"),
+    "same_ip": _("Same IP address"),
+    "same_ip24": _("Same /24 network"),
+    "same_company": _("Same company"),
+    "same_domain": _("Same email domain"),
+    "disposable_email": _("Throwaway email"),
+    "velocity": _("Identifier shared by several referees"),
+    "burst": _("Sign-up burst"),
+    "fast_signup": _("Very fast sign-up"),
+    "fast_purchase": _("Very fast purchase"),
+    "headless_agent": _("Headless browser"),
+    "preview_agent": _("Only preview bots seen"),
+    "refund_anomaly": _("Unusual refund rate"),
+    "refund_after_reward": _("Refund after the hold"),
+    "blocklisted": _("On the blocklist"),
+    "ring": _("Linked to a rejected referral"),
+    "payment_reuse": _("Payment instrument reused"),
+    "leaked_code": _("Leaked code"),
+    "assessment_failed": _("Assessment failed"),
+    "attribution_review": _("Attribution needs review"),
+}
+
+
+def signal_label(code: str) -> str:
+    """A signal's name in the active language; an unknown (retired) code shows as itself."""
+    label = LABELS.get(code)
+    return str(label) if label is not None else code
+
 
 @dataclass(frozen=True)
 class Signal:

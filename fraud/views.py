@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from referral_platform.core import clock
@@ -22,7 +23,7 @@ from referral_platform.tenancy.permissions import REVIEW, has_role, tenant_requi
 from . import selectors, services
 from .forms import BlocklistForm, BulkForm, DecisionForm, DisputeAnswerForm, QueueFilterForm
 from .models import BlockedIdentifier, CodeFlag, Dispute
-from .signals import SIGNAL_CODES
+from .signals import SIGNAL_CODES, signal_label
 
 # Analysts read the queue and its evidence; marketers do not see it at all.
 READ_REVIEW = {Role.OWNER, Role.OPS, Role.ANALYST}
@@ -36,9 +37,31 @@ def _reviewers(tenant):
     )
 
 
-def _error(request, exc: DomainError) -> None:
-    details = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in exc.fields.items())
-    messages.error(request, f"{exc.message} {details}".strip())
+# Names the services use for fields that no form on these pages declares.
+FIELD_LABELS = {
+    "review_threshold": gettext_lazy("Review from score"),
+    "reject_threshold": gettext_lazy("Reject from score"),
+    "action": gettext_lazy("Action"),
+    "decision": gettext_lazy("Decision"),
+}
+
+
+def _field_label(name: str, form=None) -> str:
+    if form is not None and name in form.fields:
+        return str(form[name].label)
+    group, _dot, code = name.partition(".")
+    if group in ("weights", "forces") and code:
+        return signal_label(code)
+    return str(FIELD_LABELS.get(name, name))
+
+
+def _error(request, exc: DomainError, form=None) -> None:
+    details = [
+        _("%(field)s: %(errors)s")
+        % {"field": _field_label(name, form), "errors": " ".join(map(str, errors))}
+        for name, errors in exc.fields.items()
+    ]
+    messages.error(request, " ".join([exc.message, *details]).strip())
 
 
 @tenant_required(READ_REVIEW)
@@ -114,7 +137,7 @@ def decide(request, referral_id: int):
             note=form.cleaned_data["note"],
         )
     except DomainError as exc:
-        _error(request, exc)
+        _error(request, exc, form)
         return redirect("fraud:detail", referral_id)
     if form.cleaned_data["decision"] == "approve":
         messages.success(
@@ -146,7 +169,11 @@ def bulk(request):
                 assignee=assignee,
                 actor=request.user,
             )
-            messages.success(request, _("%(n)s referrals assigned.") % {"n": count})
+            messages.success(
+                request,
+                ngettext("%(n)s referral assigned.", "%(n)s referrals assigned.", count)
+                % {"n": count},
+            )
         else:
             result = services.review_decide_bulk(
                 tenant=request.tenant,
@@ -161,7 +188,7 @@ def bulk(request):
                 % {"done": len(result["decided"]), "skipped": len(result["skipped"])},
             )
     except DomainError as exc:
-        _error(request, exc)
+        _error(request, exc, form)
     return redirect("fraud:queue")
 
 
@@ -257,7 +284,7 @@ def dispute_detail(request, pk: int):
             try:
                 services.dispute_answer(dispute=dispute, actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _error(request, exc)
+                _error(request, exc, form)
             else:
                 messages.success(request, _("Answer sent to the customer."))
                 return redirect("fraud:disputes")
@@ -290,7 +317,7 @@ def blocklist(request):
                     tenant=request.tenant, actor=request.user, **form.cleaned_data
                 )
             except DomainError as exc:
-                _error(request, exc)
+                _error(request, exc, form)
             else:
                 messages.success(request, _("Added to the blocklist."))
                 return redirect("fraud:blocklist")

@@ -251,3 +251,9 @@ def test_a_stored_reason_is_rendered_again_from_its_code_and_parameters():
         == "Possibly the same company: both use the email domain acme.io."
     )
     assert s.reason_text({"code": "unknown", "reason": "kept as stored"}) == "kept as stored"
+
+
+def test_every_signal_has_a_label_for_the_pages():
+    assert set(s.LABELS) == set(s.SIGNAL_CODES)
+    assert s.signal_label("same_email") == "Same email"
+    assert s.signal_label("retired_signal") == "retired_signal"

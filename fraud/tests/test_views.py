@@ -57,6 +57,23 @@ def test_ops_sees_the_queue_oldest_first_with_signals(ops, flagged, tenant, prog
     assert 'id="bulk-form"' in body
 
 
+def test_the_queue_names_signals_by_their_label_and_keeps_the_code_as_a_title(ops, flagged):
+    body = login(ops).get("/app/review/").content.decode()
+    assert '<option value="same_domain">Same email domain</option>' in body
+    assert '<span title="same_domain">Same email domain</span>' in body
+    assert ">same_domain<" not in body
+
+
+def test_a_refused_policy_names_the_fields_by_their_labels(ops):
+    response = login(ops).post(
+        "/app/review/policy/", {"review_threshold": "120", "w_same_ip": "400"}, follow=True
+    )
+    body = response.content.decode()
+    assert "Review from score: Between 0 and 100." in body
+    assert "Same IP address: Between 0 and 100." in body
+    assert "weights.same_ip" not in body
+
+
 def test_analysts_read_the_queue_but_cannot_decide_and_marketers_cannot_see_it(
     analyst, marketer, flagged
 ):

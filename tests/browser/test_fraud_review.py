@@ -41,7 +41,7 @@ def test_ops_rejects_a_flagged_referral_from_the_queue_with_a_note(
     page.goto(live_server.url + "/app/review/")
     row = page.locator(f"[data-testid=case-row][data-referral='{flagged.pk}']")
     assert "ann-admin → bob-buyer" in row.inner_text()
-    assert "same_domain" in row.inner_text()
+    assert "Same email domain" in row.inner_text()
     shot(page, "fraud-queue")
 
     row.get_by_role("link", name=f"#{flagged.pk}").click()
