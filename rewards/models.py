@@ -38,6 +38,35 @@ class HoldReason(models.TextChoices):
     CHOICE = "choice", _("Waiting for a choice")
 
 
+# The fixed head of `scope`, `reason` and `blocked_reason` (`<head>:<key>`, SEMANTICS §5) as
+# staff read it; the key is the program's own (a stage, a cap) and is shown as written.
+SCOPE_KINDS = {"referral": _("Referral"), "period": _("Period"), "team": _("Team")}
+REASON_SOURCES = {
+    "stage": _("Stage"),
+    "bonus": _("Bonus"),
+    "honor": _("Honour for a capped success"),
+    "charity": _("Charity matching"),
+    "tier": _("Tier"),
+    "season": _("Season prize"),
+    "lottery": _("Lottery"),
+}
+BLOCKED_REASONS = {
+    "ineligible": _("Not eligible"),
+    "fraud": _("Rejected after fraud review"),
+    "cap": _("Cap reached"),
+    "budget": _("The program's budget is spent"),
+}
+
+
+def coded_label(value: str, vocabulary: dict) -> str:
+    """`stage:signup` → "Stage: signup" in the active language; an unknown head as stored."""
+    head, _sep, key = value.partition(":")
+    label = vocabulary.get(head)
+    if label is None:
+        return value
+    return _("%(label)s: %(key)s") % {"label": label, "key": key} if key else str(label)
+
+
 class Reward(TenantOwnedModel):
     program = models.ForeignKey(
         "programs.Program", on_delete=models.CASCADE, related_name="rewards"
@@ -102,6 +131,15 @@ class Reward(TenantOwnedModel):
             models.Index(fields=["tenant", "participant", "created_at"]),
             models.Index(fields=["tenant", "program", "created_at"]),
         ]
+
+    def scope_label(self) -> str:
+        return coded_label(self.scope, SCOPE_KINDS)
+
+    def reason_label(self) -> str:
+        return coded_label(self.reason, REASON_SOURCES)
+
+    def blocked_reason_label(self) -> str:
+        return coded_label(self.blocked_reason, BLOCKED_REASONS)
 
 
 class LedgerEntryKind(models.TextChoices):

@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from referral_platform.core.errors import DomainError
@@ -256,7 +256,11 @@ def batch_mark_paid(request, batch_id: int):
     batch = _batch(request, batch_id)
     try:
         count = services.payout_batch_mark_paid(batch=batch, actor=request.user)
-        messages.success(request, _("%(n)s payouts marked paid.") % {"n": count})
+        messages.success(
+            request,
+            ngettext("%(n)s payout marked paid.", "%(n)s payouts marked paid.", count)
+            % {"n": count},
+        )
     except DomainError as exc:
         _error(request, exc)
     return redirect("rewards:batch", batch.pk)
@@ -325,7 +329,9 @@ def coupon_upload(request):
             codes=codes,
             actor=request.user,
         )
-        messages.success(request, _("%(n)s codes added.") % {"n": added})
+        messages.success(
+            request, ngettext("%(n)s code added.", "%(n)s codes added.", added) % {"n": added}
+        )
     except DomainError as exc:
         _error(request, exc)
     return redirect("rewards:coupons")
