@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext_lazy as _
+
 LINK, QR, CODE, CLAIM, IDENTITY = "link", "qr", "code", "claim", "identity"
 # One entry per rank; QR and a typed code are equally strong by default.
 DEFAULT_PRIORITY: tuple = (LINK, (QR, CODE), CLAIM, IDENTITY)
@@ -20,6 +22,30 @@ UNTIMED = {CLAIM, IDENTITY}
 ATTRIBUTED = "attributed"
 REVIEW = "review"
 NONE = "none"
+
+# The evidence's outcome, reason and loser codes as staff read them on the referral page;
+# the stored evidence keeps the codes.
+EVIDENCE_LABELS = {
+    ATTRIBUTED: _("Attributed"),
+    REVIEW: _("Needs a person"),
+    NONE: _("Not attributed"),
+    "first_touch": _("the first touch wins"),
+    "last_touch": _("the last touch wins"),
+    "self_referral": _("self-referral"),
+    "no_valid_touch": _("no valid touch"),
+    "conflicting_referrers": _("several referrers tie"),
+    "leaked_code": _("leaked code"),
+    "outside_window": _("outside the window"),
+    "same_referrer": _("another touch of the same referrer counts"),
+    "later_touch": _("a later touch (the first one wins)"),
+    "earlier_touch": _("an earlier touch (the last one wins)"),
+    "lower_priority": _("a lower-priority source"),
+}
+
+
+def evidence_label(code: str) -> str:
+    label = EVIDENCE_LABELS.get(code)
+    return str(label) if label is not None else code
 
 
 @dataclass(frozen=True)

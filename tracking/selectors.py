@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from referral_platform.core.errors import NotFound
 
@@ -110,6 +112,15 @@ def referral_assessments(referral: Referral) -> list:
     )
 
 
+TIMELINE_KINDS = {
+    "click": gettext_lazy("Click"),
+    "event": gettext_lazy("Event"),
+    "stage": gettext_lazy("Stage"),
+    "fraud": gettext_lazy("Fraud"),
+    "reward": gettext_lazy("Reward"),
+}
+
+
 def referral_timeline(referral: Referral) -> list[dict]:
     """Clicks, touches, events, stage changes, fraud and rewards, in time order."""
     tenant_id = referral.tenant_id
@@ -153,7 +164,7 @@ def referral_timeline(referral: Referral) -> list[dict]:
                 "at": stage.occurred_at,
                 "kind": "stage",
                 "label": stage.stage_key,
-                "detail": stage.status_set,
+                "detail": stage.get_status_set_display(),
             }
         )
         if stage.reversed_at:
@@ -162,7 +173,7 @@ def referral_timeline(referral: Referral) -> list[dict]:
                     "at": stage.reversed_at,
                     "kind": "stage",
                     "label": stage.stage_key,
-                    "detail": "reversed",
+                    "detail": _("reversed"),
                 }
             )
     for assessment in referral_assessments(referral):
@@ -179,10 +190,12 @@ def referral_timeline(referral: Referral) -> list[dict]:
             {
                 "at": reward.created_at,
                 "kind": "reward",
-                "label": reward.description or reward.reason,
-                "detail": reward.status,
+                "label": reward.description or reward.reason_label(),
+                "detail": reward.get_status_display(),
             }
         )
+    for item in items:
+        item["kind_label"] = TIMELINE_KINDS[item["kind"]]
     return sorted(items, key=lambda item: item["at"])
 
 

@@ -50,10 +50,31 @@ def test_the_detail_page_shows_evidence_timeline_and_fraud(
     referral = Referral.objects.for_tenant(tenant).get(referee__external_id="n1")
     client.force_login(marketer)
     html = client.get(f"/app/referrals/{referral.pk}/").content.decode()
-    assert "last touch, 30-day window" in html
+    assert "Last touch, 30-day window" in html
     assert alice_code.code in html
     assert "Converted" in html
     assert html.count('class="list-group-item"') >= 4  # sign-up, purchase, stages
+    assert "Attributed · the last touch wins" in html
+
+
+def test_the_detail_page_reads_in_chinese_without_raw_codes(
+    client, tenant, program, alice_code, marketer
+):
+    from django.utils import translation
+
+    from tracking.models import Referral
+
+    _setup(tenant, alice_code)
+    referral = Referral.objects.for_tenant(tenant).get(referee__external_id="n1")
+    client.force_login(marketer)
+    # The override puts the thread's language back afterwards; the header picks the page's.
+    with translation.override("zh-hans"):
+        html = client.get(
+            f"/app/referrals/{referral.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+        ).content.decode()
+    assert "末次触点，30 天归因窗口" in html
+    assert "已归因 · 末次触点优先" in html
+    assert 'title="event">事件</span>' in html and ">event</span>" not in html
 
 
 def test_another_tenants_referral_page_is_404_and_its_list_is_empty(
