@@ -49,7 +49,7 @@
       if (src) {
         var text = (src.value !== undefined ? src.value : src.textContent).trim();
         copyText(text).then(function () {
-          var label = copyBtn.getAttribute("data-copied") || "Copied";
+          var label = copyBtn.getAttribute("data-copied") || document.body.getAttribute("data-copied") || "Copied";
           copyBtn.classList.add("is-done");
           copyBtn.setAttribute("data-label", copyBtn.textContent);
           copyBtn.textContent = label;

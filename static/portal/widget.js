@@ -4,7 +4,11 @@
  *         data-session-url="<portal session url your server created for this customer>"
  *         data-session-endpoint="/referrals/portal-session"   (optional: GET → {"url": "..."})
  *         data-label="Refer friends, get ¥25"  data-colour="#1f6feb"
- *         data-mode="tab|modal"  data-position="bottom-right|bottom-left|inline"></script>
+ *         data-mode="tab|modal"  data-position="bottom-right|bottom-left|inline"
+ *         data-close-label="Close"  data-unavailable-label="unavailable"></script>
+ *
+ * The page's words come from the data- attributes (the snippet on the settings page fills
+ * them in the workspace's language); the English defaults only cover a hand-written tag.
  *
  * No dependencies, no requests until the button is pressed, styles kept in a shadow root
  * so neither page nor widget restyles the other.
@@ -18,6 +22,8 @@
   var position = cfg.position || "bottom-right";
   var colour = /^#[0-9a-fA-F]{6}$/.test(cfg.colour || "") ? cfg.colour : "#1f6feb";
   var label = cfg.label || "Refer friends";
+  var closeLabel = cfg.closeLabel || "Close";
+  var unavailableLabel = cfg.unavailableLabel || "unavailable";
 
   function sessionUrl() {
     if (cfg.sessionEndpoint) {
@@ -75,7 +81,7 @@
     var x = document.createElement("button");
     x.type = "button";
     x.className = "close";
-    x.setAttribute("aria-label", "Close");
+    x.setAttribute("aria-label", closeLabel);
     x.textContent = "\u00d7";
     x.addEventListener("click", close);
     overlay.addEventListener("click", function (e) { if (e.target === overlay) close(); });
@@ -98,7 +104,7 @@
     }).catch(function () {
       if (tab) tab.close();
       button.disabled = true;
-      button.textContent = label + " \u2014 unavailable";
+      button.textContent = label + " \u2014 " + unavailableLabel;
     });
   });
 

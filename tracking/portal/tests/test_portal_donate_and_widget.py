@@ -82,6 +82,12 @@ def test_staff_get_the_widget_snippet_and_strangers_get_the_login_page(tenant, o
         'data-session-url="{{ portal_session_url }}"' in html
     )
     assert 'data-colour="#1f6feb"' in html
+    assert 'data-close-label="Close"' in html and 'data-unavailable-label="unavailable"' in html
+    # The button's words follow the workspace's language: its customers read them.
+    tenant.default_locale = "zh-hans"
+    tenant.save(update_fields=["default_locale"])
+    html = client.get("/portal/widget-snippet/").content.decode()
+    assert 'data-close-label="关闭"' in html and 'data-unavailable-label="暂不可用"' in html
 
 
 def test_the_widget_script_is_small_and_served(client):
