@@ -26,11 +26,26 @@ from .services import period_rewards_persist
 TIER_LOOKBACK = timedelta(days=400)  # a yearly ladder is the longest tier period
 
 
-def _active_programs():
+# How long an ended program's obligations still run: its last season and lottery close,
+# its yearly ladder completes and its points expire.
+AFTER_END = timedelta(days=400)
+
+
+def _active_programs(now: datetime):
+    """Programs whose periodic obligations still run: active and paused ones, and ended ones
+    for `AFTER_END` after they ended (the periods themselves are bounded by the program's
+    life, `rules.period_in_program`)."""
+    from django.db.models import Q
+    from django.db.models.functions import Coalesce
+
     from programs.models import Program
 
-    return Program.unscoped.filter(status="active", current_version__isnull=False).select_related(
-        "tenant", "current_version"
+    recently = now - AFTER_END
+    return (
+        Program.unscoped.filter(current_version__isnull=False)
+        .annotate(ended_at=Coalesce("ends_at", "updated_at"))
+        .filter(Q(status__in=["active", "paused"]) | Q(status="ended", ended_at__gte=recently))
+        .select_related("tenant", "current_version")
     )
 
 
@@ -78,7 +93,7 @@ def tiers_evaluate(*, now: datetime | None = None) -> int:
         return 0
     now = now or clock.now()
     created = 0
-    for program in _active_programs():
+    for program in _active_programs(now):
         spec = program.spec
         if not spec.get("tiers"):
             continue
@@ -109,7 +124,7 @@ def seasons_close(*, now: datetime | None = None) -> int:
         return 0
     now = now or clock.now()
     created = 0
-    for program in _active_programs():
+    for program in _active_programs(now):
         season = program.spec.get("season")
         if not season:
             continue
@@ -192,7 +207,7 @@ def teams_evaluate(*, now: datetime | None = None) -> int:
 
     now = now or clock.now()
     created = 0
-    for program in _active_programs():
+    for program in _active_programs(now):
         team = program.spec.get("team")
         if not team:
             continue
@@ -284,7 +299,7 @@ def lottery_run(*, now: datetime | None = None) -> dict:
 
     now = now or clock.now()
     committed = drawn = 0
-    for program in _active_programs():
+    for program in _active_programs(now):
         lottery = program.spec.get("lottery")
         if not lottery:
             continue
@@ -375,7 +390,7 @@ def points_expire(*, now: datetime | None = None) -> int:
 
     now = now or clock.now()
     count = 0
-    for program in _active_programs():
+    for program in _active_programs(now):
         spec = program.spec
         if not (spec.get("points") or {}).get("expiry_months"):
             continue

@@ -65,3 +65,20 @@ def test_only_the_quarters_of_the_programs_life_are_closed(tenant):
     # The quarter after its end was never run.
     seasons_close(now=local(2027, 1, 1, 10))
     assert _closes(tenant) == [("2026-Q2", []), ("2026-Q3", [])]
+
+
+def test_an_ended_programs_last_season_is_still_closed(tenant):
+    from programs.models import Program
+
+    spec = saas_b2b_spec(2026)
+    spec["status"] = "active"
+    spec["starts_at"] = local(2026, 1, 1).isoformat()
+    spec["ends_at"] = local(2026, 5, 15).isoformat()
+    program = program_create(tenant=tenant, spec=spec, actor=None)
+    Program.objects.for_tenant(tenant).filter(pk=program.pk).update(status="ended")
+
+    seasons_close(now=local(2026, 7, 1, 10))
+    assert _closes(tenant) == [("2026-Q2", [])]
+    # Long after its end it no longer takes part in the sweeps at all.
+    seasons_close(now=local(2027, 10, 1, 10))
+    assert _closes(tenant) == [("2026-Q2", [])]
