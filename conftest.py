@@ -25,6 +25,16 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in Chinese leaves Chinese active in this thread; the next test starts in
+    the default language."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def tenant(db):
     return tenant_create(
