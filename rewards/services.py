@@ -581,7 +581,19 @@ def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
         credit = LedgerEntry.unscoped.filter(
             reward_id=reward.pk, entry_kind=LedgerEntryKind.CREDIT
         ).first()
-        if credit is not None:
+        # Points that already expired were never of use: only the rest is taken back. The
+        # account's lock first, so the expiry sweep cannot write between read and entry.
+        expired = 0
+        if credit is not None and credit.points:
+            LedgerAccount.unscoped.select_for_update().filter(
+                tenant_id=reward.tenant_id, account=credit.account
+            ).first()
+            expired = -sum(
+                LedgerEntry.unscoped.filter(
+                    reward_id=reward.pk, entry_kind=LedgerEntryKind.EXPIRY
+                ).values_list("points", flat=True)
+            )
+        if credit is not None and (credit.amount_minor or credit.points - expired):
             ledger.ledger_append(
                 tenant_id=reward.tenant_id,
                 account=credit.account,
@@ -591,7 +603,7 @@ def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
                 reward_kind=reward.kind,
                 amount_minor=-credit.amount_minor,
                 currency=credit.currency,
-                points=-credit.points,
+                points=-(credit.points - expired),
                 memo=reason,
             )
             reversed_amount = credit.amount_minor

@@ -410,9 +410,9 @@ def points_expire(*, now: datetime | None = None) -> int:
                     tenant_id=program.tenant_id, account=account
                 ).first()
                 entries = list(
-                    LedgerEntry.unscoped.filter(
-                        tenant_id=program.tenant_id, account=account
-                    ).order_by("id")
+                    LedgerEntry.unscoped.filter(tenant_id=program.tenant_id, account=account)
+                    .select_related("reward")
+                    .order_by("id")
                 )
                 lots = _points_lots(entries, program.pk, PointsLot)
                 for expiry in points_expiry(spec, lots, now, cal):
@@ -436,21 +436,33 @@ def points_expire(*, now: datetime | None = None) -> int:
 
 
 def _points_lots(entries, program_id: int, lot_type) -> list:
-    credits = [e for e in entries if e.points > 0 and e.entry_kind == LedgerEntryKind.CREDIT]
-    expired = {e.reward_id for e in entries if e.entry_kind == LedgerEntryKind.EXPIRY}
-    spent = -sum(
-        e.points for e in entries if e.points < 0 and e.entry_kind != LedgerEntryKind.EXPIRY
-    )
-    lots = []
-    for credit in credits:
-        take = min(spent, credit.points)
-        spent -= take
-        left = credit.points - take
-        if (
-            left > 0
-            and credit.reward_id not in expired
-            and credit.reward
-            and credit.reward.program_id == program_id
-        ):
-            lots.append(lot_type(credit.reward_id, left, credit.created_at))
-    return lots
+    """What is left of each of `program_id`'s points credits, replaying the account in
+    order: a clawback or reversal takes from its own lot first, any other spending from the
+    oldest lots; an expiry empties its lot; spending beyond the balance is owed and taken
+    from the next credits (SEMANTICS §5: points may go negative)."""
+    left: dict[int, int] = {}
+    credits = {}
+    owed = 0
+    for entry in entries:
+        if entry.entry_kind == LedgerEntryKind.CREDIT and entry.points > 0:
+            take = min(owed, entry.points)
+            owed -= take
+            left[entry.reward_id] = entry.points - take
+            credits[entry.reward_id] = entry
+        elif entry.entry_kind == LedgerEntryKind.EXPIRY:
+            left[entry.reward_id] = 0
+        elif entry.points < 0:
+            spend = -entry.points
+            own = [entry.reward_id] if entry.reward_id in left else []
+            for reward_id in own + [r for r in left if r != entry.reward_id]:
+                take = min(spend, left[reward_id])
+                left[reward_id] -= take
+                spend -= take
+            owed += spend
+    return [
+        lot_type(reward_id, remaining, credits[reward_id].created_at)
+        for reward_id, remaining in left.items()
+        if remaining > 0
+        and credits[reward_id].reward
+        and credits[reward_id].reward.program_id == program_id
+    ]
