@@ -19,3 +19,24 @@ def rollups_job() -> dict:
         done["days"] += result.get("days", 0)
         done["customers"] += result.get("customers", 0)
     return done
+
+
+@periodic_job("analytics.exports", order=950)
+def exports_job() -> int:
+    """Send again the exports still queued a while after they were asked for: their task was
+    lost (the broker was down). Running a job twice is harmless: it is claimed."""
+    from datetime import timedelta
+
+    from referral_platform.core import clock
+    from referral_platform.core.tasks import enqueue_on_commit
+
+    from .models import ExportJob, ExportStatus
+    from .tasks import export_run_task
+
+    stale = ExportJob.unscoped.filter(
+        status=ExportStatus.QUEUED, created_at__lt=clock.now() - timedelta(minutes=2)
+    ).values_list("tenant_id", "pk")[:100]
+    stale = list(stale)
+    for tenant_id, job_id in stale:
+        enqueue_on_commit(export_run_task, tenant_id, job_id)
+    return len(stale)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import NotFound, ValidationFailed
+from referral_platform.core.tasks import enqueue_on_commit
 
 from .experiments import spec_with_winner
 from .models import ExportJob, Goal, GoalMetric, ProgramTargets
@@ -128,5 +129,6 @@ def export_request(*, tenant, kind: str, params: dict, actor) -> ExportJob:
     )
     from .tasks import export_run_task
 
-    transaction.on_commit(lambda: export_run_task.delay(tenant.pk, job.pk))
+    # Not sent (the broker down)? `analytics.exports` sends it again a little later.
+    enqueue_on_commit(export_run_task, tenant.pk, job.pk)
     return job

@@ -284,3 +284,40 @@ def test_a_new_tenant_without_programs_or_data_gets_empty_dashboards(owner, page
     res = login(owner).get(f"/app/analytics/{page}")
     assert res.status_code == 200
     assert res.context["filters"].program is None
+
+
+def test_an_export_whose_task_was_lost_runs_at_a_later_tick(
+    analyst, data, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    import time_machine
+    from kombu.exceptions import OperationalError
+
+    from analytics import exports
+    from analytics.periodic import exports_job
+    from analytics.tasks import export_run_task
+    from referral_platform.core import clock
+
+    monkeypatch.setattr(exports, "SYNC_LIMIT", 2)
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(export_run_task, "delay", broker_down)
+    client = login(analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        res = client.get(
+            "/app/analytics/export/rewards.csv?program=prog&from=2026-04-01&to=2026-04-30"
+        )
+    job = ExportJob.objects.for_tenant(data.prog.tenant).get()
+    assert res.status_code == 302 and job.status == "queued"
+    monkeypatch.undo()
+    assert exports_job() == 0  # too fresh: its task may still be on its way
+    with (
+        time_machine.travel(clock.now() + timedelta(minutes=3)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert exports_job() == 1
+    job.refresh_from_db()
+    assert (job.status, job.total) == ("done", 10)

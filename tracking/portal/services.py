@@ -16,6 +16,7 @@ from django.db import transaction
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import NotFound, ValidationFailed
+from referral_platform.core.tasks import enqueue_on_commit
 
 from . import rules, tokens
 
@@ -72,9 +73,8 @@ def magic_link_request(*, email: str) -> int:
         ).values_list("tenant_id", "pk")[:10]
     )
     for tenant_id, participant_id in matches:
-        transaction.on_commit(
-            lambda t=tenant_id, p=participant_id: portal_magic_link_send_task.delay(t, p)
-        )
+        # The broker down: logged, not raised; the customer can ask for a new link.
+        enqueue_on_commit(portal_magic_link_send_task, tenant_id, participant_id)
     return len(matches)
 
 

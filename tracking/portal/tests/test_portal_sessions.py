@@ -142,6 +142,23 @@ def test_the_magic_link_form_answers_the_same_for_known_and_unknown_addresses(
     assert mail.outbox[0].subject == "Your referrals at Acme"
 
 
+def test_the_magic_link_form_answers_while_the_broker_is_down(
+    shop, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from tracking.portal.tasks import portal_magic_link_send_task
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(portal_magic_link_send_task, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post("/portal/login/", {"email": "alice@example.test"})
+    assert response.status_code == 200
+    assert mail.outbox == []
+
+
 def test_a_mailed_sign_in_link_opens_the_portal_once(shop, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         Client().post("/portal/login/", {"email": "alice@example.test"})
