@@ -274,9 +274,9 @@ def test_the_demo_data_gives_a_funnel_and_running_it_again_adds_nothing(tenant, 
     assert Referral.objects.for_tenant(tenant).filter(status="converted").count() == 4
     # A throwaway address waits in the review queue.
     assert list(
-        Referral.objects.for_tenant(tenant).filter(status="review").values_list(
-            "referee__external_id", flat=True
-        )
+        Referral.objects.for_tenant(tenant)
+        .filter(status="review")
+        .values_list("referee__external_id", flat=True)
     ) == ["demo-friends-doubtful"]
     assert Click.objects.for_tenant(tenant).count() == 8
     assert services.demo_data_seed(tenant=tenant) == {"participants": 0, "events": 0}
