@@ -170,7 +170,7 @@ def test_killed_workers_never_pay_twice_and_lose_nothing(tenant, services):
     rng = random.Random(os.environ.get("KILL_TEST_SEED", "5"))
     ids = _stage(tenant, N_REWARDS)
     queue = f"kill-{uuid.uuid4().hex[:10]}"
-    client = Celery("kill-test", broker=services.url)
+    client = Celery("kill-test", broker=services.url, set_as_current=False)
     for reward_id in ids:
         client.send_task("rewards.process", args=[tenant.pk, reward_id], queue=queue)
     workers = Workers(services.url, queue)
@@ -212,7 +212,7 @@ def test_killed_workers_never_pay_twice_and_lose_nothing(tenant, services):
 def test_redis_stopped_during_processing_loses_nothing(tenant, services):
     ids = _stage(tenant, 300)
     queue = f"stop-{uuid.uuid4().hex[:10]}"
-    client = Celery("stop-test", broker=services.url)
+    client = Celery("stop-test", broker=services.url, set_as_current=False)
     for reward_id in ids:
         client.send_task("rewards.process", args=[tenant.pk, reward_id], queue=queue)
     workers = Workers(services.url, queue)
