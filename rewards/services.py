@@ -279,6 +279,48 @@ def period_rewards_persist(*, tenant, program, decisions) -> list[Reward]:
     return created
 
 
+def team_rewards_reverse(*, tenant, program, reversals) -> list[Reward]:
+    """Reverse the live team items the engine no longer finds due (`TeamReversal`s): inside
+    the item's hold → `reversed`; after it, clawed back only within the program's
+    `clawback_days` (SEMANTICS §5 Refunds), else kept. Reversed once: a reversed row is no
+    longer live, so running it again changes nothing."""
+    clawback_days = int(program.spec.get("clawback_days") or 0)
+    now = clock.now()
+    changed = []
+    with transaction.atomic():
+        _lock(tenant.pk, f"program:{program.pk}")
+        for r in reversals:
+            reward = (
+                Reward.unscoped.select_for_update()
+                .select_related("tenant")
+                .filter(
+                    tenant_id=tenant.pk,
+                    program_id=program.pk,
+                    participant_id=r.beneficiary_id,
+                    scope=r.scope,
+                    reason=r.reason,
+                    status__in=LIVE,
+                )
+                .first()
+            )
+            if reward is None:
+                continue
+            outcome = rules.refund_outcome(
+                refund_occurred_at=r.reversed_at,
+                due_at=reward.due_at,
+                clawback_days=clawback_days,
+                purchase_amount_minor=None,
+                refunded_total_minor=None,
+                threshold_minor=None,
+            )
+            if outcome == rules.KEEP:
+                continue
+            reason = f"team_reversed:{r.scope.removeprefix('team:')}"
+            if _reverse(reward, inside_hold=outcome == rules.REVERSE, reason=reason, now=now):
+                changed.append(reward)
+    return changed
+
+
 # --- Release and fulfilment --------------------------------------------------------------
 
 

@@ -196,14 +196,18 @@ TEAM_LOOKBACK = timedelta(days=7)
 def teams_evaluate(*, now: datetime | None = None) -> int:
     """Team enrolment (SEMANTICS §5 Teams): a purchase declares its team in the event
     property the program's `team.property` names (`team_code`, SEMANTICS §6), whose value is
-    the team leader's referral code. The engine decides from every purchase of that code
-    whether 2–4 members paid within the window and what each member and the leader get;
-    the items are persisted under scope `team:<code>`, so nothing is given twice."""
-    from programs.engine import TeamMember, team_evaluate
-    from tracking.codes import normalize_code
-    from tracking.models import Event, ReferralCode
+    the team leader's referral code. The engine decides from every purchase of that code, the
+    members' later refunds and reversing events, and the leader's attributes whether 2–4
+    members paid within the window and still count, and what each member and the leader get;
+    the items are persisted under scope `team:<code>`, so nothing is given twice, and the
+    items it reports reversed are reversed (or clawed back) once."""
+    from django.db.models import Q
 
-    from .services import LIVE
+    from programs.engine import EventFact, TeamMember, team_evaluate
+    from tracking.codes import normalize_code
+    from tracking.models import Event, Participant, ReferralCode
+
+    from .services import LIVE, team_rewards_reverse
 
     now = now or clock.now()
     created = 0
@@ -212,13 +216,22 @@ def teams_evaluate(*, now: datetime | None = None) -> int:
         if not team:
             continue
         prop = team.get("property") or "team_code"
+        undo_types = _undo_types(program.spec)
         purchases = Event.unscoped.filter(
             tenant_id=program.tenant_id, type="purchase", participant__isnull=False
         )
-        recent = purchases.filter(
-            status="processed",
-            received_at__gte=now - TEAM_LOOKBACK,
-            **{f"payload__properties__{prop}__isnull": False},
+        declared = purchases.filter(**{f"payload__properties__{prop}__isnull": False})
+        since = now - TEAM_LOOKBACK
+        # A refund or a class transfer carries no team code: the teams of its participant's
+        # team purchases are evaluated again too.
+        touched = Event.unscoped.filter(
+            tenant_id=program.tenant_id,
+            type__in=undo_types,
+            received_at__gte=since,
+            participant__isnull=False,
+        ).values("participant_id")
+        recent = declared.filter(
+            Q(status="processed", received_at__gte=since) | Q(participant_id__in=touched)
         ).values_list("payload", flat=True)
         wanted = {normalize_code(str(p["properties"][prop])) for p in recent}
         leaders = dict(
@@ -226,37 +239,82 @@ def teams_evaluate(*, now: datetime | None = None) -> int:
                 tenant_id=program.tenant_id, program=program, code__in=wanted
             ).values_list("code", "enrollment__participant_id")
         )
+        cal = program.tenant.calendar
         for code, leader_id in sorted(leaders.items()):
-            paid: dict[int, tuple] = {}
+            paid: dict[int, EventFact] = {}
             rows = purchases.filter(**{f"payload__properties__{prop}__iexact": code}).order_by(
                 "occurred_at", "pk"
             )
-            for participant_id, occurred_at, payload in rows.values_list(
-                "participant_id", "occurred_at", "payload"
-            ):
-                weeks = (payload.get("properties") or {}).get("course_weeks") or 0
-                paid.setdefault(participant_id, (occurred_at, int(weeks)))
+            for event in rows:
+                paid.setdefault(event.participant_id, _event_fact(event))
+            later: dict[int, list] = {}
+            if paid:
+                followed = Event.unscoped.filter(
+                    tenant_id=program.tenant_id,
+                    participant_id__in=list(paid),
+                    type__in=undo_types,
+                    occurred_at__gte=min(p.occurred_at for p in paid.values()),
+                ).order_by("occurred_at", "pk")
+                for event in followed:
+                    later.setdefault(event.participant_id, []).append(_event_fact(event))
+            people = Participant.unscoped.in_bulk([*paid, leader_id])
             discounts = _referee_discounts(program, list(paid), LIVE)
             members = [
                 TeamMember(
                     participant_id=pid,
-                    paid_at=at,
-                    course_weeks=weeks,
+                    paid_at=purchase.occurred_at,
+                    course_weeks=int(purchase.properties.get("course_weeks") or 0),
                     is_leader=pid == leader_id,
                     referee_discount=discounts.get(pid, 0),
+                    purchase=purchase,
+                    events=tuple(later.get(pid, ())),
+                    participant=_participant_fact(people[pid]) if pid in people else None,
                 )
-                for pid, (at, weeks) in paid.items()
+                for pid, purchase in paid.items()
             ]
             if leader_id not in paid:
-                members.append(TeamMember(participant_id=leader_id, paid_at=None, is_leader=True))
-            decision = team_evaluate(program.spec, code, members, now)
+                leader = people.get(leader_id)
+                members.append(
+                    TeamMember(
+                        participant_id=leader_id,
+                        paid_at=None,
+                        is_leader=True,
+                        participant=_participant_fact(leader) if leader else None,
+                    )
+                )
+            decision = team_evaluate(program.spec, code, members, now, cal)
             if decision.complete:
                 created += len(
                     period_rewards_persist(
                         tenant=program.tenant, program=program, decisions=decision.rewards
                     )
                 )
+            if decision.reversed:
+                team_rewards_reverse(
+                    tenant=program.tenant, program=program, reversals=decision.reversed
+                )
     return created
+
+
+def _undo_types(spec: dict) -> list[str]:
+    """The event types that can undo a team payment: refunds, and whatever the success stage
+    reverses on (study-together: a class transfer, an `activity`)."""
+    stage = next((s for s in spec.get("stages") or [] if s.get("success")), None) or {}
+    return sorted({"refund", *(r["event"] for r in stage.get("reverse_on") or [])})
+
+
+def _event_fact(event):
+    from programs.engine import EventFact
+
+    return EventFact(
+        id=event.pk,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        amount_minor=event.amount_minor,
+        currency=event.currency,
+        order_id=event.order_id,
+        properties=dict(event.payload.get("properties") or {}),
+    )
 
 
 def _referee_discounts(program, participant_ids: list[int], live) -> dict[int, int]:

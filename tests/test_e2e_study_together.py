@@ -408,18 +408,196 @@ def test_a_team_of_friends_paying_within_seven_days_gets_the_larger_discount_and
         for k in [("m2", "bonus:team_discount_long"), ("m3", "bonus:team_discount")]
     )
     leader = team["leader", "bonus:team_leader"]
-    # Complete when the second member paid (3 April); the leader chooses within 14 days.
+    # Complete when the second member paid (3 April) and due once that payment is kept 7 days
+    # (a refund or a class transfer until then undoes it); the leader chooses within 14 days.
     assert (leader.side, leader.status, leader.hold_reason, leader.due_at) == (
         "referrer",
         "pending",
         "choice",
-        local(4, 3),
+        local(4, 10),
     )
     assert [o["key"] for o in leader.options] == ["fund_200", "mock_interview"]
-    assert leader.choice_deadline == local(4, 17)
-    _tick(local(4, 17))
-    _tick(local(4, 18))
+    assert leader.choice_deadline == local(4, 24)
+    # Members' top-ups are due when their payment (and the team's completing one) is kept.
+    assert (
+        team["m2", "bonus:team_discount_long"].due_at,
+        team["m3", "bonus:team_discount"].due_at,
+    ) == (
+        local(4, 10),
+        local(4, 12),
+    )
+    _tick(local(4, 24))
+    _tick(local(4, 25))
     leader.refresh_from_db()
     assert (leader.kind, leader.amount_minor, leader.status) == ("credit", 20000, "fulfilled")
     assert Reward.objects.for_tenant(tenant).filter(scope__startswith="team:").count() == 3
     assert LedgerEntry.objects.for_tenant(tenant).filter(reward=leader).get().amount_minor == 20000
+
+
+def _team_rows(tenant):
+    return {
+        (r.participant.external_id, r.reason): r
+        for r in Reward.objects.for_tenant(tenant)
+        .filter(scope__startswith="team:")
+        .select_related("participant")
+    }
+
+
+def _team_ledger(tenant):
+    return sorted(
+        (e.reward.participant.external_id, e.entry_kind, e.amount_minor, e.memo)
+        for e in LedgerEntry.objects.for_tenant(tenant)
+        .filter(reward__scope__startswith="team:")
+        .select_related("reward__participant")
+    )
+
+
+def _refund(api, who, at, amount=198000):
+    _event(
+        api,
+        f"{who}-refund",
+        "refund",
+        who,
+        at,
+        order_id=f"c-{who}",
+        amount={"amount_minor": amount, "currency": "CNY"},
+    )
+
+
+def test_a_member_refunding_inside_the_hold_loses_only_their_team_discount_while_two_still_count(
+    tenant, api, school
+):
+    code = school["leader"]
+    with time_machine.travel(local(4, 6), tick=False):
+        for n, member in enumerate(("m1", "m2", "m3")):
+            _signup(api, None, member, local(3, 25 + n))
+        _course(api, "m1", local(4, 1), team_code=code)
+        _course(api, "m2", local(4, 3), team_code=code)
+        _course(api, "m3", local(4, 5), team_code=code)
+        _tick()
+    before = _team_rows(tenant)
+    assert {k: (r.status, r.amount_minor, r.due_at) for k, r in before.items()} == {
+        ("m1", "bonus:team_discount"): ("pending", 30000, local(4, 10)),
+        ("m2", "bonus:team_discount"): ("pending", 30000, local(4, 10)),
+        ("m3", "bonus:team_discount"): ("pending", 30000, local(4, 12)),
+        ("leader", "bonus:team_leader"): ("pending", 20000, local(4, 10)),
+    }
+
+    # m2 asks for a refund on 7 April, inside the 7 days after paying.
+    with time_machine.travel(local(4, 7, 12), tick=False):
+        _refund(api, "m2", local(4, 7))
+        _tick()
+    rows = _team_rows(tenant)
+    assert {k: r.status for k, r in rows.items()} == {
+        ("m1", "bonus:team_discount"): "pending",
+        ("m2", "bonus:team_discount"): "reversed",
+        ("m3", "bonus:team_discount"): "pending",
+        ("leader", "bonus:team_leader"): "pending",
+    }
+    m2 = rows["m2", "bonus:team_discount"]
+    assert (m2.reversed_at, m2.reversed_amount_minor) == (
+        local(4, 7, 12) + timedelta(minutes=1),
+        30000,
+    )
+
+    # The two who kept their course get their discounts; the leader's fund by default after
+    # the 14-day choice; nothing for m2, however often the sweeps run.
+    for day in (local(4, 12), local(4, 24), local(4, 25), local(4, 26)):
+        _tick(day)
+    rows = _team_rows(tenant)
+    assert {k: (r.status, r.amount_minor) for k, r in rows.items()} == {
+        ("m1", "bonus:team_discount"): ("fulfilled", 30000),
+        ("m2", "bonus:team_discount"): ("reversed", 30000),
+        ("m3", "bonus:team_discount"): ("fulfilled", 30000),
+        ("leader", "bonus:team_leader"): ("fulfilled", 20000),
+    }
+    assert _team_ledger(tenant) == [
+        ("leader", "credit", 20000, "bonus:team_leader"),
+        ("m1", "credit", 30000, "bonus:team_discount"),
+        ("m3", "credit", 30000, "bonus:team_discount"),
+    ]
+    assert ledger.verify_ledger(tenant.pk) == []
+
+
+def test_a_two_member_team_losing_a_member_inside_the_hold_reverses_every_team_item_once(
+    tenant, api, school
+):
+    code = school["leader"]
+    with time_machine.travel(local(4, 3, 12), tick=False):
+        for n, member in enumerate(("m1", "m2")):
+            _signup(api, None, member, local(3, 25 + n))
+        _course(api, "m1", local(4, 1), team_code=code)
+        _course(api, "m2", local(4, 3), team_code=code)
+        _tick()
+        # The leader takes the ¥200 study fund now; it is released when the hold ends.
+        session = api.post("/api/v1/portal-sessions", {"participant": "leader"}, format="json")
+        portal = Client()
+        portal.get(session.json()["url"])
+        fund = _team_rows(tenant)["leader", "bonus:team_leader"]
+        chosen = portal.post(f"/portal/rewards/{fund.pk}/choose/", {"option": 0, "confirm": "yes"})
+        assert chosen.status_code == 302
+    _tick(local(4, 10))
+    assert {k: r.status for k, r in _team_rows(tenant).items()} == {
+        ("m1", "bonus:team_discount"): "fulfilled",
+        ("m2", "bonus:team_discount"): "fulfilled",
+        ("leader", "bonus:team_leader"): "fulfilled",
+    }
+    leader_account = ledger.participant_account(fund.participant_id)
+    assert ledger.balances(tenant.pk, leader_account) == {"CNY": 20000}
+
+    # m2's refund of 9 April (inside its 7 days) arrives late, on the 12th: one member's payment
+    # still counts, so the team is no more and everything it paid is reversed, not clawed back.
+    with time_machine.travel(local(4, 12), tick=False):
+        _refund(api, "m2", local(4, 9))
+        _tick()
+    reversed_at = local(4, 12) + timedelta(minutes=1)
+    rows = _team_rows(tenant)
+    assert {k: (r.status, r.reversed_at, r.reversed_amount_minor) for k, r in rows.items()} == {
+        ("m1", "bonus:team_discount"): ("reversed", reversed_at, 30000),
+        ("m2", "bonus:team_discount"): ("reversed", reversed_at, 30000),
+        ("leader", "bonus:team_leader"): ("reversed", reversed_at, 20000),
+    }
+    memo = f"team_reversed:{code}"
+    assert _team_ledger(tenant) == [
+        ("leader", "credit", 20000, "bonus:team_leader"),
+        ("leader", "reversal", -20000, memo),
+        ("m1", "credit", 30000, "bonus:team_discount"),
+        ("m1", "reversal", -30000, memo),
+        ("m2", "credit", 30000, "bonus:team_discount"),
+        ("m2", "reversal", -30000, memo),
+    ]
+    assert ledger.balances(tenant.pk, leader_account) == {}
+
+    # Running the sweeps again changes nothing and gives nothing anew.
+    entries = LedgerEntry.objects.for_tenant(tenant).count()
+    for day in (local(4, 13), local(4, 30)):
+        _tick(day)
+    assert {k: r.status for k, r in _team_rows(tenant).items()} == {k: "reversed" for k in rows}
+    assert LedgerEntry.objects.for_tenant(tenant).count() == entries
+    assert ledger.verify_ledger(tenant.pk) == []
+
+
+def test_an_ineligible_team_leader_gets_a_blocked_item_with_the_reason_and_members_their_discounts(
+    tenant, api, school
+):
+    code = school["leader"]
+    # The leader has asked for a refund of their own course: no referrer rewards meanwhile.
+    _participant(api, "leader", attributes={"refund_in_progress": True})
+    with time_machine.travel(local(4, 3, 12), tick=False):
+        for n, member in enumerate(("m1", "m2")):
+            _signup(api, None, member, local(3, 25 + n))
+        _course(api, "m1", local(4, 1), team_code=code)
+        _course(api, "m2", local(4, 3), team_code=code)
+        _tick()
+    _tick(local(4, 10))
+    _tick(local(4, 25))
+    rows = _team_rows(tenant)
+    assert {k: (r.status, r.blocked_reason, r.amount_minor) for k, r in rows.items()} == {
+        ("m1", "bonus:team_discount"): ("fulfilled", "", 30000),
+        ("m2", "bonus:team_discount"): ("fulfilled", "", 30000),
+        ("leader", "bonus:team_leader"): ("rejected", "ineligible:no_refund_in_progress", 20000),
+    }
+    assert _team_ledger(tenant) == [
+        ("m1", "credit", 30000, "bonus:team_discount"),
+        ("m2", "credit", 30000, "bonus:team_discount"),
+    ]

@@ -20,6 +20,7 @@ from .period import (  # noqa: F401
     Standing,
     TeamDecision,
     TeamMember,
+    TeamReversal,
     ambassador_evaluate,
     draw_lottery,
     evaluate_season_close,

@@ -21,8 +21,9 @@ from .rewards import (
     item_value,
     parse_dt,
     participant_context,
+    stage_reversal,
 )
-from .types import ParticipantFact, RewardDecision
+from .types import EventFact, ParticipantFact, RewardDecision
 
 
 @dataclass(frozen=True)
@@ -59,16 +60,36 @@ class TeamMember:
     course_weeks: int = 0
     is_leader: bool = False
     referee_discount: int = 0  # the referee discount this member already had (minor units)
+    # The team payment (its amount and order) and the member's later refunds and events the
+    # success stage reverses on: they decide whether the payment still counts.
+    purchase: EventFact | None = None
+    events: tuple[EventFact, ...] = ()
+    # Attributes and segments; the leader's reward checks referrer eligibility against them.
+    participant: ParticipantFact | None = None
+
+
+@dataclass(frozen=True)
+class TeamReversal:
+    """A team item no longer due: its member's payment was undone inside its hold, or the team
+    fell below `min_members` payments that count, at `reversed_at`."""
+
+    beneficiary_id: int
+    side: str
+    scope: str
+    reason: str
+    reversed_at: datetime
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
 class TeamDecision:
     complete: bool
-    members: tuple[int, ...]
+    members: tuple[int, ...]  # whose payments count
     overflow: tuple[int, ...]
     completed_at: datetime | None
     rewards: tuple[RewardDecision, ...] = ()
     explanation: str = ""
+    reversed: tuple[TeamReversal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -306,30 +327,61 @@ def lottery_decisions(
     return out
 
 
-def team_evaluate(
-    spec: Mapping, team_code: str, members: Iterable[TeamMember], now: datetime
-) -> TeamDecision:
-    """A team is complete when `min_members`..`max_members` members pay within `within_days`
-    of the first payment; later payers beyond `max_members` move to the next batch. Each member
-    gets the larger of the team and the referee discount, never both: the team item tops the
-    referee discount up. Scope `team:<code>`."""
-    team = spec.get("team")
-    if not team:
-        return TeamDecision(False, (), (), None, explanation=_("this program has no team rule"))
-    paid = sorted(
-        (m for m in members if m.paid_at and m.paid_at <= now),
-        key=lambda m: (m.paid_at, m.participant_id),
+def _success_hold(spec: Mapping) -> tuple[dict | None, dict]:
+    stage = next((s for s in spec.get("stages") or () if s.get("success")), None)
+    return stage, (stage or {}).get("hold") or {}
+
+
+def _payment_undone(
+    stage: Mapping | None, hold: Mapping, member: TeamMember, now: datetime, cal
+) -> tuple[datetime | None, str]:
+    """A member's payment no longer counts when the success stage would be reversed by what
+    followed it: a refund or a `reverse_on` event (a class transfer) inside its hold."""
+    if stage is None:
+        return None, ""
+    purchase = member.purchase or EventFact(0, "purchase", member.paid_at)
+    due = calendar.due_at(
+        purchase.occurred_at, cal, days=hold.get("days", 0), business_days=hold.get("business_days", 0)
+    )  # fmt: skip
+    events = sorted(
+        (e for e in member.events if e.occurred_at <= now), key=lambda e: (e.occurred_at, e.id)
     )
-    if not paid:
-        return TeamDecision(False, (), (), None, explanation=_("nobody has paid yet"))
-    first = paid[0].paid_at
-    window = [m for m in paid if m.paid_at <= first + timedelta(days=team["within_days"])]
-    in_team, overflow = window[: team["max_members"]], window[team["max_members"] :]
-    if len(in_team) < team["min_members"]:
-        return TeamDecision(False, tuple(m.participant_id for m in in_team), (), None,
-                            explanation=_("%(n)s of %(min)s members paid") % {"n": len(in_team), "min": team["min_members"]})  # fmt: skip
+    return stage_reversal(
+        stage, purchase, purchase.occurred_at, due, events, purchase.occurred_at, {}
+    )
+
+
+def _team_items(spec, team, team_code, in_team, members, hold, now, cal) -> list[RewardDecision]:
+    """What a complete team of `in_team` (in payment order) earns: each member's top-up, due
+    when the later of their payment and the team's completion has been kept for the success
+    hold; the leader's reward, due when the completing payment has (blocked when the leader
+    is not an eligible referrer, SEMANTICS §4)."""
     completed_at = in_team[team["min_members"] - 1].paid_at
     scope = f"team:{team_code}"
+
+    def kept(at: datetime) -> datetime:
+        return calendar.due_at(
+            at, cal, days=hold.get("days", 0), business_days=hold.get("business_days", 0)
+        )
+
+    def leader_item(leader: TeamMember) -> RewardDecision:
+        item = dict(team["leader_reward"], side="referrer")
+        why = _("team leader of %(c)s") % {"c": team_code}
+        failing = (
+            eligibility(spec, leader.participant, "referrer", now) if leader.participant else []
+        )
+        if failing:
+            why += " · " + _("%(side)s not eligible (%(rule)s)") % {"side": "referrer", "rule": failing[0]}  # fmt: skip
+            return _item_decision(
+                item, spec, beneficiary_id=leader.participant_id, scope=scope,
+                reason=f"bonus:{item['key']}", due_at=kept(completed_at), explanation=why,
+                status="rejected", blocked_reason=f"ineligible:{failing[0]}",
+            )  # fmt: skip
+        return _item_decision(
+            item, spec, beneficiary_id=leader.participant_id, scope=scope,
+            reason=f"bonus:{item['key']}", due_at=kept(completed_at), explanation=why,
+        )  # fmt: skip
+
     rewards = []
     for member in in_team:
         long = team.get("member_reward_long") and member.course_weeks >= team.get(
@@ -343,36 +395,106 @@ def team_evaluate(
         item["amount"] = top_up
         rewards.append(_item_decision(
             item, spec, beneficiary_id=member.participant_id, scope=scope, reason=f"bonus:{item['key']}",
-            due_at=max(member.paid_at, completed_at), explanation=why,
+            due_at=kept(max(member.paid_at, completed_at)), explanation=why,
         ))  # fmt: skip
         if member.is_leader and team.get("leader_reward"):
-            leader = dict(team["leader_reward"], side="referrer")
-            rewards.append(_item_decision(
-                leader, spec, beneficiary_id=member.participant_id, scope=scope,
-                reason=f"bonus:{leader['key']}", due_at=completed_at,
-                explanation=_("team leader of %(c)s") % {"c": team_code},
-            ))  # fmt: skip
-    leaders_paid = {m.participant_id for m in in_team if m.is_leader}
+            rewards.append(leader_item(member))
+    leaders_in = {m.participant_id for m in in_team if m.is_leader}
     for member in members:
-        # A leader who did not pay still leads: reward them too.
+        # A leader who did not pay (or whose payment does not count) still leads.
         if (
             member.is_leader
-            and member.participant_id not in leaders_paid
+            and member.participant_id not in leaders_in
             and team.get("leader_reward")
         ):
-            leader = dict(team["leader_reward"], side="referrer")
-            rewards.append(_item_decision(
-                leader, spec, beneficiary_id=member.participant_id, scope=scope,
-                reason=f"bonus:{leader['key']}", due_at=completed_at,
-                explanation=_("team leader of %(c)s") % {"c": team_code},
-            ))  # fmt: skip
+            leaders_in.add(member.participant_id)
+            rewards.append(leader_item(member))
+    return rewards
+
+
+def team_evaluate(
+    spec: Mapping,
+    team_code: str,
+    members: Iterable[TeamMember],
+    now: datetime,
+    cal: TenantCalendar | None = None,
+) -> TeamDecision:
+    """A team is complete when `min_members`..`max_members` members pay within `within_days`
+    of the first payment; later payers beyond `max_members` move to the next batch. Each member
+    gets the larger of the team and the referee discount, never both: the team item tops the
+    referee discount up. Scope `team:<code>`.
+
+    A payment undone inside its success hold (a refund, a class transfer) no longer counts:
+    that member's item is reported `reversed`, and so is every item of the team once fewer than
+    `min_members` payments still count, from the moment that happened. Who is in the batch is
+    decided by the payments alone: an undone payment never lets the overflow in."""
+    team = spec.get("team")
+    if not team:
+        return TeamDecision(False, (), (), None, explanation=_("this program has no team rule"))
+    members = list(members)
+    paid = sorted(
+        (m for m in members if m.paid_at and m.paid_at <= now),
+        key=lambda m: (m.paid_at, m.participant_id),
+    )
+    if not paid:
+        return TeamDecision(False, (), (), None, explanation=_("nobody has paid yet"))
+    first = paid[0].paid_at
+    window = [m for m in paid if m.paid_at <= first + timedelta(days=team["within_days"])]
+    in_team, overflow = window[: team["max_members"]], window[team["max_members"] :]
+    minimum = team["min_members"]
+    if len(in_team) < minimum:
+        return TeamDecision(False, tuple(m.participant_id for m in in_team), (), None,
+                            explanation=_("%(n)s of %(min)s members paid") % {"n": len(in_team), "min": minimum})  # fmt: skip
+    stage, hold = _success_hold(spec)
+    undone: dict[int, tuple[datetime, str]] = {}
+    for member in in_team:
+        at, why = _payment_undone(stage, hold, member, now, cal)
+        if at is not None:
+            undone[member.participant_id] = (at, why)
+    counting = [m for m in in_team if m.participant_id not in undone]
+    broken_at = None
+    broken_why = _("fewer than %(min)s members' payments still count") % {"min": minimum}
+    left = len(in_team)
+    for at, _why in sorted(undone.values(), key=lambda u: u[0]):
+        left -= 1
+        if left < minimum:
+            broken_at = at
+            break
+    overflow_ids = tuple(m.participant_id for m in overflow)
+    due = (
+        _team_items(spec, team, team_code, counting, members, hold, now, cal)
+        if broken_at is None
+        else []
+    )
+    due_keys = {(d.beneficiary_id, d.reason) for d in due}
+    reversed_items = []
+    for item in _team_items(spec, team, team_code, in_team, members, hold, now, cal):
+        if (item.beneficiary_id, item.reason) in due_keys:
+            continue
+        causes = []
+        if item.side == "referee" and item.beneficiary_id in undone:
+            causes.append(undone[item.beneficiary_id])
+        if broken_at is not None:
+            causes.append((broken_at, broken_why))
+        at, why = min(causes, key=lambda u: u[0])
+        reversed_items.append(TeamReversal(
+            item.beneficiary_id, item.side, item.scope, item.reason, at,
+            _("team %(c)s: %(why)s") % {"c": team_code, "why": why},
+        ))  # fmt: skip
+    if broken_at is not None:
+        return TeamDecision(
+            False, tuple(m.participant_id for m in counting), overflow_ids, None,
+            reversed=tuple(reversed_items),
+            explanation=_("team %(c)s: %(n)s of %(min)s members' payments still count") % {"c": team_code, "n": len(counting), "min": minimum},
+        )  # fmt: skip
     return TeamDecision(
         True,
-        tuple(m.participant_id for m in in_team),
-        tuple(m.participant_id for m in overflow),
-        completed_at,
-        tuple(rewards),
-        _("team %(c)s complete with %(n)s members") % {"c": team_code, "n": len(in_team)},
+        tuple(m.participant_id for m in counting),
+        overflow_ids,
+        counting[minimum - 1].paid_at,
+        tuple(due),
+        _("team %(c)s complete with %(n)s members") % {"c": team_code, "n": len(counting)},
+        reversed=tuple(reversed_items),
     )
 
 

@@ -189,8 +189,14 @@ def evaluate_stages(
             anchor_at, cal, days=hold.get("days", 0), business_days=hold.get("business_days", 0)
         )
         due = max(due, event.occurred_at)
-        reversed_at, why = _reversal(
-            stage, event, min(anchor_at, event.occurred_at), due, events, facts, stage_times
+        reversed_at, why = stage_reversal(
+            stage,
+            event,
+            min(anchor_at, event.occurred_at),
+            due,
+            events,
+            facts.created_at,
+            stage_times,
         )
         label = stage.get("label") or stage["key"]
         if reversed_at:
@@ -226,10 +232,12 @@ def evaluate_stages(
     return out
 
 
-def _reversal(stage, event, start, due, events, facts, stage_times) -> tuple[datetime | None, str]:
+def stage_reversal(
+    stage, event, start, due, events, signup_at, stage_times
+) -> tuple[datetime | None, str]:
     """A refund or a `reverse_on` event that occurred inside the hold reverses the stage, even
     when it arrives late. A partial refund reverses only if what remains is below the
-    stage's threshold (SEMANTICS §5)."""
+    stage's threshold (SEMANTICS §5). Team enrolment asks the same of a member's payment."""
     if due <= event.occurred_at:
         return None, ""
     cond = stage["condition"]
@@ -256,7 +264,7 @@ def _reversal(stage, event, start, due, events, facts, stage_times) -> tuple[dat
             if _event_matches(
                 other,
                 {k: v for k, v in reverse.items() if k != "after_stage"},
-                facts.created_at,
+                signup_at,
                 stage_times,
             ):
                 return other.occurred_at, _("%(type)s inside the hold") % {

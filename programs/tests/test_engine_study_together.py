@@ -166,6 +166,87 @@ def test_a_team_is_not_complete_with_one_payer_and_overflows_past_four():
     assert decision.members == (1, 2, 3, 4) and decision.overflow == (5,)
 
 
+def _payer(pid, when, weeks=12, *events, leader=False, amount=198000):
+    purchase = ev("purchase", when, amount, order_id=f"c{pid}", course_weeks=weeks)
+    return TeamMember(pid, when, course_weeks=weeks, is_leader=leader, purchase=purchase,
+                      events=tuple(events), participant=STUDENT if leader else None)  # fmt: skip
+
+
+def _refund(pid, when, amount=198000):
+    return ev("refund", when, amount, order_id=f"c{pid}")
+
+
+def test_a_class_transfer_inside_the_hold_takes_only_that_members_team_discount():
+    members = [
+        _payer(1, at(2026, 3, 1), leader=True),
+        _payer(2, at(2026, 3, 3)),
+        _payer(3, at(2026, 3, 5), 12, ev("activity", at(2026, 3, 8), kind="class_transfer")),
+        _payer(5, at(2026, 3, 6)),
+        _payer(6, at(2026, 3, 7)),  # the fifth payer: the next batch, even once 3 has left
+    ]
+    decision = team_evaluate(SPEC, "T", members, at(2026, 3, 20), CAL)
+    assert (decision.complete, decision.members, decision.overflow, decision.completed_at) == (
+        True, (1, 2, 5), (6,), at(2026, 3, 3),
+    )  # fmt: skip
+    assert [(d.beneficiary_id, d.reason, d.due_at) for d in decision.rewards] == [
+        (1, "bonus:team_discount", at(2026, 3, 10)),
+        (1, "bonus:team_leader", at(2026, 3, 10)),
+        (2, "bonus:team_discount", at(2026, 3, 10)),
+        (5, "bonus:team_discount", at(2026, 3, 13)),
+    ]
+    assert [(r.beneficiary_id, r.scope, r.reason, r.reversed_at) for r in decision.reversed] == [
+        (3, "team:T", "bonus:team_discount", at(2026, 3, 8)),
+    ]
+
+
+def test_a_team_falling_below_two_counting_payments_reverses_every_item_from_that_moment():
+    members = [
+        _payer(1, at(2026, 3, 1), 12, _refund(1, at(2026, 3, 2))),
+        _payer(2, at(2026, 3, 3), 24),
+        _payer(3, at(2026, 3, 4), 12, _refund(3, at(2026, 3, 9))),
+        TeamMember(9, None, is_leader=True, participant=STUDENT),
+    ]
+    decision = team_evaluate(SPEC, "T", members, at(2026, 3, 20), CAL)
+    assert (decision.complete, decision.members, decision.rewards) == (False, (2,), ())
+    assert [(r.beneficiary_id, r.side, r.reason, r.reversed_at) for r in decision.reversed] == [
+        (1, "referee", "bonus:team_discount", at(2026, 3, 2)),  # its own refund came first
+        (2, "referee", "bonus:team_discount_long", at(2026, 3, 9)),
+        (3, "referee", "bonus:team_discount", at(2026, 3, 9)),
+        (9, "referrer", "bonus:team_leader", at(2026, 3, 9)),
+    ]
+    # The same facts, the same decision; before the second refund the team still stood.
+    assert team_evaluate(SPEC, "T", members, at(2026, 3, 20), CAL) == decision
+    earlier = team_evaluate(SPEC, "T", members, at(2026, 3, 8), CAL)
+    assert earlier.complete and [r.beneficiary_id for r in earlier.reversed] == [1]
+
+
+def test_a_refund_after_the_hold_or_leaving_the_course_price_undoes_nothing():
+    members = [
+        _payer(1, at(2026, 3, 1), 12, _refund(1, at(2026, 3, 8, 11))),  # 7 days and 1 hour on
+        _payer(2, at(2026, 3, 2), 12, _refund(2, at(2026, 3, 4), amount=10000), amount=200000),
+        _payer(3, at(2026, 3, 2), 12, ev("refund", at(2026, 3, 4), 198000, order_id="other")),
+        TeamMember(9, None, is_leader=True, participant=STUDENT),
+    ]
+    decision = team_evaluate(SPEC, "T", members, at(2026, 3, 20), CAL)
+    assert decision.complete and decision.members == (1, 2, 3) and decision.reversed == ()
+
+
+def test_an_ineligible_team_leader_is_blocked_with_the_reason_and_members_keep_their_discounts():
+    leader = ParticipantFact(9, {"study_weeks": 6, "risk_flag": True})
+    members = [
+        _payer(1, at(2026, 3, 1)),
+        _payer(2, at(2026, 3, 2)),
+        TeamMember(9, None, is_leader=True, participant=leader),
+    ]
+    decision = team_evaluate(SPEC, "T", members, at(2026, 3, 20), CAL)
+    assert [(d.beneficiary_id, d.reason, d.status, d.blocked_reason, d.hold_reason)
+            for d in decision.rewards] == [
+        (1, "bonus:team_discount", "pending", "", ""),
+        (2, "bonus:team_discount", "pending", "", ""),
+        (9, "bonus:team_leader", "rejected", "ineligible:no_violations", ""),
+    ]  # fmt: skip
+
+
 def test_the_eleventh_success_in_a_month_is_capped():
     f = facts(
         ev("signup", at(2026, 1, 5)),
