@@ -1,28 +1,22 @@
 """study-together (SCENARIOS C) end to end: the events API → tracking → engine → rewards →
 ledger, with events dated in the past and `tick` under a travelling clock."""
 
-from datetime import datetime, timedelta
-from io import StringIO
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.test import Client
 
 from fraud.models import Assessment, ReviewCase
 from programs.services import program_create
 from programs.templates_data.study_together import study_together_spec
-from referral_platform.core import clock
 from rewards import ledger
 from rewards.models import LedgerEntry, Reward
+from tests.scenario import event as _event
+from tests.scenario import local
+from tests.scenario import participant as _participant
+from tests.scenario import tick as _tick
 from tracking.models import Referral
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def local(month, day, hour=10, year=2026):
-    return datetime(year, month, day, hour, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
@@ -37,25 +31,6 @@ def school(tenant, api):
         assert enrolled.status_code == 201 and enrolled.json()["eligible"], enrolled.content
         codes[student] = enrolled.json()["code"]
     return codes
-
-
-def _participant(api, external_id, **fields):
-    response = api.post(
-        "/api/v1/participants", {"external_id": external_id, **fields}, format="json"
-    )
-    assert response.status_code in (200, 201), response.content
-
-
-def _event(api, event_id, type_, who, at, **extra):
-    body = {
-        "event_id": event_id,
-        "type": type_,
-        "occurred_at": at.isoformat(),
-        "participant": {"external_id": who},
-        **extra,
-    }
-    response = api.post("/api/v1/events", body, format="json")
-    assert response.status_code == 202, response.content
 
 
 def _signup(api, code, friend, at):
@@ -84,13 +59,6 @@ def _course(api, friend, at, amount=198000, weeks=12, **properties):
         amount={"amount_minor": amount, "currency": "CNY"},
         properties={"course_weeks": weeks, **properties},
     )
-
-
-def _tick(at=None):
-    # A minute later: the event sweeper leaves fresh events to their on-commit task for 30 s.
-    moment = (at or clock.now()) + timedelta(minutes=1)
-    with time_machine.travel(moment, tick=False):
-        call_command("tick", stdout=StringIO())
 
 
 def _referral_rewards(tenant, referee):

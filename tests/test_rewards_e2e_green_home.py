@@ -1,19 +1,18 @@
 """green-home (SCENARIOS B) end to end through the events API and `tick`."""
 
 from datetime import datetime, timedelta
-from io import StringIO
 
 import pytest
 import time_machine
-from django.core.management import call_command
 
 from fraud.models import ReviewCase
 from programs.services import program_create
 from programs.templates_data.green_home import green_home_spec
-from referral_platform.core import clock
 from rewards import ledger
 from rewards.models import LedgerEntry, LotteryDraw, Reward
 from rewards.rules import seed_commitment
+from tests.scenario import event as _event
+from tests.scenario import tick as _tick
 from tracking.models import Referral
 
 T0 = datetime.fromisoformat("2026-04-06T02:00:00+00:00")  # a Monday, 10:00 in Shanghai
@@ -40,18 +39,6 @@ def shop(tenant, api):
     return program, enrolled.json()["code"]
 
 
-def _event(api, event_id, type_, who, at, **extra):
-    body = {
-        "event_id": event_id,
-        "type": type_,
-        "occurred_at": at.isoformat(),
-        "participant": {"external_id": who},
-        **extra,
-    }
-    response = api.post("/api/v1/events", body, format="json")
-    assert response.status_code == 202, response.content
-
-
 def _refer(api, code, friend, at, amount=12000, order=None):
     _event(
         api,
@@ -71,12 +58,6 @@ def _refer(api, code, friend, at, amount=12000, order=None):
         order_id=order or f"o-{friend}",
         amount={"amount_minor": amount, "currency": "CNY"},
     )
-
-
-def _tick():
-    # A minute later: the event sweeper leaves fresh events to their on-commit task for 30 s.
-    with time_machine.travel(clock.now() + timedelta(minutes=1), tick=False):
-        call_command("tick", stdout=StringIO())
 
 
 def _alice_rewards(tenant):
