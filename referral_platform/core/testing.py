@@ -124,3 +124,34 @@ def database_url(settings_dict: dict) -> str:
     s = settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def race(n: int, target, *, expected: tuple[type[BaseException], ...] = ()) -> list:
+    """Run `target(i)` in `n` threads released together (each with its own database
+    connection), and return what each returned, or the exception it raised when that is one
+    of `expected`; any other exception fails the test."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def run(i):
+        try:
+            barrier.wait()
+            results.append(target(i))
+        except expected as exc:
+            results.append(exc)
+        except Exception as exc:  # noqa: BLE001 — surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    return results

@@ -1,14 +1,13 @@
 """Races against real PostgreSQL (row locks mean nothing on SQLite): two workers releasing
 the same reward, two syncs competing for a referrer's last cap slot."""
 
-import threading
 import time
 from datetime import datetime
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
-from referral_platform.core.testing import require_or_skip
+from referral_platform.core.testing import race, require_or_skip
 from referral_platform.webhooks.models import WebhookMessage
 from rewards import engine_bridge
 from rewards.models import LedgerEntry, Reward
@@ -24,28 +23,6 @@ PAST = datetime.fromisoformat("2026-01-05T00:00:00+00:00")
 def postgres_only():
     if connection.vendor != "postgresql":
         require_or_skip("row-lock races need PostgreSQL (set DATABASE_URL)")
-
-
-def _race(n, target):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:  # noqa: BLE001 — surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == []
-    return results
 
 
 def test_a_reward_released_by_several_workers_at_once_is_released_and_credited_once(
@@ -78,7 +55,7 @@ def test_a_reward_released_by_several_workers_at_once_is_released_and_credited_o
         released = reward_release(reward_id=reward.pk)
         return released, reward_fulfil(reward_id=reward.pk)
 
-    results = _race(6, work)
+    results = race(6, work)
     assert sorted(r[0] for r in results) == [False] * 5 + [True]
     assert sorted(r[1] for r in results).count("fulfilled") == 1
     reward.refresh_from_db()
@@ -114,7 +91,7 @@ def test_two_syncs_racing_for_the_last_cap_slot_give_it_to_exactly_one(tenant, m
 
     monkeypatch.setattr(engine_bridge, "evaluate_rewards", engine)
     referral_rewards_sync(referral=taken)
-    _race(len(racers), lambda i: referral_rewards_sync(referral=racers[i]))
+    race(len(racers), lambda i: referral_rewards_sync(referral=racers[i]))
     statuses = sorted(Reward.unscoped.filter(referral__in=racers).values_list("status", flat=True))
     assert statuses == ["capped", "capped", "capped", "pending"]
     assert Reward.unscoped.filter(cap_slot="monthly|2026-01").count() == 2
@@ -132,6 +109,6 @@ def test_the_same_referral_synced_concurrently_writes_each_item_once(tenant, mon
         ]
 
     monkeypatch.setattr(engine_bridge, "evaluate_rewards", engine)
-    created = _race(5, lambda i: len(referral_rewards_sync(referral=ref)))
+    created = race(5, lambda i: len(referral_rewards_sync(referral=ref)))
     assert sorted(created) == [0, 0, 0, 0, 3]
     assert Reward.unscoped.filter(referral=ref).count() == 3

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 
 from referral_platform.core.errors import Conflict
-from referral_platform.core.testing import require_or_skip
+from referral_platform.core.testing import race, require_or_skip
 from rewards import ledger
 from rewards.models import Redemption
 from rewards.services import points_redeem
@@ -18,35 +18,15 @@ from rewards.tests.test_redemptions import earn, green_home, points
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _outcomes(n, target) -> list[str]:
+    results = race(n, target, expected=(Conflict,))
+    return [r.code if isinstance(r, Conflict) else "redeemed" for r in results]
+
+
 @pytest.fixture(autouse=True)
 def postgres_only():
     if connection.vendor != "postgresql":
         require_or_skip("row-lock races need PostgreSQL (set DATABASE_URL)")
-
-
-def _race(n, target) -> list[str]:
-    barrier = threading.Barrier(n)
-    outcomes, errors = [], []
-
-    def run(i):
-        try:
-            barrier.wait()
-            target(i)
-            outcomes.append("redeemed")
-        except Conflict as exc:
-            outcomes.append(exc.code)
-        except Exception as exc:  # noqa: BLE001 — surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == []
-    return outcomes
 
 
 def test_concurrent_redemptions_never_spend_more_points_than_the_balance(tenant):
@@ -55,7 +35,7 @@ def test_concurrent_redemptions_never_spend_more_points_than_the_balance(tenant)
     earn(tenant, program, alice, 300)
     earn(tenant, program, alice, 300)
 
-    outcomes = _race(
+    outcomes = _outcomes(
         6, lambda _i: points_redeem(participant=alice, program=program, item_key="coupon_10")
     )
 
@@ -72,7 +52,7 @@ def test_the_same_key_sent_twice_at_once_redeems_once(tenant):
     alice = f.participant(tenant, "alice")
     earn(tenant, program, alice, 1000)
 
-    outcomes = _race(
+    outcomes = _outcomes(
         4,
         lambda _i: points_redeem(
             participant=alice, program=program, item_key="coupon_20", idempotency_key="k"
