@@ -43,3 +43,15 @@ def tick(at=None) -> None:
     moment = (at or clock.now()) + timedelta(minutes=1)
     with time_machine.travel(moment, tick=False):
         call_command("tick", stdout=StringIO())
+
+
+def referral_rewards(tenant, referee) -> dict:
+    """The rewards of `referee`'s referral, by (beneficiary's external id, reason)."""
+    from rewards.models import Reward
+
+    return {
+        (r.participant.external_id, r.reason): r
+        for r in Reward.objects.for_tenant(tenant)
+        .filter(referral__referee__external_id=referee)
+        .select_related("participant")
+    }

@@ -14,6 +14,7 @@ from rewards.models import LedgerEntry, Payout, PeriodClose, Reward
 from tests.scenario import event as _event
 from tests.scenario import local
 from tests.scenario import participant as _participant
+from tests.scenario import referral_rewards as _referral_rewards
 from tests.scenario import tick as _tick
 from tracking.models import Referral
 
@@ -60,15 +61,6 @@ def _rewards(tenant, who):
         for r in Reward.objects.for_tenant(tenant)
         .filter(participant__external_id=who)
         .order_by("id")
-    }
-
-
-def _referral_rewards(tenant, referee):
-    return {
-        (r.participant.external_id, r.reason): r
-        for r in Reward.objects.for_tenant(tenant)
-        .filter(referral__referee__external_id=referee)
-        .select_related("participant")
     }
 
 

@@ -15,6 +15,7 @@ from rewards.models import LedgerEntry, Reward
 from tests.scenario import event as _event
 from tests.scenario import local
 from tests.scenario import participant as _participant
+from tests.scenario import referral_rewards as _referral_rewards
 from tests.scenario import tick as _tick
 from tracking.models import Referral
 
@@ -59,15 +60,6 @@ def _course(api, friend, at, amount=198000, weeks=12, **properties):
         amount={"amount_minor": amount, "currency": "CNY"},
         properties={"course_weeks": weeks, **properties},
     )
-
-
-def _referral_rewards(tenant, referee):
-    return {
-        (r.participant.external_id, r.reason): r
-        for r in Reward.objects.for_tenant(tenant)
-        .filter(referral__referee__external_id=referee)
-        .select_related("participant")
-    }
 
 
 def _account(tenant, who):
