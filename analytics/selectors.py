@@ -17,6 +17,7 @@ from referral_platform.core.errors import NotFound
 from rewards.models import Reward, RewardStatus
 from tracking.models import Referral, ReferralStatus
 
+from . import units
 from .kpis import FUNNEL_STEPS, CohortFigures, FunnelCounts, KpiInputs, kpis_compute
 from .models import (
     CustomerDaily,
@@ -391,7 +392,12 @@ def goals_progress(*, tenant, program: Program, now: datetime | None = None) -> 
                 filters=Filters(start=goal.starts_on, end=end, program=program),
                 now=now,
             )[goal.metric]
-        out.append({"goal": goal, **goal_status(goal.metric, goal.comparator, goal.target, value)})
+        status = goal_status(goal.metric, goal.comparator, goal.target, value)
+        out.append({
+            "goal": goal, **status,
+            "target_text": units.stored_text(goal.metric, goal.target, program.currency),
+            "current_text": units.stored_text(goal.metric, status["current"], program.currency),
+        })  # fmt: skip
     return out
 
 
@@ -399,9 +405,10 @@ def goal_value_as_int(metric: str, value) -> int | None:
     """The KPI in the goal's integer unit: basis points, minor units or hundredths."""
     if value is None:
         return None
-    if isinstance(value, dict):
+    unit = units.metric_unit(metric)
+    if unit == units.MONEY:
         return int(value["amount_minor"])
-    if metric == "ltv_to_cac":
+    if unit == units.RATIO:
         return int(value * 100)
     return int(value * 10000)
 

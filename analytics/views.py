@@ -23,8 +23,9 @@ from referral_platform.tenancy.permissions import EDIT_PROGRAMS, READ, has_role,
 
 from . import advocates, exports, selectors, services
 from .experiments import experiment_results
+from .forms import GoalForm, TargetsForm
 from .kpis import DEFINITIONS, funnel_steps, kpis_compute
-from .models import ExportJob, ExportStatus, GoalMetric, ProgramTargets
+from .models import ExportJob, ExportStatus, ProgramTargets
 
 # The KPI cards of the overview, in order.
 OVERVIEW_KPIS = (
@@ -504,66 +505,12 @@ def experiment_promote(request):
     return redirect(_url("analytics:experiments", filters))
 
 
-class GoalForm(forms.Form):
-    metric = forms.ChoiceField(label=gettext_lazy("Metric"), choices=GoalMetric.choices)
-    comparator = forms.ChoiceField(
-        label=gettext_lazy("Direction"),
-        choices=[("ge", gettext_lazy("at least (≥)")), ("le", gettext_lazy("at most (≤)"))],
-    )
-    target = forms.IntegerField(
-        label=gettext_lazy("Target"),
-        help_text=gettext_lazy(
-            "Rates in basis points (18% = 1800), money in minor units, LTV/CAC in hundredths."
-        ),
-    )
-    starts_on = forms.DateField(label=gettext_lazy("Starts on"), help_text="YYYY-MM-DD")
-    ends_on = forms.DateField(label=gettext_lazy("Ends on"), help_text="YYYY-MM-DD")
-    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=200)
-
-
-class TargetsForm(forms.Form):
-    monthly_budget_minor = forms.IntegerField(
-        label=gettext_lazy("Monthly budget (minor units)"),
-        help_text=gettext_lazy("Paces reward spend on the overview; empty for no budget."),
-        required=False,
-        min_value=0,
-    )
-    target_cpra_minor = forms.IntegerField(
-        label=gettext_lazy("Target cost per referred customer (minor units)"),
-        required=False,
-        min_value=0,
-    )
-    acquisition_cost_minor = forms.IntegerField(
-        label=gettext_lazy("Your acquisition cost per customer (minor units)"),
-        help_text=gettext_lazy("What a customer costs through your other channels, for LTV/CAC."),
-        required=False,
-        min_value=0,
-    )
-    holdout_basis_points = forms.IntegerField(
-        label=gettext_lazy("Holdout share (basis points)"),
-        help_text=gettext_lazy(
-            "Share of customers kept out of the program to measure its effect; 500 = 5%, at "
-            "most 5000."
-        ),
-        required=False,
-        min_value=0,
-        max_value=5000,
-    )
-    coverage_alert_basis_points = forms.IntegerField(
-        label=gettext_lazy("Coverage alert threshold (basis points)"),
-        help_text=gettext_lazy(
-            "Alert when last week's attribution coverage falls below this share of the four "
-            "weeks before; 8000 = 80%."
-        ),
-        required=False,
-        min_value=0,
-        max_value=10000,
-    )
-
-
 @tenant_required(READ)
 def goals(request):
     filters = _filters(request)
+    currency = filters.program.currency if filters.program else request.tenant.currency
+    goal_form = GoalForm(currency=currency)
+    targets_form = None
     if request.method == "POST":
         if not has_role(request, EDIT_PROGRAMS):
             from django.core.exceptions import PermissionDenied
@@ -572,27 +519,25 @@ def goals(request):
         if filters.program is None:
             raise Http404
         if request.POST.get("form") == "targets":
-            form = TargetsForm(request.POST)
-            if form.is_valid():
-                values = {
-                    k: v
-                    for k, v in form.cleaned_data.items()
-                    if v is not None or k.endswith("_minor")
-                }
+            targets_form = TargetsForm(request.POST, currency=currency)
+            if targets_form.is_valid():
                 services.targets_set(
-                    tenant=request.tenant, program=filters.program, actor=request.user, **values
+                    tenant=request.tenant,
+                    program=filters.program,
+                    actor=request.user,
+                    **targets_form.stored_values(),
                 )
                 messages.success(request, _("Targets saved."))
                 return redirect(_url("analytics:goals", filters))
         else:
-            form = GoalForm(request.POST)
-            if form.is_valid():
+            goal_form = GoalForm(request.POST, currency=currency)
+            if goal_form.is_valid():
                 try:
                     services.goal_create(
                         tenant=request.tenant,
                         program=filters.program,
                         actor=request.user,
-                        **form.cleaned_data,
+                        **goal_form.cleaned_data,
                     )
                 except DomainError as exc:
                     messages.error(request, exc.message)
@@ -604,25 +549,26 @@ def goals(request):
         if filters.program
         else []
     )
-    targets = (
-        ProgramTargets.objects.for_tenant(request.tenant).filter(program=filters.program).first()
-        if filters.program
-        else None
-    )
+    if targets_form is None:
+        targets = (
+            ProgramTargets.objects.for_tenant(request.tenant)
+            .filter(program=filters.program)
+            .first()
+            if filters.program
+            else None
+        )
+        targets_form = TargetsForm(initial=TargetsForm.initial_from(targets), currency=currency)
     return render(
         request,
         "analytics/goals.html",
         {
             **_base_context(request, filters, "goals"),
             "progress": progress,
-            "goal_form": GoalForm(),
-            "targets_form": TargetsForm(
-                initial={
-                    f: getattr(targets, f) for f in TargetsForm.base_fields
-                } if targets else None
-            ),
+            "goal_form": goal_form,
+            "targets_form": targets_form,
         },
-    )  # fmt: skip
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 @require_POST

@@ -9,6 +9,9 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from referral_platform.core.forms import MoneyField, too_many_decimals
+from referral_platform.core.money import exponent, to_major, to_minor
+
 TEMPLATE_CHOICES = [
     ("saas-b2b", _("B2B SaaS: staged cash, seasons and tiers")),
     ("green-home", _("E-commerce: monthly ladder, lottery and points")),
@@ -65,13 +68,16 @@ class GeneralForm(forms.Form):
     offer_body = forms.CharField(
         label=_("Referee offer text"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    budget = forms.DecimalField(label=_("Budget"), required=False, min_value=0, decimal_places=2)
-    referee_discount_cap = forms.DecimalField(
-        label=_("Per-referee discount cap"), required=False, min_value=0, decimal_places=2
-    )
+    budget = MoneyField(label=_("Budget"), required=False)
+    referee_discount_cap = MoneyField(label=_("Per-referee discount cap"), required=False)
     clawback_days = forms.IntegerField(
         label=_("Claw back within (days)"), required=False, min_value=0
     )
+
+    def __init__(self, *args, currency: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("budget", "referee_discount_cap"):
+            self.fields[name].set_currency(currency)
 
     @classmethod
     def initial_from(cls, spec: dict) -> dict:
@@ -83,8 +89,8 @@ class GeneralForm(forms.Form):
             "landing_url": spec.get("landing_url", ""),
             "offer_headline": offer.get("headline", ""),
             "offer_body": offer.get("body", ""),
-            "budget": to_major(spec.get("budget")),
-            "referee_discount_cap": to_major(spec.get("referee_discount_cap")),
+            "budget": spec.get("budget"),
+            "referee_discount_cap": spec.get("referee_discount_cap"),
             "clawback_days": spec.get("clawback_days"),
         }
 
@@ -99,20 +105,12 @@ class GeneralForm(forms.Form):
             if data[key] is None:
                 spec.pop(key, None)
             else:
-                spec[key] = to_minor(data[key])
+                spec[key] = data[key]
         if data["clawback_days"] is None:
             spec.pop("clawback_days", None)
         else:
             spec["clawback_days"] = data["clawback_days"]
         return spec
-
-
-def to_major(minor) -> Decimal | None:
-    return None if minor is None else (Decimal(minor) / 100).quantize(Decimal("0.01"))
-
-
-def to_minor(major: Decimal) -> int:
-    return int((major * 100).to_integral_value())
 
 
 REWARD_FIELDS = (
@@ -133,7 +131,7 @@ def reward_rows(spec: dict) -> list[dict]:
     for s, stage in enumerate(spec["stages"]):
         for r, item in enumerate(stage.get("rewards") or ()):
             values = {
-                f: (to_major(item.get(f)) if f in MONEY_FIELDS else item.get(f))
+                f: (to_major(item.get(f), spec["currency"]) if f in MONEY_FIELDS else item.get(f))
                 for f in REWARD_FIELDS
             }
             rows.append({
@@ -162,9 +160,17 @@ def apply_reward_rows(spec: dict, data) -> tuple[dict, dict[str, list[str]]]:
                     item[name] = raw
                     continue
                 try:
-                    item[name] = to_minor(Decimal(raw)) if name in MONEY_FIELDS else int(raw)
+                    value = Decimal(raw) if name in MONEY_FIELDS else int(raw)
                 except (ArithmeticError, ValueError):
                     errors[path] = [str(_("Enter a number."))]
+                    continue
+                if name not in MONEY_FIELDS:
+                    item[name] = value
+                    continue
+                try:
+                    item[name] = to_minor(value, spec["currency"])
+                except ValueError:
+                    errors[path] = too_many_decimals(exponent(spec["currency"])).messages
     return spec, errors
 
 

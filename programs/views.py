@@ -154,7 +154,7 @@ def _section_candidate(program, section: str, data) -> tuple[dict, object, dict[
     form = None
     errors: dict[str, list[str]] = {}
     if section == "general":
-        form = GeneralForm(data)
+        form = GeneralForm(data, currency=spec["currency"])
         if form.is_valid():
             spec = form.apply(spec)
         else:
@@ -174,7 +174,7 @@ def _section_render(
     spec = spec or program.spec
     context = _context(
         request, program, section=section, section_name=SECTION_NAMES[section], errors=errors or {},
-        form=form or (GeneralForm(initial=GeneralForm.initial_from(spec)) if section == "general" else None),
+        form=form or (GeneralForm(initial=GeneralForm.initial_from(spec), currency=spec["currency"]) if section == "general" else None),
         rows=reward_rows(spec) if section == "rewards" else None,
         body=body if body is not None else (json_section_initial(spec, section) if section not in ("general", "rewards") else ""),
     )  # fmt: skip

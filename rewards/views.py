@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from referral_platform.core.errors import DomainError
+from referral_platform.core.forms import MoneyField
 from referral_platform.core.models import AuditEntry
 from referral_platform.tenancy.permissions import (
     EDIT_PROGRAMS,
@@ -58,9 +59,13 @@ class CouponUploadForm(forms.Form):
 
 
 class PayoutSettingsForm(forms.Form):
-    second_approval_above_minor = forms.IntegerField(
-        min_value=0, required=False, label=gettext_lazy("Second approval above (minor units)")
+    second_approval_above = MoneyField(
+        required=False, label=gettext_lazy("Second approval above (%(currency)s)")
     )
+
+    def __init__(self, *args, currency: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["second_approval_above"].set_currency(currency)
 
 
 def _error(request, exc: DomainError) -> None:
@@ -177,41 +182,46 @@ def reward_payout_again(request, reward_id: int):
 
 @tenant_required(READ)
 def batch_list(request):
+    return _batches_render(request)
+
+
+def _batches_render(request, settings_form: PayoutSettingsForm | None = None, status: int = 200):
     batches = (
         PayoutBatch.objects.for_tenant(request.tenant)
         .select_related("program")
         .order_by("-created_at", "-id")
     )
     rows = [{"batch": b, "total": selectors.payout_batch_total(b)} for b in batches[:200]]
-    settings_row = RewardSettings.objects.for_tenant(request.tenant).first()
+    if settings_form is None:
+        settings_row = RewardSettings.objects.for_tenant(request.tenant).first()
+        threshold = settings_row.second_approval_above_minor if settings_row else None
+        settings_form = PayoutSettingsForm(
+            initial={"second_approval_above": threshold}, currency=request.tenant.currency
+        )
     return render(
         request,
         "rewards/batches.html",
         {
             "rows": rows,
-            "settings_form": PayoutSettingsForm(
-                initial={
-                    "second_approval_above_minor": settings_row.second_approval_above_minor
-                    if settings_row
-                    else None
-                }
-            ),
+            "settings_form": settings_form,
             "can_configure": has_role(request, MANAGE_TEAM),
         },
+        status=status,
     )
 
 
 @require_POST
 @tenant_required(MANAGE_TEAM)
 def payout_settings(request):
-    form = PayoutSettingsForm(request.POST)
-    if form.is_valid():
-        services.reward_settings_update(
-            tenant=request.tenant, actor=request.user, **form.cleaned_data
-        )
-        messages.success(request, _("Payout settings saved."))
-    else:
-        messages.error(request, _("Enter a whole number of minor units."))
+    form = PayoutSettingsForm(request.POST, currency=request.tenant.currency)
+    if not form.is_valid():
+        return _batches_render(request, settings_form=form, status=422)
+    services.reward_settings_update(
+        tenant=request.tenant,
+        actor=request.user,
+        second_approval_above_minor=form.cleaned_data["second_approval_above"],
+    )
+    messages.success(request, _("Payout settings saved."))
     return redirect("rewards:batches")
 
 

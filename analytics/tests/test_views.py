@@ -84,7 +84,7 @@ def test_overview_shows_progress_against_a_goal(marketer, data):
     card = next(c for c in res.context["cards"] if c["name"] == "referral_share")
     # Referral share since 1 March (to "today", 5 April): E1, E2, E3, F5's E5 on 1 April…
     assert card["goal"]["met"] is True
-    assert 'data-goal="referral_share"' in res.content.decode()
+    assert 'data-goal="referral_share">Target ≥ 18%' in res.content.decode()
 
 
 def test_budget_pacing_warns_when_the_month_will_overrun(marketer, data, tenant):
@@ -154,25 +154,102 @@ def test_another_tenants_export_job_is_a_404(outsider, analyst, data, monkeypatc
 
 def test_an_analyst_cannot_set_goals_but_a_marketer_can(analyst, marketer, data):
     body = {"form": "goal", "metric": "cost_per_referred_customer", "comparator": "le",
-            "target": 3500, "starts_on": "2026-03-01", "ends_on": "2026-05-31"}  # fmt: skip
+            "target": "35", "starts_on": "2026-03-01", "ends_on": "2026-05-31"}  # fmt: skip
     assert login(analyst).post(f"/app/analytics/goals/?{MARCH}", body).status_code == 403
+    assert not Goal.objects.for_tenant(data.prog.tenant).exists()
     res = login(marketer).post(f"/app/analytics/goals/?{MARCH}", body)
     assert res.status_code == 302
     goal = Goal.objects.for_tenant(data.prog.tenant).get()
     assert (goal.metric, goal.comparator, goal.target) == ("cost_per_referred_customer", "le", 3500)
 
 
+@pytest.mark.parametrize(
+    ("metric", "typed", "stored", "shown"),
+    [
+        ("referral_share", "18", 1800, "≥ 18%"),
+        ("referral_share", "12.5", 1250, "≥ 12.5%"),
+        ("fraud_rate", "0.25", 25, "≥ 0.25%"),
+        ("cost_per_referred_customer", "35", 3500, "≥ ¥35"),
+        ("cost_per_referred_customer", "35.50", 3550, "≥ ¥35.50"),
+        ("ltv_to_cac", "3.2", 320, "≥ 3.20"),
+    ],
+)
+def test_a_goal_target_is_typed_in_the_metrics_unit_and_shown_back_in_it(
+    marketer, data, metric, typed, stored, shown
+):
+    client = login(marketer)
+    res = client.post(f"/app/analytics/goals/?{MARCH}", {
+        "form": "goal", "metric": metric, "comparator": "ge", "target": typed,
+        "starts_on": "2026-03-01", "ends_on": "2026-05-31",
+    })  # fmt: skip
+    assert res.status_code == 302
+    assert Goal.objects.for_tenant(data.prog.tenant).get().target == stored
+    page = client.get(f"/app/analytics/goals/?{MARCH}")
+    (row,) = page.context["progress"]
+    assert f"<td>{shown}</td>" in page.content.decode()
+    assert row["target_text"] == shown.removeprefix("≥ ")
+
+
+def test_the_goals_list_shows_the_metrics_value_now_in_its_unit(marketer, data, tenant):
+    for metric, target in (("referral_share", 1800), ("cost_per_referred_customer", 3500),
+                           ("ltv_to_cac", 300)):  # fmt: skip
+        Goal.objects.for_tenant(tenant).create(
+            tenant=tenant, program=data.prog, metric=metric, comparator="ge", target=target,
+            starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31),
+        )  # fmt: skip
+    res = login(marketer).get(f"/app/analytics/goals/?{MARCH}")
+    shown = {
+        r["goal"].metric: (r["target_text"], r["current_text"]) for r in res.context["progress"]
+    }
+    # March: 3 referred of 7 new customers; ¥87 of rewards over 3 conversions; LTV/CAC 6.32.
+    assert shown == {
+        "referral_share": ("18%", "42.86%"),
+        "cost_per_referred_customer": ("¥35", "¥29"),
+        "ltv_to_cac": ("3.00", "6.32"),
+    }
+    assert '<td class="text-end">42.86%</td>' in res.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("metric", "typed", "error"),
+    [
+        ("referral_share", "-1", "Ensure this value is greater than or equal to 0."),
+        ("referral_share", "101", "Enter a percent of at most 100."),
+        ("referral_share", "18.125", "Enter at most 2 decimal places."),
+        ("cost_per_referred_customer", "35.005", "Enter at most 2 decimal places."),
+        ("cost_per_referred_customer", "-35", "Ensure this value is greater than or equal to 0."),
+        ("ltv_to_cac", "3.255", "Enter at most 2 decimal places."),
+    ],
+)
+def test_a_goal_target_out_of_its_units_range_is_refused_with_a_field_error(
+    marketer, data, metric, typed, error
+):
+    res = login(marketer).post(f"/app/analytics/goals/?{MARCH}", {
+        "form": "goal", "metric": metric, "comparator": "ge", "target": typed,
+        "starts_on": "2026-03-01", "ends_on": "2026-05-31",
+    })  # fmt: skip
+    assert res.status_code == 422
+    assert res.context["goal_form"].errors == {"target": [error]}
+    assert error in res.content.decode()
+    assert not Goal.objects.for_tenant(data.prog.tenant).exists()
+
+
 def test_the_goal_and_target_forms_are_labelled_in_the_readers_language(marketer, data):
     client = login(marketer)
     english = client.get(f"/app/analytics/goals/?{MARCH}").content.decode()
-    assert ">Direction:</label>" in english and ">Holdout share (basis points):</label>" in english
+    assert ">Direction:</label>" in english and ">Holdout share (%):</label>" in english
+    assert ">Monthly budget (CNY):</label>" in english
+    assert '<option value="cost_per_referred_customer">Cost per referred customer (CNY)' in english
+    assert '<option value="referral_share">Referral share of new customers (%)' in english
+    assert "basis points" not in english and "minor units" not in english
     # The override puts the thread's language back afterwards; the header picks the page's.
     with translation.override("zh-hans"):
         chinese = client.get(
             f"/app/analytics/goals/?{MARCH}", HTTP_ACCEPT_LANGUAGE="zh-hans"
         ).content.decode()
-    assert ">方向:</label>" in chinese and ">对照组比例（基点）:</label>" in chinese
-    assert "monthly_budget_minor:" not in chinese and "Starts on" not in chinese
+    assert ">方向:</label>" in chinese and ">对照组比例（%）:</label>" in chinese
+    assert ">月度预算（CNY）:</label>" in chinese
+    assert "monthly_budget:" not in chinese and "Starts on" not in chinese
 
 
 def test_an_analyst_cannot_promote_an_experiment_winner(analyst, data):
@@ -263,20 +340,57 @@ def test_experiment_results_show_the_comparison_and_a_marketer_promotes_the_winn
 def test_a_marketer_sets_targets_and_deletes_a_goal(marketer, data, tenant):
     client = login(marketer)
     res = client.post(f"/app/analytics/goals/?{MARCH}", {
-        "form": "targets", "monthly_budget_minor": "500000", "target_cpra_minor": "3500",
-        "acquisition_cost_minor": "", "holdout_basis_points": "500",
-        "coverage_alert_basis_points": "8000",
+        "form": "targets", "monthly_budget": "5000", "target_cpra": "35.5",
+        "acquisition_cost": "", "holdout_percent": "5", "coverage_alert_percent": "80",
     })  # fmt: skip
     assert res.status_code == 302
     targets = ProgramTargets.objects.for_tenant(tenant).get(program=data.prog)
-    assert (targets.monthly_budget_minor, targets.target_cpra_minor) == (500000, 3500)
+    assert (targets.monthly_budget_minor, targets.target_cpra_minor) == (500000, 3550)
     assert (targets.acquisition_cost_minor, targets.holdout_basis_points) == (None, 500)
+    assert targets.coverage_alert_basis_points == 8000
+    html = client.get(f"/app/analytics/goals/?{MARCH}").content.decode()
+    assert 'name="monthly_budget" value="5000.00"' in html
+    assert 'name="target_cpra" value="35.50"' in html
+    assert 'name="holdout_percent" value="5"' in html
+    assert 'name="coverage_alert_percent" value="80"' in html
     goal = Goal.objects.for_tenant(tenant).create(
         tenant=tenant, program=data.prog, metric="fraud_rate", comparator="le", target=500,
         starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31),
     )  # fmt: skip
     assert client.post(f"/app/analytics/goals/{goal.pk}/delete/?{MARCH}").status_code == 302
     assert not Goal.objects.for_tenant(tenant).exists()
+
+
+def test_the_targets_form_shows_stored_values_in_human_units(marketer, data, tenant):
+    ProgramTargets.objects.for_tenant(tenant).create(
+        tenant=tenant, program=data.prog, monthly_budget_minor=1234567, target_cpra_minor=3500,
+        holdout_basis_points=1250, coverage_alert_basis_points=7550,
+    )  # fmt: skip
+    html = login(marketer).get(f"/app/analytics/goals/?{MARCH}").content.decode()
+    assert 'name="monthly_budget" value="12345.67"' in html
+    assert 'name="target_cpra" value="35.00"' in html
+    assert 'name="holdout_percent" value="12.5"' in html
+    assert 'name="coverage_alert_percent" value="75.5"' in html
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "error"),
+    [
+        ("monthly_budget", "-1", "Ensure this value is greater than or equal to 0."),
+        ("target_cpra", "35.001", "Enter at most 2 decimal places."),
+        ("holdout_percent", "60", "Ensure this value is less than or equal to 50."),
+        ("holdout_percent", "5.125", "Ensure that there are no more than 2 decimal places."),
+        ("coverage_alert_percent", "101", "Ensure this value is less than or equal to 100."),
+    ],
+)
+def test_targets_out_of_range_are_refused_with_a_field_error_and_nothing_changes(
+    marketer, data, tenant, field, typed, error
+):
+    res = login(marketer).post(f"/app/analytics/goals/?{MARCH}", {"form": "targets", field: typed})
+    assert res.status_code == 422
+    assert res.context["targets_form"].errors == {field: [error]}
+    assert error in res.content.decode()
+    assert not ProgramTargets.objects.for_tenant(tenant).exists()
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -100,6 +100,38 @@ def test_editing_the_referee_coupon_makes_a_new_version(marketer, green):
     assert green.spec["stages"][0]["rewards"][0]["min_spend"] == 9900
 
 
+def test_amounts_typed_with_more_decimals_than_the_currency_has_are_refused(marketer, green):
+    client = _client(marketer)
+    response = client.post("/app/programs/green-home/edit/rewards/", {"s0r0-amount": "25.005"})
+    assert response.status_code == 422
+    assert response.context["errors"] == {
+        "stages[0].rewards[0].amount": ["Enter at most 2 decimal places."]
+    }
+    response = client.post("/app/programs/green-home/edit/general/", {
+        "name": green.name, "budget": "-1", "referee_discount_cap": "20.001",
+    })  # fmt: skip
+    assert response.status_code == 422
+    assert response.context["errors"] == {
+        "budget": ["Ensure this value is greater than or equal to 0."],
+        "referee_discount_cap": ["Enter at most 2 decimal places."],
+    }
+    green.refresh_from_db()
+    assert green.current_version.number == 1
+
+
+def test_the_general_section_takes_and_shows_amounts_in_the_programs_currency(marketer, green):
+    client = _client(marketer)
+    response = client.post("/app/programs/green-home/edit/general/", {
+        "name": green.name, "budget": "12000.5", "referee_discount_cap": "20",
+    })  # fmt: skip
+    assert response.status_code == 302
+    green.refresh_from_db()
+    assert (green.spec["budget"], green.spec["referee_discount_cap"]) == (1200050, 2000)
+    html = client.get("/app/programs/green-home/edit/general/").content.decode()
+    assert 'name="budget" value="12000.50"' in html
+    assert 'name="referee_discount_cap" value="20.00"' in html
+
+
 def test_an_analyst_cannot_save_a_section(analyst, green):
     assert (
         _client(analyst)

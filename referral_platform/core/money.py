@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 # ISO 4217 exponents for the currencies we render; everything else has 2.
 _EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3}
@@ -64,3 +65,28 @@ def format_minor(amount_minor: int | None, currency: str | None) -> str:
     if amount_minor is None or not currency:
         return ""
     return Money(int(amount_minor), currency).format()
+
+
+def decimal_to_scaled(value: Decimal | int | str, places: int) -> int:
+    """`value` × 10^places as an exact integer (35.5, 2 → 3550). ValueError when `value`
+    has more than `places` decimals: rounding would store a different number than typed."""
+    scaled = Decimal(value).scaleb(places)
+    if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than {places} decimals")
+    return int(scaled)
+
+
+def scaled_to_decimal(value: int, places: int) -> Decimal:
+    """The inverse of `decimal_to_scaled`, with exactly `places` decimals (3550, 2 → 35.50)."""
+    return (Decimal(int(value)) / 10**places).quantize(Decimal(10) ** -places)
+
+
+def to_minor(amount: Decimal | int | str, currency: str) -> int:
+    """An amount typed in the currency's main unit as minor units: 35.00 CNY → 3500,
+    1500 JPY → 1500. ValueError beyond the currency's decimals (0.5 JPY)."""
+    return decimal_to_scaled(amount, exponent(currency))
+
+
+def to_major(amount_minor: int | None, currency: str) -> Decimal | None:
+    """Minor units as the amount people read and type: 3500 CNY → 35.00."""
+    return None if amount_minor is None else scaled_to_decimal(amount_minor, exponent(currency))

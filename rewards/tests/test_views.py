@@ -5,7 +5,7 @@ import time_machine
 from django.test import Client
 
 from referral_platform.core.periodic import run_all
-from rewards.models import CouponCode, Payout, PayoutBatch, Reward
+from rewards.models import CouponCode, Payout, PayoutBatch, Reward, RewardSettings
 from rewards.services import referral_rewards_sync, reward_settings_update
 from rewards.tests import factories as f
 
@@ -93,7 +93,10 @@ def test_a_batch_above_the_threshold_needs_a_second_approver_then_exports_and_is
     tenant, owner, ops, paid_out
 ):
     _, batch = paid_out
-    reward_settings_update(tenant=tenant, second_approval_above_minor=5000, actor=owner)
+    # The batch holds ¥100; above ¥50 it needs two approvers.
+    res = login(owner).post("/app/rewards/payouts/settings/", {"second_approval_above": "50"})
+    assert res.status_code == 302
+    assert RewardSettings.objects.for_tenant(tenant).get().second_approval_above_minor == 5000
     client = login(ops)
     client.post(f"/app/rewards/payouts/{batch.pk}/approve/")
     batch.refresh_from_db()
@@ -116,6 +119,40 @@ def test_a_batch_above_the_threshold_needs_a_second_approver_then_exports_and_is
     assert set(
         Reward.objects.for_tenant(tenant).filter(kind="cash").values_list("status", flat=True)
     ) == {"fulfilled"}
+
+
+def test_the_second_approval_threshold_is_typed_and_shown_as_an_amount(tenant, owner, marketer):
+    client = login(owner)
+    assert "Second approval above (CNY)" in client.get("/app/rewards/payouts/").content.decode()
+    res = login(marketer).post("/app/rewards/payouts/settings/", {"second_approval_above": "500"})
+    assert res.status_code == 403
+    assert not RewardSettings.objects.for_tenant(tenant).exists()
+    res = client.post("/app/rewards/payouts/settings/", {"second_approval_above": "1234.5"})
+    assert res.status_code == 302
+    assert RewardSettings.objects.for_tenant(tenant).get().second_approval_above_minor == 123450
+    page = client.get("/app/rewards/payouts/").content.decode()
+    assert 'name="second_approval_above" value="1234.50"' in page
+    client.post("/app/rewards/payouts/settings/", {"second_approval_above": ""})
+    assert RewardSettings.objects.for_tenant(tenant).get().second_approval_above_minor is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("-1", "Ensure this value is greater than or equal to 0."),
+        ("500.001", "Enter at most 2 decimal places."),
+        ("five hundred", "Enter a number."),
+    ],
+)
+def test_a_threshold_that_is_not_an_amount_is_refused_with_a_field_error(
+    tenant, owner, typed, error
+):
+    reward_settings_update(tenant=tenant, second_approval_above_minor=5000, actor=owner)
+    res = login(owner).post("/app/rewards/payouts/settings/", {"second_approval_above": typed})
+    assert res.status_code == 422
+    assert res.context["settings_form"].errors == {"second_approval_above": [error]}
+    assert f'<div class="invalid-feedback d-block">{error}</div>' in res.content.decode()
+    assert RewardSettings.objects.for_tenant(tenant).get().second_approval_above_minor == 5000
 
 
 def test_a_marketer_uploads_a_coupon_pool_and_issued_coupons_draw_from_it(tenant, marketer, engine):

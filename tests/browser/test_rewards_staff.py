@@ -113,7 +113,7 @@ def test_owner_filters_rewards_and_a_second_person_approves_the_batch_before_it_
 
     # Above ¥500 a batch needs two approvers.
     page.goto(live_server.url + "/app/rewards/payouts/")
-    page.fill("#id_second_approval_above_minor", "50000")
+    page.fill("#id_second_approval_above", "500")
     page.locator("[data-testid=payout-settings]").get_by_role("button", name="Save").click()
     assert _alerts(page) == ["Payout settings saved."]
     assert _rows(page, "[data-testid=batches]") == [
