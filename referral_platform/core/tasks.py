@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.utils import uuid
 from django.db import transaction
 from kombu.exceptions import KombuError
 
@@ -38,11 +39,53 @@ def enqueue_on_commit(task, *args) -> None:
 
     def send() -> None:
         try:
-            task.delay(*args)
+            publish(task, *args)
         except (KombuError, OSError) as exc:
             logger.warning("task %s not enqueued, the broker is unreachable: %s", task.name, exc)
 
     transaction.on_commit(send)
+
+
+# Options a task may set that change where or how long its messages go: such a task is sent
+# by `delay` itself, which knows what to do with them.
+_OWN_ROUTING = ("queue", "routing_key", "exchange", "priority", "expires", "delivery_mode")
+
+
+def publish(task, *args) -> None:
+    """The message `task.delay(*args)` sends, for a fifth less (enqueue_on_commit's path).
+
+    `delay` goes through `apply_async` and `send_task`, which merge options, render the
+    arguments with saferepr and build an AsyncResult that nobody reads here: about 0.13 ms
+    of the 0.6 ms an accepted event spent publishing (the rest is kombu's). This builds the
+    same protocol-2 message (the task's time limits included) and sends it through the same
+    router, producer pool and publish retry policy, with Celery's documented `app.amqp` API.
+    In process (eager), inside a worker task (whose messages carry their parent's ids) and
+    for a task with routing or expiry options of its own, `delay` runs instead."""
+    app = task.app
+    if (
+        app.conf.task_always_eager
+        or app.current_worker_task is not None
+        or any(getattr(task, option, None) is not None for option in _OWN_ROUTING)
+    ):
+        task.delay(*args)
+        return
+    amqp = app.amqp
+    argsrepr = repr(args)  # the house's task arguments are ids: repr is what saferepr gives
+    message = amqp.create_task_message(
+        uuid(),
+        task.name,
+        args,
+        {},
+        reply_to=app.thread_oid,
+        time_limit=task.time_limit,
+        soft_time_limit=task.soft_time_limit,
+        ignore_result=task.ignore_result,
+        argsrepr=argsrepr if len(argsrepr) <= amqp.argsrepr_maxsize else None,
+        kwargsrepr="{}",
+    )
+    options = amqp.router.route({}, task.name, args, {}, task)
+    with app.producer_pool.acquire(block=True) as producer:
+        amqp.send_task_message(producer, task.name, message, serializer=task.serializer, **options)
 
 
 @task("core.tick", soft_time_limit=300, time_limit=360)
