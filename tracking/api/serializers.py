@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_ipv4_address
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -78,6 +82,153 @@ class EventInput(serializers.Serializer):
         if attrs["type"] in ("purchase", "refund") and not attrs.get("amount"):
             raise serializers.ValidationError({"amount": ["Required for purchases and refunds."]})
         return attrs
+
+
+def event_validate(data) -> dict:
+    """EventInput's validated data, or its ValidationError."""
+    plain = event_plain(data)
+    if plain is not None:
+        return plain
+    serializer = EventInput(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- The well-formed event, validated without DRF ----------------------------------------
+# EventInput copies its fields and the four nested serializers' for every event: most of the
+# 0.35 ms it took to say yes to an ordinary event. event_plain() says yes to the ordinary
+# one (strings already trimmed, an ASCII IPv4, an aware occurred_at, an integer amount) with
+# EventInput's own limits and returns the same validated data; anything else, invalid or
+# merely unusual, it leaves to EventInput (None), whose errors the API answers with.
+# test_event_validation checks that it never accepts what EventInput refuses.
+
+
+def _char_fields(serializer) -> dict[str, tuple[int | None, bool, bool]]:
+    """(max_length, allow_blank, required) of a serializer's plain CharFields."""
+    return {
+        name: (field.max_length, field.allow_blank, field.required)
+        for name, field in serializer.fields.items()
+        if type(field) is serializers.CharField
+    }
+
+
+_EVENT = EventInput()
+_TYPES = frozenset(EVENT_TYPES)
+_TOP = _char_fields(_EVENT)  # event_id, order_id
+_PARTICIPANT = _char_fields(_EVENT.fields["participant"])
+_REFERRAL = _char_fields(_EVENT.fields["referral"])
+_CONTEXT = _char_fields(_EVENT.fields["context"])  # all but ip, an IPAddressField
+
+
+def _text(value, max_length: int | None, allow_blank: bool) -> bool:
+    """Whether a CharField takes `value` and keeps it as it is."""
+    if type(value) is not str or value != value.strip():
+        return False
+    if max_length is not None and len(value) > max_length:
+        return False
+    if not value:
+        return allow_blank
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()  # lone surrogates, which CharField refuses
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _texts(data, fields: dict) -> dict | None:
+    if type(data) is not dict:
+        return None
+    out = {}
+    for name, (max_length, allow_blank, required) in fields.items():
+        if name in data:
+            if not _text(data[name], max_length, allow_blank):
+                return None
+            out[name] = data[name]
+        elif required:
+            return None
+    return out
+
+
+def _occurred_at(value):
+    if type(value) is not str:
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    if parsed is None or not timezone.is_aware(parsed):
+        return None
+    try:
+        parsed = parsed.astimezone(timezone.get_current_timezone())
+    except OverflowError:
+        return None
+    return parsed if parsed <= clock.now() + FUTURE_TOLERANCE else None
+
+
+def _amount(value):
+    """MoneyInput's data, None (null, allowed), or False."""
+    if value is None:
+        return None
+    if type(value) is not dict:
+        return False
+    minor, currency = value.get("amount_minor"), value.get("currency")
+    if type(minor) is not int or type(currency) is not str or len(currency) != 3:
+        return False
+    if not (currency.isascii() and currency.isalpha()):
+        return False
+    return {"amount_minor": minor, "currency": currency}
+
+
+def _context(value) -> dict | None:
+    out = _texts(value, _CONTEXT)
+    if out is None or "ip" not in value:
+        return out
+    ip = value["ip"]
+    if not _text(ip, 45, True):
+        return None
+    if ip:
+        try:
+            validate_ipv4_address(ip)  # IPv6, which IPAddressField rewrites, is left to it
+        except DjangoValidationError:
+            return None
+    out["ip"] = ip
+    return out
+
+
+def event_plain(data) -> dict | None:
+    """EventInput's validated data for an ordinary well-formed event; None for anything else."""
+    out = _texts(data, _TOP)
+    if out is None or type(data.get("type")) is not str or data["type"] not in _TYPES:
+        return None
+    out["type"] = data["type"]
+    out["participant"] = _texts(data.get("participant"), _PARTICIPANT)
+    if out["participant"] is None:
+        return None
+    if "occurred_at" in data:
+        out["occurred_at"] = _occurred_at(data["occurred_at"])
+        if out["occurred_at"] is None:
+            return None
+    if "referral" in data:
+        out["referral"] = _texts(data["referral"], _REFERRAL)
+        if out["referral"] is None:
+            return None
+    if "amount" in data:
+        out["amount"] = _amount(data["amount"])
+        if out["amount"] is False:
+            return None
+    if "context" in data:
+        out["context"] = _context(data["context"])
+        if out["context"] is None:
+            return None
+    if "properties" in data:
+        if type(data["properties"]) is not dict:
+            return None
+        out["properties"] = dict(data["properties"])
+    if out["type"] in ("purchase", "refund") and not out.get("amount"):
+        return None  # EventInput.validate's refusal
+    return out
 
 
 class EventBatchInput(serializers.Serializer):

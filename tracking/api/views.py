@@ -21,6 +21,7 @@ from .serializers import (
     EventQrInput,
     ParticipantInput,
     ReferralFilter,
+    event_validate,
     participant_data,
     referral_data,
 )
@@ -110,10 +111,10 @@ class EventCreate(TenantAPIView):
     )
     @idempotent
     def post(self, request):
-        data = EventInput(data=request.data)
-        data.is_valid(raise_exception=True)
         event, created = services.event_ingest(
-            tenant=request.tenant, data=data.validated_data, payload=_event_payload(request.data)
+            tenant=request.tenant,
+            data=event_validate(request.data),
+            payload=_event_payload(request.data),
         )
         return Response(
             services.event_answer(event),
@@ -130,14 +131,13 @@ class EventBatch(TenantAPIView):
         results: dict[int, dict] = {}
         valid = []
         for index, raw in enumerate(envelope.validated_data["events"]):
-            item = EventInput(data=raw)
-            if item.is_valid():
-                valid.append((index, item.validated_data, raw))
-            else:
+            try:
+                valid.append((index, event_validate(raw), raw))
+            except serializers.ValidationError as exc:
                 results[index] = {
                     "index": index,
                     "status": "invalid",
-                    "fields": flatten_fields(item.errors),
+                    "fields": flatten_fields(exc.detail),
                 }
         if not valid:
             fields = {}
