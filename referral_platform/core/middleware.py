@@ -5,6 +5,8 @@ import logging
 import re
 import uuid
 
+from csp.middleware import CSPMiddleware
+
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -34,3 +36,14 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()
         return True
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's header, on everything but JSON. A browser applies a policy to documents it
+    renders; JSON answers (the API's, mostly) are data, served with nosniff. django-csp builds
+    the policy twice per response (enforced and report-only): 5% of an accepted event's cost."""
+
+    def process_response(self, request, response):
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        return super().process_response(request, response)
