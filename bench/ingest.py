@@ -95,6 +95,12 @@ def main(argv: list[str] | None = None) -> dict:
     )
     results = {}
     with _common.Server(env) as server:
+        # Warm up first, as the redirect benchmark does. gunicorn's socket accepts before its
+        # workers have booted: measured from a cold start, the first worker up took all the
+        # keep-alive connections for the whole run (one process on one core, three idle).
+        _common.load(
+            server.port, single_factory, (api_key,), concurrency=args.concurrency, seconds=2
+        )
         before = stored()
         single = _common.load(
             server.port,
