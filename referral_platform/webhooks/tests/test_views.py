@@ -21,7 +21,7 @@ from referral_platform.webhooks.services import (
     webhook_endpoint_create,
     webhook_endpoint_set_active,
 )
-from referral_platform.webhooks.tests.test_webhooks import Receiver
+from referral_platform.webhooks.tests.conftest import emit as _emit
 
 pytestmark = pytest.mark.django_db
 
@@ -32,19 +32,6 @@ def login(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.WEBHOOKS_ALLOW_PRIVATE = True
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-
-
-def _emit(tenant, capture, type="reward.approved", data=None):
-    with capture(execute=True):
-        return webhook_emit(tenant=tenant, type=type, data=data or {"reward": {"id": 7}})
 
 
 def _text(response) -> str:

@@ -1,8 +1,6 @@
 import json
 import random
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import time_machine
@@ -23,46 +21,7 @@ from referral_platform.webhooks.services import (
     webhook_emit,
     webhook_endpoint_create,
 )
-
-
-class Receiver:
-    """A real HTTP server on 127.0.0.1 that answers with the next queued status."""
-
-    def __init__(self):
-        self.requests: list[tuple[dict, str]] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                code = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(code)
-                if 300 <= code < 400:
-                    self.send_header("Location", "http://127.0.0.1:1/elsewhere")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.WEBHOOKS_ALLOW_PRIVATE = True
-    r = Receiver()
-    yield r
-    r.server.shutdown()
-
-
-def _emit(tenant, django_capture_on_commit_callbacks, type="reward.approved", data=None):
-    with django_capture_on_commit_callbacks(execute=True):
-        return webhook_emit(tenant=tenant, type=type, data=data or {"reward": {"id": 7}})
+from referral_platform.webhooks.tests.conftest import emit as _emit
 
 
 def test_registering_an_endpoint_returns_its_id_and_a_whsec_secret(api, tenant, settings):

@@ -59,6 +59,30 @@ def refer(api, code, friend, at, *, email, buy=True, amount=12000):
         )
 
 
+def shop_with_charity(tenant, api, *, certificate: bool | None = None) -> None:
+    """Green-home with a ¥5 charity match per success; Lena, Alice's friend, signs up at T0
+    and buys an hour later, and the sign-up stage's rewards are due by the tick at T0 + 3 h."""
+    spec = green_home_spec(2026)
+    spec["status"] = "active"
+    spec["charity"] = {"key": "trees", "amount": 500, "description": "A tree planted"}
+    if certificate is not None:
+        spec["charity"]["certificate"] = certificate
+    program_create(tenant=tenant, spec=spec, actor=None)
+    api.post(
+        "/api/v1/participants",
+        {"external_id": "alice", "name": "Alice", "email": "alice@example.test",
+         "attributes": {"orders_count": 3, "phone_verified": True}},
+        format="json",
+    )  # fmt: skip
+    code = api.post(
+        "/api/v1/programs/green-home/enrollments", {"participant": "alice"}, format="json"
+    ).json()["code"]
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        refer(api, code, "lena", T0, email="lena@gmail.com")
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        tick()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     # Rate-limit counters live in the cache; each test starts with none.

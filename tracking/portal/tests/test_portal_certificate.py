@@ -9,40 +9,16 @@ import time_machine
 from django.test import Client
 from PIL import Image
 
-from programs.services import program_create
-from programs.templates_data.green_home import green_home_spec
 from rewards.models import Reward
 
-from .conftest import T0, portal_client, refer, tick
+from .conftest import T0, portal_client, shop_with_charity, tick
 
 # Lena's purchase (T0 + 1 h) ends its 7-day no-return window here.
 KEPT = T0 + timedelta(days=7, hours=1)
 
 
 def _shop(tenant, api, *, certificate: bool):
-    """Green-home with a ¥5 charity match per success; Lena, Alice's friend, buys at T0."""
-    spec = green_home_spec(2026)
-    spec["status"] = "active"
-    spec["charity"] = {
-        "key": "trees",
-        "amount": 500,
-        "description": "A tree planted",
-        "certificate": certificate,
-    }
-    program_create(tenant=tenant, spec=spec, actor=None)
-    api.post(
-        "/api/v1/participants",
-        {"external_id": "alice", "name": "Alice", "email": "alice@example.test",
-         "attributes": {"orders_count": 3, "phone_verified": True}},
-        format="json",
-    )  # fmt: skip
-    code = api.post(
-        "/api/v1/programs/green-home/enrollments", {"participant": "alice"}, format="json"
-    ).json()["code"]
-    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
-        refer(api, code, "lena", T0, email="lena@gmail.com")
-    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
-        tick()
+    shop_with_charity(tenant, api, certificate=certificate)
     return Reward.objects.for_tenant(tenant).get(
         participant__external_id="alice", reason="charity:trees"
     )

@@ -3,35 +3,13 @@ from datetime import timedelta
 import time_machine
 from django.test import Client
 
-from programs.services import program_create
-from programs.templates_data.green_home import green_home_spec
 from rewards.models import LedgerEntry, Reward
 
-from .conftest import T0, portal_client, refer, tick
-
-
-def _shop_with_charity(tenant, api):
-    spec = green_home_spec(2026)
-    spec["status"] = "active"
-    spec["charity"] = {"key": "trees", "amount": 500, "description": "A tree planted"}
-    program_create(tenant=tenant, spec=spec, actor=None)
-    api.post(
-        "/api/v1/participants",
-        {"external_id": "alice", "name": "Alice", "email": "alice@example.test",
-         "attributes": {"orders_count": 3, "phone_verified": True}},
-        format="json",
-    )  # fmt: skip
-    code = api.post(
-        "/api/v1/programs/green-home/enrollments", {"participant": "alice"}, format="json"
-    ).json()["code"]
-    with time_machine.travel(T0, tick=False):
-        refer(api, code, "lena", T0, email="lena@gmail.com")
-    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
-        tick()
+from .conftest import T0, portal_client, shop_with_charity
 
 
 def test_a_reward_can_be_donated_instead_after_a_confirmation(tenant, api):
-    _shop_with_charity(tenant, api)
+    shop_with_charity(tenant, api)
     reward = Reward.objects.for_tenant(tenant).get(
         participant__external_id="alice", reason="stage:referrer_choice"
     )
