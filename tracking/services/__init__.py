@@ -1,0 +1,85 @@
+"""Writes of the tracking app, one module per concern: participants, codes (enrollments,
+the redirect's lookup, clicks), events, referrals (attribution, creation, stages), claims
+(and invite-page leads). Each service guards first, then writes in one transaction; anything
+slow is enqueued after commit. The public names are re-exported here."""
+
+from .claims import claim_create, lead_signup
+from .codes import (
+    CODE_CACHE_SECONDS,
+    LOCAL_SECONDS,
+    _local,
+    click_record,
+    code_cache_forget,
+    code_links,
+    code_resolve,
+    code_rotate,
+    enrollment_create,
+)
+from .events import (
+    CLAIM_SECONDS,
+    FUTURE_TOLERANCE,
+    MAX_ATTEMPTS,
+    body_hash,
+    event_answer,
+    event_claim,
+    event_ingest,
+    event_ingest_batch,
+    event_process,
+    event_process_by_id,
+    events_sweep,
+)
+from .participants import (
+    LEAD_PREFIX,
+    participant_erase,
+    participant_export,
+    participant_fact,
+    participant_get,
+    participant_opt_out,
+    participant_upsert,
+)
+from .referrals import (
+    STATUS_RANK,
+    referral_attribute,
+    referral_create,
+    referral_progress,
+    referral_webhook_data,
+    signup_attribute,
+)
+
+__all__ = [
+    "CLAIM_SECONDS",
+    "CODE_CACHE_SECONDS",
+    "FUTURE_TOLERANCE",
+    "LEAD_PREFIX",
+    "LOCAL_SECONDS",
+    "MAX_ATTEMPTS",
+    "STATUS_RANK",
+    "_local",
+    "body_hash",
+    "claim_create",
+    "click_record",
+    "code_cache_forget",
+    "code_links",
+    "code_resolve",
+    "code_rotate",
+    "enrollment_create",
+    "event_answer",
+    "event_claim",
+    "event_ingest",
+    "event_ingest_batch",
+    "event_process",
+    "event_process_by_id",
+    "events_sweep",
+    "lead_signup",
+    "participant_erase",
+    "participant_export",
+    "participant_fact",
+    "participant_get",
+    "participant_opt_out",
+    "participant_upsert",
+    "referral_attribute",
+    "referral_create",
+    "referral_progress",
+    "referral_webhook_data",
+    "signup_attribute",
+]
