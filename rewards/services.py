@@ -131,13 +131,17 @@ def _options(decision) -> list[dict]:
     return out
 
 
-def referral_rewards_sync(*, referral) -> list[Reward]:
+def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) -> list[Reward]:
     """Ask the engine what is due for `referral` now and write the rows that are missing;
     reverse the live rows of stages the engine says were reversed inside their hold (a
     refund, a cancellation, a class transfer). Idempotent: rows are written once (the
-    unique key stops duplicates) and reversed once."""
+    unique key stops duplicates) and reversed once.
+
+    `facts` are tracking's facts with fraud's decision and `stages` the engine's stage
+    decisions for them, both computed once by the flow (`pipeline.flow`) and handed over;
+    rewards adds only the facts it owns, under its lock."""
     program_version = referral.program_version
-    spec = engine_bridge.referral_spec(referral)
+    spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     tenant = referral.tenant
     created: list[Reward] = []
     now = clock.now()
@@ -148,12 +152,8 @@ def referral_rewards_sync(*, referral) -> list[Reward]:
         # Under this lock the slots counted below cannot be taken by another worker before
         # our rows are written: two workers never both take the last slot.
         _lock(tenant.pk, *keys)
-        facts = engine_bridge.with_reward_facts(
-            engine_bridge.referral_facts(referral), **_reward_facts(referral, spec)
-        )
-        stages = engine_bridge.evaluate_stages(spec, facts, now, tenant.calendar)
-        if stages is not None:
-            _stage_reversals_apply(referral, spec, stages, now)
+        facts = engine_bridge.with_reward_facts(facts, **_reward_facts(referral, spec))
+        _stage_reversals_apply(referral, spec, stages, now)
         decisions = engine_bridge.evaluate_rewards(spec, facts, now, tenant.calendar)
         if not decisions:
             return []

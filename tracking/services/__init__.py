@@ -3,7 +3,7 @@ the redirect's lookup, clicks), events, referrals (attribution, creation, stages
 (and invite-page leads). Each service guards first, then writes in one transaction; anything
 slow is enqueued after commit. The public names are re-exported here."""
 
-from .claims import claim_create, lead_signup
+from .claims import claim_record, lead_signup
 from .codes import (
     CODE_CACHE_SECONDS,
     LOCAL_SECONDS,
@@ -22,11 +22,15 @@ from .events import (
     body_hash,
     event_answer,
     event_claim,
+    event_failed,
+    event_get_claimed,
     event_ingest,
     event_ingest_batch,
-    event_process,
-    event_process_by_id,
-    events_sweep,
+    event_lock,
+    event_mark_processed,
+    event_participant_attach,
+    event_referrals,
+    events_due,
 )
 from .participants import (
     LEAD_PREFIX,
@@ -41,10 +45,48 @@ from .referrals import (
     STATUS_RANK,
     referral_attribute,
     referral_create,
-    referral_progress,
+    referral_created_announce,
+    referral_lock,
+    referral_stages_apply,
+    referral_status_set,
     referral_webhook_data,
     signup_attribute,
 )
+
+# --- The flow's entry points under their former names -----------------------------------------
+# Processing an event or a claim crosses apps, so it lives in `pipeline.flow`; these names
+# delegate there for the callers that still use them (tests, the fraud traffic generator).
+
+
+def event_process(event):
+    from pipeline import flow
+
+    return flow.event_process(event)
+
+
+def event_process_by_id(event_pk: int) -> str:
+    from pipeline import flow
+
+    return flow.event_process_by_id(event_pk)
+
+
+def events_sweep(*, limit: int = 500, grace_seconds: int = 30) -> dict:
+    from pipeline import flow
+
+    return flow.events_sweep(limit=limit, grace_seconds=grace_seconds)
+
+
+def claim_create(**kwargs):
+    from pipeline import flow
+
+    return flow.claim_process(**kwargs)
+
+
+def referral_progress(*, referral, event=None):
+    from pipeline import flow
+
+    return flow.referral_advance(referral=referral, event=event)
+
 
 __all__ = [
     "CLAIM_SECONDS",
@@ -57,6 +99,7 @@ __all__ = [
     "_local",
     "body_hash",
     "claim_create",
+    "claim_record",
     "click_record",
     "code_cache_forget",
     "code_links",
@@ -66,9 +109,16 @@ __all__ = [
     "event_answer",
     "event_claim",
     "event_ingest",
+    "event_failed",
+    "event_get_claimed",
     "event_ingest_batch",
+    "event_lock",
+    "event_mark_processed",
+    "event_participant_attach",
     "event_process",
     "event_process_by_id",
+    "event_referrals",
+    "events_due",
     "events_sweep",
     "lead_signup",
     "participant_erase",
@@ -79,7 +129,11 @@ __all__ = [
     "participant_upsert",
     "referral_attribute",
     "referral_create",
+    "referral_created_announce",
+    "referral_lock",
     "referral_progress",
+    "referral_stages_apply",
+    "referral_status_set",
     "referral_webhook_data",
     "signup_attribute",
 ]

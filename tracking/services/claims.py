@@ -23,11 +23,11 @@ from ..models import (
 )
 from .events import event_ingest
 from .participants import LEAD_PREFIX, participant_upsert
-from .referrals import _touch_from_evidence, referral_attribute, referral_progress
+from .referrals import _touch_from_evidence, referral_attribute
 
 
 @transaction.atomic
-def claim_create(
+def claim_record(
     *,
     tenant,
     program,
@@ -35,9 +35,11 @@ def claim_create(
     referrer_code: str = "",
     referrer_phone: str = "",
     referrer_email: str = "",
-) -> Claim:
+) -> tuple[Claim, Referral | None, bool]:
     """ "Someone referred me." Attributed now if the referee has signed up, else at sign-up;
-    subject to the same window, priority and review as every other touch."""
+    subject to the same window, priority and review as every other touch. Returns
+    `(claim, the referral it attributed now or None, whether that referral is new)`; the flow
+    (`pipeline.flow.claim_process`) then scores a new referral and advances its stages."""
     referee = Participant.objects.for_tenant(tenant).filter(external_id=referee_external_id).first()
     if referee is None:
         raise ValidationFailed(
@@ -99,7 +101,7 @@ def claim_create(
         .first()
     )
     if signup is None:
-        return claim
+        return claim, None, False
     existing = (
         Referral.objects.for_tenant(tenant)
         .select_for_update()
@@ -110,20 +112,18 @@ def claim_create(
         source=attribution.CLAIM, referrer_id=referrer.pk, at=claim.created_at
     )
     if existing is None:
-        referral = referral_attribute(
+        referral, created = referral_attribute(
             program=program,
             referee=referee,
             signup_at=signup.occurred_at,
             touches=[touch],
             event=signup,
         )
-        if referral is not None:
-            referral_progress(referral=referral)
         claim.refresh_from_db()
         if claim.status == ClaimStatus.PENDING:
             claim.status = ClaimStatus.IGNORED
             claim.save(update_fields=["status"])
-        return claim
+        return claim, referral, created
     # A referral exists: the claim is one more touch, judged against what won before.
     settings_ = attribution.Settings.from_dict(rules.attribution_settings(program.spec))
     before = (
@@ -157,7 +157,7 @@ def claim_create(
         }
         existing.save(update_fields=["evidence"])
     claim.save(update_fields=["status", "referral"])
-    return claim
+    return claim, None, False
 
 
 @transaction.atomic

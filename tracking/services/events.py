@@ -1,5 +1,5 @@
 """Events: stored first (unique per tenant × event_id), enqueued after commit, claimed by one
-worker at a time, processed by the flow in `pipeline`."""
+worker at a time; `pipeline.flow.event_process` runs the flow for each."""
 
 from __future__ import annotations
 
@@ -15,12 +15,10 @@ from django.utils.translation import gettext as _
 from referral_platform.core import clock
 from referral_platform.core.errors import Conflict
 from referral_platform.core.tasks import enqueue_on_commit
-from referral_platform.tenancy.scoping import tenant_context
 
-from .. import clickbuffer, rules
-from ..models import Event, EventStatus, EventType, Referral
+from .. import clickbuffer
+from ..models import Event, EventStatus, Referral
 from .participants import LEAD_PREFIX, participant_upsert
-from .referrals import referral_progress
 
 logger = logging.getLogger(__name__)
 
@@ -180,40 +178,36 @@ def event_claim(event_pk: int, *, now=None) -> bool:
     return taken == 1
 
 
-def event_process_by_id(event_pk: int) -> str:
-    """Claim, process, and record the outcome; safe to call any number of times."""
+def event_get_claimed(event_pk: int) -> Event | None:
+    """The event, if this worker has just taken its claim (`event_claim`); else None."""
     if not event_claim(event_pk):
-        return "skipped"
-    event = Event.unscoped.select_related("tenant").get(pk=event_pk)
-    try:
-        with tenant_context(event.tenant):
-            event_process(event)
-    except Exception as exc:
-        attempts = event.attempts + 1
-        Event.unscoped.filter(pk=event_pk).update(
-            attempts=attempts,
-            error=f"{exc.__class__.__name__}: {exc}"[:2000],
-            status=EventStatus.FAILED if attempts >= MAX_ATTEMPTS else EventStatus.ACCEPTED,
-            # Back off before the sweeper tries again.
-            claimed_until=clock.now() + timedelta(seconds=60 * attempts),
-        )
-        logger.exception("event %s failed (attempt %s)", event_pk, attempts)
-        return "failed"
-    return "processed"
+        return None
+    return Event.unscoped.select_related("tenant").get(pk=event_pk)
 
 
-@transaction.atomic
-def event_process(event: Event) -> Event:
-    """Attribution for a sign-up, stage progression for the referee's referrals, and the
-    hand-over to fraud and rewards (docs/architecture.md). Idempotent."""
-    event = Event.unscoped.select_for_update().get(pk=event.pk)
-    if event.status == EventStatus.PROCESSED:
-        return event
-    tenant = event.tenant
-    payload = event.payload
-    person = payload.get("participant") or {}
+def event_failed(event: Event, exc: BaseException) -> None:
+    """Record a failed attempt; the sweeper tries again after a back-off, up to MAX_ATTEMPTS."""
+    attempts = event.attempts + 1
+    Event.unscoped.filter(pk=event.pk).update(
+        attempts=attempts,
+        error=f"{exc.__class__.__name__}: {exc}"[:2000],
+        status=EventStatus.FAILED if attempts >= MAX_ATTEMPTS else EventStatus.ACCEPTED,
+        # Back off before the sweeper tries again.
+        claimed_until=clock.now() + timedelta(seconds=60 * attempts),
+    )
+    logger.error("event %s failed (attempt %s)", event.pk, attempts, exc_info=exc)
+
+
+def event_lock(event: Event) -> Event:
+    """The event's row, locked for this transaction (the caller holds one)."""
+    return Event.unscoped.select_for_update().get(pk=event.pk)
+
+
+def event_participant_attach(event: Event):
+    """Upsert the event's participant (contact details as sent) and link the event to it."""
+    person = event.payload.get("participant") or {}
     participant, _created = participant_upsert(
-        tenant=tenant,
+        tenant=event.tenant,
         external_id=person["external_id"],
         email=person.get("email"),
         phone=person.get("phone"),
@@ -221,20 +215,19 @@ def event_process(event: Event) -> Event:
     )
     event.participant = participant
     event.save(update_fields=["participant"])
-    touched: set[int] = set()
-    if event.type == EventType.SIGNUP and participant.opted_out_at is None:
-        from tracking import services  # the package's name, which tests may replace
+    return participant
 
-        touched |= services.signup_attribute(event=event, participant=participant)
-    referrals = list(
-        Referral.objects.for_tenant(tenant)
-        .filter(referee=participant)
-        .select_related("program", "program_version", "referrer", "referee")
+
+def event_referrals(event: Event) -> list[Referral]:
+    """The referrals in which the event's participant is the referee."""
+    return list(
+        Referral.objects.for_tenant(event.tenant)
+        .filter(referee=event.participant)
+        .select_related("tenant", "program", "program_version", "referrer", "referee")
     )
-    for referral in referrals:
-        if event.type == EventType.REFUND:
-            rules.refund_apply(referral=referral, event=event)
-        referral_progress(referral=referral, event=event)
+
+
+def event_mark_processed(event: Event) -> Event:
     event.status = EventStatus.PROCESSED
     event.processed_at = clock.now()
     event.claimed_until = None
@@ -243,12 +236,13 @@ def event_process(event: Event) -> Event:
     return event
 
 
-def events_sweep(*, limit: int = 500, grace_seconds: int = 30) -> dict:
-    """Process what the broker never delivered: accepted events older than a short grace
-    (so the normal task path goes first) whose claim is free or expired."""
+def events_due(*, limit: int = 500, grace_seconds: int = 30) -> list[int]:
+    """What the broker never delivered: accepted events older than a short grace (so the
+    normal task path goes first) whose claim is free or expired. Buffered clicks are flushed
+    first, so the sign-ups among them find their clicks."""
     now = clock.now()
     clickbuffer.flush()
-    pks = list(
+    return list(
         Event.unscoped.filter(
             status=EventStatus.ACCEPTED, received_at__lte=now - timedelta(seconds=grace_seconds)
         )
@@ -256,7 +250,3 @@ def events_sweep(*, limit: int = 500, grace_seconds: int = 30) -> dict:
         .order_by("received_at")
         .values_list("pk", flat=True)[:limit]
     )
-    outcome = {"processed": 0, "failed": 0, "skipped": 0}
-    for pk in pks:
-        outcome[event_process_by_id(pk)] += 1
-    return outcome

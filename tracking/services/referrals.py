@@ -9,6 +9,7 @@ from django.db.models import Q
 from programs.engine import variants_assign, variants_decode, variants_encode
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
+from referral_platform.webhooks.services import webhook_emit
 
 from .. import attribution, clickbuffer, rules
 from .. import codes as code_rules
@@ -113,8 +114,9 @@ def _lead_matches(
     return out
 
 
-def signup_attribute(*, event: Event, participant: Participant) -> set[int]:
-    """Gather every touch for this sign-up, per program, and create or merge referrals."""
+def signup_attribute(*, event: Event, participant: Participant) -> list[Referral]:
+    """Gather every touch for this sign-up, per program, and create or merge referrals.
+    Returns the referrals created now (the flow has fraud score each once)."""
     tenant = event.tenant
     at = event.occurred_at
     ref = event.payload.get("referral") or {}
@@ -186,12 +188,12 @@ def signup_attribute(*, event: Event, participant: Participant) -> set[int]:
             target=participant,
             data={"lead": lead.external_id, "matched_by": how},
         )
-    created: set[int] = set()
+    created: list[Referral] = []
     for program_id, program_touches in touches.items():
         program = programs[program_id]
         if not _program_usable(program, at):
             continue
-        referral = referral_attribute(
+        referral, is_new = referral_attribute(
             program=program,
             referee=participant,
             signup_at=at,
@@ -199,8 +201,8 @@ def signup_attribute(*, event: Event, participant: Participant) -> set[int]:
             event=event,
             lead_referral=merged_referrals.get(program_id),
         )
-        if referral is not None:
-            created.add(referral.pk)
+        if is_new:
+            created.append(referral)
     return created
 
 
@@ -227,8 +229,9 @@ def referral_attribute(
     touches,
     event=None,
     lead_referral: Referral | None = None,
-) -> Referral | None:
-    """Decide with the pure function and persist: one referral per referee per program."""
+) -> tuple[Referral | None, bool]:
+    """Decide with the pure function and persist: one referral per referee per program.
+    Returns `(referral or None, created now)`."""
     settings_ = attribution.Settings.from_dict(rules.attribution_settings(program.spec))
     selves = _self_referral_ids(referee)
     touches = [
@@ -243,11 +246,11 @@ def referral_attribute(
         .first()
     )
     if existing is not None:
-        return existing
+        return existing, False
     if lead_referral is not None:
-        return _lead_referral_adopt(lead_referral, referee=referee, decision=decision)
+        return _lead_referral_adopt(lead_referral, referee=referee, decision=decision), False
     if decision.outcome == attribution.NONE:
-        return None
+        return None, False
     return referral_create(
         program=program, referee=referee, decision=decision, signup_at=signup_at, event=event
     )
@@ -272,7 +275,12 @@ def _lead_referral_adopt(referral: Referral, *, referee: Participant, decision) 
 
 
 @transaction.atomic
-def referral_create(*, program, referee: Participant, decision, signup_at, event=None) -> Referral:
+def referral_create(
+    *, program, referee: Participant, decision, signup_at, event=None
+) -> tuple[Referral, bool]:
+    """Write the referral the attribution decided (held in review when attribution could not
+    decide, or the referee referred themself); `(referral, created now)`. Fraud scoring, the
+    `referral.created` webhook and the referrer's email follow in `pipeline.flow`."""
     tenant = referee.tenant
     if decision.outcome == attribution.REVIEW:
         candidates = decision.rule.get("candidates") or []
@@ -319,7 +327,7 @@ def referral_create(*, program, referee: Participant, decision, signup_at, event
                 variant=variants_encode(variants),
             )
     except IntegrityError:
-        return Referral.objects.for_tenant(tenant).get(program=program, referee=referee)
+        return Referral.objects.for_tenant(tenant).get(program=program, referee=referee), False
     if event is not None:
         ReferralStage.objects.for_tenant(tenant).get_or_create(
             tenant=tenant,
@@ -344,11 +352,13 @@ def referral_create(*, program, referee: Participant, decision, signup_at, event
         target=referral,
         data={"source": source, "outcome": decision.outcome},
     )
-    # Fraud scores every conversion, the self-referral that attribution flagged included.
-    rules.fraud_assess(referral=referral, stage_key="signup")
-    rules.webhook_emit(tenant=tenant, type="referral.created", data=referral_webhook_data(referral))
-    rules.referral_notify(referral=referral)
-    return referral
+    return referral, True
+
+
+def referral_created_announce(referral: Referral) -> None:
+    webhook_emit(
+        tenant=referral.tenant, type="referral.created", data=referral_webhook_data(referral)
+    )
 
 
 def referral_webhook_data(referral: Referral) -> dict:
@@ -366,13 +376,12 @@ def referral_webhook_data(referral: Referral) -> dict:
 # --- Stages --------------------------------------------------------------------------
 
 
-def referral_progress(*, referral: Referral, event: Event | None = None) -> Referral:
-    """Ask the engine which stages the referee's events reach and write what changed."""
-    from ..selectors import referral_facts, referral_spec
-
+def referral_stages_apply(*, referral: Referral, decisions) -> list[str]:
+    """Write the stages the engine reports reached or reversed (`decisions`, from
+    `programs.engine.evaluate_stages`) and the referral's status they set; a referral in
+    review or rejected keeps its status (ops decides) and remembers where it would return.
+    Returns the paying stages reached now, which fraud scores."""
     tenant = referral.tenant
-    facts = referral_facts(referral)
-    decisions = rules.evaluate_stages(referral_spec(referral), facts, clock.now(), tenant.calendar)
     stages = {
         s.stage_key: s for s in ReferralStage.objects.for_tenant(tenant).filter(referral=referral)
     }
@@ -426,12 +435,38 @@ def referral_progress(*, referral: Referral, event: Event | None = None) -> Refe
         referral.status = new_status
         referral.status_changed_at = target.occurred_at if target else referral.created_at
         referral.save(update_fields=["status", "status_changed_at", "reversed_at"])
-        rules.webhook_emit(
+        webhook_emit(
             tenant=tenant,
             type="referral.status_changed",
             data={**referral_webhook_data(referral), "previous_status": old},
         )
-    for stage_key in newly_paying:
-        rules.fraud_assess(referral=referral, stage_key=stage_key)
-    rules.rewards_sync(referral=referral)
-    return referral
+    return newly_paying
+
+
+def referral_lock(referral: Referral) -> Referral:
+    """The referral's row, locked for the caller's transaction."""
+    return (
+        Referral.objects.for_tenant(referral.tenant_id)
+        .select_for_update(of=("self",))
+        .select_related("tenant", "program", "program_version", "referrer", "referee")
+        .get(pk=referral.pk)
+    )
+
+
+def referral_status_set(referral: Referral, status: str, *, remember_previous: bool) -> None:
+    """Move a referral into or out of `review`/`rejected` (fraud's decision, applied by the
+    flow); the stage it had reached is kept in `status_before_review` so an approval returns
+    it there. Emits `referral.status_changed`."""
+    previous = referral.status
+    if previous == status:
+        return
+    if remember_previous and previous not in (ReferralStatus.REVIEW, ReferralStatus.REJECTED):
+        referral.status_before_review = previous
+    referral.status = status
+    referral.status_changed_at = clock.now()
+    referral.save(update_fields=["status", "status_before_review", "status_changed_at"])
+    webhook_emit(
+        tenant=referral.tenant,
+        type="referral.status_changed",
+        data={**referral_webhook_data(referral), "previous_status": previous},
+    )
