@@ -108,10 +108,13 @@ def referral_opened(referral) -> None:
 
 
 def referral_advance(*, referral, event=None):
-    """The stages the referee's events reach (evaluated once), fraud at each paying stage
-    reached now, then the rewards due, all from the same facts and stage decisions."""
+    """A refund's reversals (when `event` is one), the stages the referee's events reach
+    (evaluated once), fraud at each paying stage reached now, then the rewards due, all from
+    the same facts and stage decisions."""
     spec = tracking_selectors.referral_spec(referral)
     facts = referral_facts(referral)
+    if event is not None and event.type == EventType.REFUND:
+        rewards_services.refund_apply(referral=referral, event=event, facts=facts, spec=spec)
     stages = list(engine.evaluate_stages(spec, facts, clock.now(), referral.tenant.calendar))
     newly_paying = tracking.referral_stages_apply(referral=referral, decisions=stages)
     for stage_key in newly_paying:
@@ -135,8 +138,11 @@ def referral_rewards_sync(*, referral) -> list:
 
 
 def refund_apply(*, referral, event) -> list:
-    """A refund: rewards reverse inside the hold, claw back within `clawback_days`."""
-    return rewards_services.refund_apply(referral=referral, event=event)
+    """A refund alone: rewards reverse inside the hold, claw back within `clawback_days`
+    (`referral_advance` does this for a refund event, with the rest of the flow)."""
+    return rewards_services.refund_apply(
+        referral=referral, event=event, facts=referral_facts(referral)
+    )
 
 
 # --- Events ----------------------------------------------------------------------------------
@@ -144,8 +150,8 @@ def refund_apply(*, referral, event) -> list:
 
 @transaction.atomic
 def event_process(event):
-    """Attribution for a sign-up, then, for each referral whose referee this is: a refund's
-    reversals and the referral's advance. Idempotent: a processed event is left alone."""
+    """Attribution for a sign-up, then each referral whose referee this is advances (a
+    refund's reversals first). Idempotent: a processed event is left alone."""
     event = tracking.event_lock(event)
     if event.status == EventStatus.PROCESSED:
         return event
@@ -154,8 +160,6 @@ def event_process(event):
         for referral in tracking.signup_attribute(event=event, participant=participant):
             referral_opened(referral)
     for referral in tracking.event_referrals(event):
-        if event.type == EventType.REFUND:
-            refund_apply(referral=referral, event=event)
         referral_advance(referral=referral, event=event)
     return tracking.event_mark_processed(event)
 

@@ -691,35 +691,35 @@ def _success_stage(spec: dict) -> dict | None:
     return next((s for s in spec.get("stages") or [] if s.get("success")), None)
 
 
-def refund_apply(*, referral, event) -> list[Reward]:
+def refund_apply(*, referral, event, facts, spec: dict | None = None) -> list[Reward]:
     """Reverse what the refunded purchase earned while in its hold; claw back after the hold
     only within the program's `clawback_days`; a partial refund counts only when what remains
-    falls below the stage's threshold."""
-    from tracking.models import Event
-
-    spec = engine_bridge.referral_spec(referral)
+    falls below the stage's threshold. The purchases and refunds are read from `facts` (the
+    referee's events, handed over by the flow)."""
+    spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     clawback_days = int(spec.get("clawback_days") or 0)
-    purchases = Event.unscoped.filter(
-        tenant_id=referral.tenant_id,
-        participant_id=referral.referee_id,
-        type="purchase",
-        occurred_at__lte=event.occurred_at,
+
+    def same_order(e) -> bool:
+        return not event.order_id or e.order_id == event.order_id
+
+    purchase = max(
+        (
+            e
+            for e in facts.events
+            if e.type == "purchase" and e.occurred_at <= event.occurred_at and same_order(e)
+        ),
+        key=lambda e: e.occurred_at,
+        default=None,
     )
-    if event.order_id:
-        purchases = purchases.filter(order_id=event.order_id)
-    purchase = purchases.order_by("-occurred_at").first()
     refunded_total = None
     if (
         purchase is not None
         and purchase.amount_minor is not None
         and event.amount_minor is not None
     ):
-        refunds = Event.unscoped.filter(
-            tenant_id=referral.tenant_id, participant_id=referral.referee_id, type="refund"
+        refunded_total = sum(
+            int(e.amount_minor or 0) for e in facts.events if e.type == "refund" and same_order(e)
         )
-        if event.order_id:
-            refunds = refunds.filter(order_id=event.order_id)
-        refunded_total = sum(int(e.amount_minor or 0) for e in refunds)
     success = _success_stage(spec)
     now = clock.now()
     changed = []
