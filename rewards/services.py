@@ -131,7 +131,9 @@ def _options(decision) -> list[dict]:
     return out
 
 
-def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) -> list[Reward]:
+def referral_rewards_sync(
+    *, referral, facts=None, stages=None, spec: dict | None = None
+) -> list[Reward]:
     """Ask the engine what is due for `referral` now and write the rows that are missing;
     reverse the live rows of stages the engine says were reversed inside their hold (a
     refund, a cancellation, a class transfer). Idempotent: rows are written once (the
@@ -139,7 +141,12 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
 
     `facts` are tracking's facts with fraud's decision and `stages` the engine's stage
     decisions for them, both computed once by the flow (`pipeline.flow`) and handed over;
-    rewards adds only the facts it owns, under its lock."""
+    rewards adds only the facts it owns, under its lock. Called without them (a former
+    caller), it asks the flow, which builds them and calls back."""
+    if facts is None or stages is None:
+        from pipeline import flow
+
+        return flow.referral_rewards_sync(referral=referral)
     program_version = referral.program_version
     spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     tenant = referral.tenant
@@ -691,11 +698,15 @@ def _success_stage(spec: dict) -> dict | None:
     return next((s for s in spec.get("stages") or [] if s.get("success")), None)
 
 
-def refund_apply(*, referral, event, facts, spec: dict | None = None) -> list[Reward]:
+def refund_apply(*, referral, event, facts=None, spec: dict | None = None) -> list[Reward]:
     """Reverse what the refunded purchase earned while in its hold; claw back after the hold
     only within the program's `clawback_days`; a partial refund counts only when what remains
     falls below the stage's threshold. The purchases and refunds are read from `facts` (the
-    referee's events, handed over by the flow)."""
+    referee's events, handed over by the flow; without them the flow is asked)."""
+    if facts is None:
+        from pipeline import flow
+
+        return flow.refund_apply(referral=referral, event=event)
     spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     clawback_days = int(spec.get("clawback_days") or 0)
 
