@@ -211,6 +211,10 @@ def claim_process(
     )
     if created:
         referral_opened(referral)
+    elif referral is not None:
+        # The claim contradicts how the referral was attributed: it waits for a person, in
+        # the queue, with its cash held (fraud opens the case; the flow holds the rewards).
+        assessment_run(referral=referral, stage_key="claim")
     if referral is not None:
         referral_advance(referral=referral)
     return claim

@@ -217,3 +217,42 @@ def test_the_former_names_run_the_flow(tenant, referrer_code):
     reward.refresh_from_db()
     assert (assessment.decision, referral.status) == ("reject", "rejected")
     assert (reward.status, reward.blocked_reason) == ("rejected", "fraud")
+
+
+def test_a_claim_contradicting_the_attribution_opens_a_case_and_holds_the_cash(
+    tenant, referrer_code
+):
+    from fraud.models import ReviewCase
+
+    carl, _ = tracking.participant_upsert(tenant=tenant, external_id="carl", email="c@x.test")
+    carl_code = tracking.enrollment_create(
+        tenant=tenant, program=referrer_code.program, participant=carl
+    )[1]
+    send(tenant, "s1", "signup", "bo")
+    flow.claim_process(
+        tenant=tenant,
+        program=referrer_code.program,
+        referee_external_id="bo",
+        referrer_code=referrer_code.code,
+    )
+    send(tenant, "p1", "purchase", "bo", amount={"amount_minor": 9900, "currency": "CNY"})
+    reward = Reward.objects.for_tenant(tenant).get()
+    assert reward.hold_reason == "hold"
+
+    second = flow.claim_process(
+        tenant=tenant,
+        program=referrer_code.program,
+        referee_external_id="bo",
+        referrer_code=carl_code.code,
+    )
+
+    referral = Referral.objects.for_tenant(tenant).get()
+    case = ReviewCase.objects.for_tenant(tenant).get(referral=referral)
+    reward.refresh_from_db()
+    assert (second.status, referral.status, case.status) == ("review", "review", "open")
+    assert "attribution_review" in case.signal_codes
+    assert (reward.status, reward.hold_reason) == ("pending", "review")
+    with time_machine.travel(T0 + timedelta(days=30), tick=False):
+        run_all()
+    reward.refresh_from_db()
+    assert (reward.status, reward.hold_reason) == ("pending", "review")

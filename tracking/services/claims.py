@@ -38,8 +38,9 @@ def claim_record(
 ) -> tuple[Claim, Referral | None, bool]:
     """ "Someone referred me." Attributed now if the referee has signed up, else at sign-up;
     subject to the same window, priority and review as every other touch. Returns
-    `(claim, the referral it attributed now or None, whether that referral is new)`; the flow
-    (`pipeline.flow.claim_process`) then scores a new referral and advances its stages."""
+    `(claim, the referral it attributed now or put in review, or None; whether that referral
+    is new)`; the flow (`pipeline.flow.claim_process`) then scores it and advances its
+    stages."""
     referee = Participant.objects.for_tenant(tenant).filter(external_id=referee_external_id).first()
     if referee is None:
         raise ValidationFailed(
@@ -157,7 +158,9 @@ def claim_record(
         }
         existing.save(update_fields=["evidence"])
     claim.save(update_fields=["status", "referral"])
-    return claim, None, False
+    # A claim that contradicts the attribution holds the referral: the flow has fraud open
+    # its case and hold its cash.
+    return claim, (existing if claim.status == ClaimStatus.REVIEW else None), False
 
 
 @transaction.atomic
