@@ -3,10 +3,7 @@ tracking's and rewards' sweeps so a tick's own changes are already in the raw ro
 
 from __future__ import annotations
 
-from referral_platform.core.periodic import periodic_job
 
-
-@periodic_job("analytics.rollups", order=900)
 def rollups_job() -> dict:
     from referral_platform.tenancy.models import Tenant
 
@@ -21,7 +18,6 @@ def rollups_job() -> dict:
     return done
 
 
-@periodic_job("analytics.exports", order=950)
 def exports_job() -> int:
     """Send again the exports still queued a while after they were asked for: their task was
     lost (the broker was down). Running a job twice is harmless: it is claimed."""

@@ -197,14 +197,6 @@ def _refund_timing(referral, stage_key: str) -> tuple[float | None, bool]:
     return (refund_at - max(ended)).total_seconds() / 86400, False
 
 
-def _unreleased_rewards(referral) -> int | None:
-    try:
-        from rewards.selectors import referral_unreleased_count
-    except ImportError:
-        return None
-    return referral_unreleased_count(referral=referral)
-
-
 def _blocklisted(tenant_id, identities: list[Identity]) -> tuple[str, ...]:
     query = Q()
     for ident in identities:
@@ -301,7 +293,9 @@ def linked_referral_ids(referral, codes: set[str], limit: int = 50) -> list[int]
     return list(dict.fromkeys(ids))[:limit]
 
 
-def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
+def assessment_facts(
+    *, referral, stage_key: str, unreleased_rewards: int | None = None
+) -> AssessmentFacts:
     tenant = referral.tenant
     click = _referral_click(referral)
     referee = participant_identity(tenant, referral.referee, click=click)
@@ -353,7 +347,7 @@ def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
         program_refund_rate=(program_refunds / program_purchases) if program_purchases else 0.0,
         refund_after_reward_days=refund_after_reward_days,
         refund_inside_hold=refund_inside_hold,
-        unreleased_rewards=_unreleased_rewards(referral),
+        unreleased_rewards=unreleased_rewards,
         blocklisted=_blocklisted(tenant.pk, [referee, referrer]),
         ring_kinds=_ring(referral, [referee, referrer]),
         code_leaked=code_leaked,

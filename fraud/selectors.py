@@ -325,17 +325,14 @@ def backtest_rows(tenant, *, program_id: int | None = None, days: int = BACKTEST
     ):
         latest[referral_id] = signals
     money: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    try:
-        from rewards.models import Reward
-    except ImportError:  # pragma: no cover - rewards is part of the project
-        Reward = None
-    if Reward is not None:
-        for referral_id, amount, currency in (
-            Reward.objects.for_tenant(tenant)
-            .filter(referral_id__in=ids, amount_minor__isnull=False)
-            .values_list("referral_id", "amount_minor", "currency")
-        ):
-            money[referral_id][currency] += amount
+    from rewards.models import Reward
+
+    for referral_id, amount, currency in (
+        Reward.objects.for_tenant(tenant)
+        .filter(referral_id__in=ids, amount_minor__isnull=False)
+        .values_list("referral_id", "amount_minor", "currency")
+    ):
+        money[referral_id][currency] += amount
     honest = set(
         ReviewCase.objects.for_tenant(tenant)
         .filter(referral_id__in=ids, status=CaseStatus.APPROVED)

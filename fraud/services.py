@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -13,6 +14,9 @@ from referral_platform.core.calendar import due_at
 from referral_platform.core.errors import Conflict, PermissionDenied, ValidationFailed
 from referral_platform.tenancy.models import Membership
 from referral_platform.tenancy.permissions import REVIEW
+from referral_platform.webhooks.services import webhook_emit
+from tracking.models import ReferralCode
+from tracking.services import code_rotate
 
 from . import identity
 from .models import (
@@ -44,52 +48,28 @@ DISPUTE_SLA_BUSINESS_DAYS = 5
 MAX_NOTE = 2000
 
 
-# --- hooks into other apps (guarded while they are being built) ---------------------
+# --- what the flow applies ---------------------------------------------------------------
 
 
-def _rewards_call(name: str, **kwargs) -> bool:
-    """Apply a fraud decision to the referral's rewards through the rewards services."""
-    try:
-        from rewards import services as rewards_services
-    except ImportError:
-        return False
-    func = getattr(rewards_services, name, None)
-    if func is None:
-        logger.warning("rewards.services.%s is not available; rewards left as they are", name)
-        return False
-    func(**kwargs)
-    return True
+@dataclass(frozen=True)
+class Verdict:
+    """Fraud's answer for one referral at one stage. Fraud writes only its own rows
+    (assessment, review case); `pipeline.flow` applies the rest, in this order: the
+    referral's status (tracking), its rewards (rewards), then `assessment_flagged`.
+
+    `action`: "" (nothing to change), "hold" (into review: status and rewards),
+    "reject" (status rejected, rewards rejected), "hold_rewards" (already in review for
+    attribution: only its rewards are held)."""
+
+    assessment: Assessment
+    action: str = ""
+
+    @property
+    def decision(self) -> str:
+        return self.assessment.decision
 
 
-def _webhook(tenant, type_: str, data: dict) -> None:
-    try:
-        from referral_platform.webhooks.services import webhook_emit
-    except ImportError:
-        return
-    webhook_emit(tenant=tenant, type=type_, data=data)
-
-
-def _set_status(referral, status: str, *, remember_previous: bool) -> None:
-    """Fraud moves a referral into and out of `review`/`rejected`; the stage it had reached
-    is kept in `status_before_review` so an approval returns it there."""
-    previous = referral.status
-    if previous == status:
-        return
-    if remember_previous and previous not in ("review", "rejected"):
-        referral.status_before_review = previous
-    referral.status = status
-    referral.status_changed_at = clock.now()
-    referral.save(update_fields=["status", "status_before_review", "status_changed_at"])
-    try:
-        from tracking.services import referral_webhook_data
-    except ImportError:
-        data = {"id": referral.pk, "program": referral.program.slug, "status": status}
-    else:
-        data = referral_webhook_data(referral)
-    _webhook(referral.tenant, "referral.status_changed", {**data, "previous_status": previous})
-
-
-def _require_reviewer(tenant, actor) -> None:
+def reviewer_require(tenant, actor) -> None:
     if (
         actor is None
         or not Membership.objects.filter(tenant=tenant, user=actor, role__in=REVIEW).exists()
@@ -104,19 +84,21 @@ LINKING_SIGNALS = {"velocity", "burst", "payment_reuse", "ring", "refund_anomaly
 NOTHING_AT_STAKE = "nothing_at_stake"
 
 
-def assessment_run(*, referral, stage_key: str, _propagate: bool = True) -> Assessment:
-    """Score `referral` at `stage_key` ("signup" or a paying stage), store the assessment and
-    apply its decision: `review` holds the rewards and opens a case, `reject` rejects them.
+def assessment_score(*, referral, stage_key: str, unreleased_rewards: int | None = None) -> Verdict:
+    """Score `referral` at `stage_key` ("signup", a paying stage, "refund:<event>"), store the
+    assessment and open or update its review case; return what the flow must apply.
 
-    Called by tracking inside its processing transaction. If the facts cannot be gathered
-    or scored, the referral goes to review: cash must fail closed, never open.
-    """
+    Fails closed: if the facts cannot be gathered or scored, the decision is `review`
+    (note `assessment_failed`), never approve. `unreleased_rewards` is the referral's rewards
+    not yet released, counted by rewards and handed over by the flow (None: unknown)."""
     from .facts import assessment_facts
 
     idle = False
     try:
         with transaction.atomic():
-            facts = assessment_facts(referral=referral, stage_key=stage_key)
+            facts = assessment_facts(
+                referral=referral, stage_key=stage_key, unreleased_rewards=unreleased_rewards
+            )
             result = assess(facts, policy_for(referral.tenant, referral.program_id))
             idle = nothing_at_stake(facts)
         note = ""
@@ -124,33 +106,33 @@ def assessment_run(*, referral, stage_key: str, _propagate: bool = True) -> Asse
         logger.exception("fraud assessment failed referral=%s stage=%s", referral.pk, stage_key)
         result = failed_result()
         note = "assessment_failed"
-    assessment = _assessment_apply(
+    return _assessment_store(
         referral=referral, stage_key=stage_key, result=result, note=note, nothing_left=idle
     )
-    linking = set(assessment.signal_codes) & LINKING_SIGNALS
-    # With nothing left to hold here, the referrer's other referrals may still have rewards
-    # in their hold: a pattern seen here is checked there all the same.
-    flagged = assessment.decision != Decision.APPROVE or assessment.note == NOTHING_AT_STAKE
-    if _propagate and linking and flagged:
-        _reassess_linked(referral, linking)
-    return assessment
 
 
-def _reassess_linked(referral, codes: set[str]) -> None:
+def linked_to_reassess(referral, assessment: Assessment) -> list:
     """A pattern seen now (the fifth farm phone, the second referee on one card) also
-    implicates the referrals that came before it, whose cash may still be in its hold:
-    score them again with what is known now. One level deep, so it always ends."""
+    implicates the referrals that came before it, whose cash may still be in its hold: the
+    referrals (and the stage each was last approved at) to score again with what is known
+    now. The flow scores them one level deep, so it always ends."""
     from tracking.models import Referral
 
     from .facts import linked_referral_ids
 
-    linked_ids = linked_referral_ids(referral, codes)
+    linking = set(assessment.signal_codes) & LINKING_SIGNALS
+    # With nothing left to hold here, the referrer's other referrals may still have rewards
+    # in their hold: a pattern seen here is checked there all the same.
+    flagged = assessment.decision != Decision.APPROVE or assessment.note == NOTHING_AT_STAKE
+    if not (linking and flagged):
+        return []
     linked = (
         Referral.objects.for_tenant(referral.tenant_id)
-        .filter(pk__in=linked_ids)
+        .filter(pk__in=linked_referral_ids(referral, linking))
         .exclude(status__in=["review", "rejected"])
         .select_related("tenant", "program", "referrer", "referee")
     )
+    out = []
     for other in linked:
         previous = (
             Assessment.objects.for_tenant(referral.tenant_id)
@@ -158,23 +140,14 @@ def _reassess_linked(referral, codes: set[str]) -> None:
             .order_by("-created_at", "-pk")
             .first()
         )
-        if previous is None or previous.decision != Decision.APPROVE:
-            continue
-        assessment_run(referral=other, stage_key=previous.stage_key, _propagate=False)
+        if previous is not None and previous.decision == Decision.APPROVE:
+            out.append((other, previous.stage_key))
+    return out
 
 
-@transaction.atomic
-def _assessment_apply(
+def _assessment_store(
     *, referral, stage_key: str, result: Result, note: str = "", nothing_left: bool = False
-) -> Assessment:
-    from tracking.models import Referral
-
-    referral = (
-        Referral.objects.for_tenant(referral.tenant_id)
-        .select_for_update()
-        .select_related("tenant", "program")
-        .get(pk=referral.pk)
-    )
+) -> Verdict:
     tenant = referral.tenant
     decision = result.decision
     case = ReviewCase.objects.for_tenant(tenant).filter(referral=referral).first()
@@ -206,21 +179,18 @@ def _assessment_apply(
             "note": note,
         },
     )
+    action = ""
     if (
         decision == Decision.REVIEW
         and referral.status != "review"
         and referral.status != "rejected"
     ):
         _case_open(referral=referral, result=result)
-        _set_status(referral, "review", remember_previous=True)
-        _rewards_call("rewards_hold_for_review", referral=referral)
-        _flagged(referral, assessment)
+        action = "hold"
     elif decision == Decision.REJECT and referral.status != "rejected":
         if case is None or case.status != CaseStatus.REJECTED:
             _case_open(referral=referral, result=result, status=CaseStatus.REJECTED)
-        _set_status(referral, "rejected", remember_previous=True)
-        _rewards_call("rewards_reject", referral=referral, reason="fraud", actor=None)
-        _flagged(referral, assessment)
+        action = "reject"
     elif (
         referral.status == "review"
         and decision != Decision.REJECT
@@ -241,14 +211,13 @@ def _assessment_apply(
         assessment.decision, assessment.signals = Decision.REVIEW, list(result.signals)
         assessment.save(update_fields=["decision", "signals"])
         _case_open(referral=referral, result=result)
-        _rewards_call("rewards_hold_for_review", referral=referral)
-        _flagged(referral, assessment)
+        action = "hold_rewards"
     elif decision == Decision.REVIEW and case is not None and case.status == CaseStatus.OPEN:
         # Already waiting: the reviewer sees the newest signals.
         case.score = max(case.score, result.score)
         case.signal_codes = sorted(set(case.signal_codes) | set(codes))
         case.save(update_fields=["score", "signal_codes"])
-    return assessment
+    return Verdict(assessment=assessment, action=action)
 
 
 def _case_open(*, referral, result: Result, status: str = CaseStatus.OPEN) -> ReviewCase:
@@ -273,7 +242,8 @@ def _case_open(*, referral, result: Result, status: str = CaseStatus.OPEN) -> Re
     return case
 
 
-def _flagged(referral, assessment: Assessment) -> None:
+def assessment_flagged(referral, assessment: Assessment) -> None:
+    """Audit and `conversion.flagged` for a referral fraud holds or rejects."""
     audit_log(
         tenant=referral.tenant,
         actor=None,
@@ -285,10 +255,10 @@ def _flagged(referral, assessment: Assessment) -> None:
             "signals": [s["code"] for s in assessment.signals],
         },
     )
-    _webhook(
-        referral.tenant,
-        "conversion.flagged",
-        {
+    webhook_emit(
+        tenant=referral.tenant,
+        type="conversion.flagged",
+        data={
             "referral": referral.pk,
             "program": referral.program.slug,
             "referrer": referral.referrer.external_id,
@@ -304,12 +274,8 @@ def _flagged(referral, assessment: Assessment) -> None:
 # --- review decisions --------------------------------------------------------------------
 
 
-@transaction.atomic
-def review_decide(*, referral, decision: str, actor, note: str = "") -> ReviewCase:
-    """Approve (release the held rewards, back to the status it had) or reject (rewards
-    rejected, referral rejected) a referral in review."""
-    from tracking.models import Referral
-
+def review_decision_check(*, tenant, decision: str, actor, note: str = "") -> str:
+    """Guard a reviewer's decision; the cleaned note."""
     note = (note or "").strip()
     if decision not in (Decision.APPROVE, Decision.REJECT):
         raise ValidationFailed(
@@ -323,13 +289,14 @@ def review_decide(*, referral, decision: str, actor, note: str = "") -> ReviewCa
         raise ValidationFailed(
             _("The note is too long."), fields={"note": [_("At most 2000 characters.")]}
         )
-    _require_reviewer(referral.tenant, actor)
-    referral = (
-        Referral.objects.for_tenant(referral.tenant_id)
-        .select_for_update()
-        .select_related("tenant", "program")
-        .get(pk=referral.pk)
-    )
+    reviewer_require(tenant, actor)
+    return note
+
+
+def review_case_close(*, referral, decision: str, actor, note: str) -> ReviewCase:
+    """Close the referral's open case with a reviewer's decision (already checked by
+    `review_decision_check`, the referral locked by the caller). The flow
+    (`pipeline.flow.review_decide`) then applies it to the referral and its rewards."""
     case = (
         ReviewCase.objects.for_tenant(referral.tenant_id)
         .select_for_update()
@@ -338,52 +305,30 @@ def review_decide(*, referral, decision: str, actor, note: str = "") -> ReviewCa
     )
     if case is None or case.status != CaseStatus.OPEN:
         raise Conflict(_("This referral is not waiting for review."), code="not_in_review")
-    now = clock.now()
     case.status = CaseStatus.APPROVED if decision == Decision.APPROVE else CaseStatus.REJECTED
     case.decided_by = actor
-    case.decided_at = now
+    case.decided_at = clock.now()
     case.note = note
     case.save(update_fields=["status", "decided_by", "decided_at", "note"])
-    if decision == Decision.APPROVE:
-        _set_status(referral, referral.status_before_review or "pending", remember_previous=False)
-        _rewards_call("rewards_release_after_review", referral=referral, actor=actor)
-    else:
-        _set_status(referral, "rejected", remember_previous=True)
-        _rewards_call("rewards_reject", referral=referral, reason="fraud", actor=actor)
-    audit_log(
-        tenant=referral.tenant,
-        actor=actor,
-        action=f"review.{'approved' if decision == Decision.APPROVE else 'rejected'}",
-        target=referral,
-        data={"score": case.score, "signals": case.signal_codes, "program": referral.program.slug},
-        note=note,
-    )
     return case
 
 
-def review_decide_bulk(
-    *, tenant, referral_ids: list[int], decision: str, actor, note: str = ""
-) -> dict:
-    """Decide many referrals, each in its own transaction: one that was decided meanwhile by
-    someone else is skipped, not a reason to undo the others."""
-    from tracking.models import Referral
-
-    _require_reviewer(tenant, actor)
-    done, skipped = [], []
-    for referral in Referral.objects.for_tenant(tenant).filter(pk__in=referral_ids):
-        try:
-            review_decide(referral=referral, decision=decision, actor=actor, note=note)
-            done.append(referral.pk)
-        except Conflict:
-            skipped.append(referral.pk)
-    return {"decided": done, "skipped": skipped}
+def review_decided_audit(*, referral, case: ReviewCase, actor) -> None:
+    audit_log(
+        tenant=referral.tenant,
+        actor=actor,
+        action=f"review.{'approved' if case.status == CaseStatus.APPROVED else 'rejected'}",
+        target=referral,
+        data={"score": case.score, "signals": case.signal_codes, "program": referral.program.slug},
+        note=case.note,
+    )
 
 
 @transaction.atomic
 def review_assign(*, tenant, referral_ids: list[int], assignee, actor) -> int:
-    _require_reviewer(tenant, actor)
+    reviewer_require(tenant, actor)
     if assignee is not None:
-        _require_reviewer(tenant, assignee)
+        reviewer_require(tenant, assignee)
     cases = ReviewCase.objects.for_tenant(tenant).filter(
         referral_id__in=referral_ids, status=CaseStatus.OPEN
     )
@@ -450,7 +395,7 @@ def dispute_answer(*, dispute: Dispute, answer: str, outcome: str, actor) -> Dis
         )
     if outcome not in DisputeOutcome.values:
         raise ValidationFailed(_("Choose an outcome."), fields={"outcome": [_("Unknown outcome.")]})
-    _require_reviewer(dispute.tenant, actor)
+    reviewer_require(dispute.tenant, actor)
     dispute = Dispute.objects.for_tenant(dispute.tenant_id).select_for_update().get(pk=dispute.pk)
     if dispute.status != DisputeStatus.OPEN:
         raise Conflict(_("This dispute was already answered."), code="dispute_answered")
@@ -521,7 +466,7 @@ def policy_update(
     weights=None,
     forces=None,
 ) -> FraudPolicy:
-    _require_reviewer(tenant, actor)
+    reviewer_require(tenant, actor)
     values = _clean_policy(review_threshold, reject_threshold, weights, forces)
     policy, _created = FraudPolicy.unscoped.update_or_create(
         tenant=tenant, program=program, defaults={**values, "updated_by": actor}
@@ -550,7 +495,7 @@ _TOKENISERS = {
 
 @transaction.atomic
 def blocklist_add(*, tenant, kind: str, value: str, actor, note: str = "") -> BlockedIdentifier:
-    _require_reviewer(tenant, actor)
+    reviewer_require(tenant, actor)
     tokeniser = _TOKENISERS.get(kind)
     if tokeniser is None:
         raise ValidationFailed(_("Unknown kind."), fields={"kind": [_("Unknown kind.")]})
@@ -578,7 +523,7 @@ def blocklist_add(*, tenant, kind: str, value: str, actor, note: str = "") -> Bl
 
 @transaction.atomic
 def blocklist_remove(*, entry: BlockedIdentifier, actor) -> None:
-    _require_reviewer(entry.tenant, actor)
+    reviewer_require(entry.tenant, actor)
     audit_log(
         tenant=entry.tenant,
         actor=actor,
@@ -670,19 +615,13 @@ def code_flag_resolve(*, flag, action: str, actor):
     or `dismiss` the flag."""
     from .models import CodeFlag, CodeFlagStatus
 
-    _require_reviewer(flag.tenant, actor)
+    reviewer_require(flag.tenant, actor)
     flag = CodeFlag.objects.for_tenant(flag.tenant_id).select_for_update().get(pk=flag.pk)
     if flag.status != CodeFlagStatus.OPEN:
         raise Conflict(_("This flag was already handled."), code="flag_resolved")
     if action == "rotate":
-        from tracking.models import ReferralCode
-
         code = ReferralCode.objects.for_tenant(flag.tenant_id).filter(code=flag.code).first()
-        try:
-            from tracking.services import code_rotate
-        except ImportError:
-            code_rotate = None
-        if code is None or code_rotate is None:
+        if code is None:
             raise Conflict(_("This code cannot be rotated here."), code="rotate_unavailable")
         code_rotate(code=code, actor=actor)
         flag.status = CodeFlagStatus.ROTATED
@@ -701,3 +640,30 @@ def code_flag_resolve(*, flag, action: str, actor):
         data={"code": flag.code},
     )
     return flag
+
+
+# --- Former names ----------------------------------------------------------------------------
+# Scoring that changes a referral and its rewards, and reviewers' decisions, cross apps: they
+# are the flow's (`pipeline.flow`). These delegate there for the callers that still use them.
+
+
+def assessment_run(*, referral, stage_key: str) -> Assessment:
+    from pipeline import flow
+
+    return flow.assessment_run(referral=referral, stage_key=stage_key)
+
+
+def review_decide(*, referral, decision: str, actor, note: str = "") -> ReviewCase:
+    from pipeline import flow
+
+    return flow.review_decide(referral=referral, decision=decision, actor=actor, note=note)
+
+
+def review_decide_bulk(
+    *, tenant, referral_ids: list[int], decision: str, actor, note: str = ""
+) -> dict:
+    from pipeline import flow
+
+    return flow.review_decide_bulk(
+        tenant=tenant, referral_ids=referral_ids, decision=decision, actor=actor, note=note
+    )

@@ -6,9 +6,7 @@ app_name = "fraud"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
-    path("bulk/", views.bulk, name="bulk"),
     path("<int:referral_id>/", views.detail, name="detail"),
-    path("<int:referral_id>/decide/", views.decide, name="decide"),
     path("<int:referral_id>/assign/", views.assign, name="assign"),
     path("decisions/", views.decisions, name="decisions"),
     path("decisions.csv", views.decisions_export, name="decisions_export"),

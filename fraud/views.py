@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from referral_platform.core import clock
@@ -21,7 +21,7 @@ from referral_platform.tenancy.models import Role
 from referral_platform.tenancy.permissions import REVIEW, has_role, tenant_required
 
 from . import selectors, services
-from .forms import BlocklistForm, BulkForm, DecisionForm, DisputeAnswerForm, QueueFilterForm
+from .forms import BlocklistForm, DecisionForm, DisputeAnswerForm, QueueFilterForm
 from .models import BlockedIdentifier, CodeFlag, Dispute
 from .signals import SIGNAL_CODES, signal_label
 
@@ -29,7 +29,7 @@ from .signals import SIGNAL_CODES, signal_label
 READ_REVIEW = {Role.OWNER, Role.OPS, Role.ANALYST}
 
 
-def _reviewers(tenant):
+def reviewers(tenant):
     return (
         get_user_model()
         .objects.filter(memberships__tenant=tenant, memberships__role__in=REVIEW)
@@ -55,7 +55,8 @@ def _field_label(name: str, form=None) -> str:
     return str(FIELD_LABELS.get(name, name))
 
 
-def _error(request, exc: DomainError, form=None) -> None:
+def error_message(request, exc: DomainError, form=None) -> None:
+    """The domain error as one message, its fields under their labels on this page."""
     details = [
         _("%(field)s: %(errors)s")
         % {"field": _field_label(name, form), "errors": " ".join(map(str, errors))}
@@ -66,7 +67,7 @@ def _error(request, exc: DomainError, form=None) -> None:
 
 @tenant_required(READ_REVIEW)
 def queue(request):
-    from programs.models import Program
+    from programs.selectors import program_list
 
     form = QueueFilterForm(request.GET or {"status": "open"})
     filters = form.cleaned_data if form.is_valid() else {"status": "open"}
@@ -87,10 +88,10 @@ def queue(request):
             "page": page,
             "form": form,
             "now": clock.now(),
-            "programs": Program.objects.for_tenant(request.tenant).order_by("name"),
+            "programs": program_list(request.tenant),
             "signal_codes": SIGNAL_CODES,
             "can_decide": has_role(request, REVIEW),
-            "reviewers": _reviewers(request.tenant),
+            "reviewers": reviewers(request.tenant),
             "sla_hours": request.tenant.review_sla_hours,
         },
     )
@@ -116,87 +117,16 @@ def detail(request, referral_id: int):
             "history": selectors.decision_log(request.tenant, referral_id=referral.pk)[:50],
             "form": DecisionForm(),
             "can_decide": has_role(request, REVIEW),
-            "reviewers": _reviewers(request.tenant),
+            "reviewers": reviewers(request.tenant),
         },
     )
 
 
 @require_POST
 @tenant_required(REVIEW)
-def decide(request, referral_id: int):
-    case = selectors.review_case_get(request.tenant, referral_id)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose approve or reject."))
-        return redirect("fraud:detail", referral_id)
-    try:
-        services.review_decide(
-            referral=case.referral,
-            decision=form.cleaned_data["decision"],
-            actor=request.user,
-            note=form.cleaned_data["note"],
-        )
-    except DomainError as exc:
-        _error(request, exc, form)
-        return redirect("fraud:detail", referral_id)
-    if form.cleaned_data["decision"] == "approve":
-        messages.success(
-            request,
-            _("Referral #%(id)s approved; its held rewards are released.") % {"id": referral_id},
-        )
-    else:
-        messages.success(
-            request, _("Referral #%(id)s rejected; its rewards are rejected.") % {"id": referral_id}
-        )
-    return redirect("fraud:queue")
-
-
-@require_POST
-@tenant_required(REVIEW)
-def bulk(request):
-    ids = [int(i) for i in request.POST.getlist("referrals") if str(i).isdigit()]
-    form = BulkForm(request.POST, referral_ids=ids)
-    if not ids or not form.is_valid():
-        messages.error(request, _("Select at least one referral and an action."))
-        return redirect("fraud:queue")
-    data = form.cleaned_data
-    try:
-        if data["action"] == "assign":
-            assignee = _reviewers(request.tenant).filter(pk=data.get("assignee")).first()
-            count = services.review_assign(
-                tenant=request.tenant,
-                referral_ids=data["referrals"],
-                assignee=assignee,
-                actor=request.user,
-            )
-            messages.success(
-                request,
-                ngettext("%(n)s referral assigned.", "%(n)s referrals assigned.", count)
-                % {"n": count},
-            )
-        else:
-            result = services.review_decide_bulk(
-                tenant=request.tenant,
-                referral_ids=data["referrals"],
-                decision=data["action"],
-                actor=request.user,
-                note=data["note"],
-            )
-            messages.success(
-                request,
-                _("%(done)s decided, %(skipped)s skipped (already decided).")
-                % {"done": len(result["decided"]), "skipped": len(result["skipped"])},
-            )
-    except DomainError as exc:
-        _error(request, exc, form)
-    return redirect("fraud:queue")
-
-
-@require_POST
-@tenant_required(REVIEW)
 def assign(request, referral_id: int):
     case = selectors.review_case_get(request.tenant, referral_id)
-    assignee = _reviewers(request.tenant).filter(pk=request.POST.get("assignee") or 0).first()
+    assignee = reviewers(request.tenant).filter(pk=request.POST.get("assignee") or 0).first()
     services.review_assign(
         tenant=request.tenant,
         referral_ids=[case.referral_id],
@@ -284,7 +214,7 @@ def dispute_detail(request, pk: int):
             try:
                 services.dispute_answer(dispute=dispute, actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                _error(request, exc, form)
+                error_message(request, exc, form)
             else:
                 messages.success(request, _("Answer sent to the customer."))
                 return redirect("fraud:disputes")
@@ -317,7 +247,7 @@ def blocklist(request):
                     tenant=request.tenant, actor=request.user, **form.cleaned_data
                 )
             except DomainError as exc:
-                _error(request, exc, form)
+                error_message(request, exc, form)
             else:
                 messages.success(request, _("Added to the blocklist."))
                 return redirect("fraud:blocklist")
@@ -370,12 +300,12 @@ def _proposal(data, current):
 
 @tenant_required(READ_REVIEW)
 def policy(request):
-    from programs.models import Program
+    from programs.selectors import program_list
 
     from .backtest import backtest
     from .signals import DEFAULT_WEIGHTS
 
-    programs = Program.objects.for_tenant(request.tenant).order_by("name")
+    programs = program_list(request.tenant)
     program = programs.filter(
         slug=request.GET.get("program") or request.POST.get("program") or ""
     ).first()
@@ -391,7 +321,7 @@ def policy(request):
                 tenant=request.tenant, actor=request.user, program=program, **proposal
             )
         except DomainError as exc:
-            _error(request, exc)
+            error_message(request, exc)
         else:
             messages.success(request, _("Policy saved."))
         return redirect(f"{request.path}?program={program.slug if program else ''}")
@@ -454,7 +384,7 @@ def code_resolve(request, pk: int):
             flag=flag, action=request.POST.get("action", ""), actor=request.user
         )
     except DomainError as exc:
-        _error(request, exc)
+        error_message(request, exc)
     else:
         messages.success(request, _("Done."))
     return redirect("fraud:codes")

@@ -17,6 +17,15 @@ def program_list(tenant):
     )
 
 
+def program_version_stamp(program_id: int) -> tuple | None:
+    """What changes a program's public pages: its version in force and the tenant's colour."""
+    return (
+        Program.unscoped.filter(pk=program_id)
+        .values_list("current_version_id", "tenant__brand_colour")
+        .first()
+    )
+
+
 def program_get(tenant, slug: str) -> Program:
     """The tenant's program by slug; another tenant's is as missing as a missing one."""
     program = program_list(tenant).filter(slug=slug).first()

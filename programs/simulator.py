@@ -130,6 +130,7 @@ def simulate(
             referral_id=referral_id, created_at=signup.occurred_at, referrer=referrer,
             referee=ParticipantFact(100 + referral_id, {}), events=tuple(events), slots_used=dict(held),
             referrer_successes_before=sum(1 for c in counted if c.success),
+            fraud_decision="approve",  # the simulation's traffic is honest
         )  # fmt: skip
         decisions = evaluate_rewards(spec, facts, as_of, cal)
         for slot in {d.cap_slot for d in decisions if d.cap_slot and d.status == "pending"}:

@@ -9,6 +9,7 @@ from referral_platform.tenancy import views as tenancy_views
 
 api_v1 = [
     path("", include("tracking.api.urls")),
+    path("", include("pipeline.api_urls")),
     path("", include("tracking.portal.api_urls")),
     path("", include("programs.api.urls")),
     path("", include("rewards.api.urls")),
@@ -31,6 +32,8 @@ urlpatterns = [
     path("app/programs/", include("programs.urls")),
     path("app/referrals/", include("tracking.urls")),
     path("app/rewards/", include("rewards.urls")),
+    # The review decisions are the flow's (pipeline); the queue and the rest are fraud's.
+    path("app/review/", include("pipeline.urls")),
     path("app/review/", include("fraud.urls")),
     path("app/analytics/", include("analytics.urls")),
     path("portal/", include("tracking.portal.urls")),

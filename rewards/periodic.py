@@ -6,12 +6,10 @@ from __future__ import annotations
 from django.db.models import Q
 
 from referral_platform.core import clock
-from referral_platform.core.periodic import periodic_job
 
 BATCH = 2000
 
 
-@periodic_job("rewards.release_due", order=20)
 def release_due() -> dict:
     from .models import HoldReason, Reward, RewardStatus
     from .services import reward_fulfil, reward_release
@@ -33,7 +31,6 @@ def release_due() -> dict:
     return {"released": released, "fulfilled": fulfilled}
 
 
-@periodic_job("rewards.fulfil_approved", order=25)
 def fulfil_approved() -> dict:
     """Crash recovery: an approved reward whose fulfilment did not commit is fulfilled now."""
     from .models import Reward, RewardKind, RewardStatus
@@ -55,7 +52,6 @@ def fulfil_approved() -> dict:
     return results
 
 
-@periodic_job("rewards.choice_nudges", order=50)
 def choice_nudges() -> int:
     """One reminder per reward waiting for a choice; the default applies at the deadline."""
     from .models import Reward, RewardStatus
@@ -78,7 +74,6 @@ def choice_nudges() -> int:
     return count
 
 
-@periodic_job("rewards.expire", order=60)
 def expire_unreleased() -> int:
     """Unreleased items past their `expires_at` expire (e.g. a prize never claimed): they
     never reached the beneficiary. A fulfilled item past its `expires_at` (a coupon or study
@@ -92,28 +87,24 @@ def expire_unreleased() -> int:
     )
 
 
-@periodic_job("rewards.tiers", order=15)
 def tiers() -> int:
     from .sweeps import tiers_evaluate
 
     return tiers_evaluate()
 
 
-@periodic_job("rewards.seasons", order=16)
 def seasons() -> int:
     from .sweeps import seasons_close
 
     return seasons_close()
 
 
-@periodic_job("rewards.lottery", order=17)
 def lottery() -> dict:
     from .sweeps import lottery_run
 
     return lottery_run()
 
 
-@periodic_job("rewards.teams", order=18)
 def teams() -> int:
     """After the event sweep, before release: team items due now are paid in the same run."""
     from .sweeps import teams_evaluate
@@ -121,7 +112,6 @@ def teams() -> int:
     return teams_evaluate()
 
 
-@periodic_job("rewards.points_expiry", order=33)
 def points_expiry() -> int:
     from .sweeps import points_expire
 

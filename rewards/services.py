@@ -131,13 +131,24 @@ def _options(decision) -> list[dict]:
     return out
 
 
-def referral_rewards_sync(*, referral) -> list[Reward]:
+def referral_rewards_sync(
+    *, referral, facts=None, stages=None, spec: dict | None = None
+) -> list[Reward]:
     """Ask the engine what is due for `referral` now and write the rows that are missing;
     reverse the live rows of stages the engine says were reversed inside their hold (a
     refund, a cancellation, a class transfer). Idempotent: rows are written once (the
-    unique key stops duplicates) and reversed once."""
+    unique key stops duplicates) and reversed once.
+
+    `facts` are tracking's facts with fraud's decision and `stages` the engine's stage
+    decisions for them, both computed once by the flow (`pipeline.flow`) and handed over;
+    rewards adds only the facts it owns, under its lock. Called without them (a former
+    caller), it asks the flow, which builds them and calls back."""
+    if facts is None or stages is None:
+        from pipeline import flow
+
+        return flow.referral_rewards_sync(referral=referral)
     program_version = referral.program_version
-    spec = engine_bridge.referral_spec(referral)
+    spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     tenant = referral.tenant
     created: list[Reward] = []
     now = clock.now()
@@ -148,12 +159,8 @@ def referral_rewards_sync(*, referral) -> list[Reward]:
         # Under this lock the slots counted below cannot be taken by another worker before
         # our rows are written: two workers never both take the last slot.
         _lock(tenant.pk, *keys)
-        facts = engine_bridge.with_reward_facts(
-            engine_bridge.referral_facts(referral), **_reward_facts(referral, spec)
-        )
-        stages = engine_bridge.evaluate_stages(spec, facts, now, tenant.calendar)
-        if stages is not None:
-            _stage_reversals_apply(referral, spec, stages, now)
+        facts = engine_bridge.with_reward_facts(facts, **_reward_facts(referral, spec))
+        _stage_reversals_apply(referral, spec, stages, now)
         decisions = engine_bridge.evaluate_rewards(spec, facts, now, tenant.calendar)
         if not decisions:
             return []
@@ -691,35 +698,39 @@ def _success_stage(spec: dict) -> dict | None:
     return next((s for s in spec.get("stages") or [] if s.get("success")), None)
 
 
-def refund_apply(*, referral, event) -> list[Reward]:
+def refund_apply(*, referral, event, facts=None, spec: dict | None = None) -> list[Reward]:
     """Reverse what the refunded purchase earned while in its hold; claw back after the hold
     only within the program's `clawback_days`; a partial refund counts only when what remains
-    falls below the stage's threshold."""
-    from tracking.models import Event
+    falls below the stage's threshold. The purchases and refunds are read from `facts` (the
+    referee's events, handed over by the flow; without them the flow is asked)."""
+    if facts is None:
+        from pipeline import flow
 
-    spec = engine_bridge.referral_spec(referral)
+        return flow.refund_apply(referral=referral, event=event)
+    spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     clawback_days = int(spec.get("clawback_days") or 0)
-    purchases = Event.unscoped.filter(
-        tenant_id=referral.tenant_id,
-        participant_id=referral.referee_id,
-        type="purchase",
-        occurred_at__lte=event.occurred_at,
+
+    def same_order(e) -> bool:
+        return not event.order_id or e.order_id == event.order_id
+
+    purchase = max(
+        (
+            e
+            for e in facts.events
+            if e.type == "purchase" and e.occurred_at <= event.occurred_at and same_order(e)
+        ),
+        key=lambda e: e.occurred_at,
+        default=None,
     )
-    if event.order_id:
-        purchases = purchases.filter(order_id=event.order_id)
-    purchase = purchases.order_by("-occurred_at").first()
     refunded_total = None
     if (
         purchase is not None
         and purchase.amount_minor is not None
         and event.amount_minor is not None
     ):
-        refunds = Event.unscoped.filter(
-            tenant_id=referral.tenant_id, participant_id=referral.referee_id, type="refund"
+        refunded_total = sum(
+            int(e.amount_minor or 0) for e in facts.events if e.type == "refund" and same_order(e)
         )
-        if event.order_id:
-            refunds = refunds.filter(order_id=event.order_id)
-        refunded_total = sum(int(e.amount_minor or 0) for e in refunds)
     success = _success_stage(spec)
     now = clock.now()
     changed = []

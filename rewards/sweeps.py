@@ -88,9 +88,7 @@ def _counted_facts(program, *, since: datetime, until: datetime) -> dict[int, li
 def tiers_evaluate(*, now: datetime | None = None) -> int:
     from tracking.models import Participant
 
-    evaluate_tiers = engine_bridge.find("programs.engine", "evaluate_tiers")
-    if evaluate_tiers is None:
-        return 0
+    evaluate_tiers = engine_bridge.evaluate_tiers
     now = now or clock.now()
     created = 0
     for program in _active_programs(now):
@@ -119,9 +117,7 @@ def _previous_period(now: datetime, period: str, cal) -> tuple[str, datetime]:
 def seasons_close(*, now: datetime | None = None) -> int:
     from programs.engine.period import Standing
 
-    evaluate = engine_bridge.find("programs.engine", "evaluate_season_close")
-    if evaluate is None:
-        return 0
+    evaluate = engine_bridge.evaluate_season_close
     now = now or clock.now()
     created = 0
     for program in _active_programs(now):

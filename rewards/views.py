@@ -97,9 +97,9 @@ def _batch(request, batch_id: int) -> PayoutBatch:
 
 
 def _programs(request):
-    from programs.models import Program
+    from programs.selectors import program_list
 
-    return Program.objects.for_tenant(request.tenant).order_by("name")
+    return program_list(request.tenant)
 
 
 @tenant_required(READ)

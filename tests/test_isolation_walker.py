@@ -59,7 +59,7 @@ SKIP_PREFIXES = {
 OBJECT_STATUSES = {400, 403, 404, 405, 422}
 SEEDS = {
     "programs.services.demo_programs_seed": {"slug": "saas-b2b"},
-    "tracking.services.demo_data_seed": {},
+    "demo.data.demo_data_seed": {},
 }
 ARTIFACT = Path(__file__).resolve().parent.parent / "test-artifacts" / "isolation-walk.txt"
 

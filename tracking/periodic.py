@@ -1,19 +1,10 @@
-"""Tracking's periodic jobs: flush buffered clicks, process events the broker lost."""
+"""Tracking's periodic job: flush buffered clicks (the event sweep is the flow's, in
+`pipeline.jobs`). The order of all jobs is `referral_platform/schedule.py`."""
 
 from __future__ import annotations
 
-from referral_platform.core.periodic import periodic_job
 
-
-@periodic_job("tracking.flush_clicks", order=5)
 def flush_clicks() -> int:
     from . import clickbuffer
 
     return clickbuffer.flush()
-
-
-@periodic_job("tracking.sweep_events", order=10)
-def sweep_events() -> dict:
-    from .services import events_sweep
-
-    return events_sweep()

@@ -131,16 +131,12 @@ def redirect(request, code: str):
 
 
 def _invite_context(entry: dict) -> dict:
-    from programs.models import Program
+    from programs.selectors import program_list
     from referral_platform.tenancy.models import Tenant
     from tracking.portal.selectors import invite_extras
 
     tenant = Tenant.objects.get(pk=entry["tenant_id"])
-    program = (
-        Program.objects.for_tenant(tenant)
-        .select_related("current_version")
-        .get(pk=entry["program_id"])
-    )
+    program = program_list(tenant).get(pk=entry["program_id"])
     offer = program.spec.get("offer") or {}
     return {
         "brand_tenant": tenant,
@@ -223,14 +219,9 @@ def _image_response(request, body: bytes, content_type: str) -> HttpResponse:
 
 
 def _version_key(entry: dict) -> str:
-    from programs.models import Program
+    from programs.selectors import program_version_stamp
 
-    version = (
-        Program.unscoped.filter(pk=entry["program_id"])
-        .values_list("current_version_id", "tenant__brand_colour")
-        .first()
-    )
-    return f"{version}"
+    return f"{program_version_stamp(entry['program_id'])}"
 
 
 @require_http_methods(["GET", "HEAD"])

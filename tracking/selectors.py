@@ -11,9 +11,11 @@ from referral_platform.core.errors import NotFound
 from .models import Click, Event, Participant, Referral, ReferralStage
 
 
-def referral_facts(referral: Referral):
-    """The facts the rule engine reads about one referral. `slots_used` and `boost_used`
-    are left empty: rewards fills them under its lock."""
+def referral_facts(referral: Referral, *, fraud_decision: str):
+    """The facts the rule engine reads about one referral. `fraud_decision` is fraud's
+    (`fraud.selectors.referral_fraud_decision`, the one definition), handed in by the flow;
+    `slots_used` and the other reward facts are left empty: rewards fills them under its
+    lock."""
     from programs.engine import EventFact, ReferralFacts
 
     from .services import participant_fact
@@ -31,10 +33,6 @@ def referral_facts(referral: Referral):
         )
         for e in events.order_by("occurred_at", "pk")
     )
-    fraud_decision = "approve"
-    assessments = referral_assessments(referral)
-    if assessments:
-        fraud_decision = assessments[-1].decision
     return ReferralFacts(
         referral_id=referral.pk,
         created_at=referral.created_at,
@@ -90,10 +88,8 @@ def referral_stages(referral: Referral) -> list[ReferralStage]:
 
 
 def referral_rewards(referral: Referral) -> list:
-    try:
-        from rewards.models import Reward
-    except ImportError:
-        return []
+    from rewards.models import Reward
+
     return list(
         Reward.objects.for_tenant(referral.tenant_id)
         .filter(referral=referral)

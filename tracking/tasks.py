@@ -7,7 +7,8 @@ from referral_platform.core.tasks import task
 
 @task("tracking.events_process", soft_time_limit=120, time_limit=150)
 def events_process_task(tenant_id: int, event_pks: list[int]) -> dict:
-    from .services import event_process_by_id
+    # The task's name and its enqueueing stay with event ingest; processing is the flow.
+    from pipeline.flow import event_process_by_id
 
     outcome: dict[str, int] = {}
     for pk in event_pks:

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from programs.models import Program
+from programs.selectors import program_list
 from referral_platform.core.calendar import date_range_bounds
 from referral_platform.core.errors import NotFound
 from referral_platform.tenancy.permissions import tenant_required
@@ -42,7 +42,7 @@ def referral_list(request):
         "tracking/referral_list.html",
         {
             "page": page,
-            "programs": Program.objects.for_tenant(tenant).order_by("name"),
+            "programs": program_list(tenant),
             "statuses": ReferralStatus.choices,
             "sources": AttributionSource.choices,
             "current": {

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from fraud import services
 from fraud.models import Assessment, CaseStatus, ReviewCase
 from fraud.selectors import assessment_summary, referral_fraud_decision, referrer_facing_status
+from pipeline import flow
 from referral_platform.core.models import AuditEntry
+from rewards import services as rewards_services
 
 
 @pytest.fixture
@@ -19,7 +23,8 @@ def rewards_calls(monkeypatch):
         calls.append((name, kwargs.get("referral").pk, kwargs.get("reason")))
         return True
 
-    monkeypatch.setattr(services, "_rewards_call", fake)
+    for name in ("rewards_hold_for_review", "rewards_release_after_review", "rewards_reject"):
+        monkeypatch.setattr(rewards_services, name, functools.partial(fake, name))
     return calls
 
 
@@ -33,7 +38,7 @@ def test_an_honest_referral_is_approved_and_left_alone(tenant, program, make, re
     )
     referral = make.referral(program, ann, bob)
 
-    assessment = services.assessment_run(referral=referral, stage_key="signup")
+    assessment = flow.assessment_run(referral=referral, stage_key="signup")
 
     referral.refresh_from_db()
     assert (assessment.score, assessment.decision, assessment.signals) == (0, "approve", [])
@@ -49,7 +54,7 @@ def test_a_gmail_dot_self_referral_is_rejected_and_its_rewards_rejected(
     alt = make.participant(tenant, email="annlee+2@gmail.com")
     referral = make.referral(program, ann, alt, status="converted")
 
-    assessment = services.assessment_run(referral=referral, stage_key="purchase")
+    assessment = flow.assessment_run(referral=referral, stage_key="purchase")
 
     referral.refresh_from_db()
     assert (assessment.decision, assessment.score) == ("reject", 100)
@@ -68,7 +73,7 @@ def test_a_same_company_domain_goes_to_review_with_a_case_against_the_sla(
     bob = make.participant(tenant, email="bob@acme-widgets.com")
     referral = make.referral(program, ann, bob, status="qualified")
 
-    assessment = services.assessment_run(referral=referral, stage_key="signup")
+    assessment = flow.assessment_run(referral=referral, stage_key="signup")
 
     referral.refresh_from_db()
     case = ReviewCase.objects.for_tenant(tenant).get(referral=referral)
@@ -92,17 +97,17 @@ def test_decisions_follow_the_tenants_and_the_programs_thresholds(
     make.event(bob, context={"ip": "203.0.113.7"})
     referral = make.referral(program, ann, bob)
     # same_ip weighs 25: under the default review threshold of 30.
-    assert services.assessment_run(referral=referral, stage_key="signup").decision == "approve"
+    assert flow.assessment_run(referral=referral, stage_key="signup").decision == "approve"
 
     services.policy_update(tenant=tenant, actor=owner, review_threshold=20, reject_threshold=90)
-    assert services.assessment_run(referral=referral, stage_key="signup").decision == "review"
+    assert flow.assessment_run(referral=referral, stage_key="signup").decision == "review"
 
     referral.refresh_from_db()
     referral.status = "pending"
     referral.save()
     ReviewCase.objects.for_tenant(tenant).all().delete()
     services.policy_update(tenant=tenant, actor=owner, program=program, weights={"same_ip": 95})
-    result = services.assessment_run(referral=referral, stage_key="signup")
+    result = flow.assessment_run(referral=referral, stage_key="signup")
     assert (result.score, result.decision) == (95, "reject")
     assert Assessment.objects.for_tenant(tenant).filter(referral=referral).count() == 1
 
@@ -120,7 +125,7 @@ def test_cash_fails_closed_into_review_when_the_assessment_cannot_run(
         program, make.participant(tenant), make.participant(tenant), status="converted"
     )
 
-    assessment = services.assessment_run(referral=referral, stage_key="purchase")
+    assessment = flow.assessment_run(referral=referral, stage_key="purchase")
 
     referral.refresh_from_db()
     assert (assessment.decision, assessment.note, assessment.signal_codes) == (
@@ -144,7 +149,7 @@ def test_velocity_fires_for_the_third_referee_from_one_ip(tenant, program, make,
         friend = make.participant(tenant, email=f"friend{n}@qq.com")
         make.event(friend, context={"ip": "192.0.2.50", "device_id": f"d{n}"})
         referral = make.referral(program, ann, friend)
-        decisions.append(services.assessment_run(referral=referral, stage_key="signup"))
+        decisions.append(flow.assessment_run(referral=referral, stage_key="signup"))
     assert [d.decision for d in decisions] == ["approve", "approve", "review"]
     assert decisions[2].signal_codes == ["velocity"]
     # The third one implicates the first two, whose cash is still in its hold.
@@ -163,12 +168,12 @@ def test_a_new_referral_sharing_a_payment_card_with_a_rejected_one_is_a_ring(
         program, make.participant(tenant, email="boss@qq.com"), mule, status="rejected"
     )
     assert bad.status == "rejected"
-    services.assessment_run(referral=bad, stage_key="signup")
+    flow.assessment_run(referral=bad, stage_key="signup")
 
     mule2 = make.participant(tenant, email="mule2@163.com")
     make.event(mule2, context={"payment_fingerprint": "card-777"})
     referral = make.referral(program, make.participant(tenant, email="other@gmail.com"), mule2)
-    assessment = services.assessment_run(referral=referral, stage_key="signup")
+    assessment = flow.assessment_run(referral=referral, stage_key="signup")
     assert assessment.signal_codes == ["ring", "payment_reuse"]
     assert (assessment.score, assessment.decision) == (100, "reject")
 
@@ -228,7 +233,7 @@ def test_a_referral_tracking_held_for_attribution_lands_in_the_queue(
     referral.evidence = {"outcome": "review"}
     referral.save()
 
-    assessment = services.assessment_run(referral=referral, stage_key="signup")
+    assessment = flow.assessment_run(referral=referral, stage_key="signup")
 
     case = ReviewCase.objects.for_tenant(tenant).get(referral=referral)
     assert (assessment.decision, case.status, case.signal_codes) == (
@@ -251,7 +256,7 @@ def test_a_flagged_conversion_emits_the_conversion_flagged_webhook(
     ann = make.participant(tenant, email="ann@acme-widgets.com", external_id="ann")
     bob = make.participant(tenant, email="bob@acme-widgets.com", external_id="bob")
     referral = make.referral(program, ann, bob)
-    services.assessment_run(referral=referral, stage_key="signup")
+    flow.assessment_run(referral=referral, stage_key="signup")
 
     message = WebhookMessage.unscoped.get(tenant=tenant, type="conversion.flagged")
     assert message.data == {
@@ -271,7 +276,7 @@ def test_the_sweep_scores_referrals_that_were_never_assessed(tenant, program, ma
 
     import time_machine
 
-    from fraud.periodic import assess_missed
+    from pipeline.jobs import assess_missed
     from referral_platform.core import clock
 
     referral = make.referral(
@@ -292,13 +297,13 @@ def test_referees_of_different_referrers_paying_with_one_card_are_flagged(
 ):
     first = make.participant(tenant, email="m1@qq.com")
     make.event(first, type="purchase", context={"payment_fingerprint": "card-ring"})
-    services.assessment_run(
+    flow.assessment_run(
         referral=make.referral(program, make.participant(tenant, email="r1@gmail.com"), first),
         stage_key="paid",
     )
     second = make.participant(tenant, email="m2@163.com")
     make.event(second, type="purchase", context={"payment_fingerprint": "card-ring"})
-    assessment = services.assessment_run(
+    assessment = flow.assessment_run(
         referral=make.referral(program, make.participant(tenant, email="r2@gmail.com"), second),
         stage_key="paid",
     )
@@ -310,7 +315,7 @@ def test_a_refund_days_after_the_rewards_hold_is_scored_by_the_refund_sweep(
 ):
     from datetime import timedelta
 
-    from fraud.periodic import assess_refunds
+    from pipeline.jobs import assess_refunds
     from referral_platform.core import clock
     from tracking.models import ReferralStage
 
@@ -326,7 +331,7 @@ def test_a_refund_days_after_the_rewards_hold_is_scored_by_the_refund_sweep(
         occurred_at=now - timedelta(days=10),
         due_at=now - timedelta(days=3),
     )
-    services.assessment_run(referral=referral, stage_key="paid")
+    flow.assessment_run(referral=referral, stage_key="paid")
     refund = make.event(bob, type="refund", at=now - timedelta(days=1))
 
     assert assess_refunds() == {"assessed": 1}

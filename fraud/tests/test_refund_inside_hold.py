@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from fraud.models import Assessment, ReviewCase
-from fraud.periodic import assess_refunds
 from fraud.selectors import review_queue
-from fraud.services import assessment_run
+from pipeline.flow import assessment_run
+from pipeline.jobs import assess_refunds
 from referral_platform.core import clock
 from rewards.models import Reward
 from tracking.models import ReferralStage

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 
 import pytest
@@ -10,8 +11,10 @@ import time_machine
 from fraud import services
 from fraud.models import CaseStatus, DisputeStatus, ReviewCase
 from fraud.selectors import dispute_list_for_participant
+from pipeline import flow
 from referral_platform.core.errors import Conflict, PermissionDenied, ValidationFailed
 from referral_platform.core.models import AuditEntry
+from rewards import services as rewards_services
 
 
 @pytest.fixture
@@ -22,7 +25,8 @@ def rewards_calls(monkeypatch):
         calls.append((name, kwargs["referral"].pk, kwargs.get("actor")))
         return True
 
-    monkeypatch.setattr(services, "_rewards_call", fake)
+    for name in ("rewards_hold_for_review", "rewards_release_after_review", "rewards_reject"):
+        monkeypatch.setattr(rewards_services, name, functools.partial(fake, name))
     return calls
 
 
@@ -31,7 +35,7 @@ def flagged(tenant, program, make, rewards_calls):
     ann = make.participant(tenant, email="ann@acme-widgets.com", external_id="ann")
     bob = make.participant(tenant, email="bob@acme-widgets.com", external_id="bob")
     referral = make.referral(program, ann, bob, status="converted")
-    services.assessment_run(referral=referral, stage_key="purchase")
+    flow.assessment_run(referral=referral, stage_key="purchase")
     referral.refresh_from_db()
     assert referral.status == "review"
     rewards_calls.clear()
@@ -41,7 +45,7 @@ def flagged(tenant, program, make, rewards_calls):
 def test_approving_returns_the_referral_to_its_status_and_releases_rewards(
     flagged, ops, rewards_calls, tenant
 ):
-    case = services.review_decide(
+    case = flow.review_decide(
         referral=flagged, decision="approve", actor=ops, note="Different teams, checked."
     )
     flagged.refresh_from_db()
@@ -57,8 +61,8 @@ def test_approving_returns_the_referral_to_its_status_and_releases_rewards(
 
 def test_rejecting_needs_a_note_and_rejects_the_rewards(flagged, owner, rewards_calls, tenant):
     with pytest.raises(ValidationFailed):
-        services.review_decide(referral=flagged, decision="reject", actor=owner, note=" ")
-    services.review_decide(
+        flow.review_decide(referral=flagged, decision="reject", actor=owner, note=" ")
+    flow.review_decide(
         referral=flagged, decision="reject", actor=owner, note="Same office, same card."
     )
     flagged.refresh_from_db()
@@ -73,15 +77,15 @@ def test_rejecting_needs_a_note_and_rejects_the_rewards(flagged, owner, rewards_
 
 
 def test_a_case_cannot_be_decided_twice(flagged, ops):
-    services.review_decide(referral=flagged, decision="approve", actor=ops)
+    flow.review_decide(referral=flagged, decision="approve", actor=ops)
     with pytest.raises(Conflict):
-        services.review_decide(referral=flagged, decision="reject", actor=ops, note="late")
+        flow.review_decide(referral=flagged, decision="reject", actor=ops, note="late")
 
 
 def test_marketers_and_analysts_cannot_decide(flagged, marketer, analyst):
     for user in (marketer, analyst):
         with pytest.raises(PermissionDenied):
-            services.review_decide(referral=flagged, decision="approve", actor=user)
+            flow.review_decide(referral=flagged, decision="approve", actor=user)
     assert (
         ReviewCase.objects.for_tenant(flagged.tenant).get(referral=flagged).status
         == CaseStatus.OPEN
@@ -91,8 +95,8 @@ def test_marketers_and_analysts_cannot_decide(flagged, marketer, analyst):
 def test_an_approved_referral_is_not_flagged_again_for_the_same_signals(
     flagged, ops, rewards_calls
 ):
-    services.review_decide(referral=flagged, decision="approve", actor=ops)
-    again = services.assessment_run(referral=flagged, stage_key="retained")
+    flow.review_decide(referral=flagged, decision="approve", actor=ops)
+    again = flow.assessment_run(referral=flagged, stage_key="retained")
     flagged.refresh_from_db()
     assert (again.decision, again.note, flagged.status) == (
         "approve",
@@ -107,9 +111,9 @@ def test_bulk_decisions_skip_cases_decided_meanwhile(flagged, tenant, program, m
         make.participant(tenant, email="c@acme-widgets.com"),
         make.participant(tenant, email="d@acme-widgets.com"),
     )
-    services.assessment_run(referral=other, stage_key="signup")
-    services.review_decide(referral=other, decision="approve", actor=ops)
-    result = services.review_decide_bulk(
+    flow.assessment_run(referral=other, stage_key="signup")
+    flow.review_decide(referral=other, decision="approve", actor=ops)
+    result = flow.review_decide_bulk(
         tenant=tenant,
         referral_ids=[flagged.pk, other.pk],
         decision="reject",

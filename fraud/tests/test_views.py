@@ -9,17 +9,20 @@ from django.test import Client
 
 from fraud import services
 from fraud.models import CaseStatus, CodeFlag, ReviewCase
+from pipeline import flow
 from referral_platform.core import clock
+from rewards import services as rewards_services
 
 
 @pytest.fixture(autouse=True)
 def rewards_calls(monkeypatch):
     calls = []
-    monkeypatch.setattr(
-        services,
-        "_rewards_call",
-        lambda name, **kw: calls.append((name, kw["referral"].pk)) or True,
-    )
+    for name in ("rewards_hold_for_review", "rewards_release_after_review", "rewards_reject"):
+        monkeypatch.setattr(
+            rewards_services,
+            name,
+            lambda name=name, **kw: calls.append((name, kw["referral"].pk)) or True,
+        )
     return calls
 
 
@@ -34,7 +37,7 @@ def flagged(tenant, program, make):
     ann = make.participant(tenant, email="ann@acme-widgets.com", external_id="ann")
     bob = make.participant(tenant, email="bob@acme-widgets.com", external_id="bob")
     referral = make.referral(program, ann, bob, status="converted")
-    services.assessment_run(referral=referral, stage_key="purchase")
+    flow.assessment_run(referral=referral, stage_key="purchase")
     return referral
 
 
@@ -44,7 +47,7 @@ def test_ops_sees_the_queue_oldest_first_with_signals(ops, flagged, tenant, prog
         make.participant(tenant, email="c@x-corp.com", external_id="carl"),
         make.participant(tenant, email="d@x-corp.com", external_id="dora"),
     )
-    services.assessment_run(referral=newer, stage_key="signup")
+    flow.assessment_run(referral=newer, stage_key="signup")
     ReviewCase.objects.for_tenant(tenant).filter(referral=flagged).update(
         opened_at=clock.now() - timedelta(hours=50), due_at=clock.now() - timedelta(hours=2)
     )
@@ -138,7 +141,7 @@ def test_bulk_reject_and_assign(ops, flagged, tenant, program, make):
         make.participant(tenant, email="c@x-corp.com"),
         make.participant(tenant, email="d@x-corp.com"),
     )
-    services.assessment_run(referral=other, stage_key="signup")
+    flow.assessment_run(referral=other, stage_key="signup")
     client = login(ops)
     client.post(
         "/app/review/bulk/",
@@ -196,7 +199,7 @@ def test_backtest_replays_a_stricter_policy_over_stored_signals(ops, tenant, pro
         make.event(ann, context={"ip": f"203.0.113.{n}"})
         make.event(bob, context={"ip": f"203.0.113.{n}"})
         referral = make.referral(program, ann, bob)
-        services.assessment_run(referral=referral, stage_key="signup")
+        flow.assessment_run(referral=referral, stage_key="signup")
     from rewards.models import Reward
 
     Reward.unscoped.create(

@@ -40,7 +40,9 @@ class ReferralFacts:
     slots_used: Mapping[tuple[str, str], int] = field(default_factory=dict)
     # Referrer-side counts of earlier boosts already paid: {boost_key: amount_minor}.
     boost_used: Mapping[str, int] = field(default_factory=dict)
-    fraud_decision: str = "approve"  # approve | review | reject (latest assessment)
+    # approve | review | reject: fraud's decision (`fraud.selectors.referral_fraud_decision`).
+    # Unknown means review: cash never goes out on a referral fraud has not cleared.
+    fraud_decision: str = "review"
     # Per cap, whether this referral already holds a slot ("held") or was refused ("refused"),
     # from its existing reward rows: a decision once taken is never revisited (SEMANTICS §5).
     cap_state: Mapping[str, str] = field(default_factory=dict)

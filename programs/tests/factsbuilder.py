@@ -33,7 +33,7 @@ def facts(*events, referral_id=1, referrer=None, referee=None, **extra) -> Refer
         referrer=referrer or ParticipantFact(100, {}),
         referee=referee or ParticipantFact(200 + referral_id, {}),
         events=tuple(events),
-        **extra,
+        **{"fraud_decision": "approve", **extra},
     )
 
 

@@ -43,7 +43,9 @@ INSTALLED_APPS = [
     "tracking",
     "rewards",
     "fraud",
+    "pipeline",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +110,8 @@ else:
 
 # --- Jobs -------------------------------------------------------------------
 # Without Redis the embedded default runs tasks in-process and a loop inside
+# The periodic jobs, in order (one table); `manage.py serve` runs them as beat does in production.
+PERIODIC_JOBS = "referral_platform.schedule.JOBS"
 # `manage.py serve` runs the periodic jobs that beat runs in production.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # Results are not kept by default (tasks write their effects to the database).

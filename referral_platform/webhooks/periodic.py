@@ -1,7 +1,3 @@
-from referral_platform.core.periodic import periodic_job
-
-
-@periodic_job("webhooks.deliver", order=900)
 def deliver_due() -> dict:
     """Send what is due: first attempts whose on-commit task was lost, and retries."""
     from django.conf import settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
+from fraud.models import Assessment
 from programs.engine.types import RewardDecision
 from programs.models import Program, ProgramVersion
 from tracking.models import Event, Participant, Referral
@@ -61,7 +62,7 @@ def referral(
     tenant, prog, referrer=None, referee=None, created_at=None, status="pending"
 ) -> Referral:
     created_at = created_at or datetime.fromisoformat("2026-03-01T00:00:00+00:00")
-    return Referral.unscoped.create(
+    ref = Referral.unscoped.create(
         tenant=tenant,
         program=prog,
         program_version=prog.current_version,
@@ -72,6 +73,12 @@ def referral(
         status_changed_at=created_at,
         status=status,
     )
+    # Scored at sign-up and cleared, as every referral the flow creates is: without an
+    # assessment the rules hold its cash for review (fail closed).
+    Assessment.unscoped.create(
+        tenant=tenant, referral=ref, stage_key="signup", score=0, decision="approve"
+    )
+    return ref
 
 
 def event(tenant, who, type, occurred_at, amount_minor=None, order_id="o1") -> Event:

@@ -3,9 +3,9 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
+from pipeline.flow import referral_rewards_sync
 from referral_platform.core.periodic import run_all
 from rewards.models import Payout
-from rewards.services import referral_rewards_sync
 from rewards.tests import factories as f
 
 T0 = datetime.fromisoformat("2026-03-02T10:00:00+00:00")

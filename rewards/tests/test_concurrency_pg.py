@@ -7,11 +7,12 @@ from datetime import datetime
 import pytest
 from django.db import connection
 
+from pipeline.flow import referral_rewards_sync
 from referral_platform.core.testing import race, require_or_skip
 from referral_platform.webhooks.models import WebhookMessage
 from rewards import engine_bridge
 from rewards.models import LedgerEntry, Reward
-from rewards.services import referral_rewards_sync, reward_fulfil, reward_release
+from rewards.services import reward_fulfil, reward_release
 from rewards.tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)

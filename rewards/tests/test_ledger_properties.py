@@ -33,6 +33,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from pipeline.flow import referral_rewards_sync, refund_apply
 from programs.services import program_create
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import Conflict
@@ -43,8 +44,6 @@ from rewards.services import (
     payout_mark_failed,
     payout_mark_paid,
     payout_request_again,
-    referral_rewards_sync,
-    refund_apply,
     reward_clawback,
     reward_fulfil,
     reward_release,

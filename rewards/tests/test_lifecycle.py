@@ -4,14 +4,13 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from pipeline.flow import referral_rewards_sync, refund_apply
 from referral_platform.core.periodic import run_all
 from rewards import ledger
 from rewards.models import LedgerEntry, Payout, PayoutStatus, Reward
 from rewards.services import (
     payout_mark_failed,
     payout_mark_paid,
-    referral_rewards_sync,
-    refund_apply,
     reward_choose,
     reward_donate_instead,
     rewards_hold_for_review,

@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import translation
 
+from pipeline.flow import referral_rewards_sync
 from programs.services import program_create
 from rewards.models import NotificationOptOut, Payout, Reward
 from rewards.notifications import (
@@ -20,7 +21,7 @@ from rewards.notifications import (
     unsubscribe_token_read,
 )
 from rewards.periodic import choice_nudges
-from rewards.services import payout_mark_paid, referral_rewards_sync
+from rewards.services import payout_mark_paid
 from rewards.tests import factories as f
 from tracking.models import Participant, Referral
 from tracking.services import (

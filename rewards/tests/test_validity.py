@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
+from pipeline.flow import referral_rewards_sync
 from referral_platform.core.periodic import run_all
 from rewards import ledger
 from rewards.models import Payout, Reward
 from rewards.rules import valid_until
-from rewards.services import payout_mark_paid, referral_rewards_sync
+from rewards.services import payout_mark_paid
 from rewards.tests import factories as f
 
 T0 = datetime.fromisoformat("2026-03-02T10:00:00+00:00")

@@ -4,9 +4,10 @@ import pytest
 import time_machine
 from django.test import Client
 
+from pipeline.flow import referral_rewards_sync
 from referral_platform.core.periodic import run_all
 from rewards.models import CouponCode, Payout, PayoutBatch, Reward, RewardSettings
-from rewards.services import referral_rewards_sync, reward_settings_update
+from rewards.services import reward_settings_update
 from rewards.tests import factories as f
 
 T0 = datetime.fromisoformat("2026-03-02T10:00:00+00:00")

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def flagged(transactional_db, tenant):
-    from fraud.services import assessment_run
     from fraud.tests.conftest import participant_make, referral_make
+    from pipeline.flow import assessment_run
     from programs.models import Program, ProgramStatus, ProgramVersion
 
     program = Program.unscoped.create(

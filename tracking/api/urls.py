@@ -12,7 +12,6 @@ urlpatterns = [
     ),
     path("events", views.EventCreate.as_view(), name="events"),
     path("events/batch", views.EventBatch.as_view(), name="events-batch"),
-    path("claims", views.ClaimCreate.as_view(), name="claims"),
     path("event-qr", views.EventQrCreate.as_view(), name="event-qr"),
     path("referrals", views.ReferralList.as_view(), name="referrals"),
     path("referrals/<str:referral_id>", views.ReferralDetail.as_view(), name="referral"),

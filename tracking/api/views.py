@@ -14,7 +14,6 @@ from referral_platform.core.api.views import TenantAPIView
 from .. import rules, selectors, services
 from ..models import Enrollment, ReferralCode
 from .serializers import (
-    ClaimInput,
     EnrollmentInput,
     EventBatchInput,
     EventInput,
@@ -153,28 +152,6 @@ class EventBatch(TenantAPIView):
         results.update(services.event_ingest_batch(tenant=request.tenant, items=valid))
         return Response(
             {"results": [results[i] for i in sorted(results)]}, status=status.HTTP_202_ACCEPTED
-        )
-
-
-class ClaimCreate(TenantAPIView):
-    @extend_schema(request=ClaimInput, responses={202: dict})
-    @idempotent
-    def post(self, request):
-        data = ClaimInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        program = rules.program_get(request.tenant, values["program"])
-        claim = services.claim_create(
-            tenant=request.tenant,
-            program=program,
-            referee_external_id=values["referee"],
-            referrer_code=values.get("referrer_code", ""),
-            referrer_phone=values.get("referrer_phone", ""),
-            referrer_email=values.get("referrer_email", ""),
-        )
-        return Response(
-            {"id": claim.pk, "status": claim.status, "referral": claim.referral_id},
-            status=status.HTTP_202_ACCEPTED,
         )
 
 

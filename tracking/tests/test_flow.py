@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import time_machine
 
+from demo.data import demo_data_seed
 from fraud.models import Assessment
 from programs.services import program_create
 from referral_platform.core import clock
@@ -268,7 +269,7 @@ def test_a_processing_error_is_recorded_and_retried_later(tenant, program, monke
 
 
 def test_the_demo_data_gives_a_funnel_and_running_it_again_adds_nothing(tenant, program):
-    first = services.demo_data_seed(tenant=tenant)
+    first = demo_data_seed(tenant=tenant)
     assert first == {"participants": 4, "events": 26}
     assert Referral.objects.for_tenant(tenant).count() == 9
     assert Referral.objects.for_tenant(tenant).filter(status="converted").count() == 4
@@ -279,7 +280,7 @@ def test_the_demo_data_gives_a_funnel_and_running_it_again_adds_nothing(tenant, 
         .values_list("referee__external_id", flat=True)
     ) == ["demo-friends-doubtful"]
     assert Click.objects.for_tenant(tenant).count() == 8
-    assert services.demo_data_seed(tenant=tenant) == {"participants": 0, "events": 0}
+    assert demo_data_seed(tenant=tenant) == {"participants": 0, "events": 0}
     assert Event.objects.for_tenant(tenant).count() == 26
 
 

@@ -6,12 +6,12 @@ the demo API keys rotated on each run; the apps' seed functions must be idempote
 
 from __future__ import annotations
 
-import importlib
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from demo.data import demo_data_seed
+from programs.services import demo_programs_seed
 from referral_platform.core import periodic
 from referral_platform.tenancy.models import ApiKey, Role, Tenant
 from referral_platform.tenancy.scoping import tenant_context
@@ -42,16 +42,6 @@ PEOPLE = [
     ("ops@demo.test", "demo-ops-pass", Role.OPS),
     ("analyst@demo.test", "demo-analyst-pass", Role.ANALYST),
 ]
-
-
-def _optional(dotted: str):
-    """An app's seed function if it exists yet; the demo works before the apps do."""
-    module_name, _, func_name = dotted.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, func_name, None)
 
 
 class Command(BaseCommand):
@@ -105,10 +95,7 @@ class Command(BaseCommand):
         return api_key_create(tenant=tenant, name=DEMO_KEY_NAME)[1]
 
     def _seed_apps(self, tenant: Tenant, program_slug: str, *, with_data: bool) -> None:
-        seed_programs = _optional("programs.services.demo_programs_seed")
-        seed_data = _optional("tracking.services.demo_data_seed")
         with tenant_context(tenant):
-            if seed_programs is not None:
-                seed_programs(tenant=tenant, slug=program_slug)
-            if with_data and seed_data is not None:
-                seed_data(tenant=tenant)
+            demo_programs_seed(tenant=tenant, slug=program_slug)
+            if with_data:
+                demo_data_seed(tenant=tenant)

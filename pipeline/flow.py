@@ -1,0 +1,264 @@
+"""The flow of one referral across the apps, in one place.
+
+    event_process / claim_process
+      tracking   attribute a sign-up (new referrals), attach the event
+      fraud      assess each new referral at "signup"            → a Verdict (decision)
+      tracking   apply the verdict (status), announce the referral
+      programs   evaluate the stages once, on facts built once   (tracking's facts with
+                                                                  fraud's decision)
+      tracking   record the stages reached or reversed, the status they set
+      fraud      assess each paying stage reached now            → a Verdict
+      tracking + rewards  apply it (status; hold or reject rewards)
+      rewards    sync: persist what the engine says is due, from the same facts and stages
+
+Fraud never writes tracking's or rewards' rows; rewards never builds tracking's facts; each
+app is called through its services and selectors. The fraud decision the engine reads has one
+definition, `fraud.selectors.referral_fraud_decision`: no assessment, or one that failed to
+score, means "review", never approve.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from django.db import transaction
+
+from fraud import selectors as fraud_selectors
+from fraud import services as fraud_services
+from programs import engine
+from referral_platform.core import clock
+from referral_platform.tenancy.scoping import tenant_context
+from rewards import selectors as rewards_selectors
+from rewards import services as rewards_services
+from tracking import selectors as tracking_selectors
+from tracking import services as tracking
+from tracking.models import EventStatus, EventType
+
+logger = logging.getLogger(__name__)
+
+REVIEW, REJECTED, PENDING = "review", "rejected", "pending"
+
+
+# --- Facts and stages, computed once per referral per pass ---------------------------------
+
+
+def fraud_decision(referral) -> str:
+    """The fraud decision the engine reads: fraud's one definition, fail closed."""
+    return fraud_selectors.referral_fraud_decision(referral)
+
+
+def referral_facts(referral):
+    """Tracking's facts about `referral` with fraud's decision in them."""
+    return tracking_selectors.referral_facts(referral, fraud_decision=fraud_decision(referral))
+
+
+# --- Fraud: assess, then apply what it returns ---------------------------------------------
+
+
+def verdict_apply(referral, verdict: fraud_services.Verdict) -> None:
+    """Apply fraud's verdict: the referral's status (tracking), its rewards (rewards), then
+    fraud's own audit entry and `conversion.flagged` webhook."""
+    action = verdict.action
+    if action == "hold":
+        tracking.referral_status_set(referral, REVIEW, remember_previous=True)
+        rewards_services.rewards_hold_for_review(referral=referral)
+    elif action == "reject":
+        tracking.referral_status_set(referral, REJECTED, remember_previous=True)
+        rewards_services.rewards_reject(referral=referral, reason="fraud", actor=None)
+    elif action == "hold_rewards":
+        rewards_services.rewards_hold_for_review(referral=referral)
+    if action:
+        fraud_services.assessment_flagged(referral, verdict.assessment)
+
+
+def assessment_run(*, referral, stage_key: str, linked: bool = True):
+    """Score `referral` at `stage_key` and apply the verdict; then score again, one level
+    deep, the earlier referrals a linking pattern seen now implicates. Returns the
+    assessment. If scoring raises, fraud's verdict is `review` (fail closed)."""
+    with transaction.atomic():
+        locked = tracking.referral_lock(referral)
+        verdict = fraud_services.assessment_score(
+            referral=locked,
+            stage_key=stage_key,
+            unreleased_rewards=rewards_selectors.referral_unreleased_count(referral=locked),
+        )
+        verdict_apply(locked, verdict)
+    _status_refresh(referral, locked)
+    if linked:
+        for other, previous_stage in fraud_services.linked_to_reassess(locked, verdict.assessment):
+            assessment_run(referral=other, stage_key=previous_stage, linked=False)
+    return verdict.assessment
+
+
+def _status_refresh(referral, source) -> None:
+    for name in ("status", "status_before_review", "status_changed_at"):
+        setattr(referral, name, getattr(source, name))
+
+
+# --- A referral's life -----------------------------------------------------------------------
+
+
+def referral_opened(referral) -> None:
+    """A referral just created: fraud scores the sign-up, then the `referral.created` webhook
+    and the referrer's email."""
+    assessment_run(referral=referral, stage_key="signup")
+    tracking.referral_created_announce(referral)
+    rewards_services.referral_notify(referral=referral)
+
+
+def referral_advance(*, referral, event=None):
+    """A refund's reversals (when `event` is one), the stages the referee's events reach
+    (evaluated once), fraud at each paying stage reached now, then the rewards due, all from
+    the same facts and stage decisions."""
+    spec = tracking_selectors.referral_spec(referral)
+    facts = referral_facts(referral)
+    if event is not None and event.type == EventType.REFUND:
+        rewards_services.refund_apply(referral=referral, event=event, facts=facts, spec=spec)
+    stages = list(engine.evaluate_stages(spec, facts, clock.now(), referral.tenant.calendar))
+    newly_paying = tracking.referral_stages_apply(referral=referral, decisions=stages)
+    for stage_key in newly_paying:
+        assessment_run(referral=referral, stage_key=stage_key)
+    # The stages and fraud may have moved the status; the decision follows it.
+    facts = dataclasses.replace(
+        facts, status=referral.status, fraud_decision=fraud_decision(referral)
+    )
+    rewards_services.referral_rewards_sync(referral=referral, facts=facts, stages=stages, spec=spec)
+    return referral
+
+
+def referral_rewards_sync(*, referral) -> list:
+    """Sync one referral's rewards on its current facts and stages (no stage is recorded)."""
+    spec = tracking_selectors.referral_spec(referral)
+    facts = referral_facts(referral)
+    stages = list(engine.evaluate_stages(spec, facts, clock.now(), referral.tenant.calendar))
+    return rewards_services.referral_rewards_sync(
+        referral=referral, facts=facts, stages=stages, spec=spec
+    )
+
+
+def refund_apply(*, referral, event) -> list:
+    """A refund alone: rewards reverse inside the hold, claw back within `clawback_days`
+    (`referral_advance` does this for a refund event, with the rest of the flow)."""
+    return rewards_services.refund_apply(
+        referral=referral, event=event, facts=referral_facts(referral)
+    )
+
+
+# --- Events ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def event_process(event):
+    """Attribution for a sign-up, then each referral whose referee this is advances (a
+    refund's reversals first). Idempotent: a processed event is left alone."""
+    event = tracking.event_lock(event)
+    if event.status == EventStatus.PROCESSED:
+        return event
+    participant = tracking.event_participant_attach(event)
+    if event.type == EventType.SIGNUP and participant.opted_out_at is None:
+        for referral in tracking.signup_attribute(event=event, participant=participant):
+            referral_opened(referral)
+    for referral in tracking.event_referrals(event):
+        referral_advance(referral=referral, event=event)
+    return tracking.event_mark_processed(event)
+
+
+def event_process_by_id(event_pk: int) -> str:
+    """Claim, process, and record the outcome; safe to call any number of times."""
+    event = tracking.event_get_claimed(event_pk)
+    if event is None:
+        return "skipped"
+    try:
+        with tenant_context(event.tenant):
+            event_process(event)
+    except Exception as exc:  # noqa: BLE001 - recorded on the event, retried by the sweep
+        tracking.event_failed(event, exc)
+        return "failed"
+    return "processed"
+
+
+def events_sweep(*, limit: int = 500, grace_seconds: int = 30) -> dict:
+    """Process the accepted events the broker never delivered."""
+    outcome = {"processed": 0, "failed": 0, "skipped": 0}
+    for pk in tracking.events_due(limit=limit, grace_seconds=grace_seconds):
+        outcome[event_process_by_id(pk)] += 1
+    return outcome
+
+
+# --- Claims ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_process(
+    *,
+    tenant,
+    program,
+    referee_external_id: str,
+    referrer_code: str = "",
+    referrer_phone: str = "",
+    referrer_email: str = "",
+):
+    """`POST /claims`: tracking records the claim (and attributes it if the referee has
+    signed up); a referral created now goes through the same flow as one from an event."""
+    claim, referral, created = tracking.claim_record(
+        tenant=tenant,
+        program=program,
+        referee_external_id=referee_external_id,
+        referrer_code=referrer_code,
+        referrer_phone=referrer_phone,
+        referrer_email=referrer_email,
+    )
+    if created:
+        referral_opened(referral)
+    elif referral is not None:
+        # The claim contradicts how the referral was attributed: it waits for a person, in
+        # the queue, with its cash held (fraud opens the case; the flow holds the rewards).
+        assessment_run(referral=referral, stage_key="claim")
+    if referral is not None:
+        referral_advance(referral=referral)
+    return claim
+
+
+# --- Review decisions ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_decide(*, referral, decision: str, actor, note: str = ""):
+    """A reviewer approves (the referral returns to the status it had, its held rewards go
+    back to their hold) or rejects (referral and unreleased rewards rejected)."""
+    note = fraud_services.review_decision_check(
+        tenant=referral.tenant, decision=decision, actor=actor, note=note
+    )
+    referral = tracking.referral_lock(referral)
+    case = fraud_services.review_case_close(
+        referral=referral, decision=decision, actor=actor, note=note
+    )
+    if decision == "approve":
+        tracking.referral_status_set(
+            referral, referral.status_before_review or PENDING, remember_previous=False
+        )
+        rewards_services.rewards_release_after_review(referral=referral, actor=actor)
+    else:
+        tracking.referral_status_set(referral, REJECTED, remember_previous=True)
+        rewards_services.rewards_reject(referral=referral, reason="fraud", actor=actor)
+    fraud_services.review_decided_audit(referral=referral, case=case, actor=actor)
+    return case
+
+
+def review_decide_bulk(
+    *, tenant, referral_ids: list[int], decision: str, actor, note: str = ""
+) -> dict:
+    """Decide many referrals, each in its own transaction: one that was decided meanwhile by
+    someone else is skipped, not a reason to undo the others."""
+    from referral_platform.core.errors import Conflict
+
+    fraud_services.reviewer_require(tenant, actor)
+    done, skipped = [], []
+    for referral in tracking_selectors.referral_list(tenant=tenant).filter(pk__in=referral_ids):
+        try:
+            review_decide(referral=referral, decision=decision, actor=actor, note=note)
+            done.append(referral.pk)
+        except Conflict:
+            skipped.append(referral.pk)
+    return {"decided": done, "skipped": skipped}

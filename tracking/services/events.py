@@ -1,0 +1,252 @@
+"""Events: stored first (unique per tenant × event_id), enqueued after commit, claimed by one
+worker at a time; `pipeline.flow.event_process` runs the flow for each."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from referral_platform.core import clock
+from referral_platform.core.errors import Conflict
+from referral_platform.core.tasks import enqueue_on_commit
+
+from .. import clickbuffer
+from ..models import Event, EventStatus, Referral
+from .participants import LEAD_PREFIX, participant_upsert
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+CLAIM_SECONDS = 300
+# A tenant's clock may run a little ahead of ours; an event dated further ahead than this
+# is refused (422) rather than kept waiting for a time that may be a typo.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def body_hash(data: dict) -> str:
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+
+
+def _event_row(tenant, data: dict, payload: dict) -> Event:
+    amount = data.get("amount") or {}
+    now = clock.now()
+    occurred_at = data.get("occurred_at") or now
+    return Event(
+        tenant=tenant,
+        event_id=data["event_id"],
+        type=data["type"],
+        occurred_at=occurred_at,
+        # The rules see only events that have happened: one dated ahead (clock skew, within
+        # FUTURE_TOLERANCE) is not claimable before its time, so the sweeper takes it then.
+        claimed_until=occurred_at if occurred_at > now else None,
+        external_id=data["participant"]["external_id"],
+        order_id=data.get("order_id") or "",
+        amount_minor=amount.get("amount_minor"),
+        currency=(amount.get("currency") or "").upper(),
+        payload=payload,
+        body_hash=body_hash(payload),
+    )
+
+
+def event_answer(event: Event) -> dict:
+    return {"id": event.pk, "event_id": event.event_id, "status": "accepted"}
+
+
+def event_ingest(*, tenant, data: dict, payload: dict) -> tuple[Event, bool]:
+    """Store first, unique per tenant × event_id; process after commit. Returns
+    `(event, created)`; a retry with the same body returns the first row, another body
+    under the same event_id is a conflict."""
+    row = _event_row(tenant, data, payload)
+    try:
+        if transaction.get_connection().in_atomic_block:
+            # Inside a caller's transaction a duplicate must not break it: a savepoint.
+            with transaction.atomic():
+                row.save(force_insert=True)
+        else:
+            # In autocommit the INSERT is its own transaction: one round trip, where atomic()
+            # would add BEGIN and COMMIT. The unique constraint answers retries.
+            row.save(force_insert=True)
+    except IntegrityError:
+        first = Event.objects.for_tenant(tenant).get(event_id=row.event_id)
+        if first.body_hash != row.body_hash:
+            raise Conflict(
+                _("This event_id was sent before with a different body."), code="event_id_conflict"
+            ) from None
+        return first, False
+    if row.claimed_until is None:
+        _enqueue(tenant.pk, [row.pk])
+    return row, True
+
+
+@transaction.atomic
+def event_ingest_batch(*, tenant, items: list[tuple[int, dict, dict]]) -> dict[int, dict]:
+    """`items` are `(index, data, payload)` of the valid events; answers per index."""
+    results: dict[int, dict] = {}
+    wanted = [data["event_id"] for _, data, _ in items]
+    existing = {
+        e.event_id: e
+        for e in Event.objects.for_tenant(tenant)
+        .filter(event_id__in=wanted)
+        .only("pk", "event_id", "body_hash")
+    }
+    fresh: list[tuple[int, Event]] = []
+    seen: dict[str, Event] = {}
+    for index, data, payload in items:
+        row = _event_row(tenant, data, payload)
+        first = existing.get(row.event_id) or seen.get(row.event_id)
+        if first is not None:
+            if first.body_hash == row.body_hash:
+                # `first` may be this batch's own unsaved row: its id is read after the insert.
+                results[index] = {"index": index, "status": "duplicate", "id": first}
+            else:
+                results[index] = {
+                    "index": index,
+                    "status": "invalid",
+                    "code": "event_id_conflict",
+                    "fields": {
+                        "event_id": [_("This event_id was sent before with a different body.")]
+                    },
+                }
+            continue
+        seen[row.event_id] = row
+        fresh.append((index, row))
+    if fresh:
+        try:
+            with transaction.atomic():
+                Event.objects.for_tenant(tenant).bulk_create([row for _, row in fresh])
+        except IntegrityError:
+            # A concurrent request stored some of them: fall back to one by one.
+            for index, row in fresh:
+                try:
+                    with transaction.atomic():
+                        row.pk = None
+                        row.save(force_insert=True)
+                except IntegrityError:
+                    first = Event.objects.for_tenant(tenant).get(event_id=row.event_id)
+                    status = "duplicate" if first.body_hash == row.body_hash else "invalid"
+                    results[index] = {"index": index, "status": status, "id": first.pk}
+        if any(row.pk is None for _, row in fresh):
+            # Backends without RETURNING on bulk insert: read the ids back.
+            ids = dict(
+                Event.objects.for_tenant(tenant)
+                .filter(event_id__in=[row.event_id for _, row in fresh])
+                .values_list("event_id", "pk")
+            )
+            for _index, row in fresh:
+                row.pk = ids.get(row.event_id)
+        for index, row in fresh:
+            results.setdefault(index, {"index": index, "status": "accepted", "id": row.pk})
+        _enqueue(
+            tenant.pk,
+            [
+                row.pk
+                for index, row in fresh
+                if results[index]["status"] == "accepted" and row.claimed_until is None
+            ],
+        )
+    for result in results.values():
+        if isinstance(result.get("id"), Event):
+            result["id"] = result["id"].pk
+    return results
+
+
+def _enqueue(tenant_id: int, event_pks: list[int]) -> None:
+    from ..tasks import events_process_task
+
+    if event_pks:
+        # Broker down: logged, and the sweeper processes the stored events.
+        enqueue_on_commit(events_process_task, tenant_id, event_pks)
+
+
+def event_claim(event_pk: int, *, now=None) -> bool:
+    """Take an event for processing with a conditional UPDATE, so two workers (a task and
+    the sweeper) never process it at once; a claim left by a dead worker expires."""
+    now = now or clock.now()
+    taken = (
+        Event.unscoped.filter(pk=event_pk, status=EventStatus.ACCEPTED)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    )
+    return taken == 1
+
+
+def event_get_claimed(event_pk: int) -> Event | None:
+    """The event, if this worker has just taken its claim (`event_claim`); else None."""
+    if not event_claim(event_pk):
+        return None
+    return Event.unscoped.select_related("tenant").get(pk=event_pk)
+
+
+def event_failed(event: Event, exc: BaseException) -> None:
+    """Record a failed attempt; the sweeper tries again after a back-off, up to MAX_ATTEMPTS."""
+    attempts = event.attempts + 1
+    Event.unscoped.filter(pk=event.pk).update(
+        attempts=attempts,
+        error=f"{exc.__class__.__name__}: {exc}"[:2000],
+        status=EventStatus.FAILED if attempts >= MAX_ATTEMPTS else EventStatus.ACCEPTED,
+        # Back off before the sweeper tries again.
+        claimed_until=clock.now() + timedelta(seconds=60 * attempts),
+    )
+    logger.error("event %s failed (attempt %s)", event.pk, attempts, exc_info=exc)
+
+
+def event_lock(event: Event) -> Event:
+    """The event's row, locked for this transaction (the caller holds one)."""
+    return Event.unscoped.select_for_update().get(pk=event.pk)
+
+
+def event_participant_attach(event: Event):
+    """Upsert the event's participant (contact details as sent) and link the event to it."""
+    person = event.payload.get("participant") or {}
+    participant, _created = participant_upsert(
+        tenant=event.tenant,
+        external_id=person["external_id"],
+        email=person.get("email"),
+        phone=person.get("phone"),
+        is_lead=person["external_id"].startswith(LEAD_PREFIX),
+    )
+    event.participant = participant
+    event.save(update_fields=["participant"])
+    return participant
+
+
+def event_referrals(event: Event) -> list[Referral]:
+    """The referrals in which the event's participant is the referee."""
+    return list(
+        Referral.objects.for_tenant(event.tenant)
+        .filter(referee=event.participant)
+        .select_related("tenant", "program", "program_version", "referrer", "referee")
+    )
+
+
+def event_mark_processed(event: Event) -> Event:
+    event.status = EventStatus.PROCESSED
+    event.processed_at = clock.now()
+    event.claimed_until = None
+    event.error = ""
+    event.save(update_fields=["status", "processed_at", "claimed_until", "error"])
+    return event
+
+
+def events_due(*, limit: int = 500, grace_seconds: int = 30) -> list[int]:
+    """What the broker never delivered: accepted events older than a short grace (so the
+    normal task path goes first) whose claim is free or expired. Buffered clicks are flushed
+    first, so the sign-ups among them find their clicks."""
+    now = clock.now()
+    clickbuffer.flush()
+    return list(
+        Event.unscoped.filter(
+            status=EventStatus.ACCEPTED, received_at__lte=now - timedelta(seconds=grace_seconds)
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )

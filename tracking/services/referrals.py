@@ -1,0 +1,472 @@
+"""Referrals: attribution of a sign-up (touches gathered, the pure `attribution.decide`,
+leads merged), creation, and the stages the engine reports reached or reversed."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from programs.engine import variants_assign, variants_decode, variants_encode
+from referral_platform.core import clock
+from referral_platform.core.audit import audit_log
+from referral_platform.webhooks.services import webhook_emit
+
+from .. import attribution, clickbuffer, rules
+from .. import codes as code_rules
+from ..models import (
+    Claim,
+    ClaimStatus,
+    Click,
+    Enrollment,
+    Event,
+    Participant,
+    Referral,
+    ReferralCode,
+    ReferralStage,
+    ReferralStatus,
+)
+
+STATUS_RANK = {
+    ReferralStatus.PENDING: 0,
+    ReferralStatus.QUALIFIED: 1,
+    ReferralStatus.CONVERTED: 2,
+    ReferralStatus.RETAINED: 3,
+}
+
+
+def _program_usable(program, at) -> bool:
+    if program.current_version_id is None or program.status == "draft":
+        return False
+    return not (program.starts_at and at < program.starts_at)
+
+
+def _touch_from_code(tenant, code_value: str, at) -> tuple[attribution.Touch, ReferralCode] | None:
+    code = (
+        ReferralCode.objects.for_tenant(tenant)
+        .filter(code=code_rules.normalize_code(code_value))
+        .select_related("enrollment", "program")
+        .first()
+    )
+    if code is None:
+        return None
+    touch = attribution.Touch(
+        source=attribution.CODE,
+        referrer_id=code.enrollment.participant_id,
+        at=at,
+        code=code.code,
+        leaked=code.rotated_at is not None and code.rotated_at <= at,
+    )
+    return touch, code
+
+
+def _touch_from_click(click: Click) -> attribution.Touch | None:
+    if click.enrollment_id is None or click.is_bot:
+        return None
+    return attribution.Touch(
+        source=attribution.QR if click.source in ("qr", "event") else attribution.LINK,
+        referrer_id=click.enrollment.participant_id,
+        at=click.created_at,
+        click_id=click.pk,
+        code=click.code,
+        leaked=click.leaked,
+    )
+
+
+def _touch_from_evidence(item: dict) -> attribution.Touch:
+    from datetime import datetime
+
+    return attribution.Touch(
+        source=item["source"],
+        referrer_id=item["referrer_id"],
+        at=datetime.fromisoformat(item["at"]),
+        click_id=item.get("click_id", ""),
+        code=item.get("code", ""),
+        leaked=item.get("leaked", False),
+    )
+
+
+def _lead_matches(
+    tenant, participant: Participant, click_ids: set[str]
+) -> list[tuple[Participant, str]]:
+    """Invite-page leads that are this participant: same click id, email or phone."""
+    leads = (
+        Participant.objects.for_tenant(tenant)
+        .filter(is_lead=True, merged_into__isnull=True)
+        .exclude(pk=participant.pk)
+    )
+    found: dict[int, tuple[Participant, str]] = {}
+    if click_ids:
+        for lead_id in (
+            Referral.objects.for_tenant(tenant)
+            .filter(referee__in=leads, click_id__in=click_ids)
+            .values_list("referee_id", flat=True)
+        ):
+            found.setdefault(lead_id, (None, "click_id"))
+    if participant.email_hash:
+        for lead in leads.filter(email_hash=participant.email_hash):
+            found.setdefault(lead.pk, (lead, "email"))
+    if participant.phone_hash:
+        for lead in leads.filter(phone_hash=participant.phone_hash):
+            found.setdefault(lead.pk, (lead, "phone"))
+    out = []
+    for lead_id, (lead, how) in found.items():
+        out.append((lead or leads.get(pk=lead_id), how))
+    return out
+
+
+def signup_attribute(*, event: Event, participant: Participant) -> list[Referral]:
+    """Gather every touch for this sign-up, per program, and create or merge referrals.
+    Returns the referrals created now (the flow has fraud score each once)."""
+    tenant = event.tenant
+    at = event.occurred_at
+    ref = event.payload.get("referral") or {}
+    touches: dict[int, list[attribution.Touch]] = {}
+    programs: dict[int, object] = {}
+    click_ids: set[str] = set()
+
+    def add(program, touch):
+        programs[program.pk] = program
+        touches.setdefault(program.pk, []).append(touch)
+
+    if ref.get("code"):
+        found = _touch_from_code(tenant, ref["code"], at)
+        if found:
+            add(found[1].program, found[0])
+    for click_id in [ref.get("click_id")] + list(ref.get("cookie_click_ids") or []):
+        if not click_id:
+            continue
+        click_ids.add(click_id)
+    if click_ids:
+        clickbuffer.flush()
+        for click in (
+            Click.objects.for_tenant(tenant)
+            .filter(pk__in=click_ids)
+            .select_related("enrollment", "program")
+        ):
+            touch = _touch_from_click(click)
+            if touch:
+                add(click.program, touch)
+    for claim in (
+        Claim.objects.for_tenant(tenant)
+        .filter(referee=participant, status=ClaimStatus.PENDING)
+        .select_related("program")
+    ):
+        if claim.referrer_id:
+            add(
+                claim.program,
+                attribution.Touch(
+                    source=attribution.CLAIM, referrer_id=claim.referrer_id, at=claim.created_at
+                ),
+            )
+    # Leads from the invite page merge into this participant and bring their touches.
+    merged_referrals: dict[int, Referral] = {}
+    for lead, how in _lead_matches(tenant, participant, click_ids):
+        for referral in (
+            Referral.objects.for_tenant(tenant).filter(referee=lead).select_related("program")
+        ):
+            winner = (referral.evidence or {}).get("winner")
+            for item in [winner] + list((referral.evidence or {}).get("assists") or []):
+                if item:
+                    add(referral.program, _touch_from_evidence(item))
+            if how != "click_id" and not winner:
+                add(
+                    referral.program,
+                    attribution.Touch(
+                        source=attribution.IDENTITY,
+                        referrer_id=referral.referrer_id,
+                        at=referral.created_at,
+                    ),
+                )
+            merged_referrals.setdefault(referral.program_id, referral)
+        Event.objects.for_tenant(tenant).filter(participant=lead).update(participant=participant)
+        lead.merged_into = participant
+        lead.save(update_fields=["merged_into", "updated_at"])
+        audit_log(
+            tenant=tenant,
+            actor=None,
+            action="participant.lead_merged",
+            target=participant,
+            data={"lead": lead.external_id, "matched_by": how},
+        )
+    created: list[Referral] = []
+    for program_id, program_touches in touches.items():
+        program = programs[program_id]
+        if not _program_usable(program, at):
+            continue
+        referral, is_new = referral_attribute(
+            program=program,
+            referee=participant,
+            signup_at=at,
+            touches=program_touches,
+            event=event,
+            lead_referral=merged_referrals.get(program_id),
+        )
+        if is_new:
+            created.append(referral)
+    return created
+
+
+def _self_referral_ids(referee: Participant) -> set[int]:
+    """Participants who are the referee under another id: same email or phone hash."""
+    same = {referee.pk}
+    q = Q()
+    if referee.email_hash:
+        q |= Q(email_hash=referee.email_hash)
+    if referee.phone_hash:
+        q |= Q(phone_hash=referee.phone_hash)
+    if q:
+        same |= set(
+            Participant.objects.for_tenant(referee.tenant_id).filter(q).values_list("pk", flat=True)
+        )
+    return same
+
+
+def referral_attribute(
+    *,
+    program,
+    referee: Participant,
+    signup_at,
+    touches,
+    event=None,
+    lead_referral: Referral | None = None,
+) -> tuple[Referral | None, bool]:
+    """Decide with the pure function and persist: one referral per referee per program.
+    Returns `(referral or None, created now)`."""
+    settings_ = attribution.Settings.from_dict(rules.attribution_settings(program.spec))
+    selves = _self_referral_ids(referee)
+    touches = [
+        attribution.Touch(**{**t.__dict__, "self_referral": t.referrer_id in selves})
+        for t in touches
+    ]
+    decision = attribution.decide(touches, signup_at=signup_at, settings=settings_)
+    existing = (
+        Referral.objects.for_tenant(referee.tenant_id)
+        .select_for_update()
+        .filter(program=program, referee=referee)
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    if lead_referral is not None:
+        return _lead_referral_adopt(lead_referral, referee=referee, decision=decision), False
+    if decision.outcome == attribution.NONE:
+        return None, False
+    return referral_create(
+        program=program, referee=referee, decision=decision, signup_at=signup_at, event=event
+    )
+
+
+def _lead_referral_adopt(referral: Referral, *, referee: Participant, decision) -> Referral:
+    previous = referral.referee_id
+    referral.referee = referee
+    evidence = (
+        decision.evidence() if decision.outcome != attribution.NONE else dict(referral.evidence)
+    )
+    evidence["merged_from_lead"] = previous
+    referral.evidence = evidence
+    if decision.outcome == attribution.ATTRIBUTED and decision.referrer_id != referral.referrer_id:
+        referral.referrer_id = decision.referrer_id
+        referral.source = decision.source
+    if decision.outcome == attribution.REVIEW and referral.status != ReferralStatus.REVIEW:
+        referral.status_before_review = referral.status
+        referral.status = ReferralStatus.REVIEW
+    referral.save()
+    return referral
+
+
+@transaction.atomic
+def referral_create(
+    *, program, referee: Participant, decision, signup_at, event=None
+) -> tuple[Referral, bool]:
+    """Write the referral the attribution decided (held in review when attribution could not
+    decide, or the referee referred themself); `(referral, created now)`. Fraud scoring, the
+    `referral.created` webhook and the referrer's email follow in `pipeline.flow`."""
+    tenant = referee.tenant
+    if decision.outcome == attribution.REVIEW:
+        candidates = decision.rule.get("candidates") or []
+        referrer_id = candidates[-1]
+        source = next(
+            (t.source for t in decision.assists if t.referrer_id == referrer_id), attribution.LINK
+        )
+        winner = next((t for t in decision.assists if t.referrer_id == referrer_id), None)
+    else:
+        referrer_id, source, winner = decision.referrer_id, decision.source, decision.winner
+    # A self-referral under another id is fraud's call (it scores same email/phone/device);
+    # only the literal same participant is held here, since nothing else would catch it.
+    review = decision.outcome == attribution.REVIEW or referrer_id == referee.pk
+    enrollment = (
+        Enrollment.objects.for_tenant(tenant)
+        .filter(program=program, participant_id=referrer_id)
+        .first()
+    )
+    # The referral is evaluated under its version's experiments: the referrer's variants
+    # from the enrollment, the referee's assigned now, at their first attributed touch.
+    spec = program.spec
+    referrer_variants = variants_decode(enrollment.variant) if enrollment else {}
+    variants = {
+        **variants_assign(spec, "referrer", referrer_id, referrer_variants),
+        **variants_assign(spec, "referee", referee.pk),
+    }
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.for_tenant(tenant).create(
+                tenant=tenant,
+                program=program,
+                program_version_id=program.current_version_id,
+                referrer_id=referrer_id,
+                referee=referee,
+                enrollment=enrollment,
+                code=(winner.code if winner else "")[:32],
+                source=source,
+                click_id=(winner.click_id if winner else "")[:26],
+                status=ReferralStatus.REVIEW if review else ReferralStatus.PENDING,
+                status_before_review=ReferralStatus.PENDING if review else "",
+                created_at=signup_at,
+                status_changed_at=signup_at,
+                evidence=decision.evidence(),
+                variant=variants_encode(variants),
+            )
+    except IntegrityError:
+        return Referral.objects.for_tenant(tenant).get(program=program, referee=referee), False
+    if event is not None:
+        ReferralStage.objects.for_tenant(tenant).get_or_create(
+            tenant=tenant,
+            referral=referral,
+            stage_key="signup",
+            defaults={
+                "status_set": ReferralStatus.PENDING,
+                "occurred_at": signup_at,
+                "event": event,
+            },
+        )
+    Claim.objects.for_tenant(tenant).filter(
+        referee=referee, program=program, status=ClaimStatus.PENDING
+    ).update(
+        status=ClaimStatus.ATTRIBUTED if source == attribution.CLAIM else ClaimStatus.IGNORED,
+        referral=referral,
+    )
+    audit_log(
+        tenant=tenant,
+        actor=None,
+        action="referral.created",
+        target=referral,
+        data={"source": source, "outcome": decision.outcome},
+    )
+    return referral, True
+
+
+def referral_created_announce(referral: Referral) -> None:
+    webhook_emit(
+        tenant=referral.tenant, type="referral.created", data=referral_webhook_data(referral)
+    )
+
+
+def referral_webhook_data(referral: Referral) -> dict:
+    return {
+        "id": referral.pk,
+        "program": referral.program.slug,
+        "referrer": referral.referrer.external_id,
+        "referee": referral.referee.external_id,
+        "status": referral.status,
+        "source": referral.source,
+        "created_at": referral.created_at.isoformat(),
+    }
+
+
+# --- Stages --------------------------------------------------------------------------
+
+
+def referral_stages_apply(*, referral: Referral, decisions) -> list[str]:
+    """Write the stages the engine reports reached or reversed (`decisions`, from
+    `programs.engine.evaluate_stages`) and the referral's status they set; a referral in
+    review or rejected keeps its status (ops decides) and remembers where it would return.
+    Returns the paying stages reached now, which fraud scores."""
+    tenant = referral.tenant
+    stages = {
+        s.stage_key: s for s in ReferralStage.objects.for_tenant(tenant).filter(referral=referral)
+    }
+    newly_paying: list[str] = []
+    for decision in decisions:
+        stage = stages.get(decision.stage_key)
+        if decision.reversed:
+            reversed_at = getattr(decision, "reversed_at", None) or decision.occurred_at
+            if stage is None:
+                # Reached and reversed before we saw it: keep both facts on the record.
+                stages[decision.stage_key] = ReferralStage.objects.for_tenant(tenant).create(
+                    tenant=tenant,
+                    referral=referral,
+                    stage_key=decision.stage_key,
+                    status_set=decision.status or "",
+                    occurred_at=decision.occurred_at,
+                    event_id=decision.event_id,
+                    due_at=decision.due_at,
+                    reversed_at=reversed_at,
+                )
+                referral.reversed_at = reversed_at
+            elif stage.reversed_at is None:
+                stage.reversed_at = reversed_at
+                stage.save(update_fields=["reversed_at"])
+                referral.reversed_at = reversed_at
+            continue
+        if stage is None:
+            stages[decision.stage_key] = ReferralStage.objects.for_tenant(tenant).create(
+                tenant=tenant,
+                referral=referral,
+                stage_key=decision.stage_key,
+                status_set=decision.status or "",
+                occurred_at=decision.occurred_at,
+                event_id=decision.event_id,
+                due_at=decision.due_at,
+            )
+            if decision.success or decision.status == ReferralStatus.CONVERTED:
+                newly_paying.append(decision.stage_key)
+        elif stage.reversed_at is not None:
+            stage.reversed_at = None
+            stage.save(update_fields=["reversed_at"])
+    live = [s for s in stages.values() if s.reversed_at is None and s.status_set in STATUS_RANK]
+    target = max(live, key=lambda s: (STATUS_RANK[s.status_set], s.occurred_at), default=None)
+    new_status = target.status_set if target else ReferralStatus.PENDING
+    if referral.status in (ReferralStatus.REVIEW, ReferralStatus.REJECTED):
+        # Ops decides; keep where it should return to.
+        referral.status_before_review = new_status
+        referral.save(update_fields=["status_before_review", "reversed_at"])
+    elif new_status != referral.status:
+        old = referral.status
+        referral.status = new_status
+        referral.status_changed_at = target.occurred_at if target else referral.created_at
+        referral.save(update_fields=["status", "status_changed_at", "reversed_at"])
+        webhook_emit(
+            tenant=tenant,
+            type="referral.status_changed",
+            data={**referral_webhook_data(referral), "previous_status": old},
+        )
+    return newly_paying
+
+
+def referral_lock(referral: Referral) -> Referral:
+    """The referral's row, locked for the caller's transaction."""
+    return (
+        Referral.objects.for_tenant(referral.tenant_id)
+        .select_for_update(of=("self",))
+        .select_related("tenant", "program", "program_version", "referrer", "referee")
+        .get(pk=referral.pk)
+    )
+
+
+def referral_status_set(referral: Referral, status: str, *, remember_previous: bool) -> None:
+    """Move a referral into or out of `review`/`rejected` (fraud's decision, applied by the
+    flow); the stage it had reached is kept in `status_before_review` so an approval returns
+    it there. Emits `referral.status_changed`."""
+    previous = referral.status
+    if previous == status:
+        return
+    if remember_previous and previous not in (ReferralStatus.REVIEW, ReferralStatus.REJECTED):
+        referral.status_before_review = previous
+    referral.status = status
+    referral.status_changed_at = clock.now()
+    referral.save(update_fields=["status", "status_before_review", "status_changed_at"])
+    webhook_emit(
+        tenant=referral.tenant,
+        type="referral.status_changed",
+        data={**referral_webhook_data(referral), "previous_status": previous},
+    )
