@@ -142,6 +142,26 @@ class Reward(TenantOwnedModel):
         return coded_label(self.blocked_reason, BLOCKED_REASONS)
 
 
+class RewardBasis(TenantOwnedModel):
+    """What a derived item (tier, ladder, season, lottery prize, team, ambassador) counted:
+    one row per referral and stage it rests on (SEMANTICS §10 "Derived items"). A later
+    rejection of that referral, or the reversal of that stage, reaches the item through it."""
+
+    reward = models.ForeignKey(Reward, on_delete=models.CASCADE, related_name="basis")
+    referral = models.ForeignKey(
+        "tracking.Referral", on_delete=models.CASCADE, related_name="derived_rewards"
+    )
+    stage_key = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "reward", "referral", "stage_key"], name="reward_basis_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "referral"])]
+
+
 class LedgerEntryKind(models.TextChoices):
     CREDIT = "credit", _("Credit")
     REVERSAL = "reversal", _("Reversal")

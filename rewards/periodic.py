@@ -121,6 +121,14 @@ def teams() -> int:
     return teams_evaluate()
 
 
+@periodic_job("rewards.ambassadors", order=19)
+def ambassadors() -> int:
+    """After the event sweep, before release: a status reached now is granted in the run."""
+    from .sweeps import ambassadors_evaluate
+
+    return ambassadors_evaluate()
+
+
 @periodic_job("rewards.points_expiry", order=33)
 def points_expiry() -> int:
     from .sweeps import points_expire

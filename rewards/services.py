@@ -31,6 +31,7 @@ from .models import (
     PayoutStatus,
     Redemption,
     Reward,
+    RewardBasis,
     RewardKind,
     RewardLock,
     RewardSettings,
@@ -39,6 +40,8 @@ from .models import (
 
 LIVE = (RewardStatus.PENDING, RewardStatus.APPROVED, RewardStatus.FULFILLED)
 UNRELEASED = (RewardStatus.PENDING, RewardStatus.APPROVED)
+# `details.status` of the item that is a referrer's ambassador status (SCENARIOS, the guide).
+AMBASSADOR = "ambassador"
 # Cash at or below this goes in weekly batches; SCENARIOS A: "≤ ¥100 may go weekly".
 WEEKLY_PAYOUT_MAX_MINOR = 10_000
 
@@ -219,6 +222,14 @@ def _stage_reversals_apply(referral, spec: dict, stages, now) -> list[Reward]:
             continue
         if _reverse(reward, inside_hold=True, reason=f"stage_reversed:{stage['key']}", now=now):
             changed.append(reward)
+    reversed_at = min((s.reversed_at for s in stages if s.reversed and s.reversed_at), default=now)
+    changed += derived_rewards_reverse(
+        referral=referral,
+        occurred_at=reversed_at,
+        reason=f"counted_stage_reversed:{referral.pk}",
+        stage_keys=keys,
+        now=now,
+    )
     return changed
 
 
@@ -275,8 +286,93 @@ def period_rewards_persist(*, tenant, program, decisions) -> list[Reward]:
                     reward.save()
             except IntegrityError:
                 continue
+            _basis_record(reward, d.basis)
             created.append(reward)
+            if reward.details.get("status") == AMBASSADOR and reward.status in LIVE:
+                webhook_emit(
+                    tenant=tenant,
+                    type="ambassador.granted",
+                    data={"reward": reward_payload(reward)},
+                )
     return created
+
+
+def _basis_record(reward: Reward, basis) -> None:
+    """Tie a derived item to the referrals (and stages) it counted, so that a later
+    rejection or reversal of one of them reaches it (SEMANTICS §10 "Derived items")."""
+    rows = {(int(referral_id), stage_key or "") for referral_id, stage_key in basis or ()}
+    RewardBasis.unscoped.bulk_create(
+        [
+            RewardBasis(
+                tenant_id=reward.tenant_id,
+                reward=reward,
+                referral_id=referral_id,
+                stage_key=stage_key,
+            )
+            for referral_id, stage_key in sorted(rows)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def derived_rewards_reverse(
+    *, referral, occurred_at, reason: str, stage_keys=None, now=None
+) -> list[Reward]:
+    """Reverse the live derived items that counted `referral` (all of its stages, or only
+    `stage_keys`): inside the item's hold → `reversed`; after it, clawed back only within the
+    program's `clawback_days`, else kept (SEMANTICS §5 Refunds, §10 Derived items). Once: a
+    reversed item is no longer live."""
+    now = now or clock.now()
+    basis = RewardBasis.unscoped.filter(tenant_id=referral.tenant_id, referral_id=referral.pk)
+    if stage_keys is not None:
+        basis = basis.filter(stage_key__in=list(stage_keys))
+    ids = set(basis.values_list("reward_id", flat=True))
+    if not ids:
+        return []
+    changed = []
+    with transaction.atomic():
+        rows = (
+            Reward.unscoped.select_for_update(of=("self",))
+            .select_related("tenant", "program")
+            .filter(pk__in=ids, status__in=LIVE)
+            .order_by("pk")
+        )
+        for reward in rows:
+            version = reward.program.current_version
+            spec = version.spec if version is not None else {}
+            outcome = rules.refund_outcome(
+                refund_occurred_at=occurred_at,
+                due_at=reward.due_at,
+                clawback_days=int(spec.get("clawback_days") or 0),
+                purchase_amount_minor=None,
+                refunded_total_minor=None,
+                threshold_minor=None,
+            )
+            if outcome == rules.KEEP:
+                continue
+            if _reverse(reward, inside_hold=outcome == rules.REVERSE, reason=reason, now=now):
+                changed.append(reward)
+    return changed
+
+
+def _derived_hold(referral, *, held: bool) -> int:
+    """A counted referral back in review holds the unreleased derived items resting on it;
+    once no referral they rest on is in review, they return to their hold."""
+    ids = RewardBasis.unscoped.filter(
+        tenant_id=referral.tenant_id, referral_id=referral.pk
+    ).values_list("reward_id", flat=True)
+    pending = Reward.unscoped.filter(pk__in=list(ids), status=RewardStatus.PENDING)
+    if held:
+        return pending.update(hold_reason=HoldReason.REVIEW)
+    count = 0
+    for reward in pending.filter(hold_reason=HoldReason.REVIEW):
+        if RewardBasis.unscoped.filter(reward=reward, referral__status="review").exists():
+            continue
+        waiting_choice = bool(reward.options) and reward.chosen_at is None
+        count += Reward.unscoped.filter(pk=reward.pk).update(
+            hold_reason=HoldReason.CHOICE if waiting_choice else HoldReason.HOLD
+        )
+    return count
 
 
 def team_rewards_reverse(*, tenant, program, reversals) -> list[Reward]:
@@ -677,6 +773,12 @@ def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
         type="reward.reversed",
         data={"reward": reward_payload(reward), "clawback": not inside_hold, "reason": reason},
     )
+    if reward.details.get("status") == AMBASSADOR:
+        webhook_emit(
+            tenant=reward.tenant,
+            type="ambassador.revoked",
+            data={"reward": reward_payload(reward), "reason": reason},
+        )
     return True
 
 
@@ -723,6 +825,7 @@ def refund_apply(*, referral, event) -> list[Reward]:
     success = _success_stage(spec)
     now = clock.now()
     changed = []
+    undone: set[str] = set()
     with transaction.atomic():
         _lock(referral.tenant_id, f"participant:{referral.referrer_id}")
         rows = (
@@ -750,6 +853,19 @@ def refund_apply(*, referral, event) -> list[Reward]:
                 reward, inside_hold=outcome == rules.REVERSE, reason=f"refund:{event.pk}", now=now
             ):
                 changed.append(reward)
+                undone.add(stage["key"])
+        if undone:
+            # The refund undid these stages of the referral: what counted them goes too.
+            for stage in spec.get("stages") or []:
+                if (stage.get("condition") or {}).get("after_stage") in undone:
+                    undone.add(stage["key"])
+            changed += derived_rewards_reverse(
+                referral=referral,
+                occurred_at=event.occurred_at,
+                reason=f"refund:{event.pk}",
+                stage_keys=undone,
+                now=now,
+            )
     return changed
 
 
@@ -759,6 +875,7 @@ def rewards_hold_for_review(*, referral) -> int:
     count = Reward.unscoped.filter(
         tenant_id=referral.tenant_id, referral_id=referral.pk, status=RewardStatus.PENDING
     ).update(hold_reason=HoldReason.REVIEW)
+    count += _derived_hold(referral, held=True)
     if count:
         audit_log(
             tenant=referral.tenant,
@@ -787,6 +904,7 @@ def rewards_release_after_review(*, referral, actor=None) -> int:
             hold_reason=HoldReason.CHOICE if waiting_choice else HoldReason.HOLD
         )
         count += 1
+    count += _derived_hold(referral, held=False)
     audit_log(
         tenant=referral.tenant,
         actor=actor,
@@ -814,6 +932,12 @@ def rewards_reject(*, referral, reason: str = "fraud", actor=None) -> int:
         blocked_reason=(reason or "fraud")[:100],
         hold_reason="",
         slot_freed=True,
+    )
+    # What counted this referral (a tier, a season prize, a team, ambassador status) rested on
+    # a referral that did not clear: reversed inside its hold, clawed back within
+    # `clawback_days` (SEMANTICS §10 "Derived items").
+    derived_rewards_reverse(
+        referral=referral, occurred_at=now, reason=f"counted_referral_rejected:{referral.pk}"
     )
     audit_log(
         tenant=referral.tenant,

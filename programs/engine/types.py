@@ -91,3 +91,7 @@ class RewardDecision:
     # The cap slot this item takes, if any: (cap_key, period_key).
     cap_slot: tuple[str, str] | None = None
     explanation: str = ""
+    # What a derived item (tier, ladder, season, lottery prize, team, ambassador) was
+    # computed from: `(referral_id, stage_key)` of each referral it counted (SEMANTICS §10
+    # "Derived items"). A later rejection or reversal of one of them reverses the item.
+    basis: tuple[tuple[int, str], ...] = ()
