@@ -276,7 +276,11 @@ class Payout(TenantOwnedModel):
     batch = models.ForeignKey(
         PayoutBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="payouts"
     )
+    # What the tenant pays: the reward's amount less `offset_minor`, cash the participant
+    # owes back (taken back after an earlier payment) kept back from this payout (SEMANTICS
+    # §10 "Net cash"). What is still owed after it carries to the next payout.
     amount_minor = models.BigIntegerField()
+    offset_minor = models.BigIntegerField(default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED
@@ -296,6 +300,10 @@ class Payout(TenantOwnedModel):
             )
         ]
         indexes = [models.Index(fields=["tenant", "status", "created_at"])]
+
+    @property
+    def gross_amount_minor(self) -> int:
+        return self.amount_minor + self.offset_minor
 
 
 class CouponPool(TenantOwnedModel):

@@ -8,7 +8,7 @@ import secrets
 import string
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from referral_platform.core import clock
@@ -111,7 +111,47 @@ def _reward_facts(referral, spec: dict) -> dict:
         "cap_state": cap_state,
         "budget_used": budget_used,
         "chosen_options": chosen,
+        "company_referred_before": bool(spec.get("first_team_of_company_only"))
+        and _company_referred_before(referral),
     }
+
+
+def _company_key(participant) -> str:
+    """A referee's company: its `company_id` (SEMANTICS §6), else its email domain unless
+    that is a free-mail provider (SEMANTICS §3); "" when it has none."""
+    from fraud.identity import is_free_mail_domain
+
+    company_id = str((participant.attributes or {}).get("company_id") or "").strip().lower()
+    if company_id:
+        return f"id:{company_id}"
+    domain = (participant.email_domain or "").lower()
+    return f"domain:{domain}" if domain and not is_free_mail_domain(domain) else ""
+
+
+def _company_referred_before(referral) -> bool:
+    """Whether an earlier referral of the program (not rejected) has a referee of the same
+    company as this one's: only the first referred team of a company counts (SCENARIOS A)."""
+    from tracking.models import Referral
+
+    key = _company_key(referral.referee)
+    if not key:
+        return False
+    earlier = (
+        Referral.unscoped.filter(tenant_id=referral.tenant_id, program_id=referral.program_id)
+        .exclude(pk=referral.pk)
+        .exclude(status="rejected")
+        .filter(
+            models.Q(created_at__lt=referral.created_at)
+            | models.Q(created_at=referral.created_at, pk__lt=referral.pk)
+        )
+        .select_related("referee")
+    )
+    kind, _sep, value = key.partition(":")
+    if kind == "id":
+        candidates = earlier.filter(referee__attributes__company_id__isnull=False)
+    else:
+        candidates = earlier.filter(referee__email_domain__iexact=value)
+    return any(_company_key(r.referee) == key for r in candidates)
 
 
 def _reserved(reward: Reward, spec: dict) -> int:
@@ -583,24 +623,32 @@ def _payout_request(reward: Reward, now) -> str:
     )
     if batch.status != BatchStatus.OPEN:
         batch = None
+    from .selectors import cash_owed_minor, payout_to_dict
+
+    # Under the participant's lock no other payout can keep back the same debt.
+    _lock(reward.tenant_id, f"participant:{reward.participant_id}")
+    gross = int(reward.amount_minor or 0)
+    offset = min(
+        gross,
+        cash_owed_minor(
+            tenant_id=reward.tenant_id,
+            participant_id=reward.participant_id,
+            currency=reward.currency,
+        ),
+    )
     payout = Payout.unscoped.create(
         tenant_id=reward.tenant_id,
         reward=reward,
         batch=batch,
-        amount_minor=int(reward.amount_minor or 0),
+        amount_minor=gross - offset,
+        offset_minor=offset,
         currency=reward.currency,
         created_at=now,
     )
     webhook_emit(
         tenant=reward.tenant,
         type="payout.requested",
-        data={
-            "payout": {
-                "id": payout.pk,
-                "amount": {"amount_minor": payout.amount_minor, "currency": payout.currency},
-            },
-            "reward": reward_payload(reward),
-        },
+        data={"payout": payout_to_dict(payout), "reward": reward_payload(reward)},
     )
     return "payout_requested"
 

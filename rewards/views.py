@@ -148,6 +148,11 @@ def reward_detail(request, reward_id: int):
             "payouts": Payout.objects.for_tenant(request.tenant)
             .filter(reward=reward)
             .order_by("id"),
+            "cash": list(
+                selectors.cash_positions(
+                    tenant_id=request.tenant.pk, participant_id=reward.participant_id
+                ).values()
+            ),
             "can_pay": has_role(request, MANAGE_PAYOUTS),
         },
     )
@@ -281,17 +286,7 @@ def batch_export(request, batch_id: int):
     batch = _batch(request, batch_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "payout_id",
-            "reward_id",
-            "participant",
-            "amount_minor",
-            "currency",
-            "status",
-            "created_at",
-        ]
-    )
+    writer.writerow(selectors.PAYOUT_CSV_HEADER)
     for row in selectors.payout_batch_rows(batch):
         writer.writerow(row)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -7,7 +7,6 @@ hold, or claws it back within `clawback_days`, once."""
 
 from datetime import timedelta
 
-import pytest
 import time_machine
 
 from fraud.services import review_decide
@@ -61,18 +60,15 @@ def derived_spec(*, clawback_days: int = 0, tier_threshold: int = 5, ambassador=
     return spec
 
 
-@pytest.fixture
-def referrer_code(tenant, api):
-    def make(spec, who="boss", email="boss@acme-widgets.com"):
-        program_create(tenant=tenant, spec=spec, actor=None)
-        participant(api, who, email=email)
-        answer = api.post(
-            f"/api/v1/programs/{spec['slug']}/enrollments", {"participant": who}, format="json"
-        )
-        assert answer.status_code == 201, answer.content
-        return answer.json()["code"]
-
-    return make
+def referrer_code(tenant, api, spec, who="boss", email="boss@acme-widgets.com") -> str:
+    """Create the program, and `who` enrolled in it; answers with the referral code."""
+    program_create(tenant=tenant, spec=spec, actor=None)
+    participant(api, who, email=email)
+    answer = api.post(
+        f"/api/v1/programs/{spec['slug']}/enrollments", {"participant": who}, format="json"
+    )
+    assert answer.status_code == 201, answer.content
+    return answer.json()["code"]
 
 
 def friend(api, code, name, at, *, colleague=False, amount=12900):
@@ -142,8 +138,8 @@ def later_fraud_rejection(tenant, name):
     rewards_reject(referral=referral, reason="fraud")
 
 
-def three_successes_reach_the_tier(tenant, api, referrer_code, *, clawback_days):
-    code = referrer_code(derived_spec(clawback_days=clawback_days, tier_threshold=3))
+def three_successes_reach_the_tier(tenant, api, *, clawback_days):
+    code = referrer_code(tenant, api, derived_spec(clawback_days=clawback_days, tier_threshold=3))
     ordered = local(3, 2)
     with time_machine.travel(ordered, tick=False):
         for name in ("ann", "bob", "cat"):
@@ -154,10 +150,8 @@ def three_successes_reach_the_tier(tenant, api, referrer_code, *, clawback_days)
     return ordered, tier
 
 
-def test_a_tier_waits_for_referrals_in_review_and_is_never_paid_on_rejected_ones(
-    tenant, api, ops, referrer_code
-):
-    code = referrer_code(derived_spec())
+def test_a_tier_waits_for_referrals_in_review_and_is_never_paid_on_rejected_ones(tenant, api, ops):
+    code = referrer_code(tenant, api, derived_spec())
     ordered = local(3, 2)
     with time_machine.travel(ordered, tick=False):
         friend(api, code, "ann", ordered)
@@ -183,10 +177,8 @@ def test_a_tier_waits_for_referrals_in_review_and_is_never_paid_on_rejected_ones
     assert statuses(tenant)["cai"] == "rejected"
 
 
-def test_a_tier_counts_referrals_once_ops_clears_them_and_rests_on_them(
-    tenant, api, ops, referrer_code
-):
-    code = referrer_code(derived_spec())
+def test_a_tier_counts_referrals_once_ops_clears_them_and_rests_on_them(tenant, api, ops):
+    code = referrer_code(tenant, api, derived_spec())
     ordered = local(3, 2)
     with time_machine.travel(ordered, tick=False):
         friend(api, code, "ann", ordered)
@@ -213,9 +205,9 @@ def test_a_tier_counts_referrals_once_ops_clears_them_and_rests_on_them(
 
 
 def test_a_counted_referral_rejected_later_claws_the_tier_back_once_within_clawback_days(
-    tenant, api, referrer_code
+    tenant, api
 ):
-    ordered, tier = three_successes_reach_the_tier(tenant, api, referrer_code, clawback_days=30)
+    ordered, tier = three_successes_reach_the_tier(tenant, api, clawback_days=30)
     payout = Payout.objects.for_tenant(tenant).get(reward=tier)
     with time_machine.travel(ordered + timedelta(days=9), tick=False):
         assert api.post(f"/api/v1/payouts/{payout.pk}/paid", {}, format="json").status_code == 200
@@ -238,23 +230,19 @@ def test_a_counted_referral_rejected_later_claws_the_tier_back_once_within_clawb
     assert [t.status for t in tier_items(tenant)] == ["reversed"]
 
 
-def test_after_clawback_days_a_late_rejection_keeps_the_tier_as_semantics_says(
-    tenant, api, referrer_code
-):
-    ordered, tier = three_successes_reach_the_tier(tenant, api, referrer_code, clawback_days=0)
+def test_after_clawback_days_a_late_rejection_keeps_the_tier_as_semantics_says(tenant, api):
+    ordered, tier = three_successes_reach_the_tier(tenant, api, clawback_days=0)
     with time_machine.travel(ordered + timedelta(days=12), tick=False):
         later_fraud_rejection(tenant, "ann")
     tier.refresh_from_db()
     assert tier.status == "approved"
 
 
-def test_a_refund_inside_the_hold_of_a_counted_success_reverses_the_tier(
-    tenant, api, referrer_code
-):
+def test_a_refund_inside_the_hold_of_a_counted_success_reverses_the_tier(tenant, api):
     """A tier reached by successes whose holds end on different days: a refund after bob's
     hold keeps his success (no clawback days) and the tier; ann's refund, reported late but
     dated inside her hold, undoes the stage the tier counted: the tier is reversed."""
-    code = referrer_code(derived_spec(clawback_days=0, tier_threshold=2))
+    code = referrer_code(tenant, api, derived_spec(clawback_days=0, tier_threshold=2))
     first, second = local(3, 2), local(3, 3)
     with time_machine.travel(second, tick=False):
         friend(api, code, "ann", first)
@@ -278,9 +266,7 @@ def test_a_refund_inside_the_hold_of_a_counted_success_reverses_the_tier(
     assert bobs.status == "approved"
 
 
-def test_ambassador_status_counts_cleared_referrals_and_is_revoked_by_a_rejection(
-    tenant, api, ops, referrer_code
-):
+def test_ambassador_status_counts_cleared_referrals_and_is_revoked_by_a_rejection(tenant, api, ops):
     from referral_platform.webhooks.models import WebhookEndpoint, WebhookMessage
 
     WebhookEndpoint.unscoped.create(
@@ -291,7 +277,7 @@ def test_ambassador_status_counts_cleared_referrals_and_is_revoked_by_a_rejectio
         tier_threshold=50,
         ambassador={"min_referrals": 3, "min_retained_percent": 50},
     )
-    code = referrer_code(spec)
+    code = referrer_code(tenant, api, spec)
     ordered = local(3, 2)
     with time_machine.travel(ordered, tick=False):
         friend(api, code, "ann", ordered)

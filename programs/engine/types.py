@@ -50,6 +50,9 @@ class ReferralFacts:
     chosen_options: Mapping[str, str] = field(default_factory=dict)
     # Money already committed against the program's budget by other referrals (minor units).
     budget_used: int = 0
+    # An earlier referral of the program has a referee of the same company (its
+    # `company_id`, or its email domain when that is not a free-mail provider).
+    company_referred_before: bool = False
 
 
 @dataclass(frozen=True)

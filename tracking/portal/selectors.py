@@ -371,6 +371,7 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         ],
         ledger_points=ledger_points,
         currency=currency,
+        cash_debt_minor=_cash_debt(tenant, participant, currency),
     )
     points_name = ""
     for e in enrollments:
@@ -569,3 +570,11 @@ def invite_extras(*, tenant, program, entry: dict) -> dict:
         "offer_ends_at": program.ends_at,
         "friends_joined_30d": joined if joined >= SOCIAL_PROOF_MIN else 0,
     }
+
+
+def _cash_debt(tenant, participant, currency: str) -> int:
+    """Cash taken back after it was paid, not yet settled by a paid payout."""
+    from rewards.selectors import cash_positions
+
+    position = cash_positions(tenant_id=tenant.pk, participant_id=participant.pk).get(currency)
+    return max(0, -position.balance_minor) if position is not None else 0
