@@ -398,3 +398,17 @@ def points_balance(*, tenant, participant_id: int) -> int:
 
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     return balances(tenant_id, participant_account(participant_id)).get("points", 0)
+
+
+def ambassadors(*, tenant, participant_ids) -> set[tuple[int, int]]:
+    """`(participant_id, program_id)` of the given participants who hold ambassador status
+    (a live ambassador item, SCENARIOS: the guide's ≥ 5 referrals with ≥ 50 % retained)."""
+    return set(
+        Reward.objects.for_tenant(tenant)
+        .filter(
+            participant_id__in=list(participant_ids),
+            details__status="ambassador",
+            status__in=[RewardStatus.PENDING, RewardStatus.APPROVED, RewardStatus.FULFILLED],
+        )
+        .values_list("participant_id", "program_id")
+    )

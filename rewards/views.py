@@ -108,6 +108,11 @@ def reward_list(request):
     filters = {k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v}
     qs = selectors.reward_list(tenant=request.tenant, **filters).order_by("-created_at", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    held = selectors.ambassadors(
+        tenant=request.tenant, participant_ids={r.participant_id for r in page}
+    )
+    for r in page:
+        r.is_ambassador = (r.participant_id, r.program_id) in held
     return render(
         request,
         "rewards/list.html",

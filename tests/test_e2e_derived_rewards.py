@@ -8,6 +8,7 @@ hold, or claws it back within `clawback_days`, once."""
 from datetime import timedelta
 
 import time_machine
+from django.test import Client
 
 from fraud.services import review_decide
 from programs.services import program_create
@@ -266,7 +267,9 @@ def test_a_refund_inside_the_hold_of_a_counted_success_reverses_the_tier(tenant,
     assert bobs.status == "approved"
 
 
-def test_ambassador_status_counts_cleared_referrals_and_is_revoked_by_a_rejection(tenant, api, ops):
+def test_ambassador_status_counts_cleared_referrals_and_is_revoked_by_a_rejection(
+    tenant, api, ops, owner
+):
     from referral_platform.webhooks.models import WebhookEndpoint, WebhookMessage
 
     WebhookEndpoint.unscoped.create(
@@ -304,6 +307,7 @@ def test_ambassador_status_counts_cleared_referrals_and_is_revoked_by_a_rejectio
     assert basis_of(status) == {"ann", "bob", "cai"}
     granted = WebhookMessage.objects.for_tenant(tenant).filter(type="ambassador.granted")
     assert [m.data["reward"]["id"] for m in granted] == [status.pk]
+    assert badges(api, owner) == (1, True)
 
     with time_machine.travel(active + timedelta(days=2), tick=False):
         later_fraud_rejection(tenant, "bob")
@@ -312,3 +316,16 @@ def test_ambassador_status_counts_cleared_referrals_and_is_revoked_by_a_rejectio
     assert status.status == "reversed"
     revoked = WebhookMessage.objects.for_tenant(tenant).filter(type="ambassador.revoked")
     assert revoked.count() == 1
+    assert badges(api, owner) == (0, False)
+
+
+def badges(api, staff_user) -> tuple[int, bool]:
+    """Ambassador badges on the staff reward list (one per row of the referrer), and whether
+    the referrer's portal shows one."""
+    staff = Client()
+    staff.force_login(staff_user)
+    listed = staff.get("/app/rewards/?participant=boss").content.decode()
+    session = api.post("/api/v1/portal-sessions", {"participant": "boss"}, format="json")
+    portal = Client().get(session.json()["url"], follow=True).content.decode()
+    rows = listed.count('data-testid="ambassador-badge"')
+    return (1 if rows else 0), 'data-testid="ambassador-badge"' in portal

@@ -480,9 +480,7 @@ def evaluate_rewards(
     }
     if spec.get("first_team_of_company_only") and facts.company_referred_before:
         # SCENARIOS A: only the first referred team of a company counts, for either side.
-        failing = {
-            side: [*rules, COMPANY_ALREADY_REFERRED] for side, rules in failing.items()
-        }
+        failing = {side: [*rules, COMPANY_ALREADY_REFERRED] for side, rules in failing.items()}
     for draft in drafts:
         if failing[draft["side"]]:
             _block(draft, "rejected", f"ineligible:{failing[draft['side']][0]}",
