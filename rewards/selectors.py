@@ -205,15 +205,13 @@ PAYOUT_CSV_HEADER = [
     "currency",
     "status",
     "created_at",
-    "gross_amount_minor",
-    "clawback_offset_minor",
 ]
 
 
 def payout_batch_rows(batch: PayoutBatch):
     """CSV rows of a batch (after `PAYOUT_CSV_HEADER`): each payout at what the tenant pays,
-    net of the clawbacks kept back from it, beside its gross amount and that offset
-    (SEMANTICS §10 "Net cash")."""
+    net of the clawbacks kept back from it (SEMANTICS §10 "Net cash"; the API and the batch
+    page show the gross amount and the offset beside it)."""
     payouts = (
         Payout.unscoped.filter(batch=batch).select_related("reward__participant").order_by("id")
     )
@@ -226,8 +224,6 @@ def payout_batch_rows(batch: PayoutBatch):
             p.currency,
             p.status,
             p.created_at.isoformat(),
-            p.gross_amount_minor,
-            p.offset_minor,
         ]
 
 
