@@ -231,12 +231,32 @@ def test_a_counted_referral_rejected_later_claws_the_tier_back_once_within_clawb
     assert [t.status for t in tier_items(tenant)] == ["reversed"]
 
 
-def test_after_clawback_days_a_late_rejection_keeps_the_tier_as_semantics_says(tenant, api):
+def test_a_late_rejection_drops_a_tier_not_paid_yet(tenant, api):
+    """After its hold a paid tier is clawed back only within `clawback_days` (none here):
+    kept. One not paid yet is lost with the rejected referral, as unreleased earnings are."""
     ordered, tier = three_successes_reach_the_tier(tenant, api, clawback_days=0)
     with time_machine.travel(ordered + timedelta(days=12), tick=False):
         later_fraud_rejection(tenant, "ann")
     tier.refresh_from_db()
-    assert tier.status == "approved"
+    assert (tier.status, tier.hold_reason) == ("reversed", "")
+    payout = Payout.objects.for_tenant(tenant).get(reward=tier)
+    assert payout.status == "cancelled"
+
+
+def test_without_clawback_days_a_late_rejection_keeps_a_paid_tier(tenant, api):
+    ordered, tier = three_successes_reach_the_tier(tenant, api, clawback_days=0)
+    payout = Payout.objects.for_tenant(tenant).get(reward=tier)
+    with time_machine.travel(ordered + timedelta(days=9), tick=False):
+        assert api.post(f"/api/v1/payouts/{payout.pk}/paid", {}, format="json").status_code == 200
+    with time_machine.travel(ordered + timedelta(days=12), tick=False):
+        later_fraud_rejection(tenant, "ann")
+    tier.refresh_from_db()
+    assert tier.status == "fulfilled"
+    assert (
+        not LedgerEntry.objects.for_tenant(tenant)
+        .filter(reward=tier, entry_kind__in=["clawback", "reversal"])
+        .exists()
+    )
 
 
 def test_a_refund_inside_the_hold_of_a_counted_success_reverses_the_tier(tenant, api):
