@@ -349,3 +349,40 @@ def badges(api, staff_user) -> tuple[int, bool]:
     portal = Client().get(session.json()["url"], follow=True).content.decode()
     rows = listed.count('data-testid="ambassador-badge"')
     return (1 if rows else 0), 'data-testid="ambassador-badge"' in portal
+
+
+def test_a_season_closes_only_once_its_referrals_in_review_are_decided(tenant, api, ops):
+    """The season's ranking waits while one of its referrals is in review; once ops
+    rejects it, the season closes without it and the prize rests on what it counted."""
+    from rewards.models import PeriodClose
+
+    spec = derived_spec(tier_threshold=50)
+    spec["season"] = {
+        "period": "quarter",
+        "metric": "success",
+        "min_successes": 2,
+        "prizes": [
+            {
+                "rank": 1,
+                "reward": {"key": "first", "kind": "cash", "side": "referrer", "amount": 50000},
+            }
+        ],
+    }
+    code = referrer_code(tenant, api, spec)
+    ordered = local(3, 2)
+    with time_machine.travel(ordered, tick=False):
+        friend(api, code, "ann", ordered)
+        friend(api, code, "bob", ordered)
+        friend(api, code, "cai", ordered, colleague=True)
+        tick()
+    assert statuses(tenant)["cai"] == "review"
+    tick(local(4, 1, 9))
+    assert not PeriodClose.objects.for_tenant(tenant).exists()
+    with time_machine.travel(local(4, 2), tick=False):
+        decide(tenant, ops, ["cai"], "reject")
+    tick(local(4, 2))
+    [close] = PeriodClose.objects.for_tenant(tenant).filter(period_key="2026-Q1")
+    [prize] = Reward.objects.for_tenant(tenant).filter(reason="season:1")
+    assert (prize.scope, prize.amount_minor) == ("period:2026-Q1", 50000)
+    assert basis_of(prize) == {"ann", "bob"}
+    assert close.result == [{"participant": prize.participant_id, "reason": "season:1"}]
