@@ -73,6 +73,14 @@ class GeneralForm(forms.Form):
     clawback_days = forms.IntegerField(
         label=_("Claw back within (days)"), required=False, min_value=0
     )
+    first_team_of_company_only = forms.BooleanField(
+        label=_("Only the first referred team of a company counts"),
+        required=False,
+        help_text=_(
+            "A later referee of the same company (company_id, or a company email domain) "
+            "earns nothing, for either side."
+        ),
+    )
 
     def __init__(self, *args, currency: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -92,6 +100,7 @@ class GeneralForm(forms.Form):
             "budget": spec.get("budget"),
             "referee_discount_cap": spec.get("referee_discount_cap"),
             "clawback_days": spec.get("clawback_days"),
+            "first_team_of_company_only": bool(spec.get("first_team_of_company_only")),
         }
 
     def apply(self, spec: dict) -> dict:
@@ -110,6 +119,10 @@ class GeneralForm(forms.Form):
             spec.pop("clawback_days", None)
         else:
             spec["clawback_days"] = data["clawback_days"]
+        if data["first_team_of_company_only"]:
+            spec["first_team_of_company_only"] = True
+        else:
+            spec.pop("first_team_of_company_only", None)
         return spec
 
 

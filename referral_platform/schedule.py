@@ -24,6 +24,8 @@ JOBS = (
     ("rewards.seasons", rewards_jobs.seasons),
     ("rewards.lottery", rewards_jobs.lottery),
     ("rewards.teams", rewards_jobs.teams),
+    # After the event sweep, before release: a status reached now is granted in this run.
+    ("rewards.ambassadors", rewards_jobs.ambassadors),
     ("fraud.assess_missed", pipeline_jobs.assess_missed),
     ("rewards.release_due", rewards_jobs.release_due),
     ("fraud.assess_refunds", pipeline_jobs.assess_refunds),

@@ -142,6 +142,26 @@ class Reward(TenantOwnedModel):
         return coded_label(self.blocked_reason, BLOCKED_REASONS)
 
 
+class RewardBasis(TenantOwnedModel):
+    """What a derived item (tier, ladder, season, lottery prize, team, ambassador) counted:
+    one row per referral and stage it rests on (SEMANTICS §10 "Derived items"). A later
+    rejection of that referral, or the reversal of that stage, reaches the item through it."""
+
+    reward = models.ForeignKey(Reward, on_delete=models.CASCADE, related_name="basis")
+    referral = models.ForeignKey(
+        "tracking.Referral", on_delete=models.CASCADE, related_name="derived_rewards"
+    )
+    stage_key = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "reward", "referral", "stage_key"], name="reward_basis_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "referral"])]
+
+
 class LedgerEntryKind(models.TextChoices):
     CREDIT = "credit", _("Credit")
     REVERSAL = "reversal", _("Reversal")
@@ -256,7 +276,11 @@ class Payout(TenantOwnedModel):
     batch = models.ForeignKey(
         PayoutBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="payouts"
     )
+    # What the tenant pays: the reward's amount less `offset_minor`, cash the participant
+    # owes back (taken back after an earlier payment) kept back from this payout (SEMANTICS
+    # §10 "Net cash"). What is still owed after it carries to the next payout.
     amount_minor = models.BigIntegerField()
+    offset_minor = models.BigIntegerField(default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(
         max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED
@@ -276,6 +300,10 @@ class Payout(TenantOwnedModel):
             )
         ]
         indexes = [models.Index(fields=["tenant", "status", "created_at"])]
+
+    @property
+    def gross_amount_minor(self) -> int:
+        return self.amount_minor + self.offset_minor
 
 
 class CouponPool(TenantOwnedModel):

@@ -112,6 +112,13 @@ def teams() -> int:
     return teams_evaluate()
 
 
+def ambassadors() -> int:
+    """After the event sweep, before release: a status reached now is granted in the run."""
+    from .sweeps import ambassadors_evaluate
+
+    return ambassadors_evaluate()
+
+
 def points_expiry() -> int:
     from .sweeps import points_expire
 

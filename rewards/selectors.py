@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Q, QuerySet, Sum
 
 from .models import (
@@ -195,9 +197,21 @@ def coupon_pools(*, tenant) -> list[dict]:
     return out
 
 
+PAYOUT_CSV_HEADER = [
+    "payout_id",
+    "reward_id",
+    "participant",
+    "amount_minor",
+    "currency",
+    "status",
+    "created_at",
+]
+
+
 def payout_batch_rows(batch: PayoutBatch):
-    """CSV rows of a batch: its payouts, then clawbacks of cash already paid in this
-    program and currency, netted as negative lines (SEMANTICS §5)."""
+    """CSV rows of a batch (after `PAYOUT_CSV_HEADER`): each payout at what the tenant pays,
+    net of the clawbacks kept back from it (SEMANTICS §10 "Net cash"; the API and the batch
+    page show the gross amount and the offset beside it)."""
     payouts = (
         Payout.unscoped.filter(batch=batch).select_related("reward__participant").order_by("id")
     )
@@ -211,25 +225,121 @@ def payout_batch_rows(batch: PayoutBatch):
             p.status,
             p.created_at.isoformat(),
         ]
-    start_key = batch.created_at
-    clawbacks = LedgerEntry.unscoped.filter(
-        tenant_id=batch.tenant_id,
-        entry_kind="clawback",
-        reward_kind=RewardKind.CASH,
-        currency=batch.currency,
-        reward__program_id=batch.program_id,
-        created_at__gte=start_key,
-    ).select_related("reward__participant")
-    for e in clawbacks:
-        yield [
-            "",
-            e.reward_id,
-            e.reward.participant.external_id,
-            e.amount_minor,
-            e.currency,
-            "clawback",
-            e.created_at.isoformat(),
-        ]
+
+
+def payout_to_dict(payout: Payout) -> dict:
+    """A payout in the API and the `payout.requested` webhook: `amount` is what the tenant
+    pays, net of `clawback_offset` (cash owed back, kept back from this payout)."""
+    return {
+        "id": payout.pk,
+        "reward": payout.reward_id,
+        "amount": _money(payout.amount_minor, payout.currency),
+        "gross_amount": _money(payout.gross_amount_minor, payout.currency),
+        "clawback_offset": _money(payout.offset_minor, payout.currency),
+        "status": payout.status,
+        "failure_reason": payout.failure_reason or None,
+        "external_ref": payout.external_ref or None,
+        "created_at": _iso(payout.created_at),
+        "settled_at": _iso(payout.settled_at),
+    }
+
+
+@dataclass(frozen=True)
+class CashPosition:
+    """A participant's cash in one currency, net of clawbacks (SEMANTICS §10 "Net cash").
+
+    `earned`: cash credited (paid rewards) minus cash taken back after (reversed or clawed
+    back); `paid`: what payouts handed over, net; `balance` = earned − paid, negative while
+    the participant owes cash back; `owed`: the part of that debt no requested payout keeps
+    back yet, carried to the next payout; `payable`: what the tenant is still to pay —
+    requested payouts (net) and approved cash not yet in a payout, less `owed`."""
+
+    currency: str
+    earned_minor: int = 0
+    paid_minor: int = 0
+    requested_minor: int = 0
+    requested_offset_minor: int = 0
+    approved_minor: int = 0
+
+    @property
+    def balance_minor(self) -> int:
+        return self.earned_minor - self.paid_minor
+
+    @property
+    def owed_minor(self) -> int:
+        return max(0, -self.balance_minor - self.requested_offset_minor)
+
+    @property
+    def payable_minor(self) -> int:
+        return max(0, self.requested_minor + self.approved_minor - self.owed_minor)
+
+    def as_dict(self) -> dict:
+        return {
+            "balance": _money(self.balance_minor, self.currency),
+            "payable": _money(self.payable_minor, self.currency),
+            "owed": _money(self.owed_minor, self.currency),
+            "earned": _money(self.earned_minor, self.currency),
+            "paid": _money(self.paid_minor, self.currency),
+        }
+
+
+def cash_positions(*, tenant_id: int, participant_id: int) -> dict[str, CashPosition]:
+    """The participant's cash per currency (see `CashPosition`), from the ledger and the
+    payouts: one definition for the API, webhooks, staff pages, the portal and payouts."""
+    from .ledger import participant_account
+
+    sums: dict[str, dict[str, int]] = {}
+
+    def add(currency: str, field: str, value) -> None:
+        row = sums.setdefault(currency, {})
+        row[field] = row.get(field, 0) + int(value or 0)
+
+    earned = (
+        LedgerEntry.unscoped.filter(
+            tenant_id=tenant_id,
+            account=participant_account(participant_id),
+            reward_kind=RewardKind.CASH,
+        )
+        .exclude(currency="")
+        .values("currency")
+        .annotate(s=Sum("amount_minor"))
+    )
+    for row in earned:
+        add(row["currency"], "earned_minor", row["s"])
+    payouts = (
+        Payout.unscoped.filter(
+            tenant_id=tenant_id,
+            reward__participant_id=participant_id,
+            status__in=[PayoutStatus.REQUESTED, PayoutStatus.PAID],
+        )
+        .values("currency", "status")
+        .annotate(s=Sum("amount_minor"), o=Sum("offset_minor"))
+    )
+    for row in payouts:
+        if row["status"] == PayoutStatus.PAID:
+            add(row["currency"], "paid_minor", row["s"])
+        else:
+            add(row["currency"], "requested_minor", row["s"])
+            add(row["currency"], "requested_offset_minor", row["o"])
+    approved = (
+        Reward.unscoped.filter(
+            tenant_id=tenant_id,
+            participant_id=participant_id,
+            kind=RewardKind.CASH,
+            status=RewardStatus.APPROVED,
+        )
+        .exclude(payouts__status__in=[PayoutStatus.REQUESTED, PayoutStatus.PAID])
+        .values("currency")
+        .annotate(s=Sum("amount_minor"))
+    )
+    for row in approved:
+        add(row["currency"], "approved_minor", row["s"])
+    return {currency: CashPosition(currency, **row) for currency, row in sorted(sums.items())}
+
+
+def cash_owed_minor(*, tenant_id: int, participant_id: int, currency: str) -> int:
+    position = cash_positions(tenant_id=tenant_id, participant_id=participant_id).get(currency)
+    return position.owed_minor if position is not None else 0
 
 
 def redemption_to_dict(redemption: Redemption) -> dict:
@@ -284,3 +394,17 @@ def points_balance(*, tenant, participant_id: int) -> int:
 
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     return balances(tenant_id, participant_account(participant_id)).get("points", 0)
+
+
+def ambassadors(*, tenant, participant_ids) -> set[tuple[int, int]]:
+    """`(participant_id, program_id)` of the given participants who hold ambassador status
+    (a live ambassador item, SCENARIOS: the guide's ≥ 5 referrals with ≥ 50 % retained)."""
+    return set(
+        Reward.objects.for_tenant(tenant)
+        .filter(
+            participant_id__in=list(participant_ids),
+            details__status="ambassador",
+            status__in=[RewardStatus.PENDING, RewardStatus.APPROVED, RewardStatus.FULFILLED],
+        )
+        .values_list("participant_id", "program_id")
+    )

@@ -4,6 +4,7 @@ to run at any moment and any number of times."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -24,6 +25,9 @@ from .models import (
 from .services import period_rewards_persist
 
 TIER_LOOKBACK = timedelta(days=400)  # a yearly ladder is the longest tier period
+# How long a season's close waits for ops to decide its referrals still in review; after
+# that it closes without them.
+SEASON_REVIEW_WAIT = timedelta(days=30)
 
 
 # How long an ended program's obligations still run: its last season and lottery close,
@@ -59,22 +63,33 @@ def _participant_fact(participant):
     )
 
 
-def _counted_facts(program, *, since: datetime, until: datetime) -> dict[int, list]:
-    """Reached, not reversed stages of the program's live referrals, per referrer."""
-    from programs.engine.period import CountedFact
+# Referral statuses that have not cleared fraud review: nothing derived counts them
+# (SEMANTICS §10 "Derived items"); a `review` one is counted once ops approves it.
+NOT_CLEARED = ("review", "rejected")
+
+
+def _reached_stages(program, *, since: datetime, until: datetime):
     from tracking.models import ReferralStage
+
+    return ReferralStage.unscoped.filter(
+        tenant_id=program.tenant_id,
+        referral__program=program,
+        reversed_at__isnull=True,
+        due_at__isnull=False,
+        due_at__gte=since,
+        due_at__lte=until,
+    )
+
+
+def _counted_facts(program, *, since: datetime, until: datetime) -> dict[int, list]:
+    """Reached, not reversed stages of the program's referrals that cleared fraud review,
+    per referrer (the engine counts only those whose hold has ended)."""
+    from programs.engine.period import CountedFact
 
     success_keys = {s["key"] for s in program.spec.get("stages") or [] if s.get("success")}
     rows = (
-        ReferralStage.unscoped.filter(
-            tenant_id=program.tenant_id,
-            referral__program=program,
-            reversed_at__isnull=True,
-            due_at__isnull=False,
-            due_at__gte=since,
-            due_at__lte=until,
-        )
-        .exclude(referral__status="rejected")
+        _reached_stages(program, since=since, until=until)
+        .exclude(referral__status__in=NOT_CLEARED)
         .values_list("referral__referrer_id", "referral_id", "stage_key", "occurred_at", "due_at")
     )
     out: dict[int, list] = {}
@@ -137,6 +152,9 @@ def seasons_close(*, now: datetime | None = None) -> int:
             tenant_id=program.tenant_id, program=program, kind="season", period_key=key
         ).exists():
             continue
+        in_window = _reached_stages(program, since=start, until=end - timedelta(microseconds=1))
+        if now < end + SEASON_REVIEW_WAIT and in_window.filter(referral__status="review").exists():
+            continue  # the ranking waits for ops to decide the season's referrals in review
         metric = season.get("metric", "success")
         standings = []
         for referrer_id, log in _counted_facts(
@@ -157,6 +175,7 @@ def seasons_close(*, now: datetime | None = None) -> int:
                         len(counted),
                         sum(1 for f in log if f.success),
                         counted[-1].due_at,
+                        basis=tuple((f.referral_id, f.stage_key) for f in log),
                     )
                 )
         decisions = evaluate(program.spec, standings, key, closed_at=closed_at)
@@ -201,7 +220,7 @@ def teams_evaluate(*, now: datetime | None = None) -> int:
 
     from programs.engine import EventFact, TeamMember, team_evaluate
     from tracking.codes import normalize_code
-    from tracking.models import Event, Participant, ReferralCode
+    from tracking.models import Event, Participant, Referral, ReferralCode
 
     from .services import LIVE, team_rewards_reverse
 
@@ -226,8 +245,14 @@ def teams_evaluate(*, now: datetime | None = None) -> int:
             received_at__gte=since,
             participant__isnull=False,
         ).values("participant_id")
+        # A member's referral rejected (or cleared) after review changes what counts too.
+        decided = Referral.unscoped.filter(
+            tenant_id=program.tenant_id, program=program, status_changed_at__gte=since
+        ).values("referee_id")
         recent = declared.filter(
-            Q(status="processed", received_at__gte=since) | Q(participant_id__in=touched)
+            Q(status="processed", received_at__gte=since)
+            | Q(participant_id__in=touched)
+            | Q(participant_id__in=decided)
         ).values_list("payload", flat=True)
         wanted = {normalize_code(str(p["properties"][prop])) for p in recent}
         leaders = dict(
@@ -253,6 +278,14 @@ def teams_evaluate(*, now: datetime | None = None) -> int:
                 ).order_by("occurred_at", "pk")
                 for event in followed:
                     later.setdefault(event.participant_id, []).append(_event_fact(event))
+            referred = {
+                r.referee_id: r
+                for r in Referral.unscoped.filter(
+                    tenant_id=program.tenant_id, program=program, referee_id__in=list(paid)
+                )
+            }
+            if any(r.status == "review" for r in referred.values()):
+                continue  # the team waits for ops to decide its members in review
             people = Participant.unscoped.in_bulk([*paid, leader_id])
             discounts = _referee_discounts(program, list(paid), LIVE)
             members = [
@@ -265,6 +298,8 @@ def teams_evaluate(*, now: datetime | None = None) -> int:
                     purchase=purchase,
                     events=tuple(later.get(pid, ())),
                     participant=_participant_fact(people[pid]) if pid in people else None,
+                    referral_id=referred[pid].pk if pid in referred else None,
+                    rejected_at=_rejected_at(referred.get(pid)),
                 )
                 for pid, purchase in paid.items()
             ]
@@ -290,6 +325,12 @@ def teams_evaluate(*, now: datetime | None = None) -> int:
                     tenant=program.tenant, program=program, reversals=decision.reversed
                 )
     return created
+
+
+def _rejected_at(referral) -> datetime | None:
+    if referral is None or referral.status != "rejected":
+        return None
+    return referral.status_changed_at
 
 
 def _undo_types(spec: dict) -> list[str]:
@@ -330,6 +371,114 @@ def _referee_discounts(program, participant_ids: list[int], live) -> dict[int, i
     for participant_id, amount in rows:
         out[participant_id] = out.get(participant_id, 0) + int(amount)
     return out
+
+
+# --- Ambassadors -------------------------------------------------------------------------------
+
+# A program without a stage that sets `retained` counts a referred customer retained once
+# active (an `activity` or a `purchase`) from this long after sign-up on (SEMANTICS §7).
+RETAINED_AFTER = timedelta(days=60)
+
+
+def ambassadors_evaluate(*, now: datetime | None = None) -> int:
+    """Ambassador status (the guide: ≥ 5 referrals with ≥ 50 % of them retained), per
+    program's `ambassador` rule: counted are the referrer's referrals that cleared fraud
+    review and whose success was kept past its hold; retained are those that reached the
+    program's `retained` stage (or, without one, whose referee was active from day 60 on).
+    The status is one lifetime item resting on the referrals it counted."""
+    from programs.engine import AmbassadorReferral, ambassador_decision
+    from tracking.models import Event, Participant, ReferralStage
+
+    now = now or clock.now()
+    created = 0
+    for program in _active_programs(now):
+        spec = program.spec
+        rule = spec.get("ambassador")
+        if not rule:
+            continue
+        key = (rule.get("reward") or {}).get("key") or "ambassador"
+        stages = spec.get("stages") or []
+        success = next((st["key"] for st in stages if st.get("success")), None)
+        if success is None:
+            continue
+        retained_keys = [st["key"] for st in stages if st.get("status") == "retained"]
+        reached = ReferralStage.unscoped.filter(
+            tenant_id=program.tenant_id,
+            referral__program=program,
+            reversed_at__isnull=True,
+            due_at__lte=now,
+        ).exclude(referral__status__in=NOT_CLEARED)
+        counted: dict[int, dict[int, datetime]] = {}
+        created_at: dict[int, tuple[datetime, int]] = {}
+        for referrer_id, referral_id, due_at, signed_up, referee_id in reached.filter(
+            stage_key=success
+        ).values_list(
+            "referral__referrer_id",
+            "referral_id",
+            "due_at",
+            "referral__created_at",
+            "referral__referee_id",
+        ):
+            counted.setdefault(referrer_id, {})[referral_id] = due_at
+            created_at[referral_id] = (signed_up, referee_id)
+        done = set(
+            Reward.unscoped.filter(
+                tenant_id=program.tenant_id,
+                program=program,
+                scope="period:lifetime",
+                reason=f"bonus:{key}",
+            ).values_list("participant_id", flat=True)
+        )
+        wanted = {
+            referrer_id: referrals
+            for referrer_id, referrals in counted.items()
+            if len(referrals) >= rule["min_referrals"] and referrer_id not in done
+        }
+        if not wanted:
+            continue
+        ids = [rid for referrals in wanted.values() for rid in referrals]
+        if retained_keys:
+            retained = dict(
+                reached.filter(stage_key__in=retained_keys, referral_id__in=ids)
+                .order_by("-due_at")
+                .values_list("referral_id", "due_at")
+            )
+        else:
+            retained = {}
+            for referral_id in ids:
+                signed_up, referee_id = created_at[referral_id]
+                active = (
+                    Event.unscoped.filter(
+                        tenant_id=program.tenant_id,
+                        participant_id=referee_id,
+                        type__in=["activity", "purchase"],
+                        occurred_at__gte=signed_up + RETAINED_AFTER,
+                        occurred_at__lte=now,
+                    )
+                    .order_by("occurred_at")
+                    .values_list("occurred_at", flat=True)
+                    .first()
+                )
+                if active is not None:
+                    retained[referral_id] = active
+        people = Participant.unscoped.in_bulk(list(wanted))
+        for referrer_id, referrals in sorted(wanted.items()):
+            decision = ambassador_decision(
+                spec,
+                _participant_fact(people[referrer_id]),
+                [
+                    AmbassadorReferral(rid, success, due_at, retained.get(rid))
+                    for rid, due_at in sorted(referrals.items())
+                ],
+                now,
+            )
+            if decision is not None:
+                created += len(
+                    period_rewards_persist(
+                        tenant=program.tenant, program=program, decisions=[decision]
+                    )
+                )
+    return created
 
 
 # --- Lottery ----------------------------------------------------------------------------------
@@ -399,7 +548,7 @@ def _lottery_draw(
     valid = (program.spec.get("lottery") or {}).get("ticket_valid", "month")
     month = calendar.period_key(draw_at - timedelta(seconds=1), valid, cal)
     start, end = calendar.period_bounds(month, cal)
-    tickets = dict(
+    rows = (
         Reward.unscoped.filter(
             tenant_id=program.tenant_id,
             program=program,
@@ -407,17 +556,34 @@ def _lottery_draw(
             status__in=[RewardStatus.APPROVED, RewardStatus.FULFILLED],
             due_at__gte=start,
             due_at__lt=min(end, draw_at),
-        ).values_list("pk", "participant_id")
+        )
+        .exclude(referral__status__in=NOT_CLEARED)
+        .values_list("pk", "participant_id", "referral_id", "rule_key")
     )
-    tickets = {str(k): v for k, v in tickets.items()}
+    tickets = {str(pk): owner for pk, owner, _referral, _key in rows}
+    # A prize rests on its ticket's referral, at the stage that gave the ticket.
+    stage_of = {
+        item["key"]: stage["key"]
+        for stage in program.spec.get("stages") or []
+        for item in stage.get("rewards") or []
+    }
+    success = next((s["key"] for s in program.spec.get("stages") or [] if s.get("success")), "")
+    ticket_basis = {
+        str(pk): ((referral_id, stage_of.get(rule_key, success)),)
+        for pk, _owner, referral_id, rule_key in rows
+        if referral_id is not None
+    }
     # A ticket wins at most once in its month, across the weekly and monthly draws.
     earlier = LotteryDraw.unscoped.filter(program=program, drawn_at__isnull=False).exclude(
         pk=row.pk
     )
     exclude = {w["ticket"] for d in earlier for w in d.winners if w.get("month") == month}
-    decisions = lottery_decisions(
-        program.spec, draw["key"], row.period_key, row.seed, tickets, draw_at, exclude=exclude
-    )
+    decisions = [
+        replace(d, basis=ticket_basis.get(d.reason.rsplit(":", 1)[1], ()))
+        for d in lottery_decisions(
+            program.spec, draw["key"], row.period_key, row.seed, tickets, draw_at, exclude=exclude
+        )
+    ]
     period_rewards_persist(tenant=program.tenant, program=program, decisions=decisions)
     row.tickets = sorted(tickets)
     row.winners = [

@@ -108,6 +108,11 @@ def reward_list(request):
     filters = {k: v for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v}
     qs = selectors.reward_list(tenant=request.tenant, **filters).order_by("-created_at", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    held = selectors.ambassadors(
+        tenant=request.tenant, participant_ids={r.participant_id for r in page}
+    )
+    for r in page:
+        r.is_ambassador = (r.participant_id, r.program_id) in held
     return render(
         request,
         "rewards/list.html",
@@ -148,6 +153,11 @@ def reward_detail(request, reward_id: int):
             "payouts": Payout.objects.for_tenant(request.tenant)
             .filter(reward=reward)
             .order_by("id"),
+            "cash": list(
+                selectors.cash_positions(
+                    tenant_id=request.tenant.pk, participant_id=reward.participant_id
+                ).values()
+            ),
             "can_pay": has_role(request, MANAGE_PAYOUTS),
         },
     )
@@ -281,17 +291,7 @@ def batch_export(request, batch_id: int):
     batch = _batch(request, batch_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "payout_id",
-            "reward_id",
-            "participant",
-            "amount_minor",
-            "currency",
-            "status",
-            "created_at",
-        ]
-    )
+    writer.writerow(selectors.PAYOUT_CSV_HEADER)
     for row in selectors.payout_batch_rows(batch):
         writer.writerow(row)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -474,3 +474,35 @@ def test_the_season_closes_with_prizes_for_the_top_three_with_two_paid_referrals
     # A second close of the same season changes nothing.
     _tick(season_end + timedelta(days=8))
     assert Reward.objects.for_tenant(tenant).filter(reason__startswith="season:").count() == 3
+
+
+def test_only_the_first_referred_team_of_a_company_earns_the_qualified_lead_reward(
+    tenant, api, saas
+):
+    """SCENARIOS A: two teams of one company (the same company email domain, or the same
+    `company_id` behind free mail) referred by two admins: only the first one counts."""
+    signup, lead = local(1, 12), local(1, 14)
+    teams = {
+        "sales": ("admin", {"email": "sales@bigcorp.cn"}),
+        "ops": ("lead2", {"email": "ops@bigcorp.cn"}),
+        "t-one": ("admin", {"email": "one@gmail.com", "attributes": {"company_id": "C-7"}}),
+        "t-two": ("lead3", {"email": "two@gmail.com", "attributes": {"company_id": "c-7"}}),
+        "solo": ("lead4", {"email": "solo@gmail.com"}),
+    }
+    with time_machine.travel(lead, tick=False):
+        for hour, (team, (admin, fields)) in enumerate(teams.items()):
+            _participant(api, team, **fields)
+            _signup(api, saas[admin], team, signup + timedelta(hours=3 * hour))
+            _lead(api, team, lead - timedelta(hours=5 - hour))
+        _tick()
+    mql = {
+        team: _referral_rewards(tenant, team)[teams[team][0], "stage:mql_cash"] for team in teams
+    }
+    assert {team: (r.status, r.blocked_reason) for team, r in mql.items()} == {
+        "sales": ("approved", ""),
+        "ops": ("rejected", "ineligible:company_already_referred"),
+        "t-one": ("approved", ""),
+        "t-two": ("rejected", "ineligible:company_already_referred"),
+        "solo": ("approved", ""),
+    }
+    assert mql["sales"].amount_minor == 5000

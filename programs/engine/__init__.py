@@ -13,6 +13,7 @@ from .experiments import (  # noqa: F401
     variants_encode,
 )
 from .period import (  # noqa: F401
+    AmbassadorReferral,
     CountedFact,
     Expiry,
     LotteryWin,
@@ -21,6 +22,7 @@ from .period import (  # noqa: F401
     TeamDecision,
     TeamMember,
     TeamReversal,
+    ambassador_decision,
     ambassador_evaluate,
     draw_lottery,
     evaluate_season_close,

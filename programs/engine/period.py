@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
@@ -44,6 +44,8 @@ class Standing:
     count: int  # the season's metric
     successes: int  # for the qualification
     reached_at: datetime  # when the count reached its value: ties go to the earlier
+    # The `(referral_id, stage_key)` the count rests on (see `RewardDecision.basis`).
+    basis: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ class TeamMember:
     events: tuple[EventFact, ...] = ()
     # Attributes and segments; the leader's reward checks referrer eligibility against them.
     participant: ParticipantFact | None = None
+    # The member's own referral in the program, if referred: team items rest on it, and its
+    # rejection after fraud review (`rejected_at`) undoes the payment like a refund would.
+    referral_id: int | None = None
+    rejected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ class Expiry:
 
 
 def _item_decision(item, spec, *, beneficiary_id, scope, reason, due_at, explanation, status="pending",
-                   blocked_reason="", boost="") -> RewardDecision:  # fmt: skip
+                   blocked_reason="", boost="", basis=()) -> RewardDecision:  # fmt: skip
     currency = spec["currency"]
     options = item.get("options") or ()
     values = item
@@ -150,6 +156,7 @@ def _item_decision(item, spec, *, beneficiary_id, scope, reason, due_at, explana
         details={k: values[k] for k in DETAIL_KEYS if k in values},
         choice_deadline=choice_deadline,
         explanation=f"{describe_value(values, currency)} · {explanation}",
+        basis=tuple(basis),
     )
 
 
@@ -209,8 +216,10 @@ def evaluate_tiers(
             base = weighted = 0
             reached_at = None
             boost_key = ""
+            counted: list[CountedFact] = []
             for fact in facts:
                 factor, key, limit = _ladder_weight(spec, fact, context, now)
+                counted.append(fact)
                 base += 1
                 weighted += factor
                 if base >= tier["threshold"]:
@@ -239,6 +248,7 @@ def evaluate_tiers(
                     item, spec, beneficiary_id=referrer.id, scope=f"period:{period}",
                     reason=f"tier:{item['key']}", due_at=reached_at, explanation=why,
                     status="rejected" if failing else "pending", blocked_reason=blocked, boost=boost_key,
+                basis=tuple((f.referral_id, f.stage_key) for f in counted),
                 ))  # fmt: skip
     return out
 
@@ -269,7 +279,7 @@ def evaluate_season_close(
         }
         out.append(_item_decision(
             prizes[rank], spec, beneficiary_id=standing.participant_id, scope=f"period:{period_key}",
-            reason=f"season:{rank}", due_at=closed_at, explanation=why,
+            reason=f"season:{rank}", due_at=closed_at, explanation=why, basis=standing.basis,
         ))  # fmt: skip
     return out
 
@@ -337,6 +347,8 @@ def _payment_undone(
 ) -> tuple[datetime | None, str]:
     """A member's payment no longer counts when the success stage would be reversed by what
     followed it: a refund or a `reverse_on` event (a class transfer) inside its hold."""
+    if member.rejected_at is not None and member.rejected_at <= now:
+        return member.rejected_at, _("the referral was rejected after fraud review")
     if stage is None:
         return None, ""
     purchase = member.purchase or EventFact(0, "purchase", member.paid_at)
@@ -358,6 +370,12 @@ def _team_items(spec, team, team_code, in_team, members, hold, now, cal) -> list
     is not an eligible referrer, SEMANTICS §4)."""
     completed_at = in_team[team["min_members"] - 1].paid_at
     scope = f"team:{team_code}"
+    success_key = next((s["key"] for s in spec.get("stages") or () if s.get("success")), "")
+
+    def rests_on(people) -> tuple[tuple[int, str], ...]:
+        return tuple((m.referral_id, success_key) for m in people if m.referral_id is not None)
+
+    team_basis = rests_on(in_team)
 
     def kept(at: datetime) -> datetime:
         return calendar.due_at(
@@ -375,11 +393,12 @@ def _team_items(spec, team, team_code, in_team, members, hold, now, cal) -> list
             return _item_decision(
                 item, spec, beneficiary_id=leader.participant_id, scope=scope,
                 reason=f"bonus:{item['key']}", due_at=kept(completed_at), explanation=why,
-                status="rejected", blocked_reason=f"ineligible:{failing[0]}",
+                status="rejected", blocked_reason=f"ineligible:{failing[0]}", basis=team_basis,
             )  # fmt: skip
         return _item_decision(
             item, spec, beneficiary_id=leader.participant_id, scope=scope,
             reason=f"bonus:{item['key']}", due_at=kept(completed_at), explanation=why,
+            basis=team_basis,
         )  # fmt: skip
 
     rewards = []
@@ -395,7 +414,7 @@ def _team_items(spec, team, team_code, in_team, members, hold, now, cal) -> list
         item["amount"] = top_up
         rewards.append(_item_decision(
             item, spec, beneficiary_id=member.participant_id, scope=scope, reason=f"bonus:{item['key']}",
-            due_at=kept(max(member.paid_at, completed_at)), explanation=why,
+            due_at=kept(max(member.paid_at, completed_at)), explanation=why, basis=rests_on([member]),
         ))  # fmt: skip
         if member.is_leader and team.get("leader_reward"):
             rewards.append(leader_item(member))
@@ -551,3 +570,51 @@ def ambassador_evaluate(spec: Mapping, referrals: int, retained: int) -> tuple[b
         "n": rule["min_referrals"],
         "p": rule["min_retained_percent"],
     }
+
+
+@dataclass(frozen=True)
+class AmbassadorReferral:
+    """One referral of the referrer, as ambassador status counts it: cleared fraud review, its
+    success kept past its hold at `counted_at`, and retained at `retained_at` (if it is)."""
+
+    referral_id: int
+    stage_key: str
+    counted_at: datetime
+    retained_at: datetime | None = None
+
+
+AMBASSADOR_ITEM = {"key": "ambassador", "kind": "perk", "description": "Ambassador status"}
+
+
+def ambassador_decision(
+    spec: Mapping, referrer: ParticipantFact, referrals: Iterable[AmbassadorReferral], now: datetime
+) -> RewardDecision | None:
+    """Ambassador status (`spec.ambassador`; the guide: ≥ 5 referrals with ≥ 50 % of them
+    retained) as one lifetime item of the referrer, scope `period:lifetime`, reason
+    `bonus:<item key>`, due the moment the rule was first met by what had cleared by then.
+    None while it is not met. It rests on every referral counted then."""
+    rule = spec.get("ambassador")
+    if not rule:
+        return None
+    item = {**(rule.get("reward") or AMBASSADOR_ITEM), "side": "referrer"}
+    moments = sorted(
+        {r.counted_at for r in referrals if r.counted_at <= now}
+        | {r.retained_at for r in referrals if r.retained_at and r.retained_at <= now}
+    )
+    for moment in moments:
+        counted = [r for r in referrals if r.counted_at <= moment]
+        retained = sum(1 for r in counted if r.retained_at and r.retained_at <= moment)
+        ok, why = ambassador_evaluate(spec, len(counted), retained)
+        if not ok:
+            continue
+        failing = eligibility(spec, referrer, "referrer", now)
+        decision = _item_decision(
+            item, spec, beneficiary_id=referrer.id, scope="period:lifetime",
+            reason=f"bonus:{item['key']}", due_at=moment,
+            explanation=_("ambassador: %(why)s") % {"why": why},
+            status="rejected" if failing else "pending",
+            blocked_reason=f"ineligible:{failing[0]}" if failing else "",
+            basis=tuple((r.referral_id, r.stage_key) for r in counted),
+        )  # fmt: skip
+        return replace(decision, details={**decision.details, "status": "ambassador"})
+    return None

@@ -412,6 +412,9 @@ def _cap_referee_discount(drafts: list[dict], cap: int | None) -> None:
             used += draft["max_amount"]
 
 
+COMPANY_ALREADY_REFERRED = "company_already_referred"
+
+
 def evaluate_rewards(
     spec: Mapping, facts: ReferralFacts, now: datetime, cal: TenantCalendar
 ) -> list[RewardDecision]:
@@ -475,6 +478,9 @@ def evaluate_rewards(
         "referrer": eligibility(spec, facts.referrer, "referrer", now),
         "referee": eligibility(spec, facts.referee, "referee", now),
     }
+    if spec.get("first_team_of_company_only") and facts.company_referred_before:
+        # SCENARIOS A: only the first referred team of a company counts, for either side.
+        failing = {side: [*rules, COMPANY_ALREADY_REFERRED] for side, rules in failing.items()}
     for draft in drafts:
         if failing[draft["side"]]:
             _block(draft, "rejected", f"ineligible:{failing[draft['side']][0]}",

@@ -52,6 +52,9 @@ class ReferralFacts:
     chosen_options: Mapping[str, str] = field(default_factory=dict)
     # Money already committed against the program's budget by other referrals (minor units).
     budget_used: int = 0
+    # An earlier referral of the program has a referee of the same company (its
+    # `company_id`, or its email domain when that is not a free-mail provider).
+    company_referred_before: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,7 @@ class RewardDecision:
     # The cap slot this item takes, if any: (cap_key, period_key).
     cap_slot: tuple[str, str] | None = None
     explanation: str = ""
+    # What a derived item (tier, ladder, season, lottery prize, team, ambassador) was
+    # computed from: `(referral_id, stage_key)` of each referral it counted (SEMANTICS §10
+    # "Derived items"). A later rejection or reversal of one of them reverses the item.
+    basis: tuple[tuple[int, str], ...] = ()

@@ -445,6 +445,10 @@ SCHEMA: dict = {
             "additionalProperties": False,
         },
         "clawback_days": DAYS,
+        # SCENARIOS A: only the first referred team of a company counts. A referral whose
+        # referee shares a company (`company_id`, else a non-free-mail email domain) with
+        # an earlier referee of the program earns nothing: its items are blocked rows.
+        "first_team_of_company_only": {"type": "boolean"},
         "experiments": {
             "type": "array",
             "items": {

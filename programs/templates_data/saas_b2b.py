@@ -420,4 +420,6 @@ def saas_b2b_spec(year: int = 2026) -> dict:
         ],  # fmt: skip
         "ambassador": ambassador("saas_ambassador"),
         "clawback_days": 0,
+        # "Only the first referred team of a company counts."
+        "first_team_of_company_only": True,
     }

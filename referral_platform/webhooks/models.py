@@ -17,6 +17,8 @@ EVENT_TYPES = (
     "conversion.flagged",
     "payout.requested",
     "redemption.created",
+    "ambassador.granted",
+    "ambassador.revoked",
 )
 
 

@@ -80,3 +80,7 @@ class RedemptionOut(serializers.Serializer):
 
 class RedemptionCreated(RedemptionOut):
     points_balance = serializers.IntegerField(help_text="The participant's points after it.")
+
+
+class BalanceFilter(serializers.Serializer):
+    participant = serializers.CharField(max_length=200, help_text="The participant's external_id.")

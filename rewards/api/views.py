@@ -9,6 +9,7 @@ from referral_platform.tenancy.api import TenantAPIView
 from .. import selectors, services
 from ..models import Payout
 from .serializers import (
+    BalanceFilter,
     PayoutFailedIn,
     PayoutPaidIn,
     RedemptionCreated,
@@ -49,16 +50,7 @@ def _payout(request, payout_id: int) -> Payout:
 
 
 def _payout_data(payout: Payout) -> dict:
-    return {
-        "id": payout.pk,
-        "reward": payout.reward_id,
-        "amount": {"amount_minor": payout.amount_minor, "currency": payout.currency},
-        "status": payout.status,
-        "failure_reason": payout.failure_reason or None,
-        "external_ref": payout.external_ref or None,
-        "created_at": payout.created_at.isoformat(),
-        "settled_at": payout.settled_at.isoformat() if payout.settled_at else None,
-    }
+    return selectors.payout_to_dict(payout)
 
 
 class PayoutList(TenantAPIView):
@@ -70,6 +62,36 @@ class PayoutList(TenantAPIView):
         paginator = CursorPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([_payout_data(p) for p in page])
+
+
+class ParticipantBalance(TenantAPIView):
+    @extend_schema(parameters=[BalanceFilter], responses={200: dict})
+    def get(self, request):
+        """A participant's cash per currency, net of clawbacks: `balance` (negative while
+        cash is owed back), `payable`, `owed` (carried to the next payout), `earned`, `paid`;
+        and `points`."""
+        from tracking.services import participant_get
+
+        filters = BalanceFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        participant = participant_get(
+            tenant=request.tenant, external_id=filters.validated_data["participant"]
+        )
+        positions = selectors.cash_positions(
+            tenant_id=request.tenant.pk, participant_id=participant.pk
+        )
+        return Response(
+            {
+                "participant": participant.external_id,
+                "cash": [
+                    {"currency": currency, **position.as_dict()}
+                    for currency, position in positions.items()
+                ],
+                "points": selectors.points_balance(
+                    tenant=request.tenant, participant_id=participant.pk
+                ),
+            }
+        )
 
 
 class PayoutMarkPaid(TenantAPIView):

@@ -347,17 +347,25 @@ class Balances:
     cash_pending: str
     cash_paid: str
     charity: str
+    cash_owed: str = ""  # cash owed back beyond what is on the way, when there is any
 
 
-def balances(rewards: Iterable[RewardFact], *, ledger_points: int, currency: str) -> Balances:
+def balances(
+    rewards: Iterable[RewardFact], *, ledger_points: int, currency: str, cash_debt_minor: int = 0
+) -> Balances:
     """Points come from the ledger (what was credited, minus what was spent or clawed back);
-    pending figures from rewards not yet released. Donations are the charity total."""
+    pending figures from rewards not yet released, net of `cash_debt_minor` (cash taken back
+    after it was paid, kept back from the next payouts, SEMANTICS §10 "Net cash"); what the
+    cash on the way does not cover is shown as owed. Donations are the charity total."""
     rewards = list(rewards)
     cash_pending = sum(
         r.amount_minor or 0
         for r in rewards
         if r.kind == "cash" and r.status in ("pending", "approved")
     )
+    cash_pending -= max(0, cash_debt_minor)
+    cash_owed = format_minor(-cash_pending, currency) if cash_pending < 0 else ""
+    cash_pending = max(0, cash_pending)
     cash_paid = sum(
         (r.amount_minor or 0) - (r.reversed_amount_minor or 0)
         for r in rewards
@@ -375,6 +383,7 @@ def balances(rewards: Iterable[RewardFact], *, ledger_points: int, currency: str
         cash_pending=format_minor(cash_pending, currency),
         cash_paid=format_minor(cash_paid, currency),
         charity=format_minor(charity, currency),
+        cash_owed=cash_owed,
     )
 
 

@@ -136,6 +136,7 @@ class PortalView:
     opted_out: bool
     catalogue: list[CatalogueItem] = field(default_factory=list)
     redeemed: list[RedeemedItem] = field(default_factory=list)
+    ambassador: bool = False  # holds ambassador status in one of the programs
 
 
 def _base_url() -> str:
@@ -371,6 +372,7 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         ],
         ledger_points=ledger_points,
         currency=currency,
+        cash_debt_minor=_cash_debt(tenant, participant, currency, rewards),
     )
     points_name = ""
     for e in enrollments:
@@ -427,6 +429,11 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         opted_out=participant.opted_out_at is not None,
         catalogue=catalogue,
         redeemed=redeemed,
+        ambassador=any(
+            (r.details or {}).get("status") == "ambassador"
+            and r.status in ("pending", "approved", "fulfilled")
+            for r in rewards
+        ),
     )
 
 
@@ -569,3 +576,17 @@ def invite_extras(*, tenant, program, entry: dict) -> dict:
         "offer_ends_at": program.ends_at,
         "friends_joined_30d": joined if joined >= SOCIAL_PROOF_MIN else 0,
     }
+
+
+def _cash_debt(tenant, participant, currency: str, rewards) -> int:
+    """Cash taken back after it was paid, not yet settled by a paid payout. Only a paid
+    cash reward taken back makes a debt: without one, no query."""
+    from rewards.selectors import cash_positions
+
+    if not any(
+        r.kind == "cash" and r.status == "reversed" and r.fulfilled_at is not None for r in rewards
+    ):
+        return 0
+
+    position = cash_positions(tenant_id=tenant.pk, participant_id=participant.pk).get(currency)
+    return max(0, -position.balance_minor) if position is not None else 0
