@@ -69,3 +69,14 @@ def alice_code(tenant, program):
     return tracking_services.enrollment_create(tenant=tenant, program=program, participant=alice)[
         1
     ].code
+
+
+def post_stripe(client, payload: dict, *, secret: str = STRIPE_SECRET, at: int | None = None):
+    """POST `payload` to acme's Stripe endpoint, signed as Stripe signs it."""
+    body = dumps(payload)
+    return client.post(
+        "/hooks/stripe/acme",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(body, secret, at),
+    )

@@ -10,7 +10,7 @@ import pytest
 from connectors.models import Connector, InboundDelivery
 from tracking.models import Event, Referral, ReferralStatus
 
-from .conftest import STRIPE_SECRET, dumps, stripe_signature
+from .conftest import dumps, post_stripe, stripe_signature
 
 pytestmark = pytest.mark.django_db
 
@@ -65,14 +65,8 @@ def _invoice(**overrides) -> dict:
     return invoice
 
 
-def _post(client, payload: dict, *, secret: str = STRIPE_SECRET, at: int | None = None):
-    body = dumps(payload)
-    return client.post(
-        URL,
-        data=body,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=stripe_signature(body, secret, at),
-    )
+def _post(client, payload: dict, **kwargs):
+    return post_stripe(client, payload, **kwargs)
 
 
 def test_invoice_paid_becomes_a_first_purchase_and_a_retry_is_a_duplicate(
