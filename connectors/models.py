@@ -79,3 +79,57 @@ class ExternalRef(TenantOwnedModel):
                 fields=["tenant", "kind", "ref"], name="connector_external_ref_unique"
             )
         ]
+
+
+class PayoutKind(models.TextChoices):
+    CSV = "csv", _("CSV batch (paid by a person)")
+    STRIPE_CONNECT = "stripe_connect", _("Stripe Connect transfers")
+    PAYPAL = "paypal", _("PayPal Payouts")
+
+
+class PayoutProvider(TenantOwnedModel):
+    """How the tenant's approved cash payouts leave: the CSV batch a person pays (the
+    default, also when no row exists), or a provider's API with the tenant's credentials."""
+
+    kind = models.CharField(max_length=20, choices=PayoutKind.choices, default=PayoutKind.CSV)
+    # Stripe: the platform's secret key (sk_…); PayPal: the REST app's client id and secret.
+    api_key = models.CharField(max_length=200, blank=True)
+    client_id = models.CharField(max_length=200, blank=True)
+    client_secret = models.CharField(max_length=200, blank=True)
+    live = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="connector_payout_provider_unique")
+        ]
+
+
+class TransferStatus(models.TextChoices):
+    SENDING = "sending", _("Sending")  # not yet answered by the provider (or to retry)
+    PENDING = "pending", _("Pending")  # accepted, the provider settles it later (poll)
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
+
+
+class PayoutTransfer(TenantOwnedModel):
+    """One payout handed to a provider. `idempotency_key` is derived from the payout's id
+    and sent with every attempt, so a retry after a timeout can never pay twice."""
+
+    payout = models.OneToOneField("rewards.Payout", on_delete=models.PROTECT, related_name="+")
+    provider = models.CharField(max_length=20, choices=PayoutKind.choices)
+    idempotency_key = models.CharField(max_length=100)
+    status = models.CharField(
+        max_length=10, choices=TransferStatus.choices, default=TransferStatus.SENDING
+    )
+    provider_ref = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Claimed by a conditional UPDATE until then, so the sweep and a task never both send.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "status", "next_attempt_at"])]

@@ -1,0 +1,13 @@
+"""Connectors' periodic work: payouts leave through the tenant's provider after rewards'
+sweeps have requested them."""
+
+from __future__ import annotations
+
+from referral_platform.core.periodic import periodic_job
+
+
+@periodic_job("connectors.payouts", order=40)
+def payouts() -> dict:
+    from .outbound import payouts_send
+
+    return payouts_send()
