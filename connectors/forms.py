@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .models import PayoutKind
 from .providers import segment_in
 
 
@@ -55,3 +56,53 @@ class ConnectorForm(forms.Form):
                 % {"lines": "; ".join(errors)}
             )
         return mapping
+
+
+class PayoutProviderForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Pay cash rewards through"),
+        choices=PayoutKind.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    api_key = forms.CharField(
+        label=gettext_lazy("Stripe secret key"),
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "off"}),
+        help_text=gettext_lazy("Leave blank to keep the current key."),
+    )
+    client_id = forms.CharField(
+        label=gettext_lazy("PayPal client id"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+    client_secret = forms.CharField(
+        label=gettext_lazy("PayPal secret"),
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "off"}),
+        help_text=gettext_lazy("Leave blank to keep the current secret."),
+    )
+    live = forms.BooleanField(
+        label=gettext_lazy("Live mode (real money)"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, stored=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stored = stored
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        has = lambda name: bool(data.get(name) or getattr(self.stored, name, ""))  # noqa: E731
+        if kind == PayoutKind.STRIPE_CONNECT and not has("api_key"):
+            self.add_error("api_key", _("Paste the Stripe secret key to pay through Stripe."))
+        if kind == PayoutKind.PAYPAL:
+            if not has("client_id"):
+                self.add_error("client_id", _("Paste the PayPal app's client id."))
+            if not has("client_secret"):
+                self.add_error("client_secret", _("Paste the PayPal app's secret."))
+        return data

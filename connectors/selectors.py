@@ -84,3 +84,19 @@ def event_amount(*, tenant, event_id: str) -> int | None:
     """The amount an event already stored under this event_id carries, or None."""
     row = Event.objects.for_tenant(tenant).filter(event_id=event_id).values("amount_minor").first()
     return None if row is None else row["amount_minor"]
+
+
+def payout_provider_get(*, tenant):
+    from .models import PayoutProvider
+
+    return PayoutProvider.objects.for_tenant(tenant).first()
+
+
+def transfer_list(*, tenant, limit: int = 50):
+    from .models import PayoutTransfer
+
+    return list(
+        PayoutTransfer.objects.for_tenant(tenant)
+        .select_related("payout")
+        .order_by("-created_at", "-pk")[:limit]
+    )

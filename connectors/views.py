@@ -21,8 +21,8 @@ from referral_platform.core.net import client_ip
 from referral_platform.tenancy.models import Role
 from referral_platform.tenancy.permissions import READ, has_role, tenant_required
 
-from . import selectors, services
-from .forms import ConnectorForm
+from . import outbound, selectors, services
+from .forms import ConnectorForm, PayoutProviderForm
 from .models import Kind
 from .providers import segment_in
 
@@ -45,7 +45,11 @@ def connector_list(request):
     for kind, connector in selectors.connector_list(tenant=request.tenant).items():
         last = selectors.delivery_list(connector=connector).first() if connector else None
         rows.append({"kind": kind, "label": Kind(kind).label, "connector": connector, "last": last})
-    return render(request, "connectors/list.html", {"rows": rows})
+    return render(
+        request,
+        "connectors/list.html",
+        {"rows": rows, "payout_provider": selectors.payout_provider_get(tenant=request.tenant)},
+    )
 
 
 def _kind(kind: str) -> str:
@@ -120,6 +124,38 @@ def connector_rotate(request, kind: str):
     )
     messages.success(request, _("A new secret was generated: paste it into Segment."))
     return redirect("connectors:detail", kind)
+
+
+@tenant_required(READ)
+def payout_provider(request):
+    stored = selectors.payout_provider_get(tenant=request.tenant)
+    can_manage = has_role(request, MANAGE_CONNECTORS)
+    initial = {"kind": stored.kind if stored else "csv", "live": stored.live if stored else False}
+    if stored:
+        initial["client_id"] = stored.client_id
+    form = PayoutProviderForm(request.POST or None, stored=stored, initial=initial)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            outbound.payout_provider_save(
+                tenant=request.tenant,
+                **form.cleaned_data,
+                actor=request.user,
+                ip_address=client_ip(request),
+            )
+            messages.success(request, _("Payout settings saved."))
+            return redirect("connectors:payouts")
+    return render(
+        request,
+        "connectors/payouts.html",
+        {
+            "form": form,
+            "stored": stored,
+            "can_manage": can_manage,
+            "transfers": selectors.transfer_list(tenant=request.tenant),
+        },
+    )
 
 
 @tenant_required(READ)

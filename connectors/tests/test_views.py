@@ -47,7 +47,7 @@ def test_every_role_reads_the_connectors_with_their_last_delivery(
     assert response.status_code == 200
     rows = re.findall(r'<tr data-connector="(\w+)">(.*?)</tr>', response.content.decode(), re.S)
     cells = {kind: re.sub(r"<[^>]+>|\s+", " ", row).split() for kind, row in rows}
-    assert list(cells) == ["stripe", "shopify", "segment"]
+    assert list(cells) == ["stripe", "shopify", "segment", "payouts"]
     assert cells["stripe"][:3] == ["Stripe", "On", "Ignored"]
     assert cells["shopify"] == ["Shopify", "Not", "set", "up", "none", "yet"]
 
@@ -180,3 +180,65 @@ def test_saving_is_audited(tenant, owner):
     entry = AuditEntry.unscoped.get(tenant=tenant, action="connector.saved")
     assert entry.data == {"kind": "shopify", "active": True, "secret_changed": True}
     assert "s3cret" not in str(entry.data)
+
+
+def test_the_owner_chooses_stripe_connect_for_payouts_and_others_only_read(tenant, owner, ops):
+    from connectors.models import PayoutProvider
+
+    owner_client = login(owner)
+    refused = owner_client.post("/app/settings/connectors/payouts/", {"kind": "stripe_connect"})
+    assert "Paste the Stripe secret key to pay through Stripe." in refused.content.decode()
+    assert not PayoutProvider.objects.for_tenant(tenant).exists()
+
+    saved = owner_client.post(
+        "/app/settings/connectors/payouts/", {"kind": "stripe_connect", "api_key": "sk_live_1"}
+    )
+    assert saved.status_code == 302
+    provider = PayoutProvider.objects.for_tenant(tenant).get()
+    assert (provider.kind, provider.api_key, provider.live) == (
+        "stripe_connect",
+        "sk_live_1",
+        False,
+    )
+    page = _text(owner_client.get("/app/settings/connectors/payouts/"))
+    assert "sk_live_1" not in page
+    assert "Stripe Connect transfers" in _text(owner_client.get("/app/settings/connectors/"))
+
+    ops_client = login(ops)
+    assert ops_client.post("/app/settings/connectors/payouts/", {"kind": "csv"}).status_code == 403
+    assert 'data-testid="payout-form"' not in _text(
+        ops_client.get("/app/settings/connectors/payouts/")
+    )
+    assert PayoutProvider.objects.for_tenant(tenant).get().kind == "stripe_connect"
+
+
+def test_the_payouts_page_lists_what_was_sent_with_its_amount(
+    tenant, owner, other_tenant, outsider
+):
+    from connectors.models import PayoutTransfer
+    from connectors.tests.test_payouts import _requested_payout
+    from referral_platform.core import clock
+
+    payout = _requested_payout(tenant, attributes={"stripe_account": "acct_1"})
+    PayoutTransfer.unscoped.create(
+        tenant=tenant,
+        payout=payout,
+        provider="stripe_connect",
+        idempotency_key=f"payout-{payout.pk}",
+        status="sending",
+        attempts=1,
+        last_error="Request timed out",
+        created_at=clock.now(),
+    )
+    rows = re.findall(
+        r"<tr data-transfer=.*?</tr>",
+        login(owner).get("/app/settings/connectors/payouts/").content.decode(),
+        re.S,
+    )
+    assert [re.sub(r"<[^>]+>|\s+", " ", r).split() for r in rows] == [
+        [f"#{payout.pk}", "¥50", "Sending", "Request", "timed", "out", "1"]
+    ]
+    assert (
+        "data-transfer="
+        not in login(outsider).get("/app/settings/connectors/payouts/").content.decode()
+    )
