@@ -106,3 +106,23 @@ class PayoutProviderForm(forms.Form):
             if not has("client_secret"):
                 self.add_error("client_secret", _("Paste the PayPal app's secret."))
         return data
+
+
+class CrmForm(forms.Form):
+    access_token = forms.CharField(
+        label=gettext_lazy("HubSpot private app access token"),
+        max_length=300,
+        required=False,
+        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "off"}),
+        help_text=gettext_lazy("Leave blank to keep the current token."),
+    )
+    is_active = forms.BooleanField(
+        label=gettext_lazy("Push referral statuses"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, stored=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if stored is None:
+            self.fields["access_token"].required = True

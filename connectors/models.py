@@ -133,3 +133,45 @@ class PayoutTransfer(TenantOwnedModel):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "status", "next_attempt_at"])]
+
+
+class CrmConnection(TenantOwnedModel):
+    """The tenant's HubSpot (a private app's access token). Referral statuses are pushed to
+    the referee's contact (by email) and to a deal keyed by our referral id."""
+
+    access_token = models.CharField(max_length=300)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="connector_crm_unique")]
+
+
+class PushStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class CrmPush(TenantOwnedModel):
+    """One referral status to push (the outbox): retried on the webhooks' schedule."""
+
+    referral_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    changed_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=PushStatus.choices, default=PushStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "referral_id", "status", "changed_at"],
+                name="connector_crm_push_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "state", "next_attempt_at"])]

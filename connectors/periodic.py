@@ -11,3 +11,10 @@ def payouts() -> dict:
     from .outbound import payouts_send
 
     return payouts_send()
+
+
+@periodic_job("connectors.crm", order=45)
+def crm() -> dict:
+    from .crm import crm_push
+
+    return crm_push()

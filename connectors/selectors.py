@@ -100,3 +100,15 @@ def transfer_list(*, tenant, limit: int = 50):
         .select_related("payout")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def crm_get(*, tenant):
+    from .models import CrmConnection
+
+    return CrmConnection.objects.for_tenant(tenant).first()
+
+
+def push_list(*, tenant, limit: int = 50):
+    from .models import CrmPush
+
+    return list(CrmPush.objects.for_tenant(tenant).order_by("-created_at", "-pk")[:limit])

@@ -22,7 +22,8 @@ from referral_platform.tenancy.models import Role
 from referral_platform.tenancy.permissions import READ, has_role, tenant_required
 
 from . import outbound, selectors, services
-from .forms import ConnectorForm, PayoutProviderForm
+from .crm import crm_connection_save
+from .forms import ConnectorForm, CrmForm, PayoutProviderForm
 from .models import Kind
 from .providers import segment_in
 
@@ -48,7 +49,11 @@ def connector_list(request):
     return render(
         request,
         "connectors/list.html",
-        {"rows": rows, "payout_provider": selectors.payout_provider_get(tenant=request.tenant)},
+        {
+            "rows": rows,
+            "payout_provider": selectors.payout_provider_get(tenant=request.tenant),
+            "crm": selectors.crm_get(tenant=request.tenant),
+        },
     )
 
 
@@ -154,6 +159,34 @@ def payout_provider(request):
             "stored": stored,
             "can_manage": can_manage,
             "transfers": selectors.transfer_list(tenant=request.tenant),
+        },
+    )
+
+
+@tenant_required(READ)
+def crm_settings(request):
+    stored = selectors.crm_get(tenant=request.tenant)
+    can_manage = has_role(request, MANAGE_CONNECTORS)
+    form = CrmForm(
+        request.POST or None,
+        stored=stored,
+        initial={"is_active": stored.is_active if stored else True},
+    )
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            crm_connection_save(tenant=request.tenant, **form.cleaned_data, actor=request.user)
+            messages.success(request, _("CRM settings saved."))
+            return redirect("connectors:crm")
+    return render(
+        request,
+        "connectors/crm.html",
+        {
+            "form": form,
+            "stored": stored,
+            "can_manage": can_manage,
+            "pushes": selectors.push_list(tenant=request.tenant),
         },
     )
 

@@ -139,3 +139,30 @@ class FakePaypal(FakeProvider):
                 "items": [item],
             }
         return 404, {"name": "NOT_FOUND"}
+
+
+class FakeHubspot(FakeProvider):
+    """The CRM v3 batch upserts of contacts and deals; `statuses` queues answers to give
+    before the normal 200."""
+
+    def __init__(self):
+        super().__init__()
+        self.statuses: list[int] = []
+        self.upserts: list[tuple[str, dict]] = []  # (object type, input)
+
+    def route(self, method, path, headers, body):
+        if headers.get("authorization") != "Bearer pat-na1-acme":
+            return 401, {"status": "error", "category": "INVALID_AUTHENTICATION"}
+        if self.statuses:
+            code = self.statuses.pop(0)
+            return code, {"status": "error", "message": "Property referral_status does not exist"}
+        for kind in ("contacts", "deals"):
+            if method == "POST" and path == f"/crm/v3/objects/{kind}/batch/upsert":
+                inputs = json.loads(body)["inputs"]
+                self.upserts.extend((kind, item) for item in inputs)
+                results = [
+                    {"id": str(1000 + len(self.upserts)), "properties": item["properties"]}
+                    for item in inputs
+                ]
+                return 200, {"status": "COMPLETE", "results": results}
+        return 404, {"status": "error", "message": "Not found"}

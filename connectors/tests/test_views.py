@@ -47,7 +47,7 @@ def test_every_role_reads_the_connectors_with_their_last_delivery(
     assert response.status_code == 200
     rows = re.findall(r'<tr data-connector="(\w+)">(.*?)</tr>', response.content.decode(), re.S)
     cells = {kind: re.sub(r"<[^>]+>|\s+", " ", row).split() for kind, row in rows}
-    assert list(cells) == ["stripe", "shopify", "segment", "payouts"]
+    assert list(cells) == ["stripe", "shopify", "segment", "payouts", "crm"]
     assert cells["stripe"][:3] == ["Stripe", "On", "Ignored"]
     assert cells["shopify"] == ["Shopify", "Not", "set", "up", "none", "yet"]
 
@@ -241,4 +241,41 @@ def test_the_payouts_page_lists_what_was_sent_with_its_amount(
     assert (
         "data-transfer="
         not in login(outsider).get("/app/settings/connectors/payouts/").content.decode()
+    )
+
+
+def test_the_owner_connects_hubspot_and_every_role_reads_the_pushes(
+    tenant, owner, analyst, settings
+):
+    # A closed local port: the push is refused at once and waits for its retry.
+    settings.CONNECTORS_HUBSPOT_API_BASE = "http://127.0.0.1:9"
+    from connectors.crm import crm_push
+    from connectors.models import CrmConnection
+    from rewards.tests import factories
+
+    owner_client = login(owner)
+    assert "This field is required." in _text(
+        owner_client.post("/app/settings/connectors/crm/", {"is_active": "on"})
+    )
+    assert (
+        owner_client.post(
+            "/app/settings/connectors/crm/", {"access_token": "pat-na1-x", "is_active": "on"}
+        ).status_code
+        == 302
+    )
+    assert CrmConnection.objects.for_tenant(tenant).get().access_token == "pat-na1-x"
+
+    prog = factories.program(tenant)
+    referral = factories.referral(tenant, prog)
+    assert crm_push() == {"collected": 1, "retry": 1}
+    rows = re.findall(
+        r"<tr data-push=.*?</tr>",
+        login(analyst).get("/app/settings/connectors/crm/").content.decode(),
+        re.S,
+    )
+    assert len(rows) == 1
+    assert f"#{referral.pk}" in rows[0] and "pending" in rows[0]
+    assert (
+        login(analyst).post("/app/settings/connectors/crm/", {"access_token": "x"}).status_code
+        == 403
     )
