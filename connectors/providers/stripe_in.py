@@ -124,7 +124,11 @@ def _invoice_paid(tenant, event: dict, obj: dict) -> Mapped:
     if not obj.get("amount_paid"):
         mapped.ignored = "Nothing was paid (a trial or a zero invoice)."
         return mapped
-    metadata = dict((obj.get("subscription_details") or {}).get("metadata") or {})
+    # The subscription's metadata: top level up to API 2025-03, under `parent` after.
+    details = obj.get("subscription_details") or (obj.get("parent") or {}).get(
+        "subscription_details"
+    )
+    metadata = dict((details or {}).get("metadata") or {})
     metadata.update(obj.get("metadata") or {})
     person, mapped.refs = _person(tenant, obj, obj.get("customer_email") or "", metadata)
     if not person["external_id"]:

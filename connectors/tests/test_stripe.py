@@ -307,3 +307,15 @@ def test_a_subscription_checkout_leaves_the_payment_to_invoice_paid(
     response = _post(client, _event("checkout.session.completed", session))
     assert response.json()["status"] == "ignored"
     assert Event.objects.for_tenant(tenant).count() == 0
+
+
+def test_a_newer_invoice_shape_finds_the_subscription_metadata_under_parent(
+    client, tenant, stripe_connector
+):
+    invoice = _invoice(subscription_details=None)
+    invoice["parent"] = {
+        "type": "subscription_details",
+        "subscription_details": {"metadata": {"external_id": "u-newer"}, "subscription": "sub_1"},
+    }
+    assert _post(client, _event("invoice.paid", invoice)).json()["status"] == "accepted"
+    assert Event.objects.for_tenant(tenant).get().external_id == "u-newer"
