@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .models import Kind
 
 app_name = "connectors"
 
@@ -9,6 +10,10 @@ urlpatterns = [
     path("deliveries/<int:pk>/", views.delivery_detail, name="delivery"),
     path("payouts/", views.payout_provider, name="payouts"),
     path("crm/", views.crm_settings, name="crm"),
-    path("<str:kind>/", views.connector_detail, name="detail"),
-    path("<str:kind>/rotate/", views.connector_rotate, name="rotate"),
+    # One fixed path per kind: a kind is a page of every tenant, not an object of one.
+    *(
+        path(f"{kind}/", views.connector_detail, {"kind": kind}, name="detail")
+        for kind in Kind.values
+    ),
+    path("segment/rotate/", views.connector_rotate, {"kind": Kind.SEGMENT}, name="rotate"),
 ]

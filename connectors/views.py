@@ -57,15 +57,8 @@ def connector_list(request):
     )
 
 
-def _kind(kind: str) -> str:
-    if kind not in Kind.values:
-        raise Http404
-    return kind
-
-
 @tenant_required(READ)
 def connector_detail(request, kind: str):
-    kind = _kind(kind)
     try:
         connector = selectors.connector_get(tenant=request.tenant, kind=kind)
     except NotFound:
@@ -98,7 +91,7 @@ def connector_detail(request, kind: str):
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(request, _("Connector saved."))
-                return redirect("connectors:detail", kind)
+                return redirect("connectors:detail", kind=kind)
     deliveries = list(selectors.delivery_list(connector=connector)[:50]) if connector else []
     return render(
         request,
@@ -119,16 +112,14 @@ def connector_detail(request, kind: str):
 @tenant_required(MANAGE_CONNECTORS)
 def connector_rotate(request, kind: str):
     try:
-        connector = selectors.connector_get(tenant=request.tenant, kind=_kind(kind))
+        connector = selectors.connector_get(tenant=request.tenant, kind=kind)
     except NotFound:
         raise Http404 from None
-    if kind != Kind.SEGMENT:
-        raise Http404
     services.connector_secret_rotate(
         connector=connector, actor=request.user, ip_address=client_ip(request)
     )
     messages.success(request, _("A new secret was generated: paste it into Segment."))
-    return redirect("connectors:detail", kind)
+    return redirect("connectors:detail", kind=kind)
 
 
 @tenant_required(READ)
