@@ -58,3 +58,32 @@ def test_owner_sets_up_stripe_and_reads_the_log(live_server, page, shot, tenant,
     assert "粘贴到服务商的网址" in page.inner_text("[data-testid=connector-setup]")
     assert content_axe_problems(page) == []
     shot(page, "connectors-stripe-zh")
+
+
+def test_owner_chooses_paypal_for_payouts_and_connects_hubspot(
+    live_server, page, shot, tenant, staff_login
+):
+    staff_login(page, live_server, "owner@acme.test", "pw-owner-12345")
+    page.goto(live_server.url + "/app/settings/connectors/payouts/")
+    page.select_option("select[name=kind]", "paypal")
+    page.fill("input[name=client_id]", "AcmeClientId")
+    page.fill("input[name=client_secret]", "AcmeSecret")
+    page.click("[data-testid=payout-form] button[type=submit]")
+    page.wait_for_selector(".alert-success, .alert")
+    # The shell's flash message is checked where the shell is built; this page without it.
+    page.reload()
+    assert page.input_value("select[name=kind]") == "paypal"
+    assert content_axe_problems(page) == []
+    shot(page, "connectors-payouts")
+
+    page.goto(live_server.url + "/app/settings/connectors/crm/")
+    page.fill("input[name=access_token]", "pat-na1-acme")
+    page.click("[data-testid=crm-form] button[type=submit]")
+    page.wait_for_selector(".alert-success, .alert")
+    page.reload()
+    assert content_axe_problems(page) == []
+    shot(page, "connectors-crm")
+    page.goto(live_server.url + "/app/settings/connectors/")
+    text = page.inner_text("[data-testid=connectors]")
+    assert "PayPal Payouts" in text and "HubSpot" in text
+    assert page.console_problems == []
