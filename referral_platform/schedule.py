@@ -11,6 +11,7 @@ own changes are in them. A new job is one line here.
 from __future__ import annotations
 
 from analytics import periodic as analytics_jobs
+from connectors import periodic as connectors_jobs
 from fraud import periodic as fraud_jobs
 from pipeline import jobs as pipeline_jobs
 from referral_platform.webhooks import periodic as webhooks_jobs
@@ -33,6 +34,9 @@ JOBS = (
     ("rewards.points_expiry", rewards_jobs.points_expiry),
     ("rewards.choice_nudges", rewards_jobs.choice_nudges),
     ("rewards.expire", rewards_jobs.expire_unreleased),
+    # After fulfilment requested them: payouts leave through the tenant's provider.
+    ("connectors.payouts", connectors_jobs.payouts),
+    ("connectors.crm", connectors_jobs.crm),
     ("fraud.detect_leaked_codes", fraud_jobs.detect_leaked_codes),
     ("analytics.rollups", analytics_jobs.rollups_job),
     ("webhooks.deliver", webhooks_jobs.deliver_due),

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("fraud.api.urls")),
     path("", include("analytics.api.urls")),
     path("", include("referral_platform.webhooks.api.urls")),
+    path("", include("connectors.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
 ]
@@ -31,6 +32,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("app/", include("referral_platform.tenancy.urls")),
     path("app/settings/webhooks/", include("referral_platform.webhooks.urls")),
+    path("app/settings/connectors/", include("connectors.urls")),
+    path("hooks/", include("connectors.hook_urls")),
     path("app/programs/", include("programs.urls")),
     path("app/referrals/", include("tracking.urls")),
     path("app/rewards/", include("rewards.urls")),

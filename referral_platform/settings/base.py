@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "pipeline",
     "analytics",
     "demo",
+    "connectors",
 ]
 
 MIDDLEWARE = [

@@ -15,3 +15,9 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Connectors' provider APIs: tests that talk to them start a local fake and point here at it;
+# every other test reaches a closed local port, never the internet.
+CONNECTORS_STRIPE_API_BASE = "http://127.0.0.1:9"
+CONNECTORS_PAYPAL_API_BASE = "http://127.0.0.1:9"
+CONNECTORS_HUBSPOT_API_BASE = "http://127.0.0.1:9"
