@@ -125,6 +125,10 @@ def transfer_attempt(*, transfer_id: int, rng: random.Random | None = None) -> s
     adapter = adapter_for(provider)
     if transfer.status == TransferStatus.PENDING:
         result = adapter.poll(key=transfer.idempotency_key, ref=transfer.provider_ref)
+    elif payout.amount_minor <= 0:
+        # Wholly kept back against a clawback (net cash): nothing to send, and providers
+        # refuse a zero transfer; settled as paid, as a ¥0.00 payout is by hand.
+        result = Result("paid", ref="net-zero")
     else:
         destination = adapter.destination(payout.reward.participant)
         if not destination:

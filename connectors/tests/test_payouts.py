@@ -16,7 +16,7 @@ from connectors.outbound import payout_provider_save, payouts_send
 from connectors.tests.fakes import FakePaypal, FakeStripe
 from referral_platform.core import clock
 from rewards.models import Payout, Reward
-from rewards.services import payout_batch_approve, reward_fulfil
+from rewards.services import payout_batch_approve, reward_clawback, reward_fulfil
 from rewards.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +232,42 @@ def test_a_paypal_item_that_fails_fails_the_payout_with_paypals_reason(tenant, p
         assert payouts_send() == {"opened": 0, "failed": 1}
     payout.refresh_from_db()
     assert (payout.status, payout.failure_reason) == ("failed", "PayPal: Receiver is unregistered")
+
+
+def test_a_payout_wholly_kept_back_for_a_clawback_is_settled_without_a_transfer(
+    tenant, owner, fake_stripe
+):
+    """Net cash: ¥50 paid, then clawed back, is owed; the next ¥50 payout sends ¥0.00, so no
+    transfer leaves (providers refuse zero) and the payout is settled as paid."""
+    _stripe(tenant)
+    first = _requested_payout(tenant, attributes={"stripe_account": "acct_1Bob"})
+    payout_batch_approve(batch=first.batch, actor=owner)
+    assert payouts_send() == {"opened": 1, "paid": 1}
+    assert reward_clawback(reward_id=first.reward_id, reason="refund after the hold")
+
+    with _later(60 * 24 * 40):  # next month: the first batch is approved and closed
+        second = _second_payout(first, owner)
+        assert payouts_send() == {"opened": 1, "paid": 1}
+    second.refresh_from_db()
+    assert second.status == "paid"
+    assert len(fake_stripe.requests) == 1  # only the first payout's transfer
+
+
+def _second_payout(first: Payout, owner) -> Payout:
+    second_reward = Reward.unscoped.create(
+        tenant=first.tenant,
+        program=first.reward.program,
+        participant=first.reward.participant,
+        side="referrer",
+        scope="referral:2",
+        reason="stage:paid-cash",
+        kind="cash",
+        amount_minor=5000,
+        currency="CNY",
+        status="approved",
+    )
+    assert reward_fulfil(reward_id=second_reward.pk) == "payout_requested"
+    second = Payout.unscoped.get(reward=second_reward)
+    assert (second.amount_minor, second.offset_minor) == (0, 5000)
+    payout_batch_approve(batch=second.batch, actor=owner)
+    return second
