@@ -131,9 +131,9 @@ def redirect(request, code: str):
 
 
 def _invite_context(entry: dict) -> dict:
+    from portal.selectors import invite_extras
     from programs.models import Program
     from referral_platform.tenancy.models import Tenant
-    from tracking.portal.selectors import invite_extras
 
     tenant = Tenant.objects.get(pk=entry["tenant_id"])
     program = (

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rewards",
     "fraud",
     "analytics",
+    "portal",
 ]
 
 MIDDLEWARE = [

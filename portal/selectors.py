@@ -12,8 +12,8 @@ from django.db.models.functions import Coalesce
 
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
+from tracking.selectors import referral_spec
 
-from ..selectors import referral_spec
 from . import rules
 
 

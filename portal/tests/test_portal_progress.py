@@ -4,12 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
+from portal.selectors import portal_overview
 from programs.services import program_create
 from programs.templates_data.saas_b2b import saas_b2b_spec
 from referral_platform.tenancy.scoping import tenant_context
 from tracking import services as tracking
 from tracking.models import Referral, ReferralStage
-from tracking.portal.selectors import portal_overview
 
 from .conftest import portal_client
 

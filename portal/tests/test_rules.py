@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal import rules
 from programs.templates_data.green_home import green_home_spec
 from programs.templates_data.saas_b2b import saas_b2b_spec
 from referral_platform.core import calendar
-from tracking.portal import rules
 
 SHANGHAI = calendar.TenantCalendar.from_lists("Asia/Shanghai")
 MON = datetime(2026, 4, 6, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai

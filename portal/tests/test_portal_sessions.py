@@ -6,8 +6,8 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
+from portal import tokens
 from referral_platform.core import clock
-from tracking.portal import tokens
 
 from .conftest import T0
 
@@ -147,7 +147,7 @@ def test_the_magic_link_form_answers_while_the_broker_is_down(
 ):
     from kombu.exceptions import OperationalError
 
-    from tracking.portal.tasks import portal_magic_link_send_task
+    from portal.tasks import portal_magic_link_send_task
 
     def broker_down(*args, **kwargs):
         raise OperationalError("connection refused")
