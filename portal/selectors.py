@@ -539,14 +539,17 @@ def invite_extras(*, tenant, program, entry: dict) -> dict:
     (set in the portal), how long the friend's offer lasts, and social proof."""
     from tracking.models import Enrollment, Referral
 
-    note = ""
+    note, name = "", ""
     if not entry.get("rotated") and entry.get("enrollment_id"):
-        note = (
+        # The name is read here rather than from the cached code entry, which another web
+        # process may keep for a few seconds: an erased referrer is gone from the page at once.
+        row = (
             Enrollment.objects.for_tenant(tenant)
-            .filter(pk=entry["enrollment_id"])
-            .values_list("personal_message", flat=True)
+            .filter(pk=entry["enrollment_id"], participant__erased_at__isnull=True)
+            .values_list("personal_message", "participant__name")
             .first()
-        ) or ""
+        )
+        note, name = row or ("", "")
     spec = program.spec
     valid_days = max(
         (
@@ -564,7 +567,8 @@ def invite_extras(*, tenant, program, entry: dict) -> dict:
         .count()
     )
     return {
-        "personal_message": note,
+        "referrer_name": name or "",
+        "personal_message": note or "",
         "offer_valid_days": valid_days,
         "offer_ends_at": program.ends_at,
         "friends_joined_30d": joined if joined >= SOCIAL_PROOF_MIN else 0,

@@ -61,3 +61,31 @@ def test_a_rotated_code_shows_neither_the_referrer_nor_their_note(api, shop):
     code_rotate(code=ReferralCode.objects.for_tenant(alice.tenant_id).get(code=code))
     html = _invite(code).content.decode()
     assert "Private words" not in html and "Alice" not in html
+
+
+def test_an_erased_referrer_leaves_every_public_page_at_once(
+    api, shop, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from tracking import services as tracking
+
+    _program, code, _alice = shop
+    assert "Alice invites you" in _invite(code).content.decode()
+    # Another web process still holds the entry it cached before the erasure.
+    stale = tracking.code_resolve(code)
+    assert stale["referrer_name"] == "Alice"
+
+    client = portal_client(api, "alice")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/portal/privacy/delete/", {"confirm": "yes"}).status_code == 200
+
+    assert cache.get(f"tracking:code:v1:{code}") is None
+    assert tracking.code_resolve(code)["referrer_name"] == ""
+    html = _invite(code).content.decode()
+    assert "Alice" not in html and "You are invited" in html
+    # Even from a process whose cached entry still names her.
+    cache.set(f"tracking:code:v1:{code}", stale, 300)
+    tracking._local.clear()
+    html = _invite(code).content.decode()
+    assert "Alice" not in html and "You are invited" in html
