@@ -197,9 +197,10 @@ class Timeline:
     steps: list[TimelineStep] = field(default_factory=list)
     next_step: str = ""
     next_label: str = ""
-    # When the next step is expected (`expected`) or must happen by (`deadline`).
+    # When the engine expects the next step; set only while that date is still ahead.
     next_at: datetime | None = None
-    next_at_kind: str = ""
+    # What the referee still has to do, when no date can honestly be given.
+    waiting: str = ""
 
 
 def referral_timeline(
@@ -209,14 +210,16 @@ def referral_timeline(
     signed_up_at: datetime,
     stages: Iterable[StageFact],
     status: str,
-    add_business_days,
-    add_days,
+    expected: Mapping[str, datetime],
+    now: datetime,
 ) -> Timeline:
-    """clicked → signed up → qualified → paid → retained, with the next expected step.
+    """clicked → signed up → qualified → paid → retained, in the order they happened, with
+    the next step.
 
     Steps the program does not have (no qualifying stage) are left out; a step reached and
-    then reversed (a refund inside its hold) counts as not reached. `add_business_days` and
-    `add_days` are the tenant calendar's, passed in so this stays pure.
+    then reversed (a refund inside its hold) counts as not reached. `expected` is the
+    engine's `expected_dates` for the referral: a date already past is never shown as
+    expected; the step then says what the referee still has to do.
     """
     reached: dict[str, datetime] = {}
     for stage in stages:
@@ -232,9 +235,10 @@ def referral_timeline(
     present = [STEP_CLICKED, STEP_SIGNED_UP] + [
         step for step, st in STEP_STATUS.items() if st in statuses or step in reached
     ]
+    skipped: list[TimelineStep] = []
+    done: list[TimelineStep] = []
+    rest: list[TimelineStep] = []
     timeline = Timeline()
-    found_next = False
-    stopped = status in ("rejected",)
     for step in present:
         if step == STEP_CLICKED:
             at = clicked_at
@@ -244,31 +248,64 @@ def referral_timeline(
         else:
             at = reached.get(step)
             state = "done" if at else "todo"
-        if state == "todo" and not found_next and not stopped:
-            state = "next"
-            found_next = True
-            timeline.next_step = step
-            timeline.next_label = step_label(step)
-            stage = next((s for s in spec_stages if s.get("status") == STEP_STATUS[step]), None)
+        item = TimelineStep(step=step, label=step_label(step), state=state, at=at)
+        {"done": done, "skipped": skipped}.get(state, rest).append(item)
+    # A referee may pay before they qualify: the page tells what happened when it happened.
+    done.sort(key=lambda s: s.at)
+    if status != "rejected":
+        upcoming = next((s for s in rest if s.state == "todo"), None)
+        if upcoming is not None:
+            upcoming.state = "next"
+            timeline.next_step, timeline.next_label = upcoming.step, upcoming.label
+            stage = next(
+                (s for s in spec_stages if s.get("status") == STEP_STATUS[upcoming.step]), None
+            )
             if stage is not None:
-                when, kind = _expected(stage, signed_up_at, reached, add_business_days, add_days)
-                timeline.next_at, timeline.next_at_kind = when, kind
-        timeline.steps.append(TimelineStep(step=step, label=step_label(step), state=state, at=at))
+                when = expected.get(stage.get("key"))
+                if when is not None and when > now:
+                    timeline.next_at = when
+                else:
+                    timeline.waiting = waiting_text(stage, currency=spec.get("currency", ""))
+    # A click not seen (a code typed in) still came first.
+    timeline.steps = skipped + done + rest
     return timeline
 
 
-def _expected(stage, signed_up_at, reached, add_business_days, add_days):
-    if stage.get("expected_business_days"):
-        return add_business_days(signed_up_at, int(stage["expected_business_days"])), "expected"
+def _activity_text(condition: Mapping) -> str:
+    props = condition.get("properties") or {}
+    count = int(condition.get("count") or 1)
+    if props.get("field") == "kind" and props.get("value") == "trial_lesson_attended":
+        return ngettext("attend a trial lesson", "attend %(n)d trial lessons", count) % {"n": count}
+    if props.get("field") == "kind" and props.get("value") == "lesson_attended":
+        return ngettext("attend a lesson", "attend %(n)d lessons", count) % {"n": count}
+    return _("keep using the product")
+
+
+def waiting_text(stage: Mapping, *, currency: str) -> str:
+    """What the referee still has to do for a stage, in words: "Waiting for your friend to
+    pay at least ¥1,680 within 60 days of signing up"."""
     condition = stage.get("condition") or {}
-    if condition.get("within_days_of_signup"):
-        return add_days(signed_up_at, int(condition["within_days_of_signup"])), "deadline"
-    after = condition.get("after_stage")
-    if after and condition.get("within_days_of_stage"):
-        # The step named by `after_stage` is not tracked by status here; anchor on sign-up
-        # only when nothing better is known would mislead, so say nothing instead.
-        return None, ""
-    return None, ""
+    event = condition.get("event", "")
+    if event == "purchase" and condition.get("min_amount"):
+        action = _("pay at least %(amount)s") % {
+            "amount": format_minor(int(condition["min_amount"]), currency)
+        }
+    elif event == "purchase":
+        action = _("pay")
+    elif event == "qualified_lead":
+        action = _("become a qualified lead")
+    elif event == "activity":
+        action = _activity_text(condition)
+    else:
+        action = _("sign up")
+    days = condition.get("within_days_of_signup")
+    if days:
+        action = ngettext(
+            "%(action)s within %(d)d day of signing up",
+            "%(action)s within %(d)d days of signing up",
+            int(days),
+        ) % {"action": action, "d": int(days)}
+    return _("Waiting for your friend to %(action)s.") % {"action": action}
 
 
 # --- Progress --------------------------------------------------------------------------
@@ -378,14 +415,67 @@ def balances(rewards: Iterable[RewardFact], *, ledger_points: int, currency: str
     )
 
 
-def reward_value_text(*, kind: str, amount_minor, currency: str, points, description: str) -> str:
-    if description:
-        return description
-    if amount_minor is not None and currency:
-        return format_minor(amount_minor, currency)
+def reward_value_text(
+    *,
+    kind: str,
+    amount_minor,
+    currency: str,
+    points,
+    description: str,
+    details: Mapping | None = None,
+    points_name: str = "",
+) -> str:
+    """The value itself, from the row's amount (boosts included), never from its label: cash
+    and credit in the currency's major unit, coupon terms, points, tickets, the charity gift.
+    The rule's description is for `reward_label`, beside it."""
+    details = details or {}
+    money = format_minor(amount_minor, currency) if amount_minor is not None else ""
+    if kind == "coupon":
+        if details.get("percent_off") is not None:
+            text = _("%(p)s%% off") % {"p": details["percent_off"]}
+            if details.get("max_amount"):
+                text = _("%(p)s%% off, up to %(max)s") % {
+                    "p": details["percent_off"],
+                    "max": format_minor(int(details["max_amount"]), currency),
+                }
+        elif money:
+            text = _("%(amount)s off") % {"amount": money}
+        else:
+            return description
+        if details.get("min_spend"):
+            text = _("%(offer)s on orders of %(min)s or more") % {
+                "offer": text,
+                "min": format_minor(int(details["min_spend"]), currency),
+            }
+        return text
+    if kind == "cash" and money:
+        return _("%(amount)s cash") % {"amount": money}
+    if kind == "credit" and money:
+        return _("%(amount)s credit") % {"amount": money}
+    if kind == "donation" and money:
+        return _("%(amount)s donated") % {"amount": money}
+    if kind == "lottery_ticket" and points:
+        return ngettext("%(n)d lottery ticket", "%(n)d lottery tickets", points) % {"n": points}
+    if points and points_name:
+        return f"{points} {points_name}"
     if points:
         return ngettext("%(n)d point", "%(n)d points", points) % {"n": points}
-    return ""
+    if money:
+        return money
+    return description
+
+
+def item_text(**value) -> str:
+    """A catalogue item or a redemption, named as the program names it (its description),
+    else by its value."""
+    return value.get("description") or reward_value_text(**value)
+
+
+def reward_label(*, value: str, description: str) -> str:
+    """The rule's own words beside the value, unless they only repeat it."""
+    if not description or description.casefold() in value.casefold():
+        return ""
+    return description
 
 
 def reward_state_text(*, status: str, hold_reason: str, blocked_reason: str) -> str:

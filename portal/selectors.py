@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 
+from programs.engine import ParticipantFact, ReferralFacts, expected_dates
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
 from tracking.selectors import referral_spec
@@ -47,6 +48,51 @@ def participant_by_external_id(*, tenant, external_id: str):
     return participant
 
 
+@dataclass(frozen=True)
+class ReferrerCounts:
+    successful: int
+    in_hold: int
+    rejected: int
+
+
+def success_statuses(spec) -> set[str]:
+    """The referral statuses that mean the success stage was reached: its own and those of
+    the stages after it (SEMANTICS §2)."""
+    stages = spec.get("stages") or []
+    start = next((i for i, s in enumerate(stages) if s.get("success")), len(stages) - 1)
+    return {s["status"] for s in stages[max(start, 0) :] if s.get("status")}
+
+
+def referrer_counts(*, tenant, participant, program) -> ReferrerCounts:
+    """Successful, in hold and rejected referrals of one referrer in one program, read
+    through the selectors behind `GET /referrals` and `GET /rewards`, so the portal and the
+    API cannot disagree. In hold: in fraud review, or with a referrer reward still pending."""
+    from django.db.models import Q
+
+    from rewards.selectors import reward_list
+    from tracking.selectors import referral_list
+
+    referrals = referral_list(
+        tenant=tenant, filters={"referrer": participant.external_id, "program": program.slug}
+    )
+    held = (
+        reward_list(
+            tenant=tenant,
+            participant=participant.external_id,
+            status="pending",
+            program=program.slug,
+        )
+        .filter(side="referrer", referral__isnull=False)
+        .values("referral_id")
+    )
+    row = referrals.aggregate(
+        successful=Count("id", filter=Q(status__in=success_statuses(program.spec))),
+        rejected=Count("id", filter=Q(status="rejected")),
+        in_hold=Count("id", filter=~Q(status="rejected") & (Q(status="review") | Q(pk__in=held))),
+    )
+    return ReferrerCounts(**row)
+
+
 @dataclass
 class ShareButton:
     channel: str
@@ -72,6 +118,7 @@ class EnrollmentView:
     rank_needed: int = 0
     terms: str = ""
     ineligible: list[str] = field(default_factory=list)
+    counts: ReferrerCounts | None = None
 
 
 @dataclass
@@ -88,6 +135,7 @@ class ReferralView:
 class RewardView:
     reward: object
     value: str
+    label: str
     state: str
     date_label: str
     date: datetime | None
@@ -224,6 +272,9 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
         offer=rules.offer_sentences(spec),
         terms=(spec.get("offer") or {}).get("body", ""),
         ineligible=rules.ineligible_labels(spec, enrollment.ineligible_reasons or []),
+        counts=referrer_counts(
+            tenant=participant.tenant_id, participant=participant, program=program
+        ),
     )
     cal = program.tenant.calendar
     tiers = spec.get("tiers") or []
@@ -256,6 +307,18 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
         view.rank = rules.rank_of(counts, participant.pk)
         view.rank_needed = int(season.get("min_successes") or 0)
     return view
+
+
+def _timing_facts(referral) -> ReferralFacts:
+    """The facts `programs.engine.expected_dates` reads (the sign-up time); the portal needs
+    no events to show when the engine expects the next step."""
+    return ReferralFacts(
+        referral_id=referral.pk,
+        created_at=referral.created_at,
+        referrer=ParticipantFact(id=referral.referrer_id),
+        referee=ParticipantFact(id=referral.referee_id),
+        status=referral.status,
+    )
 
 
 def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
@@ -302,12 +365,6 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         else {}
     )
 
-    def add_business_days(when, n):
-        return calendar.add_business_days(when, n, cal)
-
-    def add_days(when, n):
-        return calendar.due_at(when, cal, days=n)
-
     referral_views = []
     for referral in referrals:
         spec = referral_spec(referral)
@@ -326,8 +383,8 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
                 for s in referral.stages.all()
             ],
             status=referral.status,
-            add_business_days=add_business_days,
-            add_days=add_days,
+            expected=expected_dates(spec, _timing_facts(referral), cal),
+            now=now,
         )
         referee = referral.referee
         who = rules.mask_identity(email=referee.email, phone=referee.phone, name=referee.name)
@@ -380,12 +437,13 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
             enrollment_id=e.enrollment.pk,
             key=item["key"],
             points=int(item["points"]),
-            text=rules.reward_value_text(
+            text=rules.item_text(
                 kind=item["reward"].get("kind", ""),
                 amount_minor=item["reward"].get("amount"),
                 currency=e.program.currency,
                 points=None,
                 description=item["reward"].get("description", ""),
+                details=item["reward"],
             ),
             affordable=ledger_points >= int(item["points"]),
         )
@@ -394,7 +452,7 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
     ]
     redeemed = [
         RedeemedItem(
-            text=rules.reward_value_text(
+            text=rules.item_text(
                 kind=r.kind,
                 amount_minor=r.amount_minor,
                 currency=r.currency,
@@ -436,28 +494,37 @@ def reward_view(reward, now: datetime) -> RewardView:
     from rewards.certificates import certificate_for_donor
     from rewards.services import donation_allowed
 
+    details = reward.details or {}
+    spec = reward.program_version.spec if reward.program_version_id else reward.program.spec
+    points_name = (spec.get("points") or {}).get("name", "")
     value = rules.reward_value_text(
         kind=reward.kind,
         amount_minor=reward.amount_minor,
         currency=reward.currency,
         points=reward.points,
         description=reward.description,
+        details=details,
+        points_name=points_name,
     )
     state = rules.reward_state_text(
         status=reward.status, hold_reason=reward.hold_reason, blocked_reason=reward.blocked_reason
     )
     date_label, date = "", None
     if reward.status == "pending" and reward.hold_reason == "choice" and reward.choice_deadline:
-        date_label, date = _("Choose by"), reward.choice_deadline
+        if reward.choice_deadline > now:
+            date_label, date = _("Choose by"), reward.choice_deadline
     elif reward.status == "pending" and reward.hold_reason != "review" and reward.due_at:
-        date_label, date = _("Expected on"), reward.due_at
+        # The engine's date while it is ahead; once passed, the next release run pays it.
+        if reward.due_at > now:
+            date_label, date = _("Expected on"), reward.due_at
+        else:
+            state = _("Due now: released at the next check")
     elif reward.status == "approved" and reward.due_at:
         date_label, date = _("Approved on"), reward.approved_at or reward.due_at
     elif reward.status == "fulfilled" and reward.fulfilled_at:
         date_label, date = _("Received on"), reward.fulfilled_at
     elif reward.status == "reversed" and reward.reversed_at:
         date_label, date = _("Cancelled on"), reward.reversed_at
-    details = reward.details or {}
     open_choice = (
         bool(reward.options)
         and reward.chosen_at is None
@@ -475,6 +542,8 @@ def reward_view(reward, now: datetime) -> RewardView:
                     currency=option.get("currency") or reward.currency,
                     points=option.get("points"),
                     description=option.get("description", ""),
+                    details={**option, **(option.get("details") or {})},
+                    points_name=points_name,
                 ),
                 "chosen": bool(option.get("chosen")),
                 "kind": option.get("kind", ""),
@@ -483,6 +552,7 @@ def reward_view(reward, now: datetime) -> RewardView:
     return RewardView(
         reward=reward,
         value=value,
+        label=rules.reward_label(value=value, description=reward.description),
         state=state,
         date_label=date_label,
         date=date,

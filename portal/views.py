@@ -320,7 +320,7 @@ def portal_redeem(request, participant):
         messages.error(request, exc.message)
     else:
         left = points_balance(tenant=participant.tenant_id, participant_id=participant.pk)
-        item = rules.reward_value_text(
+        item = rules.item_text(
             kind=redemption.kind,
             amount_minor=redemption.amount_minor,
             currency=redemption.currency,

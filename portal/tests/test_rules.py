@@ -7,20 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal import rules
+from programs.engine import ParticipantFact, ReferralFacts, expected_dates
 from programs.templates_data.green_home import green_home_spec
 from programs.templates_data.saas_b2b import saas_b2b_spec
+from programs.templates_data.study_together import study_together_spec
 from referral_platform.core import calendar
 
 SHANGHAI = calendar.TenantCalendar.from_lists("Asia/Shanghai")
 MON = datetime(2026, 4, 6, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
-
-
-def _bd(when, n):
-    return calendar.add_business_days(when, n, SHANGHAI)
-
-
-def _days(when, n):
-    return calendar.due_at(when, SHANGHAI, days=n)
 
 
 @pytest.mark.parametrize(
@@ -104,12 +98,22 @@ def test_the_share_message_prefers_the_channel_copy_then_the_offer():
     assert rules.share_message({}, "sms", program_name="Green miles") == "Join me on Green miles."
 
 
-def test_a_lead_waiting_for_qualification_expects_it_within_two_business_days():
+def _expected(spec, signed_up_at):
+    facts = ReferralFacts(
+        referral_id=1,
+        created_at=signed_up_at,
+        referrer=ParticipantFact(1),
+        referee=ParticipantFact(2),
+    )
+    return expected_dates(spec, facts, SHANGHAI)
+
+
+def test_a_lead_waiting_for_qualification_expects_it_when_the_engine_does():
     spec = saas_b2b_spec(2026)
     friday = datetime(2026, 4, 10, 2, 0, tzinfo=UTC)
     timeline = rules.referral_timeline(
         spec=spec, clicked_at=friday - timedelta(hours=1), signed_up_at=friday, stages=[],
-        status="pending", add_business_days=_bd, add_days=_days,
+        status="pending", expected=_expected(spec, friday), now=friday + timedelta(hours=2),
     )  # fmt: skip
     assert [(s.step, s.state) for s in timeline.steps] == [
         ("clicked", "done"),
@@ -119,11 +123,52 @@ def test_a_lead_waiting_for_qualification_expects_it_within_two_business_days():
         ("retained", "todo"),
     ]
     # Friday + 2 business days is Tuesday, the same local time.
-    assert (timeline.next_step, timeline.next_at, timeline.next_at_kind) == (
+    assert (timeline.next_step, timeline.next_at, timeline.waiting) == (
         "qualified",
         datetime(2026, 4, 14, 2, 0, tzinfo=UTC),
-        "expected",
+        "",
     )
+
+
+def test_a_date_already_past_is_never_shown_as_expected():
+    spec = saas_b2b_spec(2026)
+    friday = datetime(2026, 4, 10, 2, 0, tzinfo=UTC)
+    timeline = rules.referral_timeline(
+        spec=spec, clicked_at=None, signed_up_at=friday, stages=[], status="pending",
+        expected=_expected(spec, friday), now=datetime(2026, 4, 20, tzinfo=UTC),
+    )  # fmt: skip
+    assert timeline.next_step == "qualified" and timeline.next_at is None
+    assert timeline.waiting == (
+        "Waiting for your friend to become a qualified lead within 30 days of signing up."
+    )
+
+
+def test_the_waiting_step_names_what_the_referee_still_has_to_do():
+    paid = next(s for s in saas_b2b_spec(2026)["stages"] if s["key"] == "paid")
+    assert rules.waiting_text(paid, currency="CNY") == (
+        "Waiting for your friend to pay at least ¥1,680 within 60 days of signing up."
+    )
+    trial = next(s for s in study_together_spec(2026)["stages"] if s["key"] == "trial")
+    assert rules.waiting_text(trial, currency="CNY") == (
+        "Waiting for your friend to attend 2 trial lessons."
+    )
+
+
+def test_steps_appear_in_the_order_they_happened():
+    spec = saas_b2b_spec(2026)
+    paid = rules.StageFact("paid", "converted", MON + timedelta(days=1))
+    qualified = rules.StageFact("qualified", "qualified", MON + timedelta(days=3))
+    timeline = rules.referral_timeline(
+        spec=spec, clicked_at=None, signed_up_at=MON, stages=[qualified, paid], status="converted",
+        expected=_expected(spec, MON), now=MON + timedelta(days=4),
+    )  # fmt: skip
+    assert [(s.step, s.state) for s in timeline.steps] == [
+        ("clicked", "skipped"),
+        ("signed_up", "done"),
+        ("paid", "done"),
+        ("qualified", "done"),
+        ("retained", "next"),
+    ]
 
 
 def test_a_step_reversed_inside_its_hold_is_not_reached():
@@ -131,7 +176,7 @@ def test_a_step_reversed_inside_its_hold_is_not_reached():
     paid = rules.StageFact("first_order", "converted", MON, reversed_at=MON + timedelta(days=2))
     timeline = rules.referral_timeline(
         spec=spec, clicked_at=None, signed_up_at=MON, stages=[paid], status="pending",
-        add_business_days=_bd, add_days=_days,
+        expected=_expected(spec, MON), now=MON + timedelta(days=3),
     )  # fmt: skip
     assert [(s.step, s.state) for s in timeline.steps] == [
         ("clicked", "skipped"),
@@ -139,15 +184,41 @@ def test_a_step_reversed_inside_its_hold_is_not_reached():
         ("paid", "next"),
     ]
     assert timeline.next_at is None
+    assert timeline.waiting == "Waiting for your friend to pay at least ¥99."
 
 
 def test_a_rejected_referral_has_no_next_step():
+    spec = green_home_spec(2026)
     timeline = rules.referral_timeline(
-        spec=green_home_spec(2026), clicked_at=None, signed_up_at=MON, stages=[],
-        status="rejected", add_business_days=_bd, add_days=_days,
+        spec=spec, clicked_at=None, signed_up_at=MON, stages=[], status="rejected",
+        expected=_expected(spec, MON), now=MON,
     )  # fmt: skip
     assert timeline.next_step == ""
     assert [s.state for s in timeline.steps] == ["skipped", "done", "todo"]
+
+
+def test_a_reward_reads_as_its_amount_not_its_label():
+    # A boosted ¥100 whose rule says "¥50 cash".
+    value = rules.reward_value_text(
+        kind="cash", amount_minor=10000, currency="CNY", points=None, description="¥50 cash"
+    )
+    assert value == "¥100 cash"
+    assert rules.reward_label(value=value, description="¥50 cash") == "¥50 cash"
+    coupon = rules.reward_value_text(
+        kind="coupon", amount_minor=None, currency="CNY", points=None, description="",
+        details={"percent_off": 10, "max_amount": 50000},
+    )  # fmt: skip
+    assert coupon == "10% off, up to ¥500"
+    assert (
+        rules.reward_value_text(
+            kind="donation", amount_minor=500, currency="CNY", points=None, description="A tree"
+        )
+        == "¥5 donated"
+    )
+    assert rules.reward_value_text(
+        kind="points", amount_minor=None, currency="", points=300, description="x",
+        points_name="green miles",
+    ) == "300 green miles"  # fmt: skip
 
 
 def test_tier_progress_names_the_next_tier_and_the_distance():
