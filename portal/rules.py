@@ -10,8 +10,9 @@ from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
+from programs.engine.conditions import matches
 from referral_platform.core.money import format_minor
 
 SHARE_CHANNELS = ("wechat", "whatsapp", "telegram", "email", "sms", "x", "linkedin")
@@ -107,23 +108,127 @@ def _side_items(stage: Mapping, side: str) -> list[Mapping]:
     return [r for r in stage.get("rewards") or [] if (r.get("side") or "referrer") == side]
 
 
-def offer_sentences(spec: Mapping) -> dict[str, str]:
-    """What the friend gets and what you get, one sentence each, from the rules."""
+# Fields the programs' conditions use, as a referrer reads them in a sentence.
+FIELD_WORDS = {
+    "first.qualified_lead.expected_users": gettext_lazy("your friend's team expects"),
+    "first.qualified_lead.verified": gettext_lazy("your friend's lead is verified"),
+    "first.purchase.seats": gettext_lazy("your friend buys"),
+}
+FIELD_UNITS = {
+    "first.qualified_lead.expected_users": gettext_lazy("users"),
+    "first.purchase.seats": gettext_lazy("seats"),
+}
+
+
+def condition_resolve(condition, context: Mapping, *, known: str = "referrer", now=None):
+    """Decide what can be decided now: the leaves about `known` (the referrer, whose
+    attributes the portal has) are evaluated with the engine's own `matches`; the rest stays
+    as a condition. True, False, or the condition still open."""
+    if not condition:
+        return True
+    if "all" in condition or "any" in condition:
+        joiner = "all" if "all" in condition else "any"
+        parts = [condition_resolve(c, context, known=known, now=now) for c in condition[joiner]]
+        decisive, neutral = (False, True) if joiner == "all" else (True, False)
+        if decisive in parts:
+            return decisive
+        open_parts = [p for p in parts if p is not neutral]
+        if not open_parts:
+            return neutral
+        return open_parts[0] if len(open_parts) == 1 else {joiner: open_parts}
+    if "not" in condition:
+        inner = condition_resolve(condition["not"], context, known=known, now=now)
+        return (not inner) if isinstance(inner, bool) else {"not": inner}
+    field_path = condition.get("field", "")
+    about_known = field_path.startswith(known + ".") or condition.get("of") == known
+    if about_known:
+        return matches(condition, {known: context}, now=now)
+    return condition
+
+
+def condition_words(condition: Mapping) -> str:
+    """An open condition in words: "your friend's team expects 10 or more users"."""
+    for joiner, word in (("all", _(" and ")), ("any", _(" or "))):
+        if joiner in condition:
+            return word.join(condition_words(c) for c in condition[joiner])
+    if "not" in condition:
+        return _("not (%(c)s)") % {"c": condition_words(condition["not"])}
+    if "segment" in condition:
+        return _("in the “%(s)s” group") % {"s": condition["segment"]}
+    path = condition.get("field", "")
+    subject = str(FIELD_WORDS.get(path, path.rsplit(".", 1)[-1].replace("_", " ")))
+    unit = str(FIELD_UNITS.get(path, ""))
+    value = condition.get("value")
+    op = condition.get("op")
+    if op == "gte":
+        text = _("%(subject)s %(value)s or more") % {"subject": subject, "value": value}
+    elif op == "lte":
+        text = _("%(subject)s %(value)s or fewer") % {"subject": subject, "value": value}
+    elif op in ("gt", "lt", "eq", "ne"):
+        sign = {"gt": ">", "lt": "<", "eq": "=", "ne": "≠"}[op]
+        text = f"{subject} {sign} {value}"
+    elif op == "falsy":
+        return _("not: %(subject)s") % {"subject": subject}
+    else:
+        return subject
+    return f"{text} {unit}".strip()
+
+
+def _split_items(items, context, now):
+    """Items paid as they are, and those paid only under a condition (with its words);
+    an item the referrer's own facts already rule out is not offered at all."""
+    plain, conditional = [], []
+    for item in items:
+        when = item.get("when")
+        decided = condition_resolve(when, context, now=now) if context is not None else when
+        if decided is True or not when:
+            plain.append(_item_text(item))
+        elif decided is not False:
+            conditional.append((_item_text(item), condition_words(decided)))
+    grouped: dict[str, list[str]] = {}
+    for text, words in conditional:
+        grouped.setdefault(words, []).append(text)
+    return plain, [(_join(texts), words) for words, texts in grouped.items()]
+
+
+def offer_sentences(
+    spec: Mapping, *, referrer: Mapping | None = None, now: datetime | None = None
+) -> dict[str, str]:
+    """What the friend gets and what you get, one sentence each, from the rules. With the
+    referrer's attributes (`referrer`, the engine's participant context) an item that rests
+    on them is offered only when they qualify; what rests on the friend is said as a
+    condition, never promised outright."""
     stages = spec.get("stages") or []
-    friend = [_item_text(i) for s in stages for i in _side_items(s, "referee")]
+    friend, friend_if = _split_items(
+        [i for s in stages for i in _side_items(s, "referee")], referrer, now
+    )
     friend_text = _join(friend) or (spec.get("offer") or {}).get("headline", "")
     success = next((s for s in stages if s.get("success")), stages[-1] if stages else {})
-    earlier = [
-        _item_text(i)
-        for s in stages
-        if s is not success
-        for i in _side_items(s, "referrer")
-        if i.get("kind") != "lottery_ticket"
-    ]
-    main = [_item_text(i) for i in _side_items(success, "referrer")]
+    earlier, earlier_if = _split_items(
+        [
+            i
+            for s in stages
+            if s is not success
+            for i in _side_items(s, "referrer")
+            if i.get("kind") != "lottery_ticket"
+        ],
+        referrer,
+        now,
+    )
+    main, main_if = _split_items(_side_items(success, "referrer"), referrer, now)
     out = {"friend": "", "you": ""}
     if friend_text:
         out["friend"] = _("Your friend gets %(items)s.") % {"items": friend_text}
+    for items, condition in friend_if:
+        out["friend"] += " " + _("If %(condition)s, they also get %(items)s.") % {
+            "condition": condition,
+            "items": items,
+        }
+    eligible = [
+        r.get("label") or r.get("key") for r in (spec.get("eligibility") or {}).get("referee") or []
+    ]
+    if out["friend"] and eligible:
+        out["friend"] += " " + _("For friends who meet: %(rules)s.") % {"rules": _join(eligible)}
     if main:
         out["you"] = _("You get %(items)s for each successful referral.") % {"items": _join(main)}
         if earlier:
@@ -135,6 +240,12 @@ def offer_sentences(spec: Mapping) -> dict[str, str]:
             }
     elif earlier:
         out["you"] = _("You get %(items)s.") % {"items": _join(earlier)}
+    for items, condition in earlier_if + main_if:
+        out["you"] += " " + _("If %(condition)s, you also get %(items)s.") % {
+            "condition": condition,
+            "items": items,
+        }
+    out["you"] = out["you"].strip()
     return out
 
 

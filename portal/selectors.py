@@ -11,6 +11,7 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 
 from programs.engine import ParticipantFact, ReferralFacts, expected_dates
+from programs.engine.rewards import participant_context
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
 from tracking.selectors import referral_spec
@@ -269,7 +270,17 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
         copy_message=rules.share_message(spec, "copy", program_name=program.name),
         wechat_message=rules.share_message(spec, "wechat", program_name=program.name),
         shares=shares,
-        offer=rules.offer_sentences(spec),
+        offer=rules.offer_sentences(
+            spec,
+            referrer=participant_context(
+                ParticipantFact(
+                    id=participant.pk,
+                    attributes=dict(participant.attributes or {}),
+                    segments=tuple(participant.segments or ()),
+                )
+            ),
+            now=now,
+        ),
         terms=(spec.get("offer") or {}).get("body", ""),
         ineligible=rules.ineligible_labels(spec, enrollment.ineligible_reasons or []),
         counts=referrer_counts(

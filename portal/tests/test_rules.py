@@ -50,7 +50,10 @@ def test_a_masked_email_never_shows_more_than_its_first_letter_and_domain(email)
 
 def test_the_offer_reads_as_one_sentence_per_side():
     sentences = rules.offer_sentences(green_home_spec(2026))
-    assert sentences["friend"] == "Your friend gets ¥20 off orders ≥ ¥99 and Free shipping coupon."
+    assert sentences["friend"] == (
+        "Your friend gets ¥20 off orders ≥ ¥99 and Free shipping coupon. "
+        "For friends who meet: Never ordered before."
+    )
     assert sentences["you"] == (
         "You get ¥25 coupon (orders ≥ ¥129) or 250 green miles, Lottery ticket and 300 green "
         "miles for each successful referral."
@@ -251,4 +254,27 @@ def test_balances_add_up_without_counting_reversed_or_capped_items():
     b = rules.balances(facts, ledger_points=300, currency="CNY")
     assert b == rules.Balances(
         points=300, points_pending=250, cash_pending="¥200", cash_paid="¥75", charity="¥50"
+    )
+
+
+def test_an_offer_that_rests_on_conditions_is_said_as_conditions():
+    spec = saas_b2b_spec(2026)
+    # A referrer who rates us 9: what is left to decide rests on the friend's team.
+    sentences = rules.offer_sentences(spec, referrer={"nps": 9, "segments": []})
+    assert sentences["friend"] == (
+        "Your friend gets First year 10% off or 1 month free. If your friend's team expects 10 "
+        "or more users, they also get Success pack: 2 h implementation consultant, template "
+        "import, security guide and 30-day extension of the SSO/automation trial. For friends "
+        "who meet: A new account not seen in the last 12 months."
+    )
+    # A referrer whose own facts rule the perks out: nothing is promised.
+    ruled_out = rules.offer_sentences(spec, referrer={"nps": 6, "segments": []})
+    assert ruled_out["friend"] == (
+        "Your friend gets First year 10% off or 1 month free. For friends who meet: "
+        "A new account not seen in the last 12 months."
+    )
+    assert "Customer success club" not in ruled_out["you"]
+    assert (
+        "If your friend's team expects 10 or more users, you also get Customer success club"
+        in (sentences["you"])
     )
