@@ -10,12 +10,14 @@ import hashlib
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from referral_platform.core import clock
@@ -24,7 +26,7 @@ from referral_platform.core.net import client_ip
 from referral_platform.core.ratelimit import ip_limit_wait
 
 from . import qr, services
-from .identity import is_ulid, new_ulid
+from .identity import is_ulid, new_ulid, normalize_phone
 from .useragent import classify
 
 COOKIE = "rp_click"
@@ -155,14 +157,53 @@ def _invite_context(entry: dict) -> dict:
     }
 
 
+class InviteForm(forms.Form):
+    """The invite page's sign-up: every problem found on the first submit, each under its
+    field, in the page's language (the service checks again before writing)."""
+
+    name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(max_length=254, required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    consent = forms.BooleanField(
+        required=True, error_messages={"required": _lazy("Please accept to continue.")}
+    )
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone:
+            try:
+                normalize_phone(phone)
+            except ValueError:
+                raise forms.ValidationError(
+                    _("Enter a valid phone number, with its country code.")
+                ) from None
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        blank = not (data.get("email") or data.get("phone"))
+        if blank and not self.has_error("email") and not self.has_error("phone"):
+            self.add_error("email", _("Give an email address or a phone number."))
+        return data
+
+
 @require_http_methods(["GET", "POST"])
 def invite(request, code: str):
+    from portal.language import request_language
+
     entry = services.code_resolve(code)
     if entry is None:
         return render(request, "tracking/public/unknown.html", status=404)
     if _ended(entry, clock.now()):
         return render(request, "tracking/public/ended.html", status=410)
     context = _invite_context(entry)
+    language = request_language(request, tenant_locale=context["brand_tenant"].default_locale)
+    with translation.override(language):
+        request.LANGUAGE_CODE = language
+        return _invite_page(request, entry, context)
+
+
+def _invite_page(request, entry: dict, context: dict):
     form = {"name": "", "email": "", "phone": "", "consent": False}
     errors: dict = {}
     if request.method == "POST":
@@ -186,20 +227,24 @@ def invite(request, code: str):
             )
             response["Retry-After"] = str(wait)
             return response
-        try:
-            services.lead_signup(
-                entry=lead_entry,
-                name=form["name"],
-                email=form["email"],
-                phone=form["phone"],
-                locale=translation.get_language() or "",
-                click_ids=_cookie_ids(request),
-                consent=form["consent"],
-            )
-        except ValidationFailed as exc:
-            errors = exc.fields
+        checked = InviteForm(request.POST)
+        if not checked.is_valid():
+            errors = {field: list(messages) for field, messages in checked.errors.items()}
         else:
-            return render(request, "tracking/public/thanks.html", context)
+            try:
+                services.lead_signup(
+                    entry=lead_entry,
+                    name=form["name"],
+                    email=form["email"],
+                    phone=form["phone"],
+                    locale=translation.get_language() or "",
+                    click_ids=_cookie_ids(request),
+                    consent=form["consent"],
+                )
+            except ValidationFailed as exc:
+                errors = exc.fields
+            else:
+                return render(request, "tracking/public/thanks.html", context)
     return render(
         request,
         "tracking/public/invite.html",
