@@ -89,3 +89,12 @@ def test_an_erased_referrer_leaves_every_public_page_at_once(
     tracking._local.clear()
     html = _invite(code).content.decode()
     assert "Alice" not in html and "You are invited" in html
+
+
+def test_text_on_the_brand_colour_stays_readable(api, shop, tenant):
+    _program, code, _alice = shop
+    assert "--brand-text: #ffffff;" in _invite(code).content.decode()
+    tenant.brand_colour = "#2fb344"  # the green shop: white text would read at 2.74:1
+    tenant.save()
+    assert "--brand-text: #000000;" in _invite(code).content.decode()
+    assert "--brand-text: #000000;" in portal_client(api, "alice").get("/portal/").content.decode()
