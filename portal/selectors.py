@@ -10,7 +10,13 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 
-from programs.engine import ParticipantFact, ReferralFacts, expected_dates
+from programs.engine import (
+    ParticipantFact,
+    ReferralFacts,
+    expected_dates,
+    spec_for_variants,
+    variants_decode,
+)
 from programs.engine.rewards import participant_context
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
@@ -240,7 +246,8 @@ def _success_counts(*, tenant, program, counts: str, start: datetime, end: datet
 def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
 
     program = enrollment.program
-    spec = program.spec
+    # The referrer's share texts and offer as their experiment variants make them.
+    spec = spec_for_variants(program.spec, variants_decode(enrollment.variant))
     base = _base_url()
     link = f"{base}/r/{code}" if code else ""
     shares = []

@@ -132,8 +132,11 @@ def redirect(request, code: str):
     return response
 
 
-def _invite_context(entry: dict) -> dict:
+def _invite_context(entry: dict, click_id: str = "") -> dict:
+    """What the invite page and the poster show. With the visitor's click id, the copy is
+    their referee-side variant's: the one their referral will keep when it is created."""
     from portal.selectors import invite_extras
+    from programs.engine import spec_for_variants, variants_assign, variants_encode
     from programs.models import Program
     from referral_platform.tenancy.models import Tenant
 
@@ -143,8 +146,11 @@ def _invite_context(entry: dict) -> dict:
         .select_related("current_version")
         .get(pk=entry["program_id"])
     )
-    offer = program.spec.get("offer") or {}
+    variants = variants_assign(program.spec, "referee", click_id) if click_id else {}
+    spec = spec_for_variants(program.spec, variants)
+    offer = spec.get("offer") or {}
     return {
+        "variant": variants_encode(variants),
         "brand_tenant": tenant,
         "program": program,
         "offer_headline": offer.get("headline", ""),
@@ -196,7 +202,8 @@ def invite(request, code: str):
         return render(request, "tracking/public/unknown.html", status=404)
     if _ended(entry, clock.now()):
         return render(request, "tracking/public/ended.html", status=410)
-    context = _invite_context(entry)
+    click_ids = _cookie_ids(request)
+    context = _invite_context(entry, click_ids[0] if click_ids else "")
     language = request_language(request, tenant_locale=context["brand_tenant"].default_locale)
     with translation.override(language):
         request.LANGUAGE_CODE = language
