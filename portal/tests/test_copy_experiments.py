@@ -12,7 +12,7 @@ from programs.templates_data.green_home import green_home_spec
 from tracking.models import Enrollment, Participant, Referral
 from tracking.public import COOKIE
 
-from .conftest import portal_client
+from .conftest import enrol_alice, portal_client
 
 PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
 HEADLINES = {"plain": "¥20 off your first order over ¥99, plus free shipping",
@@ -39,16 +39,7 @@ def _spec() -> dict:
 
 def _enrol(api, tenant):
     program_create(tenant=tenant, spec=_spec(), actor=None)
-    api.post(
-        "/api/v1/participants",
-        {"external_id": "alice", "name": "Alice", "email": "alice@example.test",
-         "attributes": {"orders_count": 3, "phone_verified": True}},
-        format="json",
-    )  # fmt: skip
-    enrolled = api.post(
-        "/api/v1/programs/green-home/enrollments", {"participant": "alice"}, format="json"
-    )
-    return enrolled.json()["code"]
+    return enrol_alice(api)
 
 
 def _visit(code: str) -> tuple[Client, str, str]:
