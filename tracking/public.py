@@ -308,28 +308,36 @@ def poster(request, code: str):
     entry = services.code_resolve(code)
     if entry is None:
         return render(request, "tracking/public/unknown.html", status=404)
-    language = translation.get_language() or settings.LANGUAGE_CODE
+    # The portal asks for the poster in the language the referrer reads it in.
+    chosen = request.GET.get("lang", "")
+    language = chosen if chosen in dict(settings.LANGUAGES) else translation.get_language()
+    language = language or settings.LANGUAGE_CODE
     fingerprint = hashlib.sha256(
         f"{_version_key(entry)}|{entry['referrer_name']}|{language}|{entry['rotated']}".encode()
     ).hexdigest()[:16]
     key = f"tracking:poster:{entry['code']}:{fingerprint}"
     body = cache.get(key)
     if body is None:
-        context = _invite_context(entry)
-        name = context["referrer_name"]
-        invite_line = _("%(name)s invites you") % {"name": name} if name else _("You are invited")
-        body = qr.poster_png(
-            code=context["code"] or entry["code"],
-            referrer_name=name,
-            headline=context["offer_headline"],
-            body=context["offer_body"],
-            invite_line=invite_line,
-            scan_line=_("Scan to accept the invitation"),
-            brand_colour=context["brand_tenant"].brand_colour,
-            tenant_name=context["brand_tenant"].name,
-        )
+        with translation.override(language):
+            body = _poster_png(entry)
         cache.set(key, body, 86400)
     return _image_response(request, body, "image/png")
+
+
+def _poster_png(entry: dict) -> bytes:
+    context = _invite_context(entry)
+    name = context["referrer_name"]
+    invite_line = _("%(name)s invites you") % {"name": name} if name else _("You are invited")
+    return qr.poster_png(
+        code=context["code"] or entry["code"],
+        referrer_name=name,
+        headline=context["offer_headline"],
+        body=context["offer_body"],
+        invite_line=invite_line,
+        scan_line=_("Scan to accept the invitation"),
+        brand_colour=context["brand_tenant"].brand_colour,
+        tenant_name=context["brand_tenant"].name,
+    )
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -91,3 +91,21 @@ def test_with_no_saved_language_the_portal_follows_the_browser(api, shop, tenant
     assert '<html lang="en">' in html
     html = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert '<html lang="zh-hans">' in html
+
+
+def test_the_poster_is_drawn_in_the_language_the_portal_speaks(api, shop, tenant):
+    from django.core.cache import cache
+
+    _program, code, _alice = shop
+    Participant.objects.for_tenant(tenant).filter(external_id="alice").update(locale="zh-hans")
+    page = portal_client(api, "alice").get("/portal/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'href="/qr/{code}/poster.png?lang=zh-hans"' in page
+    chinese = Client().get(f"/qr/{code}/poster.png?lang=zh-hans", HTTP_ACCEPT_LANGUAGE="en")
+    english = Client().get(f"/qr/{code}/poster.png?lang=en", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert chinese.status_code == english.status_code == 200
+    assert chinese.content != english.content
+    cache.clear()
+    # Drawn afresh, the Chinese poster is the one a Chinese browser gets.
+    assert Client().get(f"/qr/{code}/poster.png", HTTP_ACCEPT_LANGUAGE="zh-CN").content == (
+        chinese.content
+    )

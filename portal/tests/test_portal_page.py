@@ -195,7 +195,7 @@ def test_share_buttons_carry_the_programs_message_and_the_channel_source(api, sh
         in html
     )
     assert f'src="/qr/{code}.png"' in html
-    assert f'href="/qr/{code}/poster.png" download="poster-{code}.png"' in html
+    assert f'href="/qr/{code}/poster.png?lang=en" download="poster-{code}.png"' in html
     # Nothing on the page is loaded from another host.
     assert not re.search(
         r'(src|href)="https?://(?!127\.0\.0\.1)[^"]*"[^>]*(rel="stylesheet"|>)\s*</script', html
