@@ -479,15 +479,6 @@ def _tier_label(tier: Mapping) -> str:
     return _join([i.get("description", "") for i in tier.get("rewards") or []]) or tier["key"]
 
 
-def rank_of(counts: Mapping[int, int], participant_id: int) -> int | None:
-    """1 + how many others counted more; None without a count. Ties share a rank here —
-    the season's prizes break ties by who got there first, but the portal shows standing."""
-    mine = counts.get(participant_id, 0)
-    if not mine:
-        return None
-    return 1 + sum(1 for pid, c in counts.items() if pid != participant_id and c > mine)
-
-
 def remaining_text(progress: TierProgress) -> str:
     return ngettext(
         "%(n)d more successful referral to reach %(tier)s.",

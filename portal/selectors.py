@@ -126,6 +126,8 @@ class EnrollmentView:
     terms: str = ""
     ineligible: list[str] = field(default_factory=list)
     counts: ReferrerCounts | None = None
+    board: list = field(default_factory=list)
+    draws: list = field(default_factory=list)
 
 
 @dataclass
@@ -217,9 +219,9 @@ def _channel_label(channel: str) -> str:
     return {"email": _("Email"), "sms": _("SMS")}[channel]
 
 
-def _success_counts(*, tenant, program, counts: str, start: datetime, end: datetime, referrer=None):
-    """Referrer → number of counted stages whose period moment (the end of the hold, else the
-    stage's own time: SEMANTICS §2) falls in `[start, end)`."""
+def _counted_stages(*, tenant, program, counts: str, start: datetime, end: datetime):
+    """The counted stages (successes, or the stage the program names) whose period moment
+    (the end of the hold, else the stage's own time: SEMANTICS §2) falls in `[start, end)`."""
     from tracking.models import ReferralStage
 
     spec = program.spec
@@ -227,13 +229,18 @@ def _success_counts(*, tenant, program, counts: str, start: datetime, end: datet
         keys = [counts.split(":", 1)[1]]
     else:
         keys = [s["key"] for s in spec.get("stages") or [] if s.get("success")]
-    rows = (
+    return (
         ReferralStage.objects.for_tenant(tenant)
         .filter(referral__program=program, stage_key__in=keys, reversed_at__isnull=True)
         .exclude(referral__status="rejected")
         .annotate(moment=Coalesce("due_at", "occurred_at"))
         .filter(moment__gte=start, moment__lt=end)
     )
+
+
+def _success_counts(*, tenant, program, counts: str, start: datetime, end: datetime, referrer=None):
+    """Referrer → number of counted stages in `[start, end)`."""
+    rows = _counted_stages(tenant=tenant, program=program, counts=counts, start=start, end=end)
     if referrer is not None:
         rows = rows.filter(referral__referrer=referrer)
     return dict(
@@ -241,6 +248,119 @@ def _success_counts(*, tenant, program, counts: str, start: datetime, end: datet
         .annotate(n=Count("id"))
         .values_list("referral__referrer_id", "n")
     )
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    rank: int
+    who: str
+    count: int
+    is_me: bool
+
+
+LEADERBOARD_TOP = 5
+
+
+def season_board(*, tenant, program, participant, now: datetime) -> tuple[int | None, list]:
+    """The participant's rank in the current season and its top rows, ranked by the engine
+    (`season_ranking`: qualification, ties to whoever got there first); names masked."""
+    from programs.engine import Standing, season_ranking
+    from tracking.models import Participant
+
+    season = program.spec.get("season") or {}
+    cal = program.tenant.calendar
+    start, end = calendar.period_bounds(
+        calendar.period_key(now, season.get("period", "season"), cal), cal
+    )
+    rows = _counted_stages(
+        tenant=tenant, program=program, counts=season.get("metric", "success"), start=start, end=end
+    )
+    per_referrer: dict[int, list[datetime]] = {}
+    for referrer_id, moment in rows.values_list("referral__referrer_id", "moment"):
+        per_referrer.setdefault(referrer_id, []).append(moment)
+    standings = [
+        Standing(pid, len(moments), len(moments), max(moments))
+        for pid, moments in per_referrer.items()
+    ]
+    ranking = season_ranking(program.spec, standings)
+    rank = next((n for n, s in enumerate(ranking, 1) if s.participant_id == participant.pk), None)
+    top = ranking[:LEADERBOARD_TOP]
+    names = dict(
+        Participant.objects.for_tenant(tenant)
+        .filter(pk__in=[s.participant_id for s in top])
+        .values_list("pk", "name")
+    )
+    board = [
+        BoardRow(
+            rank=n,
+            who=rules.mask_identity(name=names.get(s.participant_id) or "") or "—",
+            count=s.count,
+            is_me=s.participant_id == participant.pk,
+        )
+        for n, s in enumerate(top, 1)
+    ]
+    return rank, board
+
+
+@dataclass(frozen=True)
+class DrawView:
+    key: str
+    period: str
+    seed_hash: str
+    seed: str
+    drawn_at: datetime | None
+    tickets: int
+    winners: list
+    my_tickets: list
+
+
+def lottery_results(*, tenant, program, participant, limit: int = 3) -> list[DrawView]:
+    """The latest draws of the program: the commitment published before each draw and, once
+    drawn, the revealed seed, the ticket list's size and the winning tickets (names masked),
+    so a participant can recompute the winners (SEMANTICS §5 Lottery)."""
+    from rewards.models import LotteryDraw
+    from tracking.models import Participant
+
+    draws = list(
+        LotteryDraw.objects.for_tenant(tenant)
+        .filter(program=program)
+        .order_by("-committed_at", "-pk")[:limit]
+    )
+    winner_ids = {w.get("participant") for d in draws for w in d.winners or []}
+    names = dict(
+        Participant.objects.for_tenant(tenant).filter(pk__in=winner_ids).values_list("pk", "name")
+    )
+    mine = {
+        str(pk)
+        for pk in participant.rewards.filter(kind="lottery_ticket").values_list("pk", flat=True)
+    }
+    out = []
+    for d in draws:
+        drawn = d.drawn_at is not None
+        out.append(
+            DrawView(
+                key=d.draw_key,
+                period=d.period_key,
+                seed_hash=d.seed_hash,
+                seed=d.seed if drawn else "",
+                drawn_at=d.drawn_at,
+                tickets=len(d.tickets or []),
+                winners=[
+                    {
+                        "ticket": w["ticket"],
+                        "prize": w.get("prize", ""),
+                        "who": rules.mask_identity(name=names.get(w.get("participant")) or "")
+                        or "—",
+                        "mine": w["ticket"] in mine,
+                    }
+                    for w in (d.winners or [])
+                ]
+                if drawn
+                else [],
+                my_tickets=sorted(t for t in (d.tickets or []) if t in mine) if drawn else [],
+            )
+        )
+    return out
 
 
 def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
@@ -313,17 +433,14 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
         view.tier_period = period
     season = spec.get("season")
     if season:
-        period = season.get("period", "season")
-        start, end = calendar.period_bounds(calendar.period_key(now, period, cal), cal)
-        counts = _success_counts(
-            tenant=participant.tenant_id,
-            program=program,
-            counts=season.get("metric", "success"),
-            start=start,
-            end=end,
+        view.rank, view.board = season_board(
+            tenant=participant.tenant_id, program=program, participant=participant, now=now
         )
-        view.rank = rules.rank_of(counts, participant.pk)
         view.rank_needed = int(season.get("min_successes") or 0)
+    if spec.get("lottery"):
+        view.draws = lottery_results(
+            tenant=participant.tenant_id, program=program, participant=participant
+        )
     return view
 
 

@@ -148,13 +148,13 @@ def test_released_rewards_show_as_received_with_coupon_codes_and_the_points_bala
 def test_the_portal_is_one_page_in_a_fixed_number_of_queries(
     api, busy_shop, django_assert_num_queries
 ):
-    # Session, participant, enrollments, codes, tier count, the referral counts, referrals,
-    # their stages, rewards, the points sum, redemptions, disputes: the same twelve whatever
-    # the number of rows (three referrals and twelve rewards here; referrals that came by click add one
+    # Session, participant, enrollments, codes, tier count, the referral counts, the lottery's
+    # draws and the participant's tickets, referrals, their stages, rewards, the points sum,
+    # redemptions, disputes: the same fourteen whatever the number of rows (three referrals and twelve rewards here; referrals that came by click add one
     # for clicks).
     with time_machine.travel(NOW, tick=False):
         client = portal_client(api, "alice")
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(14):
             assert client.get("/portal/").status_code == 200
 
 

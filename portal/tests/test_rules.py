@@ -235,11 +235,6 @@ def test_tier_progress_names_the_next_tier_and_the_distance():
     assert rules.tier_progress([], 3) is None
 
 
-def test_rank_counts_only_those_strictly_ahead():
-    counts = {1: 5, 2: 3, 3: 3, 4: 1}
-    assert [rules.rank_of(counts, p) for p in (1, 2, 3, 4, 5)] == [1, 2, 2, 4, None]
-
-
 def test_balances_add_up_without_counting_reversed_or_capped_items():
     facts = [
         rules.RewardFact(1, "cash", "pending", 5000, "CNY", None),
