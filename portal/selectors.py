@@ -128,6 +128,7 @@ class EnrollmentView:
     counts: ReferrerCounts | None = None
     board: list = field(default_factory=list)
     draws: list = field(default_factory=list)
+    team: TeamView | None = None
 
 
 @dataclass
@@ -303,6 +304,50 @@ def season_board(*, tenant, program, participant, now: datetime) -> tuple[int | 
 
 
 @dataclass(frozen=True)
+class TeamView:
+    code: str
+    members_paid: int
+    complete: bool
+    min_members: int
+    max_members: int
+    within_days: int
+
+
+def team_standing(*, tenant, program, code: str) -> TeamView | None:
+    """The referrer's team: whose purchases declared their code, and whether the team counts,
+    which is the engine's decision persisted by the team sweep (live items under the scope
+    `team:<code>`, SEMANTICS §10)."""
+    from rewards.models import Reward
+    from tracking.models import Event
+
+    team = program.spec.get("team")
+    if not team or not code:
+        return None
+    prop = team.get("property") or "team_code"
+    members = (
+        Event.objects.for_tenant(tenant)
+        .filter(type="purchase", participant__isnull=False)
+        .filter(**{f"payload__properties__{prop}__iexact": code})
+        .values("participant_id")
+        .distinct()
+        .count()
+    )
+    complete = (
+        Reward.objects.for_tenant(tenant)
+        .filter(program=program, scope=f"team:{code}", status__in=rules.LIVE_STATUSES)
+        .exists()
+    )
+    return TeamView(
+        code=code,
+        members_paid=members,
+        complete=complete,
+        min_members=int(team.get("min_members") or 2),
+        max_members=int(team.get("max_members") or 4),
+        within_days=int(team.get("within_days") or 7),
+    )
+
+
+@dataclass(frozen=True)
 class DrawView:
     key: str
     period: str
@@ -437,6 +482,8 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
             tenant=participant.tenant_id, program=program, participant=participant, now=now
         )
         view.rank_needed = int(season.get("min_successes") or 0)
+    if spec.get("team"):
+        view.team = team_standing(tenant=participant.tenant_id, program=program, code=code)
     if spec.get("lottery"):
         view.draws = lottery_results(
             tenant=participant.tenant_id, program=program, participant=participant
