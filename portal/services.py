@@ -312,20 +312,12 @@ def participant_data_export(*, participant) -> dict:
 
 def participant_data_erase(*, participant):
     """Wipe personal data (tracking's erasure) and the portal's own: the personal note."""
-    from tracking.models import Enrollment, ReferralCode
-    from tracking.services import code_cache_forget, participant_erase
+    from tracking.models import Enrollment
+    from tracking.services import participant_erase
 
     with transaction.atomic():
         erased = participant_erase(participant=participant, actor_label=_actor(participant))
         Enrollment.unscoped.filter(tenant_id=participant.tenant_id, participant=participant).update(
             personal_message=""
         )
-        codes = list(
-            ReferralCode.unscoped.filter(
-                tenant_id=participant.tenant_id, enrollment__participant=participant
-            ).values_list("code", flat=True)
-        )
-        # The cached code entries carry the referrer's name for five minutes: forgotten once
-        # the erasure is committed, so no public page (redirect, poster) keeps showing it.
-        transaction.on_commit(lambda: [code_cache_forget(code) for code in codes])
     return erased

@@ -263,14 +263,16 @@ def _invite_page(request, entry: dict, context: dict):
 # --- QR codes and posters ------------------------------------------------------------------
 
 
-def _image_response(request, body: bytes, content_type: str) -> HttpResponse:
+def _image_response(
+    request, body: bytes, content_type: str, cache_control: str = "public, max-age=3600"
+) -> HttpResponse:
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(body, content_type=content_type)
     response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=3600"
+    response["Cache-Control"] = cache_control
     return response
 
 
@@ -321,7 +323,9 @@ def poster(request, code: str):
         with translation.override(language):
             body = _poster_png(entry)
         cache.set(key, body, 86400)
-    return _image_response(request, body, "image/png")
+    # A poster names its referrer: browsers check back (a 304 while it is unchanged), so an
+    # erased name is not kept in their caches.
+    return _image_response(request, body, "image/png", cache_control="public, no-cache")
 
 
 def _poster_png(entry: dict) -> bytes:

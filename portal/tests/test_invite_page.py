@@ -72,6 +72,8 @@ def test_an_erased_referrer_leaves_every_public_page_at_once(
 
     _program, code, _alice = shop
     assert "Alice invites you" in _invite(code).content.decode()
+    poster = Client().get(f"/qr/{code}/poster.png")
+    assert poster["Cache-Control"] == "public, no-cache"
     # Another web process still holds the entry it cached before the erasure.
     stale = tracking.code_resolve(code)
     assert stale["referrer_name"] == "Alice"
@@ -82,6 +84,9 @@ def test_an_erased_referrer_leaves_every_public_page_at_once(
 
     assert cache.get(f"tracking:code:v1:{code}") is None
     assert tracking.code_resolve(code)["referrer_name"] == ""
+    # The poster is drawn again without her name; a browser revalidating gets the new one.
+    again = Client().get(f"/qr/{code}/poster.png", HTTP_IF_NONE_MATCH=poster["ETag"])
+    assert again.status_code == 200 and again["ETag"] != poster["ETag"]
     html = _invite(code).content.decode()
     assert "Alice" not in html and "You are invited" in html
     # Even from a process whose cached entry still names her.
