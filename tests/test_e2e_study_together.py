@@ -128,7 +128,7 @@ def test_a_study_fund_is_valid_60_days_from_its_grant_in_the_api_and_the_portal(
         '<span class="muted">¥100 study fund</span><br>'
         '<span class="state state-fulfilled">Received</span> · Received on '
         '<time data-testid="reward-date" datetime="2026-03-06T10:01:00+08:00">March 6, 2026'
-        '</time> · valid until '
+        "</time> · valid until "
         '<time datetime="2026-05-05T10:01:00+08:00">May 5, 2026</time></li>'
     ) in page
     # Past its 60 days the fund was delivered all the same: still fulfilled, still credited.
