@@ -10,7 +10,7 @@ from referral_platform.tenancy import views as tenancy_views
 api_v1 = [
     path("", include("tracking.api.urls")),
     path("", include("pipeline.api_urls")),
-    path("", include("tracking.portal.api_urls")),
+    path("", include("portal.api_urls")),
     path("", include("programs.api.urls")),
     path("", include("rewards.api.urls")),
     path("", include("fraud.api.urls")),
@@ -41,7 +41,7 @@ urlpatterns = [
     path("app/review/", include("pipeline.urls")),
     path("app/review/", include("fraud.urls")),
     path("app/analytics/", include("analytics.urls")),
-    path("portal/", include("tracking.portal.urls")),
+    path("portal/", include("portal.urls")),
     # Public: the signed token decides the tenant.
     path("join/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
     # Tenant logos are the only uploads; small and public, so Django serves them.

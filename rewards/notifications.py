@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from portal.rules import mask_identity, portal_language, reward_value_text
 from referral_platform.core.tasks import enqueue_on_commit
-from tracking.portal.rules import mask_identity, portal_language, reward_value_text
 
 from .models import NotificationOptOut, Reward
 from .tasks import referral_notify_task, reward_notify_task

@@ -123,9 +123,12 @@ def test_a_study_fund_is_valid_60_days_from_its_grant_in_the_api_and_the_portal(
         session = api.post("/api/v1/portal-sessions", {"participant": "student"}, format="json")
         page = Client().get(session.json()["url"], follow=True).content.decode()
     assert (
-        '<li data-testid="reward"><strong>¥100 study fund</strong><br>'
+        f'<li data-testid="reward" data-reward="{fund.pk}">'
+        '<strong data-testid="reward-value">¥100 credit</strong> '
+        '<span class="muted">¥100 study fund</span><br>'
         '<span class="state state-fulfilled">Received</span> · Received on '
-        '<time datetime="2026-03-06T10:01:00+08:00">March 6, 2026</time> · valid until '
+        '<time data-testid="reward-date" datetime="2026-03-06T10:01:00+08:00">March 6, 2026'
+        "</time> · valid until "
         '<time datetime="2026-05-05T10:01:00+08:00">May 5, 2026</time></li>'
     ) in page
     # Past its 60 days the fund was delivered all the same: still fulfilled, still credited.
@@ -493,6 +496,9 @@ def test_a_two_member_team_losing_a_member_inside_the_hold_reverses_every_team_i
         session = api.post("/api/v1/portal-sessions", {"participant": "leader"}, format="json")
         portal = Client()
         portal.get(session.json()["url"])
+        team = portal.get("/portal/").content.decode()
+        assert f"2 members have paid with your code {code}." in team
+        assert "Your team is complete: its rewards are shown below." in team
         fund = _team_rows(tenant)["leader", "bonus:team_leader"]
         chosen = portal.post(f"/portal/rewards/{fund.pk}/choose/", {"option": 0, "confirm": "yes"})
         assert chosen.status_code == 302
@@ -517,6 +523,13 @@ def test_a_two_member_team_losing_a_member_inside_the_hold_reverses_every_team_i
         ("m2", "bonus:team_discount"): ("reversed", reversed_at, 30000),
         ("leader", "bonus:team_leader"): ("reversed", reversed_at, 20000),
     }
+    with time_machine.travel(local(4, 12, 12), tick=False):
+        session = api.post("/api/v1/portal-sessions", {"participant": "leader"}, format="json")
+        portal = Client()
+        portal.get(session.json()["url"])
+        team = portal.get("/portal/").content.decode()
+    assert "Your team is complete" not in team
+    assert "A team counts when 2 to 4 members pay within 7 days of the first payment." in team
     memo = f"team_reversed:{code}"
     assert _team_ledger(tenant) == [
         ("leader", "credit", 20000, "bonus:team_leader"),

@@ -10,12 +10,14 @@ import hashlib
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from referral_platform.core import clock
@@ -24,7 +26,7 @@ from referral_platform.core.net import client_ip
 from referral_platform.core.ratelimit import ip_limit_wait
 
 from . import qr, services
-from .identity import is_ulid, new_ulid
+from .identity import is_ulid, new_ulid, normalize_phone
 from .useragent import classify
 
 COOKIE = "rp_click"
@@ -137,15 +139,21 @@ def redirect(request, code: str):
     return response
 
 
-def _invite_context(entry: dict) -> dict:
+def _invite_context(entry: dict, click_id: str = "") -> dict:
+    """What the invite page and the poster show. With the visitor's click id, the copy is
+    their referee-side variant's: the one their referral will keep when it is created."""
+    from portal.selectors import invite_extras
+    from programs.engine import spec_for_variants, variants_assign, variants_encode
     from programs.selectors import program_list
     from referral_platform.tenancy.models import Tenant
-    from tracking.portal.selectors import invite_extras
 
     tenant = Tenant.objects.get(pk=entry["tenant_id"])
     program = program_list(tenant).get(pk=entry["program_id"])
-    offer = program.spec.get("offer") or {}
+    variants = variants_assign(program.spec, "referee", click_id) if click_id else {}
+    spec = spec_for_variants(program.spec, variants)
+    offer = spec.get("offer") or {}
     return {
+        "variant": variants_encode(variants),
         "brand_tenant": tenant,
         "program": program,
         "offer_headline": offer.get("headline", ""),
@@ -158,14 +166,54 @@ def _invite_context(entry: dict) -> dict:
     }
 
 
+class InviteForm(forms.Form):
+    """The invite page's sign-up: every problem found on the first submit, each under its
+    field, in the page's language (the service checks again before writing)."""
+
+    name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(max_length=254, required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    consent = forms.BooleanField(
+        required=True, error_messages={"required": _lazy("Please accept to continue.")}
+    )
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone:
+            try:
+                normalize_phone(phone)
+            except ValueError:
+                raise forms.ValidationError(
+                    _("Enter a valid phone number, with its country code.")
+                ) from None
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        blank = not (data.get("email") or data.get("phone"))
+        if blank and not self.has_error("email") and not self.has_error("phone"):
+            self.add_error("email", _("Give an email address or a phone number."))
+        return data
+
+
 @require_http_methods(["GET", "POST"])
 def invite(request, code: str):
+    from portal.language import request_language
+
     entry = services.code_resolve(code)
     if entry is None:
         return render(request, "tracking/public/unknown.html", status=404)
     if _ended(entry, clock.now()):
         return render(request, "tracking/public/ended.html", status=410)
-    context = _invite_context(entry)
+    click_ids = _cookie_ids(request)
+    context = _invite_context(entry, click_ids[0] if click_ids else "")
+    language = request_language(request, tenant_locale=context["brand_tenant"].default_locale)
+    with translation.override(language):
+        request.LANGUAGE_CODE = language
+        return _invite_page(request, entry, context)
+
+
+def _invite_page(request, entry: dict, context: dict):
     form = {"name": "", "email": "", "phone": "", "consent": False}
     errors: dict = {}
     if request.method == "POST":
@@ -189,20 +237,24 @@ def invite(request, code: str):
             )
             response["Retry-After"] = str(wait)
             return response
-        try:
-            services.lead_signup(
-                entry=lead_entry,
-                name=form["name"],
-                email=form["email"],
-                phone=form["phone"],
-                locale=translation.get_language() or "",
-                click_ids=_cookie_ids(request),
-                consent=form["consent"],
-            )
-        except ValidationFailed as exc:
-            errors = exc.fields
+        checked = InviteForm(request.POST)
+        if not checked.is_valid():
+            errors = {field: list(messages) for field, messages in checked.errors.items()}
         else:
-            return render(request, "tracking/public/thanks.html", context)
+            try:
+                services.lead_signup(
+                    entry=lead_entry,
+                    name=form["name"],
+                    email=form["email"],
+                    phone=form["phone"],
+                    locale=translation.get_language() or "",
+                    click_ids=_cookie_ids(request),
+                    consent=form["consent"],
+                )
+            except ValidationFailed as exc:
+                errors = exc.fields
+            else:
+                return render(request, "tracking/public/thanks.html", context)
     return render(
         request,
         "tracking/public/invite.html",
@@ -214,14 +266,16 @@ def invite(request, code: str):
 # --- QR codes and posters ------------------------------------------------------------------
 
 
-def _image_response(request, body: bytes, content_type: str) -> HttpResponse:
+def _image_response(
+    request, body: bytes, content_type: str, cache_control: str = "public, max-age=3600"
+) -> HttpResponse:
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(body, content_type=content_type)
     response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=3600"
+    response["Cache-Control"] = cache_control
     return response
 
 
@@ -254,28 +308,38 @@ def poster(request, code: str):
     entry = services.code_resolve(code)
     if entry is None:
         return render(request, "tracking/public/unknown.html", status=404)
-    language = translation.get_language() or settings.LANGUAGE_CODE
+    # The portal asks for the poster in the language the referrer reads it in.
+    chosen = request.GET.get("lang", "")
+    language = chosen if chosen in dict(settings.LANGUAGES) else translation.get_language()
+    language = language or settings.LANGUAGE_CODE
     fingerprint = hashlib.sha256(
         f"{_version_key(entry)}|{entry['referrer_name']}|{language}|{entry['rotated']}".encode()
     ).hexdigest()[:16]
     key = f"tracking:poster:{entry['code']}:{fingerprint}"
     body = cache.get(key)
     if body is None:
-        context = _invite_context(entry)
-        name = context["referrer_name"]
-        invite_line = _("%(name)s invites you") % {"name": name} if name else _("You are invited")
-        body = qr.poster_png(
-            code=context["code"] or entry["code"],
-            referrer_name=name,
-            headline=context["offer_headline"],
-            body=context["offer_body"],
-            invite_line=invite_line,
-            scan_line=_("Scan to accept the invitation"),
-            brand_colour=context["brand_tenant"].brand_colour,
-            tenant_name=context["brand_tenant"].name,
-        )
+        with translation.override(language):
+            body = _poster_png(entry)
         cache.set(key, body, 86400)
-    return _image_response(request, body, "image/png")
+    # A poster names its referrer: browsers check back (a 304 while it is unchanged), so an
+    # erased name is not kept in their caches.
+    return _image_response(request, body, "image/png", cache_control="public, no-cache")
+
+
+def _poster_png(entry: dict) -> bytes:
+    context = _invite_context(entry)
+    name = context["referrer_name"]
+    invite_line = _("%(name)s invites you") % {"name": name} if name else _("You are invited")
+    return qr.poster_png(
+        code=context["code"] or entry["code"],
+        referrer_name=name,
+        headline=context["offer_headline"],
+        body=context["offer_body"],
+        invite_line=invite_line,
+        scan_line=_("Scan to accept the invitation"),
+        brand_colour=context["brand_tenant"].brand_colour,
+        tenant_name=context["brand_tenant"].name,
+    )
 
 
 @require_http_methods(["GET", "HEAD"])

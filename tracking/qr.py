@@ -14,6 +14,8 @@ import qrcode.image.svg
 from django.conf import settings
 from PIL import Image, ImageDraw, ImageFont
 
+from referral_platform.core.colour import text_on
+
 FONT_PATH = Path(settings.BASE_DIR) / "static" / "fonts" / "NotoSansSC-Regular-subset.otf"
 
 
@@ -76,7 +78,8 @@ def poster_png(
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, 0, width, 260], fill=brand)
-    draw.text((width // 2, 130), tenant_name, font=font(64), fill="white", anchor="mm")
+    band_text = text_on(brand_colour)  # black or white, whichever reads at 4.5:1 on the band
+    draw.text((width // 2, 130), tenant_name, font=font(64), fill=band_text, anchor="mm")
     y = 330
     for line in _wrap(invite_line, 34):
         draw.text((width // 2, y), line, font=font(52), fill=(20, 20, 20), anchor="mm")

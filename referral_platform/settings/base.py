@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "analytics",
     "demo",
     "connectors",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -43,6 +43,13 @@ class Tenant(models.Model):
         return self.name
 
     @property
+    def brand_text_colour(self) -> str:
+        """Black or white, whichever reads at 4.5:1 on the brand colour."""
+        from referral_platform.core.colour import text_on
+
+        return text_on(self.brand_colour or "#1f6feb")
+
+    @property
     def calendar(self) -> TenantCalendar:
         return TenantCalendar.from_lists(self.timezone, self.holidays, self.workdays)
 

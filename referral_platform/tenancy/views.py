@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from referral_platform.core.colour import brand_colour_warnings
 from referral_platform.core.errors import DomainError
 from referral_platform.core.models import AuditEntry
 from referral_platform.core.net import client_ip
@@ -63,13 +64,19 @@ def tenant_settings(request):
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, _("Settings saved."))
+                for warning in brand_colour_warnings(form.cleaned_data["brand_colour"]):
+                    messages.warning(request, warning)
                 return redirect("tenancy:settings")
     else:
         form = TenantSettingsForm(instance=tenant)
     return render(
         request,
         "tenancy/settings.html",
-        {"form": form, "public_base_url": settings.PUBLIC_BASE_URL},
+        {
+            "form": form,
+            "public_base_url": settings.PUBLIC_BASE_URL,
+            "brand_warnings": brand_colour_warnings(tenant.brand_colour),
+        },
     )
 
 

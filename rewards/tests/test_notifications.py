@@ -138,7 +138,7 @@ def test_the_referrer_and_the_referee_each_hear_what_concerns_them(
     code = Reward.objects.for_tenant(tenant).get(reason="stage:welcome").details["code"]
     assert _text_and_link_holder(welcome) == (
         "Hello,\n\n"
-        "Welcome! Your friend's invitation to Friends earned you ¥20.\n"
+        "Welcome! Your friend's invitation to Friends earned you ¥20 off.\n"
         f"Your code: {code}\n\n"
         "¥20 off orders over ¥99\n\n",
         (tenant.pk, ben.pk),
@@ -169,14 +169,14 @@ def test_the_referrer_and_the_referee_each_hear_what_concerns_them(
     assert bodies == [
         "Your reward (300 points) from Friends is approved.",
         "Your reward (300 points) from Friends is ready.",
-        "Your reward (¥50) from Friends is approved.",
+        "Your reward (¥50 cash) from Friends is approved.",
     ]
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         payout_mark_paid(payout=Payout.objects.for_tenant(tenant).get())
     assert _sent() == [("ann@ann.example", "Your reward is ready")]
-    assert mail.outbox[0].body.split("\n\n")[1] == "Your reward (¥50) from Friends is ready."
+    assert mail.outbox[0].body.split("\n\n")[1] == "Your reward (¥50 cash) from Friends is ready."
 
 
 def test_a_waiting_choice_is_announced_once_with_the_default(

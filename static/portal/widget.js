@@ -21,6 +21,15 @@
   var mode = cfg.mode === "modal" ? "modal" : "tab";
   var position = cfg.position || "bottom-right";
   var colour = /^#[0-9a-fA-F]{6}$/.test(cfg.colour || "") ? cfg.colour : "#1f6feb";
+  // Black or white text, whichever reads at 4.5:1 on the colour (WCAG 2 relative luminance).
+  function lum(hex) {
+    var c = [1, 3, 5].map(function (i) {
+      var v = parseInt(hex.substr(i, 2), 16) / 255;
+      return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  var textColour = 1.05 / (lum(colour) + 0.05) >= 4.5 ? "#fff" : "#000";
   var label = cfg.label || "Refer friends";
   var closeLabel = cfg.closeLabel || "Close";
   var unavailableLabel = cfg.unavailableLabel || "unavailable";
@@ -41,7 +50,7 @@
   var fixed = position === "inline" ? "" :
     "position:fixed;bottom:16px;" + (position === "bottom-left" ? "left:16px;" : "right:16px;") + "z-index:2147483000;";
   style.textContent =
-    ".btn{" + fixed + "font:600 15px/1.2 system-ui,-apple-system,sans-serif;color:#fff;background:" + colour +
+    ".btn{" + fixed + "font:600 15px/1.2 system-ui,-apple-system,sans-serif;color:" + textColour + ";background:" + colour +
     ";border:0;border-radius:24px;padding:12px 18px;min-height:44px;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.25)}" +
     ".btn:focus{outline:3px solid #111;outline-offset:2px}" +
     ".overlay{position:fixed;inset:0;background:rgba(0,0,0,.5);z-index:2147483001;display:flex;align-items:center;justify-content:center}" +

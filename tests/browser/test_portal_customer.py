@@ -185,15 +185,19 @@ def test_a_customer_uses_the_portal_on_a_phone(live_server, phone, alice_shop, s
 
     # The coupon over the points, with a confirmation step.
     choices = phone.locator("#choices")
-    choices.get_by_label("¥25 coupon (orders ≥ ¥129)").check()
+    choices.get_by_label("¥25 off on orders of ¥129 or more").check()
     choices.get_by_role("button", name="Continue").click()
     phone.wait_for_url(re.compile(r".*/choose/\?option=0$"))
-    assert "You are choosing ¥25 coupon (orders ≥ ¥129)." in phone.locator("main").inner_text()
+    assert (
+        "You are choosing ¥25 off on orders of ¥129 or more." in phone.locator("main").inner_text()
+    )
     assert axe_problems(phone) == []
     shot(phone, "portal-choice-confirm-360")
     phone.get_by_role("button", name="Confirm").click()
     phone.wait_for_url(f"{live_server.url}/portal/#rewards")
-    assert "Done: you chose ¥25 coupon (orders ≥ ¥129)." in phone.locator(".flash").inner_text()
+    assert (
+        "Done: you chose ¥25 off on orders of ¥129 or more." in phone.locator(".flash").inner_text()
+    )
     reward.refresh_from_db()
     assert reward.chosen_at is not None
     assert (reward.kind, reward.amount_minor) == ("coupon", 2500)

@@ -219,6 +219,16 @@ def participant_erase(*, participant: Participant, actor_label: str = "system") 
         action="participant.erased",
         target=participant,
     )
+    # The cached code entries carry the referrer's name for five minutes: forgotten once the
+    # erasure is committed, so no public page (redirect, invite page, poster) keeps it.
+    from .codes import code_cache_forget
+
+    codes = list(
+        ReferralCode.unscoped.filter(enrollment__participant=participant).values_list(
+            "code", flat=True
+        )
+    )
+    transaction.on_commit(lambda: [code_cache_forget(code) for code in codes])
     return participant
 
 

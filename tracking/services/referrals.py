@@ -300,12 +300,14 @@ def referral_create(
         .first()
     )
     # The referral is evaluated under its version's experiments: the referrer's variants
-    # from the enrollment, the referee's assigned now, at their first attributed touch.
+    # from the enrollment; the referee's keyed on the click that brought them (the `rp_click`
+    # id the invite page showed its variant by, SEMANTICS §10), else on the referee.
     spec = program.spec
     referrer_variants = variants_decode(enrollment.variant) if enrollment else {}
+    referee_unit = winner.click_id if winner and winner.click_id else referee.pk
     variants = {
         **variants_assign(spec, "referrer", referrer_id, referrer_variants),
-        **variants_assign(spec, "referee", referee.pk),
+        **variants_assign(spec, "referee", referee_unit),
     }
     try:
         with transaction.atomic():

@@ -1,4 +1,5 @@
 import pytest
+from django.db import transaction
 
 from referral_platform.core.errors import ValidationFailed
 from tracking import identity, services
@@ -102,6 +103,15 @@ def test_opt_out_export_and_erasure(tenant, alice, alice_code):
         "",
     )
     assert alice.erased_at is not None
+
+
+def test_erasure_forgets_the_cached_code_entry_that_names_the_referrer(
+    tenant, alice, alice_code, django_capture_on_commit_callbacks
+):
+    assert services.code_resolve(alice_code.code)["referrer_name"] == "Alice"
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        services.participant_erase(participant=alice)
+    assert services.code_resolve(alice_code.code)["referrer_name"] == ""
 
 
 # --- API -----------------------------------------------------------------------------

@@ -265,3 +265,12 @@ def test_settings_page_offers_the_widget_snippet_in_the_tenant_colour(
     assert 'data-colour="#0a7d4f"' in snippet
     assert "data-session-url=" in snippet
     assert 'data-copy="#widget-snippet-code"' in page
+
+
+def test_the_settings_page_warns_about_an_unreadable_brand_colour(as_user, owner, tenant):
+    page = as_user(owner).get(reverse("tenancy:settings")).content.decode()
+    assert 'data-testid="brand-warning"' not in page
+    tenant.brand_colour = "#2fb344"
+    tenant.save()
+    page = as_user(owner).get(reverse("tenancy:settings")).content.decode()
+    assert page.count('data-testid="brand-warning"') == 2

@@ -19,13 +19,13 @@ def test_a_reward_can_be_donated_instead_after_a_confirmation(tenant, api):
         assert f'href="/portal/rewards/{reward.pk}/donate/"' in home
         confirm = client.get(f"/portal/rewards/{reward.pk}/donate/")
         assert (
-            "<strong>¥25 coupon (orders ≥ ¥129)</strong> goes to the program's charity"
+            "<strong>¥25 off on orders of ¥129 or more</strong> goes to the program's charity"
             in confirm.content.decode()
         )
         reward.refresh_from_db()
         assert reward.kind == "coupon"
         done = client.post(f"/portal/rewards/{reward.pk}/donate/", {"confirm": "yes"}, follow=True)
-    assert "Thank you: ¥25 coupon (orders ≥ ¥129) goes to charity." in done.content.decode()
+    assert "Thank you: ¥25 off on orders of ¥129 or more goes to charity." in done.content.decode()
     reward.refresh_from_db()
     assert (reward.kind, reward.amount_minor, reward.status) == ("donation", 2500, "pending")
     assert not LedgerEntry.objects.for_tenant(tenant).filter(reward=reward).exists()

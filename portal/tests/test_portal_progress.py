@@ -1,15 +1,16 @@
 """Tier progress, season rank and eligibility as the portal reads them from the rows."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import time_machine
 
+from portal.selectors import portal_overview
 from programs.services import program_create
 from programs.templates_data.saas_b2b import saas_b2b_spec
 from referral_platform.tenancy.scoping import tenant_context
 from tracking import services as tracking
 from tracking.models import Referral, ReferralStage
-from tracking.portal.selectors import portal_overview
 
 from .conftest import portal_client
 
@@ -78,13 +79,27 @@ def test_the_season_rank_and_progress_appear_on_the_page(api, tenant):
     with tenant_context(tenant):
         alice, _ = tracking.participant_upsert(tenant=tenant, external_id="alice", name="Alice")
         tracking.enrollment_create(tenant=tenant, program=program, participant=alice)
+        bob, _ = tracking.participant_upsert(tenant=tenant, external_id="bob", name="Bob")
+        tracking.enrollment_create(tenant=tenant, program=program, participant=bob)
         april = datetime(2026, 4, 10, 2, 0, tzinfo=UTC)
         _referral(tenant, program, alice, 0, paid=april)
+        for n in range(3):
+            _referral(tenant, program, bob, n, paid=april + timedelta(days=n))
     with time_machine.travel(NOW, tick=False):
         html = portal_client(api, "alice").get("/portal/").content.decode()
-    assert "Season rank: #1" in html
+    # One success: on no prize board yet (the season needs two), said plainly.
+    assert "Not ranked yet this season." in html
     assert "Prizes need at least 2 successful referrals this season." in html
     assert "0 so far: 3 more successful referrals to reach" in html
+    rows = re.findall(r'<tr[^>]*data-testid="board-row"><td>(#\d+)</td><td>([^<]+)</td>', html)
+    assert rows == [("#1", "B***")]
+    with tenant_context(tenant):
+        _referral(tenant, program, alice, 1, paid=april + timedelta(days=5))
+    with time_machine.travel(NOW, tick=False):
+        html = portal_client(api, "alice").get("/portal/").content.decode()
+    assert "Season rank: #2" in html
+    rows = re.findall(r'<tr[^>]*data-testid="board-row"><td>(#\d+)</td><td>([^<]+)</td>', html)
+    assert rows == [("#1", "B***"), ("#2", "You")]
 
 
 def test_an_ineligible_referrer_sees_why_their_rewards_are_on_hold(api, shop):

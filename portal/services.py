@@ -230,6 +230,16 @@ def participant_tracking_set(*, participant, opted_out: bool):
     return _participant_opt_in(participant)
 
 
+def participant_language_set(*, participant, language: str):
+    """The language the participant picked on a page: their portal, emails and poster speak
+    it from now on. One field, as the opt-in below."""
+    from tracking.models import Participant
+
+    Participant.unscoped.filter(pk=participant.pk).update(locale=language)
+    participant.locale = language
+    return participant
+
+
 @transaction.atomic
 def _participant_opt_in(participant):
     # tracking has no opt-in service yet; undoing the opt-out is one field and the code

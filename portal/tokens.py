@@ -46,6 +46,8 @@ class PortalClaim:
 
 
 def _salt(purpose: str) -> str:
+    # The salt predates the move out of tracking/: changing it would void every link and
+    # session already handed out.
     return f"tracking.portal.{purpose}"
 
 

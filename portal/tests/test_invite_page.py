@@ -61,3 +61,45 @@ def test_a_rotated_code_shows_neither_the_referrer_nor_their_note(api, shop):
     code_rotate(code=ReferralCode.objects.for_tenant(alice.tenant_id).get(code=code))
     html = _invite(code).content.decode()
     assert "Private words" not in html and "Alice" not in html
+
+
+def test_an_erased_referrer_leaves_every_public_page_at_once(
+    api, shop, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from tracking import services as tracking
+
+    _program, code, _alice = shop
+    assert "Alice invites you" in _invite(code).content.decode()
+    poster = Client().get(f"/qr/{code}/poster.png")
+    assert poster["Cache-Control"] == "public, no-cache"
+    # Another web process still holds the entry it cached before the erasure.
+    stale = tracking.code_resolve(code)
+    assert stale["referrer_name"] == "Alice"
+
+    client = portal_client(api, "alice")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/portal/privacy/delete/", {"confirm": "yes"}).status_code == 200
+
+    assert cache.get(f"tracking:code:v1:{code}") is None
+    assert tracking.code_resolve(code)["referrer_name"] == ""
+    # The poster is drawn again without her name; a browser revalidating gets the new one.
+    again = Client().get(f"/qr/{code}/poster.png", HTTP_IF_NONE_MATCH=poster["ETag"])
+    assert again.status_code == 200 and again["ETag"] != poster["ETag"]
+    html = _invite(code).content.decode()
+    assert "Alice" not in html and "You are invited" in html
+    # Even from a process whose cached entry still names her.
+    cache.set(f"tracking:code:v1:{code}", stale, 300)
+    tracking._local.clear()
+    html = _invite(code).content.decode()
+    assert "Alice" not in html and "You are invited" in html
+
+
+def test_text_on_the_brand_colour_stays_readable(api, shop, tenant):
+    _program, code, _alice = shop
+    assert "--brand-text: #ffffff;" in _invite(code).content.decode()
+    tenant.brand_colour = "#2fb344"  # the green shop: white text would read at 2.74:1
+    tenant.save()
+    assert "--brand-text: #000000;" in _invite(code).content.decode()
+    assert "--brand-text: #000000;" in portal_client(api, "alice").get("/portal/").content.decode()

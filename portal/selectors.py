@@ -10,10 +10,18 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 
+from programs.engine import (
+    ParticipantFact,
+    ReferralFacts,
+    expected_dates,
+    spec_for_variants,
+    variants_decode,
+)
+from programs.engine.rewards import participant_context
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
+from tracking.selectors import referral_spec
 
-from ..selectors import referral_spec
 from . import rules
 
 
@@ -47,6 +55,51 @@ def participant_by_external_id(*, tenant, external_id: str):
     return participant
 
 
+@dataclass(frozen=True)
+class ReferrerCounts:
+    successful: int
+    in_hold: int
+    rejected: int
+
+
+def success_statuses(spec) -> set[str]:
+    """The referral statuses that mean the success stage was reached: its own and those of
+    the stages after it (SEMANTICS §2)."""
+    stages = spec.get("stages") or []
+    start = next((i for i, s in enumerate(stages) if s.get("success")), len(stages) - 1)
+    return {s["status"] for s in stages[max(start, 0) :] if s.get("status")}
+
+
+def referrer_counts(*, tenant, participant, program) -> ReferrerCounts:
+    """Successful, in hold and rejected referrals of one referrer in one program, read
+    through the selectors behind `GET /referrals` and `GET /rewards`, so the portal and the
+    API cannot disagree. In hold: in fraud review, or with a referrer reward still pending."""
+    from django.db.models import Q
+
+    from rewards.selectors import reward_list
+    from tracking.selectors import referral_list
+
+    referrals = referral_list(
+        tenant=tenant, filters={"referrer": participant.external_id, "program": program.slug}
+    )
+    held = (
+        reward_list(
+            tenant=tenant,
+            participant=participant.external_id,
+            status="pending",
+            program=program.slug,
+        )
+        .filter(side="referrer", referral__isnull=False)
+        .values("referral_id")
+    )
+    row = referrals.aggregate(
+        successful=Count("id", filter=Q(status__in=success_statuses(program.spec))),
+        rejected=Count("id", filter=Q(status="rejected")),
+        in_hold=Count("id", filter=~Q(status="rejected") & (Q(status="review") | Q(pk__in=held))),
+    )
+    return ReferrerCounts(**row)
+
+
 @dataclass
 class ShareButton:
     channel: str
@@ -72,6 +125,10 @@ class EnrollmentView:
     rank_needed: int = 0
     terms: str = ""
     ineligible: list[str] = field(default_factory=list)
+    counts: ReferrerCounts | None = None
+    board: list = field(default_factory=list)
+    draws: list = field(default_factory=list)
+    team: TeamView | None = None
 
 
 @dataclass
@@ -88,6 +145,7 @@ class ReferralView:
 class RewardView:
     reward: object
     value: str
+    label: str
     state: str
     date_label: str
     date: datetime | None
@@ -163,9 +221,9 @@ def _channel_label(channel: str) -> str:
     return {"email": _("Email"), "sms": _("SMS")}[channel]
 
 
-def _success_counts(*, tenant, program, counts: str, start: datetime, end: datetime, referrer=None):
-    """Referrer → number of counted stages whose period moment (the end of the hold, else the
-    stage's own time: SEMANTICS §2) falls in `[start, end)`."""
+def _counted_stages(*, tenant, program, counts: str, start: datetime, end: datetime):
+    """The counted stages (successes, or the stage the program names) whose period moment
+    (the end of the hold, else the stage's own time: SEMANTICS §2) falls in `[start, end)`."""
     from tracking.models import ReferralStage
 
     spec = program.spec
@@ -173,13 +231,18 @@ def _success_counts(*, tenant, program, counts: str, start: datetime, end: datet
         keys = [counts.split(":", 1)[1]]
     else:
         keys = [s["key"] for s in spec.get("stages") or [] if s.get("success")]
-    rows = (
+    return (
         ReferralStage.objects.for_tenant(tenant)
         .filter(referral__program=program, stage_key__in=keys, reversed_at__isnull=True)
         .exclude(referral__status="rejected")
         .annotate(moment=Coalesce("due_at", "occurred_at"))
         .filter(moment__gte=start, moment__lt=end)
     )
+
+
+def _success_counts(*, tenant, program, counts: str, start: datetime, end: datetime, referrer=None):
+    """Referrer → number of counted stages in `[start, end)`."""
+    rows = _counted_stages(tenant=tenant, program=program, counts=counts, start=start, end=end)
     if referrer is not None:
         rows = rows.filter(referral__referrer=referrer)
     return dict(
@@ -189,10 +252,168 @@ def _success_counts(*, tenant, program, counts: str, start: datetime, end: datet
     )
 
 
+@dataclass(frozen=True)
+class BoardRow:
+    rank: int
+    who: str
+    count: int
+    is_me: bool
+
+
+LEADERBOARD_TOP = 5
+
+
+def season_board(*, tenant, program, participant, now: datetime) -> tuple[int | None, list]:
+    """The participant's rank in the current season and its top rows, ranked by the engine
+    (`season_ranking`: qualification, ties to whoever got there first); names masked."""
+    from programs.engine import Standing, season_ranking
+    from tracking.models import Participant
+
+    season = program.spec.get("season") or {}
+    cal = program.tenant.calendar
+    start, end = calendar.period_bounds(
+        calendar.period_key(now, season.get("period", "season"), cal), cal
+    )
+    rows = _counted_stages(
+        tenant=tenant, program=program, counts=season.get("metric", "success"), start=start, end=end
+    )
+    per_referrer: dict[int, list[datetime]] = {}
+    for referrer_id, moment in rows.values_list("referral__referrer_id", "moment"):
+        per_referrer.setdefault(referrer_id, []).append(moment)
+    standings = [
+        Standing(pid, len(moments), len(moments), max(moments))
+        for pid, moments in per_referrer.items()
+    ]
+    ranking = season_ranking(program.spec, standings)
+    rank = next((n for n, s in enumerate(ranking, 1) if s.participant_id == participant.pk), None)
+    top = ranking[:LEADERBOARD_TOP]
+    names = dict(
+        Participant.objects.for_tenant(tenant)
+        .filter(pk__in=[s.participant_id for s in top])
+        .values_list("pk", "name")
+    )
+    board = [
+        BoardRow(
+            rank=n,
+            who=rules.mask_identity(name=names.get(s.participant_id) or "") or "—",
+            count=s.count,
+            is_me=s.participant_id == participant.pk,
+        )
+        for n, s in enumerate(top, 1)
+    ]
+    return rank, board
+
+
+@dataclass(frozen=True)
+class TeamView:
+    code: str
+    members_paid: int
+    complete: bool
+    min_members: int
+    max_members: int
+    within_days: int
+
+
+def team_standing(*, tenant, program, code: str) -> TeamView | None:
+    """The referrer's team: whose purchases declared their code, and whether the team counts,
+    which is the engine's decision persisted by the team sweep (live items under the scope
+    `team:<code>`, SEMANTICS §10)."""
+    from rewards.models import Reward
+    from tracking.models import Event
+
+    team = program.spec.get("team")
+    if not team or not code:
+        return None
+    prop = team.get("property") or "team_code"
+    members = (
+        Event.objects.for_tenant(tenant)
+        .filter(type="purchase", participant__isnull=False)
+        .filter(**{f"payload__properties__{prop}__iexact": code})
+        .values("participant_id")
+        .distinct()
+        .count()
+    )
+    complete = (
+        Reward.objects.for_tenant(tenant)
+        .filter(program=program, scope=f"team:{code}", status__in=rules.LIVE_STATUSES)
+        .exists()
+    )
+    return TeamView(
+        code=code,
+        members_paid=members,
+        complete=complete,
+        min_members=int(team.get("min_members") or 2),
+        max_members=int(team.get("max_members") or 4),
+        within_days=int(team.get("within_days") or 7),
+    )
+
+
+@dataclass(frozen=True)
+class DrawView:
+    key: str
+    period: str
+    seed_hash: str
+    seed: str
+    drawn_at: datetime | None
+    tickets: int
+    winners: list
+    my_tickets: list
+
+
+def lottery_results(*, tenant, program, participant, limit: int = 3) -> list[DrawView]:
+    """The latest draws of the program: the commitment published before each draw and, once
+    drawn, the revealed seed, the ticket list's size and the winning tickets (names masked),
+    so a participant can recompute the winners (SEMANTICS §5 Lottery)."""
+    from rewards.models import LotteryDraw
+    from tracking.models import Participant
+
+    draws = list(
+        LotteryDraw.objects.for_tenant(tenant)
+        .filter(program=program)
+        .order_by("-committed_at", "-pk")[:limit]
+    )
+    winner_ids = {w.get("participant") for d in draws for w in d.winners or []}
+    names = dict(
+        Participant.objects.for_tenant(tenant).filter(pk__in=winner_ids).values_list("pk", "name")
+    )
+    mine = {
+        str(pk)
+        for pk in participant.rewards.filter(kind="lottery_ticket").values_list("pk", flat=True)
+    }
+    out = []
+    for d in draws:
+        drawn = d.drawn_at is not None
+        out.append(
+            DrawView(
+                key=d.draw_key,
+                period=d.period_key,
+                seed_hash=d.seed_hash,
+                seed=d.seed if drawn else "",
+                drawn_at=d.drawn_at,
+                tickets=len(d.tickets or []),
+                winners=[
+                    {
+                        "ticket": w["ticket"],
+                        "prize": w.get("prize", ""),
+                        "who": rules.mask_identity(name=names.get(w.get("participant")) or "")
+                        or "—",
+                        "mine": w["ticket"] in mine,
+                    }
+                    for w in (d.winners or [])
+                ]
+                if drawn
+                else [],
+                my_tickets=sorted(t for t in (d.tickets or []) if t in mine) if drawn else [],
+            )
+        )
+    return out
+
+
 def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
 
     program = enrollment.program
-    spec = program.spec
+    # The referrer's share texts and offer as their experiment variants make them.
+    spec = spec_for_variants(program.spec, variants_decode(enrollment.variant))
     base = _base_url()
     link = f"{base}/r/{code}" if code else ""
     shares = []
@@ -222,9 +443,22 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
         copy_message=rules.share_message(spec, "copy", program_name=program.name),
         wechat_message=rules.share_message(spec, "wechat", program_name=program.name),
         shares=shares,
-        offer=rules.offer_sentences(spec),
+        offer=rules.offer_sentences(
+            spec,
+            referrer=participant_context(
+                ParticipantFact(
+                    id=participant.pk,
+                    attributes=dict(participant.attributes or {}),
+                    segments=tuple(participant.segments or ()),
+                )
+            ),
+            now=now,
+        ),
         terms=(spec.get("offer") or {}).get("body", ""),
         ineligible=rules.ineligible_labels(spec, enrollment.ineligible_reasons or []),
+        counts=referrer_counts(
+            tenant=participant.tenant_id, participant=participant, program=program
+        ),
     )
     cal = program.tenant.calendar
     tiers = spec.get("tiers") or []
@@ -245,18 +479,29 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
         view.tier_period = period
     season = spec.get("season")
     if season:
-        period = season.get("period", "season")
-        start, end = calendar.period_bounds(calendar.period_key(now, period, cal), cal)
-        counts = _success_counts(
-            tenant=participant.tenant_id,
-            program=program,
-            counts=season.get("metric", "success"),
-            start=start,
-            end=end,
+        view.rank, view.board = season_board(
+            tenant=participant.tenant_id, program=program, participant=participant, now=now
         )
-        view.rank = rules.rank_of(counts, participant.pk)
         view.rank_needed = int(season.get("min_successes") or 0)
+    if spec.get("team"):
+        view.team = team_standing(tenant=participant.tenant_id, program=program, code=code)
+    if spec.get("lottery"):
+        view.draws = lottery_results(
+            tenant=participant.tenant_id, program=program, participant=participant
+        )
     return view
+
+
+def _timing_facts(referral) -> ReferralFacts:
+    """The facts `programs.engine.expected_dates` reads (the sign-up time); the portal needs
+    no events to show when the engine expects the next step."""
+    return ReferralFacts(
+        referral_id=referral.pk,
+        created_at=referral.created_at,
+        referrer=ParticipantFact(id=referral.referrer_id),
+        referee=ParticipantFact(id=referral.referee_id),
+        status=referral.status,
+    )
 
 
 def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
@@ -303,12 +548,6 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         else {}
     )
 
-    def add_business_days(when, n):
-        return calendar.add_business_days(when, n, cal)
-
-    def add_days(when, n):
-        return calendar.due_at(when, cal, days=n)
-
     referral_views = []
     for referral in referrals:
         spec = referral_spec(referral)
@@ -327,8 +566,8 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
                 for s in referral.stages.all()
             ],
             status=referral.status,
-            add_business_days=add_business_days,
-            add_days=add_days,
+            expected=expected_dates(spec, _timing_facts(referral), cal),
+            now=now,
         )
         referee = referral.referee
         who = rules.mask_identity(email=referee.email, phone=referee.phone, name=referee.name)
@@ -382,12 +621,13 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
             enrollment_id=e.enrollment.pk,
             key=item["key"],
             points=int(item["points"]),
-            text=rules.reward_value_text(
+            text=rules.item_text(
                 kind=item["reward"].get("kind", ""),
                 amount_minor=item["reward"].get("amount"),
                 currency=e.program.currency,
                 points=None,
                 description=item["reward"].get("description", ""),
+                details=item["reward"],
             ),
             affordable=ledger_points >= int(item["points"]),
         )
@@ -396,7 +636,7 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
     ]
     redeemed = [
         RedeemedItem(
-            text=rules.reward_value_text(
+            text=rules.item_text(
                 kind=r.kind,
                 amount_minor=r.amount_minor,
                 currency=r.currency,
@@ -443,28 +683,37 @@ def reward_view(reward, now: datetime) -> RewardView:
     from rewards.certificates import certificate_for_donor
     from rewards.services import donation_allowed
 
+    details = reward.details or {}
+    spec = reward.program_version.spec if reward.program_version_id else reward.program.spec
+    points_name = (spec.get("points") or {}).get("name", "")
     value = rules.reward_value_text(
         kind=reward.kind,
         amount_minor=reward.amount_minor,
         currency=reward.currency,
         points=reward.points,
         description=reward.description,
+        details=details,
+        points_name=points_name,
     )
     state = rules.reward_state_text(
         status=reward.status, hold_reason=reward.hold_reason, blocked_reason=reward.blocked_reason
     )
     date_label, date = "", None
     if reward.status == "pending" and reward.hold_reason == "choice" and reward.choice_deadline:
-        date_label, date = _("Choose by"), reward.choice_deadline
+        if reward.choice_deadline > now:
+            date_label, date = _("Choose by"), reward.choice_deadline
     elif reward.status == "pending" and reward.hold_reason != "review" and reward.due_at:
-        date_label, date = _("Expected on"), reward.due_at
+        # The engine's date while it is ahead; once passed, the next release run pays it.
+        if reward.due_at > now:
+            date_label, date = _("Expected on"), reward.due_at
+        else:
+            state = _("Due now: released at the next check")
     elif reward.status == "approved" and reward.due_at:
         date_label, date = _("Approved on"), reward.approved_at or reward.due_at
     elif reward.status == "fulfilled" and reward.fulfilled_at:
         date_label, date = _("Received on"), reward.fulfilled_at
     elif reward.status == "reversed" and reward.reversed_at:
         date_label, date = _("Cancelled on"), reward.reversed_at
-    details = reward.details or {}
     open_choice = (
         bool(reward.options)
         and reward.chosen_at is None
@@ -482,6 +731,8 @@ def reward_view(reward, now: datetime) -> RewardView:
                     currency=option.get("currency") or reward.currency,
                     points=option.get("points"),
                     description=option.get("description", ""),
+                    details={**option, **(option.get("details") or {})},
+                    points_name=points_name,
                 ),
                 "chosen": bool(option.get("chosen")),
                 "kind": option.get("kind", ""),
@@ -490,6 +741,7 @@ def reward_view(reward, now: datetime) -> RewardView:
     return RewardView(
         reward=reward,
         value=value,
+        label=rules.reward_label(value=value, description=reward.description),
         state=state,
         date_label=date_label,
         date=date,
@@ -546,14 +798,17 @@ def invite_extras(*, tenant, program, entry: dict) -> dict:
     (set in the portal), how long the friend's offer lasts, and social proof."""
     from tracking.models import Enrollment, Referral
 
-    note = ""
+    note, name = "", ""
     if not entry.get("rotated") and entry.get("enrollment_id"):
-        note = (
+        # The name is read here rather than from the cached code entry, which another web
+        # process may keep for a few seconds: an erased referrer is gone from the page at once.
+        row = (
             Enrollment.objects.for_tenant(tenant)
-            .filter(pk=entry["enrollment_id"])
-            .values_list("personal_message", flat=True)
+            .filter(pk=entry["enrollment_id"], participant__erased_at__isnull=True)
+            .values_list("personal_message", "participant__name")
             .first()
-        ) or ""
+        )
+        note, name = row or ("", "")
     spec = program.spec
     valid_days = max(
         (
@@ -571,7 +826,8 @@ def invite_extras(*, tenant, program, entry: dict) -> dict:
         .count()
     )
     return {
-        "personal_message": note,
+        "referrer_name": name or "",
+        "personal_message": note or "",
         "offer_valid_days": valid_days,
         "offer_ends_at": program.ends_at,
         "friends_joined_30d": joined if joined >= SOCIAL_PROOF_MIN else 0,

@@ -59,6 +59,19 @@ def refer(api, code, friend, at, *, email, buy=True, amount=12000):
         )
 
 
+def enrol_alice(api, program: str = "green-home") -> str:
+    """Alice, an eligible green-home customer, enrolled through the API; her code."""
+    api.post(
+        "/api/v1/participants",
+        {"external_id": "alice", "name": "Alice", "email": "alice@example.test",
+         "attributes": {"orders_count": 3, "phone_verified": True}},
+        format="json",
+    )  # fmt: skip
+    return api.post(
+        f"/api/v1/programs/{program}/enrollments", {"participant": "alice"}, format="json"
+    ).json()["code"]
+
+
 def shop_with_charity(tenant, api, *, certificate: bool | None = None) -> None:
     """Green-home with a ¥5 charity match per success; Lena, Alice's friend, signs up at T0
     and buys an hour later, and the sign-up stage's rewards are due by the tick at T0 + 3 h."""
@@ -68,15 +81,7 @@ def shop_with_charity(tenant, api, *, certificate: bool | None = None) -> None:
     if certificate is not None:
         spec["charity"]["certificate"] = certificate
     program_create(tenant=tenant, spec=spec, actor=None)
-    api.post(
-        "/api/v1/participants",
-        {"external_id": "alice", "name": "Alice", "email": "alice@example.test",
-         "attributes": {"orders_count": 3, "phone_verified": True}},
-        format="json",
-    )  # fmt: skip
-    code = api.post(
-        "/api/v1/programs/green-home/enrollments", {"participant": "alice"}, format="json"
-    ).json()["code"]
+    code = enrol_alice(api)
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
         refer(api, code, "lena", T0, email="lena@gmail.com")
     with time_machine.travel(T0 + timedelta(hours=3), tick=False):

@@ -28,6 +28,7 @@ from referral_platform.core.ratelimit import check_ip_limit, limit_per_ip
 from referral_platform.tenancy.scoping import tenant_context
 
 from . import rules, selectors, services, tokens
+from .language import language_remember, request_language, safe_next
 
 SESSION_KEY = "portal"
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -76,7 +77,9 @@ def portal_view(view):
         if participant is None:
             return redirect("portal:login")
         tenant = participant.tenant
-        language = rules.portal_language(participant.locale, tenant.default_locale)
+        language = request_language(
+            request, participant_locale=participant.locale, tenant_locale=tenant.default_locale
+        )
         with tenant_context(tenant), translation.override(language):
             request.portal_participant = participant
             request.LANGUAGE_CODE = language
@@ -320,7 +323,7 @@ def portal_redeem(request, participant):
         messages.error(request, exc.message)
     else:
         left = points_balance(tenant=participant.tenant_id, participant_id=participant.pk)
-        item = rules.reward_value_text(
+        item = rules.item_text(
             kind=redemption.kind,
             amount_minor=redemption.amount_minor,
             currency=redemption.currency,
@@ -421,3 +424,16 @@ def widget_snippet(request):
         "portal/widget_snippet_page.html",
         {"tenant": request.tenant, "base_url": settings.PUBLIC_BASE_URL},
     )
+
+
+@require_POST
+@portal_view
+def portal_language(request, participant):
+    """The language switch: kept on the participant (every device, the emails) and in the
+    cookie (the pages before sign-in, the invite page)."""
+    language = request.POST.get("language", "")
+    if language not in rules.SUPPORTED_LANGUAGES:
+        return HttpResponse(_("Unknown language."), status=400)
+    services.participant_language_set(participant=participant, language=language)
+    response = redirect(safe_next(request, reverse("portal:home")))
+    return language_remember(request, response, language)

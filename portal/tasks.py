@@ -9,6 +9,7 @@ from django.utils import translation
 from referral_platform.core.tasks import task
 
 
+# The registered name predates the move out of tracking/; messages already queued carry it.
 @task("tracking.portal_magic_link_send", soft_time_limit=30, time_limit=45)
 def portal_magic_link_send_task(tenant_id: int, participant_id: int) -> bool:
     from referral_platform.core.errors import NotFound

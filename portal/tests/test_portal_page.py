@@ -70,10 +70,12 @@ def test_the_portal_shows_each_referral_reward_and_balance_with_exact_figures(
         "300 green miles Confirmed after the waiting period · Expected on April 13, 2026" in rewards
     )
     assert (
-        "Lottery ticket Confirmed after the waiting period · Expected on April 13, 2026" in rewards
+        "1 lottery ticket Confirmed after the waiting period · Expected on April 13, 2026"
+        in rewards
     )
     assert (
-        "¥25 coupon (orders ≥ ¥129) Waiting for your choice · Choose by April 20, 2026" in rewards
+        "¥25 off on orders of ¥129 or more ¥25 coupon (orders ≥ ¥129) Waiting for your choice"
+        " · Choose by April 20, 2026" in rewards
     )
     assert rewards.count("Cancelled (order refunded) · Cancelled on April 9, 2026") == 3
     balances = s["balances"]
@@ -81,7 +83,10 @@ def test_the_portal_shows_each_referral_reward_and_balance_with_exact_figures(
     assert "Points on the way 300 " in balances
     assert "Cash on the way ¥0 " in balances
     assert "Donated to charity ¥0 " in balances
-    assert "Pick your reward: ¥25 coupon (orders ≥ ¥129) (choose by April 20, 2026)" in s["choices"]
+    assert (
+        "Pick your reward: ¥25 off on orders of ¥129 or more (choose by April 20, 2026)"
+        in s["choices"]
+    )
     assert "250 green miles" in s["choices"]
 
 
@@ -94,7 +99,10 @@ def test_the_portal_speaks_simplified_chinese_to_a_chinese_customer(api, busy_sh
     s = _sections(response)
     assert "你的奖励" in s["rewards"]
     assert "300 green miles 等待期结束后确认 · 预计到账 2026年4月13日" in s["rewards"]
-    assert "¥25 coupon (orders ≥ ¥129) 等你选择 · 选择截止 2026年4月20日" in s["rewards"]
+    assert (
+        "减 ¥25（订单满 ¥129 可用） ¥25 coupon (orders ≥ ¥129) 等你选择 · 选择截止 2026年4月20日"
+        in (s["rewards"])
+    )
     assert s["rewards"].count("已取消（订单已退款） · 取消于 2026年4月9日") == 3
     assert "即将到账的积分 300 " in s["balances"]
     assert "即将到账的现金 ¥0 " in s["balances"]
@@ -131,7 +139,7 @@ def test_released_rewards_show_as_received_with_coupon_codes_and_the_points_bala
         participant__external_id="alice", reason="stage:referrer_choice", status="fulfilled"
     )
     assert coupon.details["code"]
-    assert f"¥25 coupon (orders ≥ ¥129) · code {coupon.details['code']}" in s["balances"]
+    assert f"¥25 off on orders of ¥129 or more · code {coupon.details['code']}" in s["balances"]
     assert "Green miles 300 " in s["balances"]
     assert "300 green miles Received · Received on April 13, 2026" in s["rewards"]
     assert not s["choices"]
@@ -140,13 +148,13 @@ def test_released_rewards_show_as_received_with_coupon_codes_and_the_points_bala
 def test_the_portal_is_one_page_in_a_fixed_number_of_queries(
     api, busy_shop, django_assert_num_queries
 ):
-    # Session, participant, enrollments, codes, tier count, referrals, their stages,
-    # rewards, the points sum, redemptions, disputes: the same eleven whatever the number of
-    # rows (three referrals and twelve rewards here; referrals that came by click add one
+    # Session, participant, enrollments, codes, tier count, the referral counts, the lottery's
+    # draws and the participant's tickets, referrals, their stages, rewards, the points sum,
+    # redemptions, disputes: the same fourteen whatever the number of rows (three referrals and twelve rewards here; referrals that came by click add one
     # for clicks).
     with time_machine.travel(NOW, tick=False):
         client = portal_client(api, "alice")
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(14):
             assert client.get("/portal/").status_code == 200
 
 
@@ -187,7 +195,7 @@ def test_share_buttons_carry_the_programs_message_and_the_channel_source(api, sh
         in html
     )
     assert f'src="/qr/{code}.png"' in html
-    assert f'href="/qr/{code}/poster.png" download="poster-{code}.png"' in html
+    assert f'href="/qr/{code}/poster.png?lang=en" download="poster-{code}.png"' in html
     # Nothing on the page is loaded from another host.
     assert not re.search(
         r'(src|href)="https?://(?!127\.0\.0\.1)[^"]*"[^>]*(rel="stylesheet"|>)\s*</script', html

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.portal_login, name="login"),
     path("login/<str:token>/", views.portal_magic, name="magic"),
     path("logout/", views.portal_logout, name="logout"),
+    path("language/", views.portal_language, name="language"),
     path("share/", views.portal_share, name="share"),
     path("message/", views.portal_message, name="message"),
     path("rewards/<int:reward_id>/choose/", views.portal_choose, name="choose"),
