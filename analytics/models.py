@@ -44,6 +44,9 @@ class DailyRollup(TenantOwnedModel):
     cost_by_kind = models.JSONField(default=dict, blank=True)
     # Converted referrals by evidence method: {"click_id": 3, "code": 1, "claim": 1, …}.
     coverage = models.JSONField(default=dict, blank=True)
+    # Percent coupons in `reward_cost_minor` by how they were valued: {"redeemed": 16800,
+    # "redeemed_count": 1, "expected": 50000, "expected_count": 1} (SEMANTICS §7).
+    cost_basis = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

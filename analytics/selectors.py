@@ -8,17 +8,17 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 
 from fraud.models import CaseStatus, ReviewCase
 from programs.models import Program
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
-from rewards.models import Reward, RewardStatus
-from tracking.models import Referral, ReferralStatus
+from rewards.models import Reward, RewardKind, RewardStatus
+from tracking.models import Enrollment, Referral, ReferralStatus
 
 from . import units
-from .kpis import FUNNEL_STEPS, CohortFigures, FunnelCounts, KpiInputs, kpis_compute
+from .kpis import FUNNEL_STEPS, MATURITY_DAYS, CohortFigures, FunnelCounts, KpiInputs, kpis_compute
 from .models import (
     CustomerDaily,
     CustomerFact,
@@ -91,11 +91,20 @@ def funnel_counts(*, tenant, filters: Filters) -> FunnelCounts:
 
 
 def _json_sums(qs, field: str) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for value in qs.exclude(**{field: {}}).values_list(field, flat=True):
-        for key, n in (value or {}).items():
-            out[key] += int(n)
-    return dict(out)
+    return _json_sums_many(qs, (field,))[field]
+
+
+def _json_sums_many(qs, fields: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """Key-wise sums of JSON counters, several fields in one scan."""
+    out: dict[str, dict[str, int]] = {name: defaultdict(int) for name in fields}
+    empty = Q()
+    for name in fields:
+        empty &= Q(**{name: {}})
+    for values in qs.exclude(empty).values_list(*fields):
+        for name, value in zip(fields, values, strict=True):
+            for key, n in (value or {}).items():
+                out[name][key] += int(n)
+    return {name: dict(sums) for name, sums in out.items()}
 
 
 def _customer_days(tenant, filters: Filters, basis: str):
@@ -143,7 +152,11 @@ def cohort_figures(*, tenant, filters: Filters) -> tuple[CohortFigures, CohortFi
 
 
 def _distinct_referrers(tenant, f: Filters) -> tuple[int, int]:
-    """(referrers with a referral, referrers with a share or click) in range: one scan."""
+    """(referrers with a referral, referrers with a share or click) in range: one scan.
+
+    Active referrers count only those holding an eligible enrolment in the row's program by
+    the end of the range, so the participation rate's numerator is part of its denominator
+    (an ineligible or later-enrolled sharer would push it past 100 %)."""
     qs = ReferrerDaily.objects.for_tenant(tenant).filter(day__gte=f.start, day__lte=f.end)
     if f.program is not None:
         qs = qs.filter(program=f.program)
@@ -153,11 +166,32 @@ def _distinct_referrers(tenant, f: Filters) -> tuple[int, int]:
         qs = qs.filter(region=f.region)
     if f.segment:
         qs = qs.filter(segment=f.segment)
-    counts = qs.aggregate(
+    _, hi = calendar.date_range_bounds(f.start, f.end, tenant.calendar)
+    enrolled = Enrollment.objects.for_tenant(tenant).filter(
+        participant_id=OuterRef("participant_id"),
+        program_id=OuterRef("program_id"),
+        eligible=True,
+        created_at__lt=hi,
+    )
+    counts = qs.annotate(enrolled=Exists(enrolled)).aggregate(
         with_referral=Count("participant_id", distinct=True, filter=Q(referrals__gt=0)),
-        active=Count("participant_id", distinct=True, filter=Q(shares__gt=0) | Q(clicks__gt=0)),
+        active=Count(
+            "participant_id",
+            distinct=True,
+            filter=(Q(shares__gt=0) | Q(clicks__gt=0)) & Q(enrolled=True),
+        ),
     )
     return counts["with_referral"], counts["active"]
+
+
+def approved_unfulfilled_minor(*, tenant, program: Program | None) -> int:
+    """Cash approved and not yet fulfilled (paid out) now: committed, not yet reward cost."""
+    qs = Reward.objects.for_tenant(tenant).filter(
+        status=RewardStatus.APPROVED, kind=RewardKind.CASH
+    )
+    if program is not None:
+        qs = qs.filter(program=program)
+    return int(qs.aggregate(n=Sum("amount_minor"))["n"] or 0)
 
 
 def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiInputs:
@@ -193,6 +227,7 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
         cases = cases.filter(program=filters.program)
         targets = ProgramTargets.objects.for_tenant(tenant).filter(program=filters.program).first()
     sla = tenant.review_sla_hours or 48
+    json_sums = _json_sums_many(_rollups(tenant, filters), ("cost_by_kind", "cost_basis"))
     return KpiInputs(
         currency=filters.program.currency if filters.program else tenant.currency,
         funnel=funnel,
@@ -202,7 +237,7 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
         referrers_active=active,
         enrolled_eligible=int(enrolled_total),
         reward_cost_minor=sums["reward_cost_minor"],
-        reward_cost_by_kind=_json_sums(_rollups(tenant, filters), "cost_by_kind"),
+        reward_cost_by_kind=json_sums["cost_by_kind"],
         fulfilled=sums["rewards_fulfilled"],
         approved_past_due=rewards.count(),
         rejected=sums["rejected"],
@@ -214,6 +249,11 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
         baseline=baseline,
         acquisition_cost_minor=targets.acquisition_cost_minor if targets else None,
         all_first_purchase_revenue_minor=int(all_revenue or 0),
+        coupon_cost_basis=json_sums["cost_basis"],
+        approved_unfulfilled_minor=approved_unfulfilled_minor(
+            tenant=tenant, program=filters.program
+        ),
+        cohort_age_days=(calendar.local_date(now, tenant.calendar) - filters.end).days,
     )
 
 
@@ -262,15 +302,22 @@ def breakdown(*, tenant, filters: Filters, by: str) -> list[dict]:
     ]
 
 
-def cohort_curves(*, tenant, filters: Filters) -> dict:
+def cohort_curves(*, tenant, filters: Filters, now: datetime | None = None) -> dict:
     """Per sign-up month: referred vs baseline 90-day retention, 60-day repurchase and LTV."""
+    today = calendar.local_date(now or clock.now(), tenant.calendar)
     out: dict[str, dict] = {}
     cursor = filters.start.replace(day=1)
     while cursor <= filters.end:
         month_end = (cursor + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         f = replace(filters, start=max(cursor, filters.start), end=min(month_end, filters.end))
         referred, baseline = cohort_figures(tenant=tenant, filters=f)
-        out[cursor.strftime("%Y-%m")] = {"referred": referred, "baseline": baseline}
+        age = (today - f.end).days
+        out[cursor.strftime("%Y-%m")] = {
+            "referred": referred,
+            "baseline": baseline,
+            # Whether every customer of the month is past each window (60, 90, 365 days).
+            "matured": {days: age >= days for days in MATURITY_DAYS.values()},
+        }
         cursor = month_end + timedelta(days=1)
     return out
 

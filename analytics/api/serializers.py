@@ -32,6 +32,11 @@ class AnalyticsMoneyOut(serializers.Serializer):
     currency = serializers.CharField()
 
 
+class CouponBasisOut(serializers.Serializer):
+    count = serializers.IntegerField()
+    value = AnalyticsMoneyOut()
+
+
 class FunnelOut(serializers.Serializer):
     program = serializers.CharField(allow_null=True)
     to = serializers.DateField()
@@ -66,6 +71,19 @@ class KpisOut(serializers.Serializer):
     ltv_to_cac = serializers.FloatField(allow_null=True)
     reward_cost_by_kind = serializers.DictField(child=AnalyticsMoneyOut())
     review_backlog = serializers.DictField(child=serializers.IntegerField())
+    coupon_cost_basis = serializers.DictField(
+        child=CouponBasisOut(),
+        help_text="Percent coupons inside reward_cost: `redeemed` at what they took off an "
+        "order, `expected` (not used yet) at the spec's estimated value or their cap.",
+    )
+    approved_unfulfilled = AnalyticsMoneyOut(
+        help_text="Cash approved and not yet fulfilled now: committed, not yet in reward_cost."
+    )
+    not_yet = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Cohort KPIs (null here) whose window has not passed for every customer of "
+        "the range yet.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()

@@ -41,7 +41,7 @@ def test_overview_redraws_on_new_filters_and_exports_a_csv_that_reads_back(
     assert (
         card.get_attribute("title") == "Referred new customers ÷ all new customers of the tenant."
     )
-    assert card.locator("[data-kpi-value]").inner_text() == "42.9%"
+    assert card.locator("[data-kpi-value]").inner_text() == "0.43 per new customer"
     shot(page, "analytics-overview")
 
     # From 6 March: only conversions of F1 and F3 (2), F1 retained (1), three rewarded.
@@ -85,7 +85,7 @@ def test_every_analytics_dashboard_draws_its_charts_without_script_errors(
                 "el => el.hasAttribute('data-rendered-total')", arg=charts.nth(i).element_handle()
             )
         shot(page, f"analytics-{name}")
-    # The cost page's pie shows 8700 fen spread over the kinds (credit nets to zero).
+    # The cost page's pie shows ¥87 spread over the kinds (credit nets to zero).
     page.goto(f"{live_server.url}/app/analytics/cost/{query}")
-    page.wait_for_selector("[data-chart=cost-pie][data-rendered-total='8700']")
+    page.wait_for_selector("[data-chart=cost-pie][data-rendered-total='87']")
     assert page.console_problems == []
