@@ -123,7 +123,7 @@ def test_the_kpi_and_referral_exports_carry_the_same_numbers(analyst, data):
     kpis = {
         r["kpi"]: r for r in csv.DictReader(io.StringIO(b"".join(res.streaming_content).decode()))
     }
-    assert kpis["reward_cost"]["value"] == "8700"
+    assert kpis["reward_cost"]["value"] == "87.00"  # yuan, not fen
     assert kpis["referral_share"]["value"] == "0.4286"
     res = login(analyst).get(f"/app/analytics/export/referrals.csv?{MARCH}")
     referrals = list(csv.DictReader(io.StringIO(b"".join(res.streaming_content).decode())))

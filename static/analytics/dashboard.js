@@ -105,9 +105,11 @@
     var url = el.getAttribute("data-export-status");
     var bar = el.querySelector(".progress-bar");
     var link = el.querySelector("[data-export-download]");
+    var count = el.querySelector("[data-export-count]");
     function tick() {
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (job) {
         bar.style.width = job.percent + "%";
+        if (count && job.total) { count.textContent = job.done.toLocaleString() + " / " + job.total.toLocaleString(); }
         bar.setAttribute("aria-valuenow", job.percent);
         el.setAttribute("data-status", job.status);
         if (job.download) {

@@ -89,3 +89,38 @@ def test_every_analytics_dashboard_draws_its_charts_without_script_errors(
     page.goto(f"{live_server.url}/app/analytics/cost/{query}")
     page.wait_for_selector("[data-chart=cost-pie][data-rendered-total='87']")
     assert page.console_problems == []
+
+
+def test_an_export_above_the_threshold_shows_its_progress_and_downloads_every_row(
+    live_server, page, analyst, march, shot, staff_login
+):
+    from analytics import exports
+    from rewards.models import Reward
+
+    ref = march.f1
+    existing = Reward.objects.for_tenant(ref.program.tenant).filter(program=ref.program).count()
+    Reward.unscoped.bulk_create(
+        Reward(tenant_id=ref.tenant_id, program=ref.program,
+               program_version=ref.program.current_version, participant=ref.referrer,
+               referral=ref, side="referrer", scope=f"bulk:{i}", reason=f"stage:bulk{i}",
+               kind="cash", amount_minor=1234, currency="CNY", status="pending")
+        for i in range(exports.SYNC_LIMIT + 1 - existing)
+    )  # fmt: skip
+    staff_login(page, live_server, "analyst@acme.test", "pw-analyst-12345")
+    page.goto(live_server.url + "/app/analytics/?program=prog&from=2026-01-01&to=2030-12-31")
+    page.locator("[data-testid=analytics-exports] .dropdown-toggle").click()
+    page.locator("[data-export=rewards]").click()
+    page.wait_for_url(re.compile(r".*/app/analytics/exports/\d+/$"))
+    page.wait_for_selector("[data-testid=export-job][data-status=done]")
+    bar = page.locator("[data-testid=export-job] .progress-bar")
+    assert bar.get_attribute("aria-valuenow") == "100"
+    count = page.locator("[data-export-count]").inner_text()
+    assert count == f"{exports.SYNC_LIMIT + 1:,} / {exports.SYNC_LIMIT + 1:,}"
+    page.wait_for_timeout(800)  # the bar's width transition
+    shot(page, "analytics-export-job")
+    with page.expect_download() as download_info:
+        page.locator("[data-export-download]").click()
+    rows = list(csv.DictReader(Path(download_info.value.path()).read_text().splitlines()))
+    assert len(rows) == exports.SYNC_LIMIT + 1
+    assert rows[-1]["amount"] == "12.34" and rows[-1]["currency"] == "CNY"
+    assert page.console_problems == []
