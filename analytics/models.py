@@ -117,6 +117,8 @@ class CustomerFact(TenantOwnedModel):
     # Referred through a referral that was rejected: in neither group.
     excluded = models.BooleanField(default=False)
     retained_90d = models.BooleanField(default=False)
+    # An `activity` or purchase on days 20–30 after sign-up (the 30-day analogue of 60–90).
+    retained_30d = models.BooleanField(default=False)
     first_purchase_day = models.DateField(null=True, blank=True)
     first_purchase_revenue_minor = models.BigIntegerField(default=0)
     repurchased_60d = models.BooleanField(default=False)

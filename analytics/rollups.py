@@ -506,10 +506,14 @@ def customer_fact_values(
 ) -> dict:
     """The cohort facts of one customer from their events `(type, occurred_at, amount_minor,
     order_id, properties)`. Pure: SEMANTICS §7's retention, repurchase, revenue and LTV."""
-    d60, d90 = signup_at + timedelta(days=60), signup_at + timedelta(days=90)
-    retained = any(
-        t in (EventType.ACTIVITY, EventType.PURCHASE) and d60 <= at <= d90 for t, at, *_ in events
-    )
+
+    def active_between(first: int, last: int) -> bool:
+        lo, hi = signup_at + timedelta(days=first), signup_at + timedelta(days=last)
+        return any(
+            t in (EventType.ACTIVITY, EventType.PURCHASE) and lo <= at <= hi for t, at, *_ in events
+        )
+
+    retained = active_between(60, 90)
     purchases = sorted(
         (e for e in events if e[0] == EventType.PURCHASE), key=lambda e: (e[1], e[3])
     )
@@ -529,6 +533,7 @@ def customer_fact_values(
     )
     return {
         "retained_90d": retained,
+        "retained_30d": active_between(20, 30),
         "first_purchase_day": calendar.local_date(first[1], cal) if first else None,
         "first_purchase_revenue_minor": revenue,
         "repurchased_60d": repurchased,

@@ -27,6 +27,7 @@ from .experiments import experiment_results
 from .forms import GoalForm, TargetsForm
 from .kpis import DEFINITIONS, funnel_steps, kpis_compute
 from .models import ExportJob, ExportStatus, ProgramTargets
+from .referrer_measures import MATURITY, referrer_measures
 
 # The KPI cards of the overview, in order.
 OVERVIEW_KPIS = (
@@ -305,6 +306,39 @@ def breakdowns(request):
     )
 
 
+MEASURE_LABELS = {
+    "customers": gettext_lazy("Customers signed up in range"),
+    "retention_30d": gettext_lazy("30-day retention"),
+    "retention_90d": gettext_lazy("90-day retention"),
+    "repurchase_60d": gettext_lazy("60-day repurchase"),
+    "ltv_365d": gettext_lazy("LTV (365 days)"),
+}
+MEASURE_GROUPS = ("referrers", "non_referrers", "referred", "non_referred")
+SATISFACTION_LABELS = {
+    "referrers": gettext_lazy("Referrers"),
+    "referred": gettext_lazy("Referred customers"),
+    "others": gettext_lazy("Everyone else"),
+}
+
+
+def _measure_rows(measures: dict) -> list[dict]:
+    """One row per measure, one cell per group, as people read them."""
+    rows = []
+    for measure, label in MEASURE_LABELS.items():
+        not_yet = measure != "customers" and measures["cohort_age_days"] < MATURITY[measure]
+        cells = []
+        for group in MEASURE_GROUPS:
+            value = measures[group][measure]
+            if measure == "customers":
+                cells.append(str(value))
+            elif not_yet:
+                cells.append(str(_("not yet")))
+            else:
+                cells.append(_format(measure, value, measures["currency"]))
+        rows.append({"measure": measure, "label": label, "cells": cells})
+    return rows
+
+
 @tenant_required(READ)
 def cohorts(request):
     filters = _filters(request)
@@ -344,6 +378,7 @@ def cohorts(request):
             if v is not None
         ],
     }
+    measures = referrer_measures(tenant=request.tenant, filters=filters)
     rows = [
         {
             "month": m,
@@ -362,6 +397,10 @@ def cohorts(request):
             "heatmap": heatmap,
             "rows": rows,
             "today": today,
+            "measure_rows": _measure_rows(measures),
+            "satisfaction": [
+                (SATISFACTION_LABELS[k], v) for k, v in measures["satisfaction"].items()
+            ],
         },
     )
 

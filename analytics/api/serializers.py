@@ -89,3 +89,39 @@ class KpisOut(serializers.Serializer):
         fields = super().get_fields()
         fields["from"] = serializers.DateField()
         return fields
+
+
+class GroupFiguresOut(serializers.Serializer):
+    customers = serializers.IntegerField()
+    retention_30d = serializers.FloatField(allow_null=True)
+    retention_90d = serializers.FloatField(allow_null=True)
+    repurchase_60d = serializers.FloatField(allow_null=True)
+    ltv_365d = AnalyticsMoneyOut(allow_null=True)
+
+
+class ScoreOut(serializers.Serializer):
+    people = serializers.IntegerField()
+    average = serializers.FloatField(allow_null=True)
+
+
+class SatisfactionOut(serializers.Serializer):
+    referrers = ScoreOut()
+    referred = ScoreOut()
+    others = ScoreOut()
+
+
+class ReferrerMeasuresOut(serializers.Serializer):
+    program = serializers.CharField(allow_null=True)
+    to = serializers.DateField()
+    currency = serializers.CharField()
+    cohort_age_days = serializers.IntegerField()
+    referrers = GroupFiguresOut()
+    non_referrers = GroupFiguresOut()
+    referred = GroupFiguresOut()
+    non_referred = GroupFiguresOut()
+    satisfaction = SatisfactionOut()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        return fields

@@ -12,7 +12,8 @@ from referral_platform.tenancy.api import TenantAPIView
 
 from .. import selectors
 from ..kpis import funnel_steps
-from .serializers import AnalyticsQuery, FunnelOut, KpisOut
+from ..referrer_measures import referrer_measures
+from .serializers import AnalyticsQuery, FunnelOut, KpisOut, ReferrerMeasuresOut
 
 _PARAMS = [
     OpenApiParameter("program", OpenApiTypes.STR, description="program slug (all when absent)"),
@@ -75,3 +76,15 @@ class KpisView(TenantAPIView):
         filters = filters_from(request)
         kpis = selectors.kpis_get(tenant=request.tenant, filters=filters)
         return Response({**_head(filters), **plain(kpis)})
+
+
+class ReferrerMeasuresView(TenantAPIView):
+    """Referrers vs comparable non-referrers, referred vs non-referred customers (30/90-day
+    retention, 60-day repurchase, 365-day LTV; null while not yet known) and satisfaction
+    (average of each person's latest `activity.properties.nps`)."""
+
+    @extend_schema(parameters=_PARAMS, responses={200: ReferrerMeasuresOut})
+    def get(self, request):
+        filters = filters_from(request)
+        measures = referrer_measures(tenant=request.tenant, filters=filters)
+        return Response({**_head(filters), **plain(measures)})

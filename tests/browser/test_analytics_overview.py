@@ -124,3 +124,19 @@ def test_an_export_above_the_threshold_shows_its_progress_and_downloads_every_ro
     assert len(rows) == exports.SYNC_LIMIT + 1
     assert rows[-1]["amount"] == "12.34" and rows[-1]["currency"] == "CNY"
     assert page.console_problems == []
+
+
+def test_the_cohorts_page_reads_referrer_measures_and_not_yet_for_young_months(
+    live_server, page, analyst, march, shot, staff_login
+):
+    staff_login(page, live_server, "analyst@acme.test", "pw-analyst-12345")
+    # March 2026 is over a year before this test's real clock; this month is not.
+    page.goto(
+        live_server.url + "/app/analytics/cohorts/?program=prog&from=2026-03-01&to=2026-03-31"
+    )
+    table = page.locator("[data-testid=referrer-measures]")
+    assert table.locator("[data-measure=customers] td").nth(3).inner_text() == "3"  # E1–E3
+    assert table.locator("[data-measure=retention_90d] td").nth(3).inner_text() == "66.7%"
+    page.locator("[data-testid=satisfaction]").wait_for()
+    shot(page, "analytics-cohorts-referrers")
+    assert page.console_problems == []
