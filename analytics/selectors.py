@@ -532,48 +532,96 @@ def pacing_compute(
     }
 
 
-def holdout_report(*, tenant, program: Program, filters: Filters) -> dict | None:
-    """Treated vs held-out customers (by `experiments.in_holdout`): referred customers
-    brought and their first-year revenue per member, and the incremental difference scaled
-    to the treated group — what the program added, not only what it was credited with."""
+def holdout_members(*, tenant, program: Program, participant_ids) -> set[int]:
+    """Which of these participants the program's holdout keeps out (SEMANTICS §10: no link,
+    offer, widget or reward). Stable per participant while the share and seed stay."""
     from .experiments import in_holdout
 
     targets = ProgramTargets.objects.for_tenant(tenant).filter(program=program).first()
     if targets is None or not targets.holdout_basis_points:
-        return None
+        return set()
     seed = targets.holdout_seed or f"program:{program.pk}"
-    customers = CustomerFact.objects.for_tenant(tenant).filter(signup_day__lte=filters.end)
+    return {pid for pid in participant_ids if in_holdout(seed, pid, targets.holdout_basis_points)}
+
+
+def participant_held_out(*, tenant, program: Program, participant_id: int) -> bool:
+    return bool(holdout_members(tenant=tenant, program=program, participant_ids=[participant_id]))
+
+
+def held_out_programs(*, tenant, participant_id: int, program_ids) -> set[int]:
+    """Of these programs, the ones whose holdout keeps this participant out: one query."""
+    from .experiments import in_holdout
+
+    return {
+        program_id
+        for program_id, share, seed in ProgramTargets.objects.for_tenant(tenant)
+        .filter(program_id__in=list(program_ids), holdout_basis_points__gt=0)
+        .values_list("program_id", "holdout_basis_points", "holdout_seed")
+        if in_holdout(seed or f"program:{program_id}", participant_id, share)
+    }
+
+
+def holdout_report(*, tenant, program: Program, filters: Filters) -> dict | None:
+    """Treated vs held-out members (everyone enrolled in the program by the range's end):
+    referred customers each brought in the range and their first-year revenue, per member,
+    with a 95 % confidence interval of the difference; the incremental figures scale the
+    difference to the treated group — what the program added, not what it was credited
+    with. Says when either group is too small to tell."""
+    from .experiments import MIN_GROUP, mean_difference
+
+    targets = ProgramTargets.objects.for_tenant(tenant).filter(program=program).first()
+    if targets is None or not targets.holdout_basis_points:
+        return None
+    _, hi = calendar.date_range_bounds(filters.start, filters.end, tenant.calendar)
+    members = list(
+        Enrollment.objects.for_tenant(tenant)
+        .filter(program=program, created_at__lt=hi)
+        .values_list("participant_id", flat=True)
+    )
+    held = holdout_members(tenant=tenant, program=program, participant_ids=members)
     brought = defaultdict(lambda: [0, 0])
     for referrer_id, ltv in (
-        customers.filter(
-            program=program, signup_day__gte=filters.start, signup_day__lte=filters.end
-        )
+        CustomerFact.objects.for_tenant(tenant)
+        .filter(program=program, signup_day__gte=filters.start, signup_day__lte=filters.end)
         .exclude(referrer=None)
         .values_list("referrer_id", "ltv_365d_minor")
     ):
         brought[referrer_id][0] += 1
         brought[referrer_id][1] += ltv
-    groups = {True: [0, 0, 0], False: [0, 0, 0]}  # members, customers, revenue
-    for pid in customers.values_list("participant_id", flat=True):
-        group = groups[in_holdout(seed, pid, targets.holdout_basis_points)]
-        group[0] += 1
-        group[1] += brought[pid][0]
-        group[2] += brought[pid][1]
-    treated, held = groups[False], groups[True]
+    treated_ids = [p for p in members if p not in held]
+    held_ids = [p for p in members if p in held]
+    customers = mean_difference(
+        [brought[p][0] for p in treated_ids], [brought[p][0] for p in held_ids]
+    )
+    revenue = mean_difference(
+        [brought[p][1] for p in treated_ids], [brought[p][1] for p in held_ids]
+    )
+    n = len(treated_ids)
 
-    def per(group, i):
-        return group[i] / group[0] if group[0] else 0.0
+    def scaled(diff, money_currency=None):
+        if diff is None:
+            return None
+        values = [diff.difference * n, diff.ci_low * n, diff.ci_high * n]
+        if money_currency:
+            return [{"amount_minor": int(round(v)), "currency": money_currency} for v in values]
+        return [round(v, 1) for v in values]
 
+    incremental_customers = scaled(customers)
+    incremental_revenue = scaled(revenue, program.currency)
     return {
-        "treated_members": treated[0],
-        "held_out_members": held[0],
-        "treated_customers": treated[1],
-        "held_out_customers": held[1],
-        "incremental_customers": round((per(treated, 1) - per(held, 1)) * treated[0], 1),
-        "incremental_revenue": {
-            "amount_minor": int((per(treated, 2) - per(held, 2)) * treated[0]),
-            "currency": program.currency,
-        },
+        "treated_members": n,
+        "held_out_members": len(held_ids),
+        "treated_customers": sum(brought[p][0] for p in treated_ids),
+        "held_out_customers": sum(brought[p][0] for p in held_ids),
+        "incremental_customers": incremental_customers[0] if incremental_customers else 0,
+        "incremental_customers_ci": incremental_customers[1:] if incremental_customers else None,
+        "incremental_revenue": incremental_revenue[0]
+        if incremental_revenue
+        else {"amount_minor": 0, "currency": program.currency},
+        "incremental_revenue_ci": incremental_revenue[1:] if incremental_revenue else None,
+        "too_small": customers is None or customers.too_small,
+        "significant": bool(customers and customers.significant),
+        "min_group": MIN_GROUP,
         "share_bp": targets.holdout_basis_points,
     }
 
