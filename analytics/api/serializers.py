@@ -37,10 +37,21 @@ class CouponBasisOut(serializers.Serializer):
     value = AnalyticsMoneyOut()
 
 
+class FunnelStepOut(serializers.Serializer):
+    step = serializers.CharField()
+    count = serializers.IntegerField()
+    base = serializers.CharField(allow_null=True, help_text="the earlier step compared with")
+    conversion = serializers.FloatField(allow_null=True, help_text="share of the base (≤ 1)")
+    per_base = serializers.FloatField(
+        allow_null=True, help_text="count per unit of the base, where it can exceed it"
+    )
+
+
 class FunnelOut(serializers.Serializer):
     program = serializers.CharField(allow_null=True)
     to = serializers.DateField()
     rates = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    steps = FunnelStepOut(many=True)
 
     def get_fields(self):
         fields = super().get_fields()

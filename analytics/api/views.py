@@ -33,6 +33,8 @@ def plain(value):
         return float(value)
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
     return value
 
 
@@ -66,8 +68,16 @@ class FunnelView(TenantAPIView):
     def get(self, request):
         filters = filters_from(request)
         counts = selectors.funnel_counts(tenant=request.tenant, filters=filters)
-        rates = {s["step"]: s["rate_from_previous"] for s in funnel_steps(counts)[1:]}
-        return Response({**_head(filters), **counts.as_dict(), "rates": plain(rates)})
+        steps = funnel_steps(counts)
+        rates = {s["step"]: s["rate_from_previous"] for s in steps[1:]}
+        # What the dashboard draws: each step against its base, a share (≤ 1) or a count
+        # per unit of the base.
+        drawn = [
+            {k: s[k] for k in ("step", "count", "base", "conversion", "per_base")} for s in steps
+        ]
+        return Response(
+            {**_head(filters), **counts.as_dict(), "rates": plain(rates), "steps": plain(drawn)}
+        )
 
 
 class KpisView(TenantAPIView):

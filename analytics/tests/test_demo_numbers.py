@@ -155,6 +155,10 @@ def _direct(tenant: Tenant, program_id: int, start, end, now) -> dict:
     }
 
 
+def _dec(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
 def _shown(name: str, value) -> str:
     if value is None:
         return "—"
@@ -214,4 +218,9 @@ def test_every_demo_card_equals_the_api_and_a_direct_sql_count():
         funnel = api.get(f"/api/v1/analytics/funnel?{query}").json()
         steps = {s["step"]: s["count"] for s in page.context["steps"]}
         assert steps == {k: funnel[k] for k in steps}
+        drawn = [(s["base"], s["conversion"], s["per_base"]) for s in page.context["steps"]]
+        assert drawn == [
+            (s["base"], _dec(s["conversion"]), _dec(s["per_base"])) for s in funnel["steps"]
+        ]
+        assert all(c is None or c <= 1 for _, c, _ in drawn)
     assert checked == 3 * len(OVERVIEW_KPIS)
