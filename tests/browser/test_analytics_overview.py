@@ -140,3 +140,20 @@ def test_the_cohorts_page_reads_referrer_measures_and_not_yet_for_young_months(
     page.locator("[data-testid=satisfaction]").wait_for()
     shot(page, "analytics-cohorts-referrers")
     assert page.console_problems == []
+
+
+def test_the_overview_says_when_the_holdout_is_too_small_to_tell(
+    live_server, page, analyst, march, shot, staff_login
+):
+    from analytics.models import ProgramTargets
+
+    ProgramTargets.unscoped.create(
+        tenant_id=march.prog.tenant_id, program=march.prog, holdout_basis_points=5000
+    )
+    staff_login(page, live_server, "analyst@acme.test", "pw-analyst-12345")
+    page.goto(live_server.url + "/app/analytics/?program=prog&from=2026-03-01&to=2026-03-31")
+    verdict = page.locator("[data-testid=holdout] [data-testid=holdout-verdict]")
+    assert "Too few members to tell yet" in verdict.inner_text()
+    page.locator("[data-testid=holdout]").scroll_into_view_if_needed()
+    shot(page, "analytics-overview-holdout")
+    assert page.console_problems == []
