@@ -71,6 +71,53 @@ def two_proportion_z_test(
     )
 
 
+# Below this many members in either group the normal approximation of a difference of
+# means is not to be trusted: the report says the sample is too small instead.
+MIN_GROUP = 30
+
+
+@dataclass(frozen=True)
+class MeanDifference:
+    """Treated minus held-out mean per member, with its confidence interval (Welch's
+    unpooled standard error, normal approximation)."""
+
+    treated_mean: float
+    held_out_mean: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    too_small: bool  # fewer than MIN_GROUP members on a side: nothing can be said
+    significant: bool  # the interval excludes 0
+
+
+def mean_difference(
+    treated: list[float], held_out: list[float], *, confidence: float = 0.95
+) -> MeanDifference | None:
+    """Per-member values of both groups (e.g. referred customers each member brought)."""
+    n_t, n_h = len(treated), len(held_out)
+    if not n_t or not n_h:
+        return None
+    mean_t, mean_h = sum(treated) / n_t, sum(held_out) / n_h
+
+    def variance(values: list[float], mean: float) -> float:
+        return sum((v - mean) ** 2 for v in values) / (len(values) - 1) if len(values) > 1 else 0.0
+
+    se = math.sqrt(variance(treated, mean_t) / n_t + variance(held_out, mean_h) / n_h)
+    critical = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    diff = mean_t - mean_h
+    low, high = diff - critical * se, diff + critical * se
+    too_small = min(n_t, n_h) < MIN_GROUP
+    return MeanDifference(
+        treated_mean=mean_t,
+        held_out_mean=mean_h,
+        difference=diff,
+        ci_low=low,
+        ci_high=high,
+        too_small=too_small,
+        significant=not too_small and (low > 0 or high < 0),
+    )
+
+
 # --- the winner -----------------------------------------------------------------------------
 
 

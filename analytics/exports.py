@@ -11,6 +11,7 @@ from datetime import date
 from django.db.models import F
 
 from referral_platform.core import calendar, clock
+from referral_platform.core.spreadsheet import major_cell, safe_row
 from rewards.models import Payout, Reward
 from tracking.models import Referral
 
@@ -63,12 +64,19 @@ def _rewards(tenant, f: selectors.Filters):
     qs = qs.order_by("created_at", "pk").values_list(
         "pk", "program__slug", "participant__external_id", "referral_id", "side", "scope",
         "reason", "kind", "amount_minor", "currency", "points", "status", "blocked_reason",
-        "due_at", "fulfilled_at", "reversed_at", "reversed_amount_minor",
+        "due_at", "fulfilled_at", "reversed_at", "reversed_amount_minor", "program__currency",
     )  # fmt: skip
     header = ["id", "program", "participant", "referral", "side", "scope", "reason", "kind",
-              "amount_minor", "currency", "points", "status", "blocked_reason", "due_at",
-              "fulfilled_at", "reversed_at", "reversed_amount_minor"]  # fmt: skip
-    return header, qs, lambda r: [*r[:13], _iso(r[13]), _iso(r[14]), _iso(r[15]), r[16]]
+              "amount", "currency", "points", "status", "blocked_reason", "due_at",
+              "fulfilled_at", "reversed_at", "reversed_amount"]  # fmt: skip
+
+    def cells(r):
+        # A coupon or points row may carry no currency of its own: its program's applies.
+        currency = r[9] or r[17]
+        return [*r[:8], major_cell(r[8], currency), currency, *r[10:13],
+                _iso(r[13]), _iso(r[14]), _iso(r[15]), major_cell(r[16], currency)]  # fmt: skip
+
+    return header, qs, cells
 
 
 def _payouts(tenant, f: selectors.Filters):
@@ -80,36 +88,54 @@ def _payouts(tenant, f: selectors.Filters):
         "pk", "reward_id", F("reward__participant__external_id"), "amount_minor", "currency",
         "status", "external_ref", "created_at", "settled_at",
     )  # fmt: skip
-    header = ["id", "reward", "participant", "amount_minor", "currency", "status",
+    header = ["id", "reward", "participant", "amount", "currency", "status",
               "external_ref", "created_at", "settled_at"]  # fmt: skip
-    return header, qs, lambda r: [*r[:7], _iso(r[7]), _iso(r[8])]
+    return header, qs, lambda r: [*r[:3], major_cell(r[3], r[4]), *r[4:7], _iso(r[7]), _iso(r[8])]
+
+
+def _currency(tenant, f: selectors.Filters) -> str:
+    return f.program.currency if f.program is not None else tenant.currency
 
 
 def _funnel(tenant, f: selectors.Filters):
     series = selectors.timeseries(tenant=tenant, filters=f)
+    currency = _currency(tenant, f)
     rows = [
         [
             day,
             *(series["series"][s][i] for s in FUNNEL_STEPS),
-            series["series"]["reward_cost_minor"][i],
+            major_cell(series["series"]["reward_cost_minor"][i], currency),
+            currency,
         ]
         for i, day in enumerate(series["days"])
     ]
-    return ["day", *FUNNEL_STEPS, "reward_cost_minor"], rows, lambda r: r
+    return ["day", *FUNNEL_STEPS, "reward_cost", "currency"], rows, lambda r: r
 
 
 def _kpis(tenant, f: selectors.Filters):
     kpis = selectors.kpis_get(tenant=tenant, filters=f)
     rows = []
+
+    def money_row(name, value):
+        rows.append([name, major_cell(value["amount_minor"], value["currency"]), value["currency"]])
+
     for name, value in kpis.items():
         if isinstance(value, dict) and "amount_minor" in value:
-            rows.append([name, value["amount_minor"], value["currency"]])
+            money_row(name, value)
         elif name == "reward_cost_by_kind":
             for kind, money in value.items():
-                rows.append([f"reward_cost:{kind}", money["amount_minor"], money["currency"]])
+                money_row(f"reward_cost:{kind}", money)
+        elif name == "coupon_cost_basis":
+            for basis, figures in value.items():
+                rows.append([f"coupons_{basis}", figures["count"], ""])
+                money_row(f"coupons_{basis}_value", figures["value"])
         elif name == "review_backlog":
             rows.append(["review_backlog", value["in_review"], ""])
             rows.append(["review_past_sla", value["past_sla"], ""])
+        elif name == "not_yet":
+            continue
+        elif value is None and name in kpis["not_yet"]:
+            rows.append([name, "not yet", ""])
         else:
             rows.append([name, "" if value is None else str(value), ""])
     return ["kpi", "value", "currency"], rows, lambda r: r
@@ -136,13 +162,13 @@ def export_count(rows) -> int:
 def csv_lines(header, rows, to_cells) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer.writerow(safe_row(header))
     yield buffer.getvalue()
     iterator = rows.iterator(chunk_size=2000) if hasattr(rows, "iterator") else rows
     for row in iterator:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(to_cells(row))
+        writer.writerow(safe_row(to_cells(row)))
         yield buffer.getvalue()
 
 

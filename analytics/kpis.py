@@ -39,36 +39,59 @@ def per_unit(amount_minor: int, count: int) -> int | None:
 _NO_COST_KINDS = {"lottery_ticket"}
 
 
-def reward_value(
+# How a cost was valued, for the page to say: a known amount, a coupon at what it took off
+# an order, or a coupon not used yet at its expected value.
+FACE, REDEEMED, EXPECTED = "face", "redeemed", "expected"
+
+
+def reward_valuation(
     *,
     kind: str,
     amount_minor: int | None,
     points: int | None,
     details: Mapping | None,
     point_value: Mapping | None,
-) -> int:
-    """What one fulfilled item cost, in minor units (SEMANTICS §7 `reward_cost`).
+    redeemed_order_minor: int | None = None,
+    expected_minor: int | None = None,
+) -> tuple[int, str]:
+    """What one fulfilled item cost, in minor units (SEMANTICS §7 `reward_cost`), and how.
 
-    Cash, fixed coupons and donations at face value; a percent coupon at its computed
-    amount (the row's amount once known, else `details.computed_amount`, else the
-    `max_amount` it can reach); points × the program's `point_value` (0 when the program
-    sets none); credits and perks at `estimated_value`.
+    Cash, fixed coupons and donations at face value; points × the program's `point_value`
+    (0 when the program sets none); credits and perks at `estimated_value`. A percent coupon
+    at its computed amount: the row's amount or `details.computed_amount` once known, else
+    `percent_off` of the order it was redeemed on (`redeemed_order_minor`) up to its
+    `max_amount` — both "redeemed"; while unused, its expected value — the spec item's
+    `estimated_value` (`expected_minor` or `details.estimated_value`), else the `max_amount`
+    it can reach.
     """
     details = details or {}
     if kind in _NO_COST_KINDS:
-        return 0
+        return 0, FACE
     if kind == "points":
         if not points or not point_value:
-            return 0
-        return int(points) * int(point_value["amount"]) // int(point_value.get("per_points") or 1)
+            return 0, FACE
+        per = int(point_value.get("per_points") or 1)
+        return int(points) * int(point_value["amount"]) // per, FACE
     if kind == "coupon" and details.get("percent_off") is not None:
-        for candidate in (amount_minor, details.get("computed_amount"), details.get("max_amount")):
+        for known in (amount_minor, details.get("computed_amount")):
+            if known is not None:
+                return int(known), REDEEMED
+        cap = details.get("max_amount")
+        if redeemed_order_minor is not None:
+            off = int(redeemed_order_minor) * int(details["percent_off"]) // 100
+            return (off if cap is None else min(off, int(cap))), REDEEMED
+        for candidate in (expected_minor, details.get("estimated_value"), cap):
             if candidate is not None:
-                return int(candidate)
-        return 0
+                return int(candidate), EXPECTED
+        return 0, EXPECTED
     if amount_minor is not None:
-        return int(amount_minor)
-    return int(details.get("estimated_value") or 0)
+        return int(amount_minor), FACE
+    return int(details.get("estimated_value") or 0), FACE
+
+
+def reward_value(**kwargs) -> int:
+    """`reward_valuation`'s amount alone."""
+    return reward_valuation(**kwargs)[0]
 
 
 # --- Funnel -------------------------------------------------------------------------------
@@ -88,20 +111,44 @@ class FunnelCounts:
         return {step: getattr(self, step) for step in FUNNEL_STEPS}
 
 
+# A click is not a share that went further: one share can bring any number of clicks, so
+# clicks are read per share, never as a percentage of shares.
+_NOT_A_SUBSET = {"clicks"}
+
+
 def funnel_steps(counts: FunnelCounts) -> list[dict]:
-    """Each step with its count and the conversion from the previous step."""
+    """Each step with its count and the conversion from the previous step.
+
+    `rate_from_previous` is the plain ratio to the step just before (the API's `rates`).
+    What the page draws is `conversion` — the share of the base step that reached this one,
+    never above 100 % — or, where the count can exceed its base (clicks per share, or more
+    sign-ups in the range than clicks because codes need no click), `per_base`: a count per
+    unit of the base. The base is the nearest earlier step with a count, so a program
+    without a qualifying stage compares conversions with sign-ups, not with 0.
+    """
     out: list[dict] = []
     previous: int | None = None
+    base: str | None = None
     for step in FUNNEL_STEPS:
         value = getattr(counts, step)
+        base_count = getattr(counts, base) if base else 0
+        rate = ratio(value, base_count) if base else None
+        is_percent = rate is not None and rate <= 1 and step not in _NOT_A_SUBSET
         out.append(
             {
                 "step": step,
                 "count": value,
                 "rate_from_previous": None if previous is None else ratio(value, previous),
+                "base": base if rate is not None else None,
+                "conversion": rate if is_percent else None,
+                "per_base": None
+                if rate is None or is_percent
+                else rate.quantize(Decimal("0.01"), ROUND_HALF_EVEN),
             }
         )
         previous = value
+        if value:
+            base = step
     return out
 
 
@@ -145,6 +192,16 @@ class KpiInputs:
     # Every first purchase in range (other programs' and rejected referrals' customers too);
     # None means referred + baseline.
     all_first_purchase_revenue_minor: int | None = None
+    # Percent coupons inside `reward_cost_minor` by valuation (`rollups` `cost_basis`).
+    coupon_cost_basis: Mapping[str, int] = field(default_factory=dict)
+    approved_unfulfilled_minor: int = 0  # approved, not yet fulfilled cash (committed)
+    # Whole days from the range's last day to today: a cohort measure whose window has not
+    # passed for every customer of the range is "not yet". None: old enough for all.
+    cohort_age_days: int | None = None
+
+
+# The days a customer of the range needs before each cohort measure is final.
+MATURITY_DAYS = {"retention_90d": 90, "repurchase_60d": 60, "ltv_365d": 365}
 
 
 def money(amount_minor: int | None, currency: str) -> dict | None:
@@ -166,6 +223,10 @@ def kpis_compute(inputs: KpiInputs) -> dict:
         )
     referred_ltv = per_unit(referred.ltv_365d_minor, referred.ltv_customers)
     baseline_ltv = per_unit(baseline.ltv_365d_minor, baseline.ltv_customers)
+    age = inputs.cohort_age_days
+    not_yet = {m for m, days in MATURITY_DAYS.items() if age is not None and age < days}
+    if "ltv_365d" in not_yet:
+        referred_ltv = baseline_ltv = None
     cac = inputs.acquisition_cost_minor if inputs.acquisition_cost_minor is not None else cpra
     ltv_to_cac = (
         None
@@ -181,10 +242,14 @@ def kpis_compute(inputs: KpiInputs) -> dict:
         "cost_per_referred_customer": money(cpra, cur),
         "fulfilment_rate": ratio(inputs.fulfilled, inputs.fulfilled + inputs.approved_past_due),
         "fraud_rate": ratio(inputs.rejected, inputs.assessed),
-        "referred_retention_90d": ratio(referred.retained_90d, referred.signed_up),
-        "baseline_retention_90d": ratio(baseline.retained_90d, baseline.signed_up),
-        "referred_repurchase_60d": ratio(referred.repurchased_60d, referred.first_purchasers),
-        "baseline_repurchase_60d": ratio(baseline.repurchased_60d, baseline.first_purchasers),
+        **{
+            f"{group}_{measure}": None if measure in not_yet else ratio(num, den)
+            for group, figures in (("referred", referred), ("baseline", baseline))
+            for measure, num, den in (
+                ("retention_90d", figures.retained_90d, figures.signed_up),
+                ("repurchase_60d", figures.repurchased_60d, figures.first_purchasers),
+            )
+        },
         "referral_revenue_share": ratio(referred.first_purchase_revenue_minor, total_revenue),
         "referred_ltv_365d": money(referred_ltv, cur),
         "baseline_ltv_365d": money(baseline_ltv, cur),
@@ -197,7 +262,28 @@ def kpis_compute(inputs: KpiInputs) -> dict:
             "past_sla": inputs.review_past_sla,
             "sla_hours": inputs.review_sla_hours,
         },
+        "coupon_cost_basis": {
+            basis: {
+                "count": int(inputs.coupon_cost_basis.get(f"{basis}_count", 0)),
+                "value": money(int(inputs.coupon_cost_basis.get(basis, 0)), cur),
+            }
+            for basis in (REDEEMED, EXPECTED)
+        },
+        "approved_unfulfilled": money(inputs.approved_unfulfilled_minor, cur),
+        "not_yet": sorted(name for name, measure in _COHORT_KPIS.items() if measure in not_yet),
     }
+
+
+# Which maturity each cohort KPI waits for.
+_COHORT_KPIS = {
+    "referred_retention_90d": "retention_90d",
+    "baseline_retention_90d": "retention_90d",
+    "referred_repurchase_60d": "repurchase_60d",
+    "baseline_repurchase_60d": "repurchase_60d",
+    "referred_ltv_365d": "ltv_365d",
+    "baseline_ltv_365d": "ltv_365d",
+    "ltv_to_cac": "ltv_365d",
+}
 
 
 # One line each, shown on hover on the dashboards (and in the API schema's descriptions).

@@ -44,6 +44,9 @@ class DailyRollup(TenantOwnedModel):
     cost_by_kind = models.JSONField(default=dict, blank=True)
     # Converted referrals by evidence method: {"click_id": 3, "code": 1, "claim": 1, …}.
     coverage = models.JSONField(default=dict, blank=True)
+    # Percent coupons in `reward_cost_minor` by how they were valued: {"redeemed": 16800,
+    # "redeemed_count": 1, "expected": 50000, "expected_count": 1} (SEMANTICS §7).
+    cost_basis = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -114,6 +117,8 @@ class CustomerFact(TenantOwnedModel):
     # Referred through a referral that was rejected: in neither group.
     excluded = models.BooleanField(default=False)
     retained_90d = models.BooleanField(default=False)
+    # An `activity` or purchase on days 20–30 after sign-up (the 30-day analogue of 60–90).
+    retained_30d = models.BooleanField(default=False)
     first_purchase_day = models.DateField(null=True, blank=True)
     first_purchase_revenue_minor = models.BigIntegerField(default=0)
     repurchased_60d = models.BooleanField(default=False)

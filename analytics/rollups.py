@@ -31,7 +31,7 @@ from tracking.models import (
     ReferralStatus,
 )
 
-from .kpis import reward_value
+from .kpis import FACE, reward_valuation
 from .models import CustomerDaily, CustomerFact, DailyRollup, ReferrerDaily, RollupState
 
 # Rows written while a run was starting may commit with an earlier auto_now timestamp;
@@ -137,6 +137,61 @@ def _point_values(tenant) -> dict[int, dict | None]:
     return out
 
 
+def _spec_item_estimate(spec: dict, reason: str) -> int | None:
+    """The `estimated_value` the spec gives the item a reward came from (`stage:<key>`,
+    `tier:<key>` …): the spec's own assumption of what a percent coupon is worth."""
+    key = (reason or "").partition(":")[2]
+    if not key:
+        return None
+    stack: list = [spec]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("key") == key and node.get("percent_off") is not None:
+                value = node.get("estimated_value")
+                return None if value is None else int(value)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def _coupon_redemptions(tenant, rewards: list[dict]) -> dict[int, int]:
+    """Reward id → the order a percent coupon was used on: its holder's first purchase at
+    or after the coupon could be used (the referee's sign-up for a referee offer, else the
+    coupon's creation) that meets its `min_spend`. Coupons with a known amount need none."""
+    wanted = [
+        r
+        for r in rewards
+        if r["kind"] == "coupon"
+        and (r["details"] or {}).get("percent_off") is not None
+        and r["amount_minor"] is None
+        and (r["details"] or {}).get("computed_amount") is None
+    ]
+    if not wanted:
+        return {}
+    purchases: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for chunk in _chunks({r["participant_id"] for r in wanted}):
+        for pid, at, amount in (
+            Event.objects.for_tenant(tenant)
+            .filter(type=EventType.PURCHASE, participant_id__in=chunk, amount_minor__gt=0)
+            .order_by("occurred_at", "pk")
+            .values_list("participant_id", "occurred_at", "amount_minor")
+        ):
+            purchases[pid].append((at, int(amount)))
+    out = {}
+    for r in wanted:
+        since = r["created_at"]
+        if r["side"] == "referee" and r["referral__created_at"] is not None:
+            since = r["referral__created_at"]
+        floor = int((r["details"] or {}).get("min_spend") or 0)
+        for at, amount in purchases.get(r["participant_id"], ()):
+            if at >= since and amount >= floor:
+                out[r["pk"]] = amount
+                break
+    return out
+
+
 def _compute(tenant, start: date, end: date):
     """Every rollup row of the tenant-local days `[start, end]`, from raw rows."""
     cal = tenant.calendar
@@ -209,7 +264,9 @@ def _compute(tenant, start: date, end: date):
         day = day_of(created_at)
         row = daily[dims.referral_key(pk, day)]
         row["assessed"] += int(assessed)
-        if status == ReferralStatus.REJECTED:
+        # The fraud rate is the share of assessed referrals rejected: one rejected without
+        # an assessment is not part of its denominator, so not of its numerator either.
+        if status == ReferralStatus.REJECTED and assessed:
             row["rejected"] += 1
             continue
         row["signups"] += 1
@@ -286,6 +343,10 @@ def _compute(tenant, start: date, end: date):
         "reversed_at",
         "reversed_amount_minor",
         "program_version__spec",
+        "side",
+        "reason",
+        "created_at",
+        "referral__created_at",
     )
     fulfilled = list(
         Reward.objects.for_tenant(tenant)
@@ -302,14 +363,17 @@ def _compute(tenant, start: date, end: date):
     )
     dims.load_referrals(r["referral_id"] for r in fulfilled if r["referral_id"])
     dims.load_participants(r["participant_id"] for r in fulfilled)
+    redemptions = _coupon_redemptions(tenant, fulfilled)
     for r in fulfilled:
         spec = r["program_version__spec"] or {}
-        value = reward_value(
+        value, basis = reward_valuation(
             kind=r["kind"],
             amount_minor=r["amount_minor"],
             points=r["points"],
             details=r["details"],
             point_value=spec.get("point_value") or point_values.get(r["program_id"]),
+            redeemed_order_minor=redemptions.get(r["pk"]),
+            expected_minor=_spec_item_estimate(spec, r["reason"]),
         )
 
         def key_for(day: date, r=r) -> tuple:
@@ -323,6 +387,9 @@ def _compute(tenant, start: date, end: date):
             row["rewards_fulfilled"] += 1
             row["reward_cost_minor"] += value
             row["cost:" + r["kind"]] += value
+            if basis != FACE:
+                row[f"basis:{basis}"] += value
+                row[f"basis:{basis}_count"] += 1
         if (
             r["status"] == RewardStatus.REVERSED
             and r["reversed_at"] is not None
@@ -390,6 +457,9 @@ def days_refresh(*, tenant, start: date, end: date) -> int:
                 coverage={
                     k[9:]: v for k, v in sorted(values.items()) if k.startswith("coverage:") and v
                 },
+                cost_basis={
+                    k[6:]: v for k, v in sorted(values.items()) if k.startswith("basis:") and v
+                },
                 **{name: values.get(name, 0) for name in _COUNTERS},
             )
         )
@@ -436,10 +506,14 @@ def customer_fact_values(
 ) -> dict:
     """The cohort facts of one customer from their events `(type, occurred_at, amount_minor,
     order_id, properties)`. Pure: SEMANTICS §7's retention, repurchase, revenue and LTV."""
-    d60, d90 = signup_at + timedelta(days=60), signup_at + timedelta(days=90)
-    retained = any(
-        t in (EventType.ACTIVITY, EventType.PURCHASE) and d60 <= at <= d90 for t, at, *_ in events
-    )
+
+    def active_between(first: int, last: int) -> bool:
+        lo, hi = signup_at + timedelta(days=first), signup_at + timedelta(days=last)
+        return any(
+            t in (EventType.ACTIVITY, EventType.PURCHASE) and lo <= at <= hi for t, at, *_ in events
+        )
+
+    retained = active_between(60, 90)
     purchases = sorted(
         (e for e in events if e[0] == EventType.PURCHASE), key=lambda e: (e[1], e[3])
     )
@@ -459,6 +533,7 @@ def customer_fact_values(
     )
     return {
         "retained_90d": retained,
+        "retained_30d": active_between(20, 30),
         "first_purchase_day": calendar.local_date(first[1], cal) if first else None,
         "first_purchase_revenue_minor": revenue,
         "repurchased_60d": repurchased,
@@ -708,6 +783,15 @@ def rollups_update(*, tenant) -> dict:
         for at in (fulfilled_at, reversed_at):
             if at is not None:
                 days.add(calendar.local_date(at, cal))
+    # A holder's new purchase may be the order a percent coupon was used on: its day's
+    # cost changes from the expected to the redeemed value.
+    for chunk in _chunks(customers):
+        for at in (
+            Reward.objects.for_tenant(tenant)
+            .filter(participant_id__in=chunk, kind="coupon", fulfilled_at__isnull=False)
+            .values_list("fulfilled_at", flat=True)
+        ):
+            days.add(calendar.local_date(at, cal))
     for at in (
         Click.objects.for_tenant(tenant)
         .filter(created_at__gte=since)

@@ -8,17 +8,17 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 
 from fraud.models import CaseStatus, ReviewCase
 from programs.models import Program
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
-from rewards.models import Reward, RewardStatus
-from tracking.models import Referral, ReferralStatus
+from rewards.models import Reward, RewardKind, RewardStatus
+from tracking.models import Enrollment, Referral, ReferralStatus
 
 from . import units
-from .kpis import FUNNEL_STEPS, CohortFigures, FunnelCounts, KpiInputs, kpis_compute
+from .kpis import FUNNEL_STEPS, MATURITY_DAYS, CohortFigures, FunnelCounts, KpiInputs, kpis_compute
 from .models import (
     CustomerDaily,
     CustomerFact,
@@ -91,11 +91,20 @@ def funnel_counts(*, tenant, filters: Filters) -> FunnelCounts:
 
 
 def _json_sums(qs, field: str) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for value in qs.exclude(**{field: {}}).values_list(field, flat=True):
-        for key, n in (value or {}).items():
-            out[key] += int(n)
-    return dict(out)
+    return _json_sums_many(qs, (field,))[field]
+
+
+def _json_sums_many(qs, fields: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """Key-wise sums of JSON counters, several fields in one scan."""
+    out: dict[str, dict[str, int]] = {name: defaultdict(int) for name in fields}
+    empty = Q()
+    for name in fields:
+        empty &= Q(**{name: {}})
+    for values in qs.exclude(empty).values_list(*fields):
+        for name, value in zip(fields, values, strict=True):
+            for key, n in (value or {}).items():
+                out[name][key] += int(n)
+    return {name: dict(sums) for name, sums in out.items()}
 
 
 def _customer_days(tenant, filters: Filters, basis: str):
@@ -143,7 +152,11 @@ def cohort_figures(*, tenant, filters: Filters) -> tuple[CohortFigures, CohortFi
 
 
 def _distinct_referrers(tenant, f: Filters) -> tuple[int, int]:
-    """(referrers with a referral, referrers with a share or click) in range: one scan."""
+    """(referrers with a referral, referrers with a share or click) in range: one scan.
+
+    Active referrers count only those holding an eligible enrolment in the row's program by
+    the end of the range, so the participation rate's numerator is part of its denominator
+    (an ineligible or later-enrolled sharer would push it past 100 %)."""
     qs = ReferrerDaily.objects.for_tenant(tenant).filter(day__gte=f.start, day__lte=f.end)
     if f.program is not None:
         qs = qs.filter(program=f.program)
@@ -153,11 +166,32 @@ def _distinct_referrers(tenant, f: Filters) -> tuple[int, int]:
         qs = qs.filter(region=f.region)
     if f.segment:
         qs = qs.filter(segment=f.segment)
-    counts = qs.aggregate(
+    _, hi = calendar.date_range_bounds(f.start, f.end, tenant.calendar)
+    enrolled = Enrollment.objects.for_tenant(tenant).filter(
+        participant_id=OuterRef("participant_id"),
+        program_id=OuterRef("program_id"),
+        eligible=True,
+        created_at__lt=hi,
+    )
+    counts = qs.annotate(enrolled=Exists(enrolled)).aggregate(
         with_referral=Count("participant_id", distinct=True, filter=Q(referrals__gt=0)),
-        active=Count("participant_id", distinct=True, filter=Q(shares__gt=0) | Q(clicks__gt=0)),
+        active=Count(
+            "participant_id",
+            distinct=True,
+            filter=(Q(shares__gt=0) | Q(clicks__gt=0)) & Q(enrolled=True),
+        ),
     )
     return counts["with_referral"], counts["active"]
+
+
+def approved_unfulfilled_minor(*, tenant, program: Program | None) -> int:
+    """Cash approved and not yet fulfilled (paid out) now: committed, not yet reward cost."""
+    qs = Reward.objects.for_tenant(tenant).filter(
+        status=RewardStatus.APPROVED, kind=RewardKind.CASH
+    )
+    if program is not None:
+        qs = qs.filter(program=program)
+    return int(qs.aggregate(n=Sum("amount_minor"))["n"] or 0)
 
 
 def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiInputs:
@@ -193,6 +227,7 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
         cases = cases.filter(program=filters.program)
         targets = ProgramTargets.objects.for_tenant(tenant).filter(program=filters.program).first()
     sla = tenant.review_sla_hours or 48
+    json_sums = _json_sums_many(_rollups(tenant, filters), ("cost_by_kind", "cost_basis"))
     return KpiInputs(
         currency=filters.program.currency if filters.program else tenant.currency,
         funnel=funnel,
@@ -202,7 +237,7 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
         referrers_active=active,
         enrolled_eligible=int(enrolled_total),
         reward_cost_minor=sums["reward_cost_minor"],
-        reward_cost_by_kind=_json_sums(_rollups(tenant, filters), "cost_by_kind"),
+        reward_cost_by_kind=json_sums["cost_by_kind"],
         fulfilled=sums["rewards_fulfilled"],
         approved_past_due=rewards.count(),
         rejected=sums["rejected"],
@@ -214,6 +249,11 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
         baseline=baseline,
         acquisition_cost_minor=targets.acquisition_cost_minor if targets else None,
         all_first_purchase_revenue_minor=int(all_revenue or 0),
+        coupon_cost_basis=json_sums["cost_basis"],
+        approved_unfulfilled_minor=approved_unfulfilled_minor(
+            tenant=tenant, program=filters.program
+        ),
+        cohort_age_days=(calendar.local_date(now, tenant.calendar) - filters.end).days,
     )
 
 
@@ -262,15 +302,22 @@ def breakdown(*, tenant, filters: Filters, by: str) -> list[dict]:
     ]
 
 
-def cohort_curves(*, tenant, filters: Filters) -> dict:
+def cohort_curves(*, tenant, filters: Filters, now: datetime | None = None) -> dict:
     """Per sign-up month: referred vs baseline 90-day retention, 60-day repurchase and LTV."""
+    today = calendar.local_date(now or clock.now(), tenant.calendar)
     out: dict[str, dict] = {}
     cursor = filters.start.replace(day=1)
     while cursor <= filters.end:
         month_end = (cursor + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         f = replace(filters, start=max(cursor, filters.start), end=min(month_end, filters.end))
         referred, baseline = cohort_figures(tenant=tenant, filters=f)
-        out[cursor.strftime("%Y-%m")] = {"referred": referred, "baseline": baseline}
+        age = (today - f.end).days
+        out[cursor.strftime("%Y-%m")] = {
+            "referred": referred,
+            "baseline": baseline,
+            # Whether every customer of the month is past each window (60, 90, 365 days).
+            "matured": {days: age >= days for days in MATURITY_DAYS.values()},
+        }
         cursor = month_end + timedelta(days=1)
     return out
 
@@ -485,48 +532,96 @@ def pacing_compute(
     }
 
 
-def holdout_report(*, tenant, program: Program, filters: Filters) -> dict | None:
-    """Treated vs held-out customers (by `experiments.in_holdout`): referred customers
-    brought and their first-year revenue per member, and the incremental difference scaled
-    to the treated group — what the program added, not only what it was credited with."""
+def holdout_members(*, tenant, program: Program, participant_ids) -> set[int]:
+    """Which of these participants the program's holdout keeps out (SEMANTICS §10: no link,
+    offer, widget or reward). Stable per participant while the share and seed stay."""
     from .experiments import in_holdout
 
     targets = ProgramTargets.objects.for_tenant(tenant).filter(program=program).first()
     if targets is None or not targets.holdout_basis_points:
-        return None
+        return set()
     seed = targets.holdout_seed or f"program:{program.pk}"
-    customers = CustomerFact.objects.for_tenant(tenant).filter(signup_day__lte=filters.end)
+    return {pid for pid in participant_ids if in_holdout(seed, pid, targets.holdout_basis_points)}
+
+
+def participant_held_out(*, tenant, program: Program, participant_id: int) -> bool:
+    return bool(holdout_members(tenant=tenant, program=program, participant_ids=[participant_id]))
+
+
+def held_out_programs(*, tenant, participant_id: int, program_ids) -> set[int]:
+    """Of these programs, the ones whose holdout keeps this participant out: one query."""
+    from .experiments import in_holdout
+
+    return {
+        program_id
+        for program_id, share, seed in ProgramTargets.objects.for_tenant(tenant)
+        .filter(program_id__in=list(program_ids), holdout_basis_points__gt=0)
+        .values_list("program_id", "holdout_basis_points", "holdout_seed")
+        if in_holdout(seed or f"program:{program_id}", participant_id, share)
+    }
+
+
+def holdout_report(*, tenant, program: Program, filters: Filters) -> dict | None:
+    """Treated vs held-out members (everyone enrolled in the program by the range's end):
+    referred customers each brought in the range and their first-year revenue, per member,
+    with a 95 % confidence interval of the difference; the incremental figures scale the
+    difference to the treated group — what the program added, not what it was credited
+    with. Says when either group is too small to tell."""
+    from .experiments import MIN_GROUP, mean_difference
+
+    targets = ProgramTargets.objects.for_tenant(tenant).filter(program=program).first()
+    if targets is None or not targets.holdout_basis_points:
+        return None
+    _, hi = calendar.date_range_bounds(filters.start, filters.end, tenant.calendar)
+    members = list(
+        Enrollment.objects.for_tenant(tenant)
+        .filter(program=program, created_at__lt=hi)
+        .values_list("participant_id", flat=True)
+    )
+    held = holdout_members(tenant=tenant, program=program, participant_ids=members)
     brought = defaultdict(lambda: [0, 0])
     for referrer_id, ltv in (
-        customers.filter(
-            program=program, signup_day__gte=filters.start, signup_day__lte=filters.end
-        )
+        CustomerFact.objects.for_tenant(tenant)
+        .filter(program=program, signup_day__gte=filters.start, signup_day__lte=filters.end)
         .exclude(referrer=None)
         .values_list("referrer_id", "ltv_365d_minor")
     ):
         brought[referrer_id][0] += 1
         brought[referrer_id][1] += ltv
-    groups = {True: [0, 0, 0], False: [0, 0, 0]}  # members, customers, revenue
-    for pid in customers.values_list("participant_id", flat=True):
-        group = groups[in_holdout(seed, pid, targets.holdout_basis_points)]
-        group[0] += 1
-        group[1] += brought[pid][0]
-        group[2] += brought[pid][1]
-    treated, held = groups[False], groups[True]
+    treated_ids = [p for p in members if p not in held]
+    held_ids = [p for p in members if p in held]
+    customers = mean_difference(
+        [brought[p][0] for p in treated_ids], [brought[p][0] for p in held_ids]
+    )
+    revenue = mean_difference(
+        [brought[p][1] for p in treated_ids], [brought[p][1] for p in held_ids]
+    )
+    n = len(treated_ids)
 
-    def per(group, i):
-        return group[i] / group[0] if group[0] else 0.0
+    def scaled(diff, money_currency=None):
+        if diff is None:
+            return None
+        values = [diff.difference * n, diff.ci_low * n, diff.ci_high * n]
+        if money_currency:
+            return [{"amount_minor": int(round(v)), "currency": money_currency} for v in values]
+        return [round(v, 1) for v in values]
 
+    incremental_customers = scaled(customers)
+    incremental_revenue = scaled(revenue, program.currency)
     return {
-        "treated_members": treated[0],
-        "held_out_members": held[0],
-        "treated_customers": treated[1],
-        "held_out_customers": held[1],
-        "incremental_customers": round((per(treated, 1) - per(held, 1)) * treated[0], 1),
-        "incremental_revenue": {
-            "amount_minor": int((per(treated, 2) - per(held, 2)) * treated[0]),
-            "currency": program.currency,
-        },
+        "treated_members": n,
+        "held_out_members": len(held_ids),
+        "treated_customers": sum(brought[p][0] for p in treated_ids),
+        "held_out_customers": sum(brought[p][0] for p in held_ids),
+        "incremental_customers": incremental_customers[0] if incremental_customers else 0,
+        "incremental_customers_ci": incremental_customers[1:] if incremental_customers else None,
+        "incremental_revenue": incremental_revenue[0]
+        if incremental_revenue
+        else {"amount_minor": 0, "currency": program.currency},
+        "incremental_revenue_ci": incremental_revenue[1:] if incremental_revenue else None,
+        "too_small": customers is None or customers.too_small,
+        "significant": bool(customers and customers.significant),
+        "min_group": MIN_GROUP,
         "share_bp": targets.holdout_basis_points,
     }
 

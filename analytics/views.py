@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import DomainError
+from referral_platform.core.money import format_minor, to_major
 from referral_platform.tenancy.permissions import EDIT_PROGRAMS, READ, has_role, tenant_required
 
 from . import advocates, exports, selectors, services
@@ -26,6 +27,7 @@ from .experiments import experiment_results
 from .forms import GoalForm, TargetsForm
 from .kpis import DEFINITIONS, funnel_steps, kpis_compute
 from .models import ExportJob, ExportStatus, ProgramTargets
+from .referrer_measures import MATURITY, referrer_measures
 
 # The KPI cards of the overview, in order.
 OVERVIEW_KPIS = (
@@ -74,6 +76,17 @@ STEP_LABELS = {
     "converted": gettext_lazy("Converted"),
     "retained": gettext_lazy("Retained"),
     "rewarded": gettext_lazy("Rewarded"),
+}
+
+
+# One of a step's units, for "1.13 clicks per share".
+STEP_UNITS = {
+    "shares": gettext_lazy("share"),
+    "clicks": gettext_lazy("click"),
+    "signups": gettext_lazy("sign-up"),
+    "qualified": gettext_lazy("qualified referral"),
+    "converted": gettext_lazy("converted referral"),
+    "retained": gettext_lazy("retained referral"),
 }
 
 
@@ -134,14 +147,25 @@ def _base_context(request, filters: selectors.Filters, tab: str) -> dict:
     }
 
 
-def _format(name: str, value, currency: str) -> str:
-    from referral_platform.core.money import format_minor
+# Rates whose numerator is not part of their denominator (SEMANTICS §7): a conversion
+# dated in range may come from a click before it, or from a code with no click at all. They
+# read as a count per unit of the denominator, never as a percentage.
+PER_UNIT = {
+    "conversion_rate": gettext_lazy("%(n)s per click"),
+    # Referrals created ÷ `signup` events: a referral can be made without a sign-up event.
+    "referral_share": gettext_lazy("%(n)s per new customer"),
+}
+RATIOS = {"referrals_per_referrer", "ltv_to_cac"}
 
+
+def _format(name: str, value, currency: str, not_yet=()) -> str:
     if value is None:
-        return "—"
+        return str(_("not yet")) if name in not_yet else "—"
     if isinstance(value, dict) and "amount_minor" in value:
         return format_minor(value["amount_minor"], value["currency"])
-    if name in ("referrals_per_referrer", "ltv_to_cac"):
+    if name in PER_UNIT:
+        return PER_UNIT[name] % {"n": f"{value:.2f}"}
+    if name in RATIOS:
         return f"{value:.2f}"
     return f"{value * 100:.1f}%"
 
@@ -158,14 +182,28 @@ def _cards(kpis: dict, previous: dict, goals: dict, currency: str) -> list[dict]
                 "name": name,
                 "label": KPI_LABELS[name],
                 "definition": DEFINITIONS[name],
-                "display": _format(name, value, currency),
+                "display": _format(name, value, currency, kpis["not_yet"]),
+                "not_yet": name in kpis["not_yet"],
                 "trend": None if number is None or prior is None else number - prior,
                 "lower_is_better": name in LOWER_IS_BETTER,
-                "previous": _format(name, before, currency),
+                "previous": _format(name, before, currency, previous["not_yet"]),
                 "goal": goal,
             }
         )
     return cards
+
+
+def _step_text(step: dict) -> str:
+    """`62.5% of sign-ups`, or `1.13 per click` where the count can exceed its base."""
+    if step["base"] is None:
+        return ""
+    base = str(STEP_LABELS[step["base"]]).lower()
+    if step["conversion"] is not None:
+        return _("%(p)s%% of %(base)s") % {"p": f"{step['conversion'] * 100:.1f}", "base": base}
+    return _("%(n)s per %(unit)s") % {
+        "n": f"{step['per_base']:.2f}",
+        "unit": STEP_UNITS[step["base"]],
+    }
 
 
 @tenant_required(READ)
@@ -190,7 +228,12 @@ def overview(request):
     context = _base_context(request, filters, "overview")
     currency = context["currency"]
     steps = [
-        {**s, "label": STEP_LABELS[s["step"]], "definition": DEFINITIONS[s["step"]]}
+        {
+            **s,
+            "label": STEP_LABELS[s["step"]],
+            "definition": DEFINITIONS[s["step"]],
+            "from_base": _step_text(s),
+        }
         for s in funnel_steps(counts)
     ]
     series = selectors.timeseries(tenant=tenant, filters=filters)
@@ -206,8 +249,11 @@ def overview(request):
             "pacing": pacing,
             "holdout": holdout,
             "funnel_chart": {
-                "type": "funnel",
-                "data": [{"name": str(s["label"]), "value": s["count"]} for s in steps],
+                "type": "steps",
+                "data": [
+                    {"name": str(s["label"]), "value": s["count"], "note": s["from_base"]}
+                    for s in steps
+                ],
             },
             "series_chart": {
                 "type": "lines",
@@ -260,16 +306,52 @@ def breakdowns(request):
     )
 
 
+MEASURE_LABELS = {
+    "customers": gettext_lazy("Customers signed up in range"),
+    "retention_30d": gettext_lazy("30-day retention"),
+    "retention_90d": gettext_lazy("90-day retention"),
+    "repurchase_60d": gettext_lazy("60-day repurchase"),
+    "ltv_365d": gettext_lazy("LTV (365 days)"),
+}
+MEASURE_GROUPS = ("referrers", "non_referrers", "referred", "non_referred")
+SATISFACTION_LABELS = {
+    "referrers": gettext_lazy("Referrers"),
+    "referred": gettext_lazy("Referred customers"),
+    "others": gettext_lazy("Everyone else"),
+}
+
+
+def _measure_rows(measures: dict) -> list[dict]:
+    """One row per measure, one cell per group, as people read them."""
+    rows = []
+    for measure, label in MEASURE_LABELS.items():
+        not_yet = measure != "customers" and measures["cohort_age_days"] < MATURITY[measure]
+        cells = []
+        for group in MEASURE_GROUPS:
+            value = measures[group][measure]
+            if measure == "customers":
+                cells.append(str(value))
+            elif not_yet:
+                cells.append(str(_("not yet")))
+            else:
+                cells.append(_format(measure, value, measures["currency"]))
+        rows.append({"measure": measure, "label": label, "cells": cells})
+    return rows
+
+
 @tenant_required(READ)
 def cohorts(request):
     filters = _filters(request)
     curves = selectors.cohort_curves(tenant=request.tenant, filters=filters)
     months = list(curves)
+    today = calendar.local_date(clock.now(), request.tenant.calendar)
 
-    def rate(group, num, den):
+    def rate(group, num, den, days):
+        # A month whose last customers have not reached the window's end is "not yet" (a
+        # gap in the chart), not the 0 % it would read today.
         return [
             None
-            if not getattr(curves[m][group], den)
+            if not curves[m]["matured"][days] or not getattr(curves[m][group], den)
             else round(getattr(curves[m][group], num) / getattr(curves[m][group], den), 4)
             for m in months
         ]
@@ -279,10 +361,10 @@ def cohorts(request):
         "percent": True,
         "x": months,
         "series": [
-            {"name": _("Referred 90-day retention"), "data": rate("referred", "retained_90d", "signed_up")},
-            {"name": _("Non-referred 90-day retention"), "data": rate("baseline", "retained_90d", "signed_up")},
-            {"name": _("Referred 60-day repurchase"), "data": rate("referred", "repurchased_60d", "first_purchasers")},
-            {"name": _("Non-referred 60-day repurchase"), "data": rate("baseline", "repurchased_60d", "first_purchasers")},
+            {"name": _("Referred 90-day retention"), "data": rate("referred", "retained_90d", "signed_up", 90)},
+            {"name": _("Non-referred 90-day retention"), "data": rate("baseline", "retained_90d", "signed_up", 90)},
+            {"name": _("Referred 60-day repurchase"), "data": rate("referred", "repurchased_60d", "first_purchasers", 60)},
+            {"name": _("Non-referred 60-day repurchase"), "data": rate("baseline", "repurchased_60d", "first_purchasers", 60)},
         ],
     }  # fmt: skip
     heatmap = {
@@ -292,12 +374,18 @@ def cohorts(request):
         "data": [
             [i, j, v]
             for j, group in enumerate(("referred", "baseline"))
-            for i, v in enumerate(rate(group, "retained_90d", "signed_up"))
+            for i, v in enumerate(rate(group, "retained_90d", "signed_up", 90))
             if v is not None
         ],
     }
+    measures = referrer_measures(tenant=request.tenant, filters=filters)
     rows = [
-        {"month": m, "referred": curves[m]["referred"], "baseline": curves[m]["baseline"]}
+        {
+            "month": m,
+            "referred": curves[m]["referred"],
+            "baseline": curves[m]["baseline"],
+            "retention_ready": curves[m]["matured"][90],
+        }
         for m in months
     ]
     return render(
@@ -308,6 +396,11 @@ def cohorts(request):
             "chart": chart,
             "heatmap": heatmap,
             "rows": rows,
+            "today": today,
+            "measure_rows": _measure_rows(measures),
+            "satisfaction": [
+                (SATISFACTION_LABELS[k], v) for k, v in measures["satisfaction"].items()
+            ],
         },
     )
 
@@ -391,6 +484,12 @@ def cost(request):
     from rewards.models import RewardKind
 
     labels = dict(RewardKind.choices)
+    currency = filters.program.currency if filters.program else request.tenant.currency
+
+    def major(amount_minor: int) -> float:
+        # Charts draw what people read: yuan, not fen (a JSON number, hence float).
+        return float(to_major(amount_minor, currency))
+
     by_kind = {str(labels.get(k, k)): v for k, v in kpis["reward_cost_by_kind"].items()}
     pacing = (
         selectors.budget_pacing(tenant=request.tenant, program=filters.program)
@@ -408,14 +507,19 @@ def cost(request):
             "definitions": DEFINITIONS,
             "pie": {
                 "type": "pie",
-                "data": [{"name": k, "value": v["amount_minor"]} for k, v in by_kind.items()],
+                "data": [
+                    {"name": k, "value": major(v["amount_minor"])} for k, v in by_kind.items()
+                ],
             },
             "cost_chart": {
                 "type": "lines",
                 "money": True,
                 "x": series["days"],
                 "series": [
-                    {"name": _("Reward cost"), "data": series["series"]["reward_cost_minor"]}
+                    {
+                        "name": _("Reward cost"),
+                        "data": [major(v) for v in series["series"]["reward_cost_minor"]],
+                    }
                 ],
             },
         },

@@ -505,6 +505,7 @@ def _timing_facts(referral) -> ReferralFacts:
 
 
 def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
+    from analytics.selectors import held_out_programs
     from fraud.selectors import dispute_list_for_participant, referrer_facing_status
     from rewards.ledger import participant_account
     from rewards.models import LedgerEntry, Redemption, Reward
@@ -523,7 +524,14 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         .prefetch_related("codes")
         .order_by("created_at")
     )
+    rows = list(rows)
+    # The programs' holdouts see no link, offer or widget (SEMANTICS §10).
+    held_out = held_out_programs(
+        tenant=tenant, participant_id=participant.pk, program_ids={e.program_id for e in rows}
+    )
     for enrollment in rows:
+        if enrollment.program_id in held_out:
+            continue
         live = [c for c in enrollment.codes.all() if c.rotated_at is None]
         # A vanity code is the one the customer chose to share; otherwise the newest.
         live.sort(key=lambda c: (not c.is_vanity, -c.pk))

@@ -5,4 +5,5 @@ from . import views
 urlpatterns = [
     path("analytics/funnel", views.FunnelView.as_view(), name="analytics-funnel"),
     path("analytics/kpis", views.KpisView.as_view(), name="analytics-kpis"),
+    path("analytics/referrers", views.ReferrerMeasuresView.as_view(), name="analytics-referrers"),
 ]

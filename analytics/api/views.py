@@ -12,7 +12,8 @@ from referral_platform.tenancy.api import TenantAPIView
 
 from .. import selectors
 from ..kpis import funnel_steps
-from .serializers import AnalyticsQuery, FunnelOut, KpisOut
+from ..referrer_measures import referrer_measures
+from .serializers import AnalyticsQuery, FunnelOut, KpisOut, ReferrerMeasuresOut
 
 _PARAMS = [
     OpenApiParameter("program", OpenApiTypes.STR, description="program slug (all when absent)"),
@@ -32,6 +33,8 @@ def plain(value):
         return float(value)
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
     return value
 
 
@@ -65,8 +68,16 @@ class FunnelView(TenantAPIView):
     def get(self, request):
         filters = filters_from(request)
         counts = selectors.funnel_counts(tenant=request.tenant, filters=filters)
-        rates = {s["step"]: s["rate_from_previous"] for s in funnel_steps(counts)[1:]}
-        return Response({**_head(filters), **counts.as_dict(), "rates": plain(rates)})
+        steps = funnel_steps(counts)
+        rates = {s["step"]: s["rate_from_previous"] for s in steps[1:]}
+        # What the dashboard draws: each step against its base, a share (≤ 1) or a count
+        # per unit of the base.
+        drawn = [
+            {k: s[k] for k in ("step", "count", "base", "conversion", "per_base")} for s in steps
+        ]
+        return Response(
+            {**_head(filters), **counts.as_dict(), "rates": plain(rates), "steps": plain(drawn)}
+        )
 
 
 class KpisView(TenantAPIView):
@@ -75,3 +86,15 @@ class KpisView(TenantAPIView):
         filters = filters_from(request)
         kpis = selectors.kpis_get(tenant=request.tenant, filters=filters)
         return Response({**_head(filters), **plain(kpis)})
+
+
+class ReferrerMeasuresView(TenantAPIView):
+    """Referrers vs comparable non-referrers, referred vs non-referred customers (30/90-day
+    retention, 60-day repurchase, 365-day LTV; null while not yet known) and satisfaction
+    (average of each person's latest `activity.properties.nps`)."""
+
+    @extend_schema(parameters=_PARAMS, responses={200: ReferrerMeasuresOut})
+    def get(self, request):
+        filters = filters_from(request)
+        measures = referrer_measures(tenant=request.tenant, filters=filters)
+        return Response({**_head(filters), **plain(measures)})

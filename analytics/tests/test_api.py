@@ -25,7 +25,7 @@ def test_funnel_answers_counts_per_step_and_step_rates(api, data):
     with time_machine.travel(NOW, tick=False):
         res = api.get("/api/v1/analytics/funnel?program=prog&from=2026-03-01&to=2026-03-31")
     assert res.status_code == 200
-    assert res.json() == {
+    assert res.json() == {  # fmt: skip
         "program": "prog",
         "from": "2026-03-01",
         "to": "2026-03-31",
@@ -44,7 +44,21 @@ def test_funnel_answers_counts_per_step_and_step_rates(api, data):
             "retained": 0.3333,  # 1 / 3
             "rewarded": 3.0,  # 3 / 1
         },
-    }
+        # As the overview draws them: a share of the base, or a count per unit of it.
+        "steps": [
+            {"step": "shares", "count": 3, "base": None, "conversion": None, "per_base": None},
+            {"step": "clicks", "count": 4, "base": "shares", "conversion": None, "per_base": 1.33},
+            {"step": "signups", "count": 3, "base": "clicks", "conversion": 0.75, "per_base": None},
+            {"step": "qualified", "count": 2, "base": "signups", "conversion": 0.6667,
+             "per_base": None},
+            {"step": "converted", "count": 3, "base": "qualified", "conversion": None,
+             "per_base": 1.5},
+            {"step": "retained", "count": 1, "base": "converted", "conversion": 0.3333,
+             "per_base": None},
+            {"step": "rewarded", "count": 3, "base": "retained", "conversion": None,
+             "per_base": 3.0},
+        ],
+    }  # fmt: skip
 
 
 def test_kpis_answer_every_definition_with_money_as_minor_units(api, data):
@@ -60,9 +74,16 @@ def test_kpis_answer_every_definition_with_money_as_minor_units(api, data):
     assert body["cost_per_referred_customer"] == {"amount_minor": 2900, "currency": "CNY"}
     assert body["fulfilment_rate"] == 0.8571
     assert body["fraud_rate"] == 0.3333
+    assert body["review_backlog"] == {"in_review": 2, "past_sla": 1, "sla_hours": 48}
+    # Not one March customer has reached day 60 yet: the cohort measures are not yet known.
+    assert body["referred_retention_90d"] is None
+    assert "referred_retention_90d" in body["not_yet"]
+    assert body["approved_unfulfilled"] == {"amount_minor": 1500, "currency": "CNY"}  # 700 + 800
+    with time_machine.travel(f.at("2027-04-01", 0), tick=False):
+        body = api.get("/api/v1/analytics/kpis?program=prog&from=2026-03-01&to=2026-03-31").json()
+    assert body["not_yet"] == []
     assert body["referred_retention_90d"] == 0.6667
     assert body["baseline_retention_90d"] == 0.3333
-    assert body["review_backlog"] == {"in_review": 2, "past_sla": 1, "sla_hours": 48}
 
 
 def test_a_date_range_ending_before_it_starts_is_a_422_naming_the_field(api, data):

@@ -23,6 +23,8 @@ from analytics.selectors import Filters
 from . import factories as f
 
 NOW = f.at("2026-04-05", 0)
+# A year after March: every cohort measure of a March customer is final.
+MATURE = f.at("2027-04-01", 0)
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 
 
@@ -205,6 +207,17 @@ def test_every_kpi_of_a_program_for_march_matches_the_hand_computation(data, ten
     # 6 fulfilled in March / (6 + the one approved reward whose due date has passed).
     assert k["fulfilment_rate"] == Decimal("0.8571")
     assert k["fraud_rate"] == Decimal("0.3333")  # F4 rejected / F1, F3, F4 assessed
+    # F7 and F8 are in review; F7's case opened 1 Apr 00:00 UTC is past the 48 h SLA.
+    assert k["review_backlog"] == {"in_review": 2, "past_sla": 1, "sla_hours": 48}
+    # On 5 April no March customer has reached day 60, let alone 365: not yet, not 0.
+    assert k["not_yet"] == [
+        "baseline_ltv_365d", "baseline_repurchase_60d", "baseline_retention_90d", "ltv_to_cac",
+        "referred_ltv_365d", "referred_repurchase_60d", "referred_retention_90d",
+    ]  # fmt: skip
+    assert k["referred_retention_90d"] is None and k["referred_ltv_365d"] is None
+
+    k = selectors.kpis_get(tenant=tenant, filters=Filters(*MARCH, program=data.prog), now=MATURE)
+    assert k["not_yet"] == []
     # Referred sign-ups E1, E2, E3: E1 (10 May, day 69) and E3 (10 May, day 68) retained.
     assert k["referred_retention_90d"] == Decimal("0.6667")
     # Baseline B1, B2, B3: B1 (20 May, day 71).
@@ -219,8 +232,6 @@ def test_every_kpi_of_a_program_for_march_matches_the_hand_computation(data, ten
     assert k["referred_ltv_365d"] == {"amount_minor": 18333, "currency": "CNY"}
     assert k["baseline_ltv_365d"] == {"amount_minor": 5000, "currency": "CNY"}
     assert k["ltv_to_cac"] == Decimal("6.32")  # 18333 / 2900
-    # F7 and F8 are in review; F7's case opened 1 Apr 00:00 UTC is past the 48 h SLA.
-    assert k["review_backlog"] == {"in_review": 2, "past_sla": 1, "sla_hours": 48}
 
 
 def test_cohorts_hold_only_each_groups_own_customers(data, tenant):
@@ -240,7 +251,7 @@ def test_ltv_to_cac_uses_the_tenants_acquisition_cost_when_given(data, tenant):
     ProgramTargets.objects.for_tenant(tenant).create(
         tenant=tenant, program=data.prog, acquisition_cost_minor=5000
     )
-    k = selectors.kpis_get(tenant=tenant, filters=Filters(*MARCH, program=data.prog), now=NOW)
+    k = selectors.kpis_get(tenant=tenant, filters=Filters(*MARCH, program=data.prog), now=MATURE)
     assert k["ltv_to_cac"] == Decimal("3.67")  # 18333 / 5000
 
 

@@ -105,44 +105,49 @@ def test_pacing_projects_the_month_and_warns_before_the_target_breaks():
     assert out["warnings"] == ["budget"]
 
 
-def test_holdout_report_compares_treated_and_held_out_customers(tenant, owner):
-    from analytics.models import CustomerFact
-
+def test_holdout_report_compares_treated_and_held_out_members(tenant, owner):
     with time_machine.travel(NOW, tick=False):
         d = f.build(tenant)
-        # The referrers are customers too (signed up in January), so they can be held out.
-        f.event(d.r1, "signup", f.at("2026-01-10"))
-        f.event(d.r2, "signup", f.at("2026-01-10"))
         rollups.rollups_rebuild(tenant=tenant)
     services.targets_set(tenant=tenant, program=d.prog, actor=owner, holdout_basis_points=5000)
     report = selectors.holdout_report(
         tenant=tenant, program=d.prog, filters=Filters(*MARCH, program=d.prog)
     )
     seed = f"program:{d.prog.pk}"
-    # Customers by the end of the range (E5 and B4 signed up on 1 April).
-    ids = list(
-        CustomerFact.objects.for_tenant(tenant)
-        .filter(signup_day__lte=MARCH[1])
-        .values_list("participant_id", flat=True)
-    )
+    # The members are the program's enrolled participants: R1–R4.
+    ids = [d.r1.pk, d.r2.pk, d.r3.pk, d.r4.pk]
     held = {pid for pid in ids if in_holdout(seed, pid, 5000)}
+    assert held == selectors.holdout_members(tenant=tenant, program=d.prog, participant_ids=ids)
     # In March R1 brought E1 and E2 (first-year value 15000 + 0), R2 brought E3 (40000).
     brought = {d.r1.pk: (2, 15000), d.r2.pk: (1, 40000)}
     treated_n, held_n = len(ids) - len(held), len(held)
     treated_c = sum(c for pid, (c, _) in brought.items() if pid not in held)
     held_c = sum(c for pid, (c, _) in brought.items() if pid in held)
-    treated_v = sum(v for pid, (_, v) in brought.items() if pid not in held)
-    held_v = sum(v for pid, (_, v) in brought.items() if pid in held)
     assert (report["treated_members"], report["held_out_members"]) == (treated_n, held_n)
-    assert treated_n + held_n == 10  # E1–E4, E6, B1–B3, R1, R2
     assert (report["treated_customers"], report["held_out_customers"]) == (treated_c, held_c)
     assert treated_c + held_c == 3
-    assert report["incremental_customers"] == round(
-        (treated_c / treated_n - held_c / held_n) * treated_n, 1
-    )
-    assert report["incremental_revenue"]["amount_minor"] == int(
-        (treated_v / treated_n - held_v / held_n) * treated_n
-    )
+    # Four members cannot tell anything: the report says so rather than claim a number.
+    assert report["too_small"] is True and report["significant"] is False
+    if treated_n and held_n:
+        assert report["incremental_customers"] == round(
+            (treated_c / treated_n - held_c / held_n) * treated_n, 1
+        )
+        low, high = report["incremental_customers_ci"]
+        assert low <= report["incremental_customers"] <= high
+
+
+def test_mean_difference_gives_welchs_interval_and_refuses_small_samples():
+    from analytics.experiments import mean_difference
+
+    # 40 treated members, half brought one customer; 35 held out brought none.
+    out = mean_difference([1] * 20 + [0] * 20, [0] * 35)
+    assert out.difference == 0.5
+    # se = sqrt(0.25641 / 40) = 0.080064; 0.5 ± 1.959964 × se.
+    assert (round(out.ci_low, 4), round(out.ci_high, 4)) == (0.3431, 0.6569)
+    assert out.significant and not out.too_small
+    small = mean_difference([1] * 20 + [0] * 20, [0] * 29)
+    assert small.too_small and not small.significant
+    assert mean_difference([1, 0], []) is None
 
 
 def test_pilot_regions_come_from_the_programs_region_boosts():

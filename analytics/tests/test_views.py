@@ -66,11 +66,20 @@ def test_overview_shows_each_kpi_with_its_definition_on_hover(marketer, data):
     res = login(marketer).get(f"/app/analytics/?{MARCH}")
     html = res.content.decode()
     cards = {c["name"]: c for c in res.context["cards"]}
-    assert cards["referral_share"]["display"] == "42.9%"  # 3 / 7
+    # 3 referrals of 7 sign-ups; a referral needs no sign-up event, so not a percentage.
+    assert cards["referral_share"]["display"] == "0.43 per new customer"
     assert cards["cost_per_referred_customer"]["display"] == "¥29"  # 8700 / 3 = 2900 fen
-    assert cards["ltv_to_cac"]["display"] == "6.32"
+    # On 5 April March's customers are too young for LTV or retention: not yet, not 0.
+    assert cards["ltv_to_cac"]["display"] == "not yet"
+    assert cards["referred_retention_90d"]["display"] == "not yet"
+    assert cards["conversion_rate"]["display"] == "0.75 per click"  # 3 converted / 4 clicks
     assert 'title="Referred new customers ÷ all new customers of the tenant."' in html
     assert [s["count"] for s in res.context["steps"]] == [3, 4, 3, 2, 3, 1, 3]
+    # Each step against the one before; where the count is larger, a count per unit.
+    assert [s["from_base"] for s in res.context["steps"]] == [
+        "", "1.33 per share", "75.0% of clicks", "66.7% of sign-ups", "1.50 per qualified referral",
+        "33.3% of converted", "3.00 per retained referral",
+    ]  # fmt: skip
     assert 'data-chart="funnel-chart"' in html and 'id="funnel-chart"' in html
     assert "vendor/echarts/echarts.min.js" in html
 
@@ -114,7 +123,7 @@ def test_the_kpi_and_referral_exports_carry_the_same_numbers(analyst, data):
     kpis = {
         r["kpi"]: r for r in csv.DictReader(io.StringIO(b"".join(res.streaming_content).decode()))
     }
-    assert kpis["reward_cost"]["value"] == "8700"
+    assert kpis["reward_cost"]["value"] == "87.00"  # yuan, not fen
     assert kpis["referral_share"]["value"] == "0.4286"
     res = login(analyst).get(f"/app/analytics/export/referrals.csv?{MARCH}")
     referrals = list(csv.DictReader(io.StringIO(b"".join(res.streaming_content).decode())))
@@ -201,11 +210,12 @@ def test_the_goals_list_shows_the_metrics_value_now_in_its_unit(marketer, data, 
     shown = {
         r["goal"].metric: (r["target_text"], r["current_text"]) for r in res.context["progress"]
     }
-    # March: 3 referred of 7 new customers; ¥87 of rewards over 3 conversions; LTV/CAC 6.32.
+    # March: 3 referred of 7 new customers; ¥87 of rewards over 3 conversions; LTV/CAC not
+    # known before March's customers are a year old.
     assert shown == {
         "referral_share": ("18%", "42.86%"),
         "cost_per_referred_customer": ("¥35", "¥29"),
-        "ltv_to_cac": ("3.00", "6.32"),
+        "ltv_to_cac": ("3.00", "—"),
     }
     assert '<td class="text-end">42.86%</td>' in res.content.decode()
 
@@ -265,9 +275,9 @@ def test_the_overview_reads_rollups_in_a_fixed_number_of_queries(
     client = login(marketer)
     client.get(f"/app/analytics/?{MARCH}")  # warm the session and the membership lookups
     # Session, user and membership (3); the program (1); this and the previous period's
-    # KPIs, 14 each; goals (1); pacing and holdout targets (2); filter choices (3); the time
+    # KPIs, 15 each; goals (1); pacing and holdout targets (2); filter choices (3); the time
     # series (1); the program list (1). Independent of the size of the data.
-    with django_assert_num_queries(40):
+    with django_assert_num_queries(42):
         assert client.get(f"/app/analytics/?{MARCH}").status_code == 200
 
 

@@ -161,8 +161,16 @@ def referral_rewards_sync(
             ).values_list("participant_id", "scope", "reason")
         )
         in_review = referral.status == "review" or facts.fraud_decision == "review"
+        # The program's holdout gets no reward (SEMANTICS §10).
+        from analytics.selectors import holdout_members
+
+        held_out = holdout_members(
+            tenant=tenant,
+            program=referral.program,
+            participant_ids={d.beneficiary_id for d in decisions},
+        )
         for d in decisions:
-            if (d.beneficiary_id, d.scope, d.reason) in existing:
+            if (d.beneficiary_id, d.scope, d.reason) in existing or d.beneficiary_id in held_out:
                 continue
             reward = _reward_from_decision(tenant.pk, referral, program_version, d, in_review)
             try:

@@ -17,7 +17,7 @@
   function percent(v) { return v == null ? "—" : (v * 100).toFixed(1) + "%"; }
 
   function option(spec) {
-    var tooltip = { trigger: spec.type === "pie" || spec.type === "funnel" ? "item" : "axis" };
+    var tooltip = { trigger: spec.type === "pie" || spec.type === "funnel" || spec.type === "steps" ? "item" : "axis" };
     if (spec.type === "funnel") {
       return {
         tooltip: tooltip,
@@ -25,6 +25,24 @@
           type: "funnel", sort: "none", gap: 2, minSize: "8%",
           label: { show: true, position: "inside", formatter: "{b}: {c}" },
           data: spec.data
+        }]
+      };
+    }
+    if (spec.type === "steps") {
+      // The funnel as ordered steps, first at the top: bar length is the step's count, the
+      // label its conversion from the step before (a count per unit where it can exceed it).
+      return {
+        tooltip: tooltip,
+        grid: { left: 90, right: 150, top: 10, bottom: 10 },
+        xAxis: { type: "value", show: false },
+        yAxis: { type: "category", inverse: true, data: spec.data.map(function (d) { return d.name; }) },
+        series: [{
+          type: "bar",
+          data: spec.data.map(function (d) { return { value: d.value, note: d.note }; }),
+          label: {
+            show: true, position: "right",
+            formatter: function (p) { return p.value + (p.data.note ? " · " + p.data.note : ""); }
+          }
         }]
       };
     }
@@ -45,7 +63,7 @@
     var kind = spec.type === "bars" ? "bar" : "line";
     var axis = { type: "value" };
     if (spec.percent) { axis.axisLabel = { formatter: function (v) { return percent(v); } }; }
-    if (spec.money) { axis.axisLabel = { formatter: function (v) { return (v / 100).toLocaleString(); } }; }
+    if (spec.money) { axis.axisLabel = { formatter: function (v) { return v.toLocaleString(); } }; }
     return {
       tooltip: tooltip,
       legend: { bottom: 0 },
@@ -87,9 +105,11 @@
     var url = el.getAttribute("data-export-status");
     var bar = el.querySelector(".progress-bar");
     var link = el.querySelector("[data-export-download]");
+    var count = el.querySelector("[data-export-count]");
     function tick() {
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (job) {
         bar.style.width = job.percent + "%";
+        if (count && job.total) { count.textContent = job.done.toLocaleString() + " / " + job.total.toLocaleString(); }
         bar.setAttribute("aria-valuenow", job.percent);
         el.setAttribute("data-status", job.status);
         if (job.download) {

@@ -41,7 +41,7 @@ def test_overview_redraws_on_new_filters_and_exports_a_csv_that_reads_back(
     assert (
         card.get_attribute("title") == "Referred new customers ÷ all new customers of the tenant."
     )
-    assert card.locator("[data-kpi-value]").inner_text() == "42.9%"
+    assert card.locator("[data-kpi-value]").inner_text() == "0.43 per new customer"
     shot(page, "analytics-overview")
 
     # From 6 March: only conversions of F1 and F3 (2), F1 retained (1), three rewarded.
@@ -85,7 +85,75 @@ def test_every_analytics_dashboard_draws_its_charts_without_script_errors(
                 "el => el.hasAttribute('data-rendered-total')", arg=charts.nth(i).element_handle()
             )
         shot(page, f"analytics-{name}")
-    # The cost page's pie shows 8700 fen spread over the kinds (credit nets to zero).
+    # The cost page's pie shows ¥87 spread over the kinds (credit nets to zero).
     page.goto(f"{live_server.url}/app/analytics/cost/{query}")
-    page.wait_for_selector("[data-chart=cost-pie][data-rendered-total='8700']")
+    page.wait_for_selector("[data-chart=cost-pie][data-rendered-total='87']")
+    assert page.console_problems == []
+
+
+def test_an_export_above_the_threshold_shows_its_progress_and_downloads_every_row(
+    live_server, page, analyst, march, shot, staff_login
+):
+    from analytics import exports
+    from rewards.models import Reward
+
+    ref = march.f1
+    existing = Reward.objects.for_tenant(ref.program.tenant).filter(program=ref.program).count()
+    Reward.unscoped.bulk_create(
+        Reward(tenant_id=ref.tenant_id, program=ref.program,
+               program_version=ref.program.current_version, participant=ref.referrer,
+               referral=ref, side="referrer", scope=f"bulk:{i}", reason=f"stage:bulk{i}",
+               kind="cash", amount_minor=1234, currency="CNY", status="pending")
+        for i in range(exports.SYNC_LIMIT + 1 - existing)
+    )  # fmt: skip
+    staff_login(page, live_server, "analyst@acme.test", "pw-analyst-12345")
+    page.goto(live_server.url + "/app/analytics/?program=prog&from=2026-01-01&to=2030-12-31")
+    page.locator("[data-testid=analytics-exports] .dropdown-toggle").click()
+    page.locator("[data-export=rewards]").click()
+    page.wait_for_url(re.compile(r".*/app/analytics/exports/\d+/$"))
+    page.wait_for_selector("[data-testid=export-job][data-status=done]")
+    bar = page.locator("[data-testid=export-job] .progress-bar")
+    assert bar.get_attribute("aria-valuenow") == "100"
+    count = page.locator("[data-export-count]").inner_text()
+    assert count == f"{exports.SYNC_LIMIT + 1:,} / {exports.SYNC_LIMIT + 1:,}"
+    page.wait_for_timeout(800)  # the bar's width transition
+    shot(page, "analytics-export-job")
+    with page.expect_download() as download_info:
+        page.locator("[data-export-download]").click()
+    rows = list(csv.DictReader(Path(download_info.value.path()).read_text().splitlines()))
+    assert len(rows) == exports.SYNC_LIMIT + 1
+    assert rows[-1]["amount"] == "12.34" and rows[-1]["currency"] == "CNY"
+    assert page.console_problems == []
+
+
+def test_the_cohorts_page_reads_referrer_measures_and_not_yet_for_young_months(
+    live_server, page, analyst, march, shot, staff_login
+):
+    staff_login(page, live_server, "analyst@acme.test", "pw-analyst-12345")
+    # March 2026 is over a year before this test's real clock; this month is not.
+    page.goto(
+        live_server.url + "/app/analytics/cohorts/?program=prog&from=2026-03-01&to=2026-03-31"
+    )
+    table = page.locator("[data-testid=referrer-measures]")
+    assert table.locator("[data-measure=customers] td").nth(3).inner_text() == "3"  # E1–E3
+    assert table.locator("[data-measure=retention_90d] td").nth(3).inner_text() == "66.7%"
+    page.locator("[data-testid=satisfaction]").wait_for()
+    shot(page, "analytics-cohorts-referrers")
+    assert page.console_problems == []
+
+
+def test_the_overview_says_when_the_holdout_is_too_small_to_tell(
+    live_server, page, analyst, march, shot, staff_login
+):
+    from analytics.models import ProgramTargets
+
+    ProgramTargets.unscoped.create(
+        tenant_id=march.prog.tenant_id, program=march.prog, holdout_basis_points=5000
+    )
+    staff_login(page, live_server, "analyst@acme.test", "pw-analyst-12345")
+    page.goto(live_server.url + "/app/analytics/?program=prog&from=2026-03-01&to=2026-03-31")
+    verdict = page.locator("[data-testid=holdout] [data-testid=holdout-verdict]")
+    assert "Too few members to tell yet" in verdict.inner_text()
+    page.locator("[data-testid=holdout]").scroll_into_view_if_needed()
+    shot(page, "analytics-overview-holdout")
     assert page.console_problems == []

@@ -95,7 +95,17 @@ class EnrollmentCreate(TenantAPIView):
             **services.code_links(code.code),
             "eligible": enrollment.eligible,
             "ineligible_reasons": enrollment.ineligible_reasons,
+            "held_out": False,
         }
+        from analytics.selectors import participant_held_out
+
+        if participant_held_out(
+            tenant=request.tenant, program=program, participant_id=participant.pk
+        ):
+            # The program's holdout (SEMANTICS §10): enrolled to be measured, but no link,
+            # code, QR code or poster to share.
+            body = {**dict.fromkeys(body, None), **{k: body[k] for k in ("eligible",
+                    "ineligible_reasons")}, "held_out": True}  # fmt: skip
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -156,6 +156,7 @@ def test_enrollment_api_answers_code_links_and_eligibility(api, program, alice, 
         "poster_png_url": f"{settings.PUBLIC_BASE_URL}/qr/{code}/poster.png",
         "eligible": True,
         "ineligible_reasons": [],
+        "held_out": False,
     }
     again = api.post(
         f"/api/v1/programs/{program.slug}/enrollments", {"participant": "u-alice"}, format="json"
