@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from referral_platform.core.calendar import TenantCalendar
+from referral_platform.core.forms import too_many_decimals
+from referral_platform.core.money import exponent, to_minor
 
 from .engine import (
     CountedFact,
@@ -60,9 +62,10 @@ def _scalar(text: str):
         return text
 
 
-def parse_script(text: str) -> tuple[list[ScriptLine], list[str]]:
+def parse_script(text: str, currency: str = "CNY") -> tuple[list[ScriptLine], list[str]]:
     """Lines like `anna 3 purchase 120 billing_period=annual`: an optional referee name, the
-    day (from the start), the event type, an optional amount in major units, properties."""
+    day (from the start), the event type, an optional amount in `currency`'s major unit
+    (120 → 12000 fen), properties."""
     lines, errors = [], []
     for number, raw in enumerate(text.splitlines(), start=1):
         tokens = raw.split()
@@ -80,9 +83,13 @@ def parse_script(text: str) -> tuple[list[ScriptLine], list[str]]:
         amount = None
         if rest and "=" not in rest[0]:
             try:
-                amount = int(Decimal(rest.pop(0)) * 100)
+                amount = to_minor(Decimal(rest.pop(0)), currency)
             except InvalidOperation:
                 errors.append(_("Line %(n)s: the amount must be a number.") % {"n": number})
+                continue
+            except ValueError:
+                problem = " ".join(too_many_decimals(exponent(currency)).messages)
+                errors.append(_("Line %(n)s: %(problem)s") % {"n": number, "problem": problem})
                 continue
         properties = {}
         for token in rest:

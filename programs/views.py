@@ -34,6 +34,7 @@ from .models import ProgramStatus
 from .services import TRANSITIONS, spec_problems_as_fields
 from .simulator import EXAMPLE, parse_script, simulate
 from .spec.diff import spec_diff
+from .spec.units import money_paths, suspicious_amounts
 from .summary import summarize
 
 # Lazy: evaluated at import, this list must translate per request.
@@ -168,12 +169,35 @@ def _section_candidate(program, section: str, data) -> tuple[dict, object, dict[
     return spec, form, errors
 
 
+def _minor_unit_warnings(spec: dict, section: str) -> list[dict]:
+    """Cash amounts of this JSON section that look typed in major units (under 100 fen)."""
+    return [
+        {"path": path, "minor": value, "text": money(value, spec["currency"])}
+        for path, value in suspicious_amounts(spec)
+        if path.startswith(section)
+    ]
+
+
+def _money_legend(spec: dict, section: str) -> list[dict]:
+    """Every money number of a JSON section with what it means in the currency."""
+    value = spec.get(section)
+    return [
+        {"path": f"{section}{'' if path.startswith('[') else '.'}{path}", "minor": minor,
+         "text": money(minor, spec["currency"])}
+        for path, minor in money_paths(value)
+    ][:60]  # fmt: skip
+
+
 def _section_render(
-    request, program, section, *, form=None, errors=None, body=None, spec=None, status=200
-):
+    request, program, section, *, form=None, errors=None, body=None, spec=None, status=200,
+    warnings=None,
+):  # fmt: skip
     spec = spec or program.spec
+    is_json = section not in ("general", "rewards")
     context = _context(
         request, program, section=section, section_name=SECTION_NAMES[section], errors=errors or {},
+        warnings=warnings or [], money_legend=_money_legend(spec, section) if is_json else [],
+        currency=spec["currency"],
         form=form or (GeneralForm(initial=GeneralForm.initial_from(spec), currency=spec["currency"]) if section == "general" else None),
         rows=reward_rows(spec) if section == "rewards" else None,
         body=body if body is not None else (json_section_initial(spec, section) if section not in ("general", "rewards") else ""),
@@ -193,6 +217,12 @@ def program_section(request, slug, section):
 
         raise PermissionDenied
     spec, form, errors = _section_candidate(program, section, request.POST)
+    warnings = [] if section in ("general", "rewards") else _minor_unit_warnings(spec, section)
+    if not errors and warnings and not request.POST.get("confirm_minor_units"):
+        return _section_render(
+            request, program, section, form=form, body=request.POST.get("body"), spec=spec,
+            status=422, warnings=warnings,
+        )  # fmt: skip
     if errors:
         return _section_render(
             request,
@@ -229,8 +259,13 @@ def program_section_validate(request, slug, section):
     program = _program(request, slug)
     if section not in SECTION_NAMES:
         raise Http404
-    _spec, _form, errors = _section_candidate(program, section, request.POST)
-    return render(request, "programs/_problems.html", {"errors": errors, "checked": True})
+    spec, _form, errors = _section_candidate(program, section, request.POST)
+    warnings = [] if section in ("general", "rewards") else _minor_unit_warnings(spec, section)
+    return render(
+        request,
+        "programs/_problems.html",
+        {"errors": errors, "warnings": warnings, "checked": True},
+    )
 
 
 @tenant_required()
@@ -243,7 +278,7 @@ def program_simulate(request, slug):
     attributes_text = (data.get("attributes") if data else "") or "{}"
     result, errors = None, []
     if data is not None:
-        lines, errors = parse_script(script)
+        lines, errors = parse_script(script, program.spec["currency"])
         try:
             attributes = json.loads(attributes_text)
             if not isinstance(attributes, dict):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from referral_platform.core import calendar
 from referral_platform.core.calendar import TenantCalendar
+from referral_platform.core.money import format_minor
 
 from .conditions import failing_rules, matches
 from .types import EventFact, ParticipantFact, ReferralFacts, RewardDecision, StageDecision
@@ -76,11 +77,8 @@ def parse_dt(value) -> datetime | None:
 
 
 def money(amount: int | None, currency: str) -> str:
-    if amount is None:
-        return ""
-    sign = "-" if amount < 0 else ""
-    major, minor = divmod(abs(amount), 100)
-    return f"{sign}{currency} {major:,}.{minor:02d}"
+    """Minor units as people read them, in the currency's major unit: 5000 CNY → ¥50.00."""
+    return format_minor(amount, currency, decimals=True)
 
 
 def item_value(values: Mapping, spec: Mapping) -> int:

@@ -1,25 +1,15 @@
 import pytest
-from django.test import Client
 from django.utils import translation
 
 from programs import services
 from programs.models import Program
 from programs.templates_data import ARCHETYPES
+from programs.tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
 
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def green(tenant):
-    spec = ARCHETYPES["green-home"](year=2026)
-    spec["status"] = "draft"
-    return services.program_create(tenant=tenant, spec=spec, actor=None)
+_client = signed_in
 
 
 def test_the_list_shows_each_program_with_its_status(marketer, green):
@@ -62,7 +52,10 @@ def test_the_overview_summarises_the_rules_in_plain_words(analyst, green):
     response = _client(analyst).get("/app/programs/green-home/")
     assert response.status_code == 200
     text = response.content.decode()
-    assert "Their friend earns ¥20 off orders ≥ ¥99 when the friend signs up." in text
+    assert (
+        "Their friend earns ¥20.00 coupon, min. spend ¥99.00, valid 7 days (“¥20 off orders"
+        " ≥ ¥99”) when the friend signs up." in text
+    )
     assert "At most 10 rewarded referrals per month; beyond that, nothing." in text
     assert 'data-testid="status-active"' not in text  # an analyst sees no buttons
 
@@ -177,8 +170,8 @@ def test_the_simulator_shows_what_each_side_earns(analyst, green):
     assert response.status_code == 200
     text = response.content.decode()
     # Anna's order passes its window: ¥25 coupon, 1 ticket, 300 points; Ben's is refunded.
-    assert 'data-testid="total-referrer">CNY 25.00 + 300 points' in text
-    assert 'data-testid="total-referee">CNY 40.00' in text  # two ¥20 sign-up coupons
+    assert 'data-testid="total-referrer">¥25.00 + 300 points' in text
+    assert 'data-testid="total-referee">¥40.00' in text  # two ¥20 sign-up coupons
 
 
 def test_the_cost_estimator_prices_the_expected_volume(analyst, green):
@@ -187,8 +180,8 @@ def test_the_cost_estimator_prices_the_expected_volume(analyst, green):
     )
     text = response.content.decode()
     # 100 × ¥20 referee coupons + 40 × (¥25 coupon + 300 points × ¥0.05) = ¥2,000 + ¥1,600
-    assert 'data-testid="monthly-cost">CNY 3,600.00' in text
-    assert 'data-testid="cprc">CNY 90.00' in text
+    assert 'data-testid="monthly-cost">¥3,600.00' in text
+    assert 'data-testid="cprc">¥90.00' in text
 
 
 def test_the_version_history_shows_the_diff(marketer, green):

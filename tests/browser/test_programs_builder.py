@@ -59,8 +59,8 @@ def test_marketer_creates_the_ecommerce_program_edits_the_coupon_simulates_and_a
     page.fill("#start", "2026-01-05")
     page.click("[data-testid=run-simulation]")
     page.locator("[data-testid=total-referee]").wait_for()
-    assert page.locator("[data-testid=total-referee]").inner_text() == "CNY 30.00"
-    assert page.locator("[data-testid=total-referrer]").inner_text() == "CNY 25.00 + 300 points"
+    assert page.locator("[data-testid=total-referee]").inner_text() == "¥30.00"
+    assert page.locator("[data-testid=total-referrer]").inner_text() == "¥25.00 + 300 points"
     assert page.locator("[data-testid=sim-row]").count() == 5
     shot(page, "programs-simulator")
 
