@@ -19,7 +19,8 @@ from referral_platform.core.errors import DomainError, NotFound
 from referral_platform.tenancy.permissions import EDIT_PROGRAMS, has_role, tenant_required
 
 from . import selectors, services
-from .engine.estimate import estimate_cost
+from .checklist import change_impact, launch_checklist
+from .engine.estimate import default_stage_rates, estimate_cost
 from .engine.rewards import money
 from .forms import (
     JSON_SECTIONS,
@@ -132,21 +133,47 @@ def program_detail(request, slug):
     )
 
 
-@require_POST
+def _in_flight(program) -> dict:
+    from rewards.selectors import program_rewards_in_flight
+    from tracking.selectors import program_referrals_in_flight
+
+    rewards = program_rewards_in_flight(program=program)
+    by_version = program_referrals_in_flight(program=program)
+    return {
+        **rewards,
+        "pending_amount": money(rewards["pending_amount_minor"], program.currency),
+        "referrals": sum(by_version.values()),
+        "by_version": sorted(by_version.items()),
+    }
+
+
 @tenant_required(EDIT_PROGRAMS)
 def program_status(request, slug):
+    """GET (or a POST without `confirm`): what the change does, and a button to confirm it.
+    POST with `confirm`: the change."""
     program = _program(request, slug)
-    try:
-        services.program_set_status(
-            program=program, status=request.POST.get("status", ""), actor=request.user
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("The program is now %(status)s.") % {"status": program.get_status_display()}
-        )
-    return redirect("programs:detail", slug=slug)
+    target = request.POST.get("status") or request.GET.get("to", "")
+    allowed = TRANSITIONS[ProgramStatus(program.status)]
+    if target not in allowed:
+        messages.error(request, _("This program cannot change to that status."))
+        return redirect("programs:detail", slug=slug)
+    if request.method == "POST" and request.POST.get("confirm"):
+        try:
+            services.program_set_status(program=program, status=target, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("The program is now %(status)s.") % {"status": program.get_status_display()},
+            )
+        return redirect("programs:detail", slug=slug)
+    context = _context(request, program, target=target, target_label=ProgramStatus(target).label)
+    if target == ProgramStatus.ACTIVE:
+        context["checklist"] = launch_checklist(program.spec, now=clock.now())
+    if target in (ProgramStatus.PAUSED, ProgramStatus.ENDED) or program.status != "draft":
+        context["in_flight"] = _in_flight(program)
+    return render(request, "programs/status_confirm.html", context)
 
 
 def _section_candidate(program, section: str, data) -> tuple[dict, object, dict[str, list[str]]]:
@@ -205,6 +232,33 @@ def _section_render(
     return render(request, "programs/section.html", context, status=status)
 
 
+def needs_live_confirmation(program, spec: dict, data) -> bool:
+    """A live (active or paused) program's rules change only after the marketer has seen what
+    the change does to referrals in flight."""
+    return (
+        program.status in (ProgramStatus.ACTIVE, ProgramStatus.PAUSED)
+        and spec != program.spec
+        and not data.get("confirm_live")
+    )
+
+
+def live_change_preview(request, program, spec: dict, *, section_name: str):
+    """The diff of a live program's edit and who it reaches, with the same input carried in
+    hidden fields to save it as the next version."""
+    carried = [
+        (key, value)
+        for key, values in request.POST.lists()
+        if key not in ("csrfmiddlewaretoken", "confirm_live")
+        for value in values
+    ]
+    context = _context(
+        request, program, section_name=section_name, impact=change_impact(program.spec, spec),
+        in_flight=_in_flight(program), carried=carried, next_number=program.current_version.number + 1,
+        version=program.current_version,
+    )  # fmt: skip
+    return render(request, "programs/live_change.html", context)
+
+
 @tenant_required()
 def program_section(request, slug, section):
     program = _program(request, slug)
@@ -234,6 +288,8 @@ def program_section(request, slug, section):
             spec=spec,
             status=422,
         )
+    if needs_live_confirmation(program, spec, request.POST):
+        return live_change_preview(request, program, spec, section_name=SECTION_NAMES[section])
     try:
         version = services.program_update(
             program=program, spec=spec, actor=request.user, note=f"edit: {section}"
@@ -311,10 +367,7 @@ def program_estimate(request, slug):
     program = _program(request, slug)
     spec = program.spec
     stages = spec["stages"]
-    defaults = {
-        s["key"]: 100 if s["condition"]["event"] == "signup" else (30 if s.get("success") else 50)
-        for s in stages
-    }
+    defaults = default_stage_rates(spec)
     try:
         monthly = max(0, int(request.GET.get("monthly_referrals", 100)))
         rates = {

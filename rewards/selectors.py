@@ -284,3 +284,18 @@ def points_balance(*, tenant, participant_id: int) -> int:
 
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     return balances(tenant_id, participant_account(participant_id)).get("points", 0)
+
+
+def program_rewards_in_flight(*, program) -> dict:
+    """What a status change leaves behind: rewards not yet released (pending or approved),
+    those still in their hold window, the referrals these belong to, and their money."""
+    open_rewards = Reward.objects.for_tenant(program.tenant_id).filter(
+        program=program, status__in=[RewardStatus.PENDING, RewardStatus.APPROVED]
+    )
+    held = open_rewards.filter(status=RewardStatus.PENDING, hold_reason="hold")
+    return {
+        "pending_rewards": open_rewards.count(),
+        "pending_amount_minor": open_rewards.aggregate(n=Sum("amount_minor"))["n"] or 0,
+        "held_rewards": held.count(),
+        "held_referrals": held.exclude(referral=None).values("referral").distinct().count(),
+    }

@@ -7,6 +7,15 @@ from collections.abc import Mapping
 from .rewards import item_value
 
 
+def default_stage_rates(spec: Mapping) -> dict[str, int]:
+    """Percent of referrals reaching each stage when the marketer has not said: every
+    sign-up, half of the stages between, 30 % of the success and after."""
+    return {
+        s["key"]: 100 if s["condition"]["event"] == "signup" else (30 if s.get("success") else 50)
+        for s in spec["stages"]
+    }
+
+
 def estimate_cost(spec: Mapping, *, monthly_referrals: int, stage_rates: Mapping[str, int]) -> dict:
     """`stage_rates`: percent of referrals reaching each stage. Items count at their default
     option's value (the most expensive one for caps would overstate the expected cost); tiers,

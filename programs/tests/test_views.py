@@ -154,7 +154,8 @@ def test_status_buttons_activate_and_pause(marketer, analyst, green):
         == 403
     )
     client = _client(marketer)
-    assert client.post("/app/programs/green-home/status/", {"status": "active"}).status_code == 302
+    response = client.post("/app/programs/green-home/status/", {"status": "active", "confirm": "1"})
+    assert response.status_code == 302
     green.refresh_from_db()
     assert green.status == "active"
 

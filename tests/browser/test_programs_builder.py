@@ -36,8 +36,8 @@ def test_marketer_creates_the_ecommerce_program_edits_the_coupon_simulates_and_a
     page.wait_for_url("**/app/programs/green-home/")
     assert page.locator("[data-testid=program-status]").inner_text() == "Draft"
     assert (
-        "Their friend earns ¥20 off orders ≥ ¥99 when the friend signs up."
-        in page.locator("[data-testid=program-summary]").inner_text()
+        "Their friend earns ¥20.00 coupon, min. spend ¥99.00, valid 7 days (“¥20 off orders ≥ ¥99”)"
+        " when the friend signs up." in page.locator("[data-testid=program-summary]").inner_text()
     )
 
     # The referee's sign-up coupon: ¥20 → ¥30, checked inline before saving.
@@ -66,6 +66,11 @@ def test_marketer_creates_the_ecommerce_program_edits_the_coupon_simulates_and_a
 
     page.click("[data-testid=program-nav] >> text=Overview")
     page.click("[data-testid=status-active]")
+    checklist = page.locator("[data-testid=launch-checklist]")
+    assert "No budget: rewards are never stopped by cost." in checklist.inner_text()
+    shot(page, "programs-launch-checklist")
+    page.check("[data-testid=confirm-checkbox]")
+    page.click("[data-testid=confirm-submit]")
     page.wait_for_url("**/app/programs/green-home/")
     assert page.locator("[data-testid=program-status]").inner_text() == "Active"
     program = Program.objects.for_tenant(shop).get(slug="green-home")
