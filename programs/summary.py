@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -158,6 +159,23 @@ def _refund_lines(spec: dict) -> list[str]:
     return [_("A refund after the hold takes nothing back.")]
 
 
+def boost_window_text(boost: dict) -> str:
+    yearly = boost.get("every_year")
+    if yearly and "month" in yearly:
+        return _("every year in %(month)s") % {"month": MONTHS[yearly["month"]]}
+    if yearly:
+        return _("every year in ISO week %(w)s") % {"w": yearly["iso_week"]}
+    if boost.get("first_days"):
+        days = boost["first_days"]
+        return ngettext("the program's first %(d)s day", "the program's first %(d)s days", days) % {
+            "d": days
+        }
+    return _("from %(s)s to %(e)s") % {
+        "s": (boost.get("starts_at") or "")[:10],
+        "e": (boost.get("ends_at") or "")[:10],
+    }
+
+
 def summarize(spec: dict) -> list[str]:
     currency = spec["currency"]
     lines: list[str] = [*_eligibility_lines(spec), *_attribution_lines(spec)]
@@ -236,12 +254,8 @@ def summarize(spec: dict) -> list[str]:
         lines.append(text)
     for boost in spec.get("boosts") or ():
         lines.append(
-            _("Boost “%(b)s” from %(s)s to %(e)s.")
-            % {
-                "b": boost.get("label") or boost["key"],
-                "s": boost["starts_at"][:10],
-                "e": boost["ends_at"][:10],
-            }
+            _("Boost “%(b)s”: %(when)s.")
+            % {"b": boost.get("label") or boost["key"], "when": boost_window_text(boost)}
         )
     if spec.get("charity"):
         lines.append(

@@ -301,12 +301,23 @@ SCHEMA: dict = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["key", "starts_at", "ends_at", "mode"],
+                "required": ["key", "mode"],
                 "properties": {
                     "key": KEY,
                     "label": {"type": "string"},
                     "starts_at": {"type": "string", "format": "date-time"},
                     "ends_at": {"type": "string", "format": "date-time"},
+                    "every_year": {
+                        "type": "object",
+                        "maxProperties": 1,
+                        "minProperties": 1,
+                        "properties": {
+                            "month": {"type": "integer", "minimum": 1, "maximum": 12},
+                            "iso_week": {"type": "integer", "minimum": 1, "maximum": 53},
+                        },
+                        "additionalProperties": False,
+                    },
+                    "first_days": {"type": "integer", "minimum": 1, "maximum": 3660},
                     "items": {"type": "array", "items": KEY},
                     "applies_to": {"enum": ["items", "ladder"]},
                     "mode": {"enum": ["multiply", "replace"]},

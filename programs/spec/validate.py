@@ -178,8 +178,22 @@ def _semantic_problems(spec: dict) -> list[Problem]:
             add(f"caps[{c}].honor", _("Say what a capped success earns instead."))
     all_item_keys = set(item_keys)
     for b, boost in enumerate(spec.get("boosts") or []):
-        if _dt(boost["ends_at"]) <= _dt(boost["starts_at"]):
-            add(f"boosts[{b}].ends_at", _("The end must be after the start."))
+        windows = sum(
+            (bool(boost.get("starts_at") or boost.get("ends_at")), "every_year" in boost,
+             "first_days" in boost)
+        )  # fmt: skip
+        if windows != 1:
+            add(
+                f"boosts[{b}].starts_at",
+                _("Give the boost one window: dates, every year, or the program's first days."),
+            )
+        elif boost.get("starts_at") or boost.get("ends_at"):
+            if not (boost.get("starts_at") and boost.get("ends_at")):
+                add(f"boosts[{b}].ends_at", _("Give both the start and the end."))
+            elif _dt(boost["ends_at"]) <= _dt(boost["starts_at"]):
+                add(f"boosts[{b}].ends_at", _("The end must be after the start."))
+        elif "first_days" in boost and not spec.get("starts_at"):
+            add(f"boosts[{b}].first_days", _("The program's first days need a start date."))
         for i, key in enumerate(boost.get("items") or []):
             if key not in all_item_keys:
                 add(f"boosts[{b}].items[{i}]", _("Unknown reward key."))
