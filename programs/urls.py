@@ -18,4 +18,5 @@ urlpatterns = [
     path("<slug:slug>/simulate/", views.program_simulate, name="simulate"),
     path("<slug:slug>/estimate/", views.program_estimate, name="estimate"),
     path("<slug:slug>/versions/", views.program_versions, name="versions"),
+    path("<slug:slug>/export.json", views.program_export, name="export"),
 ]

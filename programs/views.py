@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from datetime import datetime, time
 
 from django.contrib import messages
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,19 +21,11 @@ from referral_platform.core import clock
 from referral_platform.core.errors import DomainError, NotFound
 from referral_platform.tenancy.permissions import EDIT_PROGRAMS, has_role, tenant_required
 
-from . import selectors, services
+from . import selectors, services, specforms
 from .checklist import change_impact, launch_checklist
 from .engine.estimate import default_stage_rates, estimate_cost
 from .engine.rewards import money
-from .forms import (
-    JSON_SECTIONS,
-    GeneralForm,
-    NewProgramForm,
-    apply_json_section,
-    apply_reward_rows,
-    json_section_initial,
-    reward_rows,
-)
+from .forms import NewProgramForm, apply_json_spec
 from .models import ProgramStatus
 from .services import TRANSITIONS, spec_problems_as_fields
 from .simulator import EXAMPLE, parse_script, simulate
@@ -40,10 +35,18 @@ from .summary import summarize
 
 # Lazy: evaluated at import, this list must translate per request.
 SECTIONS = [
-    ("general", gettext_lazy("General")),
-    ("rewards", gettext_lazy("Rewards")),
-    *JSON_SECTIONS,
+    *[(slug, title) for slug, title, _keys in specforms.SECTIONS],
+    ("advanced", gettext_lazy("Advanced: JSON, import and export")),
 ]
+SECTION_HELP = {
+    "general": gettext_lazy("The program's name, dates, landing page and what points are worth."),
+    "stages": gettext_lazy(
+        "What the friend does, step by step, and what each step earns for each side."
+    ),
+    "boosts": gettext_lazy(
+        "A boost runs on fixed dates, every year in a month or ISO week, or in the program's first days."
+    ),
+}
 SECTION_NAMES = dict(SECTIONS)
 
 
@@ -112,7 +115,7 @@ def program_new(request):
                 form.add_error(None, exc.message)
         else:
             messages.success(request, _("Program created as a draft."))
-            return redirect("programs:detail", slug=program.slug)
+            return redirect("programs:section", slug=program.slug, section="general")
     return render(request, "programs/new.html", {"form": form})
 
 
@@ -176,59 +179,65 @@ def program_status(request, slug):
     return render(request, "programs/status_confirm.html", context)
 
 
-def _section_candidate(program, section: str, data) -> tuple[dict, object, dict[str, list[str]]]:
-    """The spec as it would be after this section's input, the bound form, and problems."""
+ADVANCED = "advanced"
+
+
+def _form_context(request, program, section: str) -> specforms.Context:
+    return specforms.Context(
+        currency=program.spec["currency"],
+        tz=request.tenant.calendar.tz,
+        url=reverse("programs:section", args=[program.slug, section]),
+    )
+
+
+def _section_candidate(program, section: str, data, ctx, action: str = "") -> tuple[dict, dict]:
+    """The spec as it would be after this section's input, and its problems by path."""
     spec = copy.deepcopy(program.spec)
-    form = None
-    errors: dict[str, list[str]] = {}
-    if section == "general":
-        form = GeneralForm(data, currency=spec["currency"])
-        if form.is_valid():
-            spec = form.apply(spec)
-        else:
-            errors = {k: list(v) for k, v in form.errors.items()}
-    elif section == "rewards":
-        spec, errors = apply_reward_rows(spec, data)
-    else:
-        spec, errors = apply_json_section(spec, section, data.get("body", ""))
-    if not errors:
-        errors = spec_problems_as_fields(spec)
-    return spec, form, errors
+    if section == ADVANCED:
+        spec, errors = apply_json_spec(spec, data.get("body", ""))
+        return spec, errors or spec_problems_as_fields(spec)
+    values = specforms.parse_section(section, data, ctx, action)
+    spec = specforms.apply_section(spec, section, values)
+    if action:
+        return spec, dict(ctx.errors)
+    # A value that could not be read explains the spec's problem at the same path.
+    return spec, {**spec_problems_as_fields(spec), **ctx.errors}
 
 
-def _minor_unit_warnings(spec: dict, section: str) -> list[dict]:
-    """Cash amounts of this JSON section that look typed in major units (under 100 fen)."""
+def _minor_unit_warnings(spec: dict) -> list[dict]:
+    """Cash amounts that look typed in major units (under 100 fen)."""
     return [
         {"path": path, "minor": value, "text": money(value, spec["currency"])}
         for path, value in suspicious_amounts(spec)
-        if path.startswith(section)
     ]
 
 
-def _money_legend(spec: dict, section: str) -> list[dict]:
-    """Every money number of a JSON section with what it means in the currency."""
-    value = spec.get(section)
+def _money_legend(spec: dict) -> list[dict]:
+    """Every money number of the spec with what it means in the currency."""
     return [
-        {"path": f"{section}{'' if path.startswith('[') else '.'}{path}", "minor": minor,
-         "text": money(minor, spec["currency"])}
-        for path, minor in money_paths(value)
-    ][:60]  # fmt: skip
+        {"path": path, "minor": minor, "text": money(minor, spec["currency"])}
+        for path, minor in money_paths(spec)
+    ]
 
 
-def _section_render(
-    request, program, section, *, form=None, errors=None, body=None, spec=None, status=200,
-    warnings=None,
-):  # fmt: skip
-    spec = spec or program.spec
-    is_json = section not in ("general", "rewards")
+def _section_render(request, program, section, *, errors=None, spec=None, ctx=None, body=None,
+                    status=200, warnings=None):  # fmt: skip
+    spec = spec if spec is not None else program.spec
     context = _context(
-        request, program, section=section, section_name=SECTION_NAMES[section], errors=errors or {},
-        warnings=warnings or [], money_legend=_money_legend(spec, section) if is_json else [],
-        currency=spec["currency"],
-        form=form or (GeneralForm(initial=GeneralForm.initial_from(spec), currency=spec["currency"]) if section == "general" else None),
-        rows=reward_rows(spec) if section == "rewards" else None,
-        body=body if body is not None else (json_section_initial(spec, section) if section not in ("general", "rewards") else ""),
+        request, program, section=section, section_name=SECTION_NAMES[section],
+        errors=errors or {}, warnings=warnings or [], currency=spec["currency"],
     )  # fmt: skip
+    if section == ADVANCED:
+        context["body"] = (
+            body if body is not None else json.dumps(spec, indent=2, ensure_ascii=False)
+        )
+        context["money_legend"] = _money_legend(spec)
+    else:
+        ctx = ctx or _form_context(request, program, section)
+        ctx.errors = errors or {}
+        context["form_html"] = specforms.render_section(section, spec, ctx)
+        context["nonce"] = uuid.uuid4().hex[:12]  # changes with every redraw (tests wait on it)
+        context["section_description"] = SECTION_HELP.get(section, "")
     return render(request, "programs/section.html", context, status=status)
 
 
@@ -267,26 +276,25 @@ def program_section(request, slug, section):
     if request.method != "POST":
         return _section_render(request, program, section)
     if not has_role(request, EDIT_PROGRAMS):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
-    spec, form, errors = _section_candidate(program, section, request.POST)
-    warnings = [] if section in ("general", "rewards") else _minor_unit_warnings(spec, section)
-    if not errors and warnings and not request.POST.get("confirm_minor_units"):
-        return _section_render(
-            request, program, section, form=form, body=request.POST.get("body"), spec=spec,
-            status=422, warnings=warnings,
-        )  # fmt: skip
+    ctx = _form_context(request, program, section)
+    action = request.POST.get("_action", "")
+    if action and section != ADVANCED:
+        # Add, move or remove a part, or re-draw a condition: nothing is saved.
+        spec, errors = _section_candidate(
+            program, section, request.POST, ctx, "" if action == "refresh" else action
+        )
+        return _section_render(request, program, section, errors=errors, spec=spec, ctx=ctx)
+    spec, errors = _section_candidate(program, section, request.POST, ctx)
+    body = request.POST.get("body")
     if errors:
         return _section_render(
-            request,
-            program,
-            section,
-            form=form,
-            errors=errors,
-            body=request.POST.get("body"),
-            spec=spec,
-            status=422,
+            request, program, section, errors=errors, spec=spec, ctx=ctx, body=body, status=422
+        )
+    warnings = _minor_unit_warnings(spec) if section == ADVANCED else []
+    if warnings and not request.POST.get("confirm_minor_units"):
+        return _section_render(
+            request, program, section, spec=spec, body=body, status=422, warnings=warnings
         )
     if needs_live_confirmation(program, spec, request.POST):
         return live_change_preview(request, program, spec, section_name=SECTION_NAMES[section])
@@ -296,16 +304,21 @@ def program_section(request, slug, section):
         )
     except DomainError as exc:
         return _section_render(
-            request,
-            program,
-            section,
-            form=form,
-            errors=exc.fields or {"": [exc.message]},
-            spec=spec,
-            status=422,
-        )
+            request, program, section, errors=exc.fields or {"": [exc.message]}, spec=spec,
+            ctx=ctx, body=body, status=422,
+        )  # fmt: skip
     messages.success(request, _("Saved as version %(n)s.") % {"n": version.number})
+    if program.status == ProgramStatus.DRAFT and section != ADVANCED:
+        following = _next_section(section)
+        if following:
+            return redirect("programs:section", slug=slug, section=following)
     return redirect("programs:detail", slug=slug)
+
+
+def _next_section(section: str) -> str | None:
+    slugs = [slug for slug, _title, _keys in specforms.SECTIONS]
+    index = slugs.index(section)
+    return slugs[index + 1] if index + 1 < len(slugs) else None
 
 
 @require_POST
@@ -315,13 +328,24 @@ def program_section_validate(request, slug, section):
     program = _program(request, slug)
     if section not in SECTION_NAMES:
         raise Http404
-    spec, _form, errors = _section_candidate(program, section, request.POST)
-    warnings = [] if section in ("general", "rewards") else _minor_unit_warnings(spec, section)
+    spec, errors = _section_candidate(
+        program, section, request.POST, _form_context(request, program, section)
+    )
+    warnings = _minor_unit_warnings(spec) if section == ADVANCED else []
     return render(
         request,
         "programs/_problems.html",
         {"errors": errors, "warnings": warnings, "checked": True},
     )
+
+
+@tenant_required()
+def program_export(request, slug):
+    """The current spec as a JSON download (what `import_program` and the API take)."""
+    program = _program(request, slug)
+    response = JsonResponse(program.spec, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{program.slug}.json"'
+    return response
 
 
 @tenant_required()

@@ -9,7 +9,7 @@ from programs import services
 from programs.checklist import change_impact, launch_checklist
 from programs.models import Program
 from programs.templates_data import ARCHETYPES
-from programs.tests.conftest import signed_in
+from programs.tests.conftest import section_data, signed_in
 from tests.scenario import event, tick
 
 pytestmark = pytest.mark.django_db
@@ -97,15 +97,14 @@ def test_pause_and_end_say_what_happens_to_referrals_in_hold_and_pending_rewards
 
 def test_editing_a_live_program_shows_who_the_change_reaches_before_saving(marketer, live_shop):
     client = signed_in(marketer)
-    response = client.post("/app/programs/green-home/edit/rewards/", {"s0r0-amount": "30"})
+    data = section_data(client, "green-home", "stages", {"stages[0].rewards[0].amount": "30"})
+    response = client.post("/app/programs/green-home/edit/stages/", data)
     text = response.content.decode()
     assert response.status_code == 200 and 'data-testid="live-diff"' in text
     assert "<code>stages[0].rewards[0].amount</code>" in text and "New referrals only" in text
     assert "The 1 referrals in flight keep following the version they were created under" in text
     assert Program.unscoped.get(pk=live_shop.pk).current_version.number == 1
-    response = client.post(
-        "/app/programs/green-home/edit/rewards/", {"s0r0-amount": "30", "confirm_live": "1"}
-    )
+    response = client.post("/app/programs/green-home/edit/stages/", {**data, "confirm_live": "1"})
     assert response.status_code == 302
     live_shop.refresh_from_db()
     assert live_shop.current_version.number == 2

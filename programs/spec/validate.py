@@ -86,10 +86,53 @@ def validate_spec(spec) -> list[Problem]:
             message = _(
                 "Not a valid condition: use {field, op, value}, {segment}, {all}, {any} or {not}."
             )
+        else:
+            message = _schema_message(error) or message
         problems.append(Problem(format_path(parts) or "non_field_errors", message))
     if problems:
         return problems
     return _semantic_problems(spec)
+
+
+def _schema_message(error) -> str | None:
+    """JSON Schema's own words, in the reader's language."""
+    v, arg = error.validator, error.validator_value
+    messages = {
+        "minimum": lambda: _("Must be at least %(n)s.") % {"n": arg},
+        "maximum": lambda: _("Must be at most %(n)s.") % {"n": arg},
+        "enum": lambda: (
+            _("Pick one of: %(choices)s.")
+            % {"choices": ", ".join("none" if c is None else str(c) for c in arg)}
+        ),
+        "type": lambda: (
+            _("Expected %(type)s.")
+            % {
+                "type": {
+                    "integer": _("a whole number"),
+                    "number": _("a number"),
+                    "string": _("text"),
+                    "boolean": _("yes or no"),
+                    "object": _("a group of fields"),
+                    "array": _("a list"),
+                }.get(arg if isinstance(arg, str) else arg[0], arg)
+            }
+        ),
+        "minLength": lambda: _("This field is required."),
+        "maxLength": lambda: _("At most %(n)s characters.") % {"n": arg},
+        "minItems": lambda: _("Add at least %(n)s.") % {"n": arg},
+        "uniqueItems": lambda: _("Each value only once."),
+        "const": lambda: _("Must be %(v)s.") % {"v": arg},
+        "format": lambda: _("Enter a date and time.") if arg == "date-time" else None,
+        "pattern": lambda: (
+            _("Use lowercase letters, digits, - and _ (a letter or digit first).")
+            if "a-z0-9" in str(arg) and "stage" not in str(arg)
+            else _("Not in the expected form (%(p)s).") % {"p": arg}
+        ),
+        "minProperties": lambda: _("This field is required."),
+        "maxProperties": lambda: _("Give only one of these."),
+    }
+    make = messages.get(v)
+    return make() if make else None
 
 
 def _dt(value: str) -> datetime:

@@ -64,26 +64,25 @@ def test_the_summary_reads_in_chinese():
 
 
 def test_the_json_view_says_minor_units_and_lists_what_each_amount_means(marketer, saas):
-    text = _client(marketer).get("/app/programs/saas-b2b/edit/caps/").content.decode()
+    text = _client(marketer).get("/app/programs/saas-b2b/edit/advanced/").content.decode()
     assert "minor units" in text
-    text = _client(marketer).get("/app/programs/saas-b2b/edit/stages/").content.decode()
     assert '<code>stages[0].rewards[0].amount</code></td><td class="text-end">5000</td>' in text
     assert "¥50.00" in text
 
 
 def test_a_cash_amount_under_one_yuan_warns_before_it_is_saved(marketer, saas):
     client = _client(marketer)
-    stages = saas.spec["stages"]
-    stages[0]["rewards"][0]["amount"] = 50  # meant ¥50, typed as yuan
-    body = json.dumps(stages)
-    response = client.post("/app/programs/saas-b2b/edit/stages/", {"body": body})
+    spec = saas.spec
+    spec["stages"][0]["rewards"][0]["amount"] = 50  # meant ¥50, typed as yuan
+    body = json.dumps(spec)
+    response = client.post("/app/programs/saas-b2b/edit/advanced/", {"body": body})
     assert response.status_code == 422
     text = response.content.decode()
     assert "<code>stages[0].rewards[0].amount</code> is 50 minor units, that is only ¥0.50" in text
     saas.refresh_from_db()
     assert saas.current_version.number == 1
     response = client.post(
-        "/app/programs/saas-b2b/edit/stages/", {"body": body, "confirm_minor_units": "1"}
+        "/app/programs/saas-b2b/edit/advanced/", {"body": body, "confirm_minor_units": "1"}
     )
     assert response.status_code == 302
     saas.refresh_from_db()
