@@ -27,10 +27,10 @@ from .engine import (
     evaluate_stages,
     evaluate_tiers,
 )
+from .engine.estimate import decision_cost
 from .engine.rewards import money
 
 EVENT_TYPES = ("signup", "qualified_lead", "purchase", "refund", "activity", "share")
-EXAMPLE = "anna 0 signup\nanna 2 purchase 120\nben 3 signup\nben 4 purchase 150\nben 6 refund 150"
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,10 @@ def simulate(
     rows.extend(SimRow("—", d) for d in evaluate_tiers(spec, referrer, counted, as_of, cal))
     rows.sort(key=lambda r: (r.decision.due_at or as_of, r.referee))
     totals = {}
+    expected = {"referrer": 0, "referee": 0}
+    for row in rows:
+        if row.decision.status == "pending" and row.decision.scope.startswith("referral:"):
+            expected[row.decision.side] += decision_cost(row.decision, spec)
     for side in ("referrer", "referee"):
         paid = [
             r.decision for r in rows if r.decision.side == side and r.decision.status == "pending"
@@ -161,5 +165,7 @@ def simulate(
             "amount": money(amount, spec["currency"]),
             "points": sum(d.points or 0 for d in paid if d.kind == "points"),
             "items": len(paid),
+            "expected_cost_minor": expected[side],
+            "expected_cost": money(expected[side], spec["currency"]),
         }
     return SimResult(rows=rows, totals=totals, as_of=as_of)

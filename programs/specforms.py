@@ -31,7 +31,7 @@ from .spec import SCHEMA
 
 # (slug, title, the top-level spec keys it edits)
 SECTIONS = [
-    ("general", gettext_lazy("General"), ["name", "starts_at", "ends_at", "landing_url", "clawback_days", "point_value"]),
+    ("general", gettext_lazy("General"), ["name", "starts_at", "ends_at", "landing_url", "clawback_days", "point_value", "estimates"]),
     ("copy", gettext_lazy("Offer and share texts"), ["offer", "share_copy"]),
     ("eligibility", gettext_lazy("Eligibility"), ["eligibility"]),
     ("attribution", gettext_lazy("Attribution"), ["attribution"]),

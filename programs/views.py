@@ -25,10 +25,11 @@ from . import selectors, services, specforms
 from .checklist import change_impact, launch_checklist
 from .engine.estimate import default_stage_rates, estimate_cost
 from .engine.rewards import money
+from .examples import example_inputs
 from .forms import NewProgramForm, apply_json_spec
 from .models import ProgramStatus
 from .services import TRANSITIONS, spec_problems_as_fields
-from .simulator import EXAMPLE, parse_script, simulate
+from .simulator import parse_script, simulate
 from .spec.diff import spec_diff
 from .spec.units import money_paths, suspicious_amounts
 from .summary import summarize
@@ -352,10 +353,11 @@ def program_export(request, slug):
 def program_simulate(request, slug):
     program = _program(request, slug)
     data = request.POST if request.method == "POST" else None
-    script = data.get("script", EXAMPLE) if data else EXAMPLE
+    example_script, example_attributes = example_inputs(program.spec)
+    script = data.get("script", example_script) if data else example_script
     start_text = (data.get("start") if data else "") or clock.now().date().isoformat()
     assume_eligible = bool(data.get("assume_eligible")) if data else True
-    attributes_text = (data.get("attributes") if data else "") or "{}"
+    attributes_text = (data.get("attributes") if data else "") or json.dumps(example_attributes)
     result, errors = None, []
     if data is not None:
         lines, errors = parse_script(script, program.spec["currency"])

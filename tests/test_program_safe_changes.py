@@ -24,8 +24,8 @@ def test_activate_shows_the_launch_checklist_and_waits_for_the_confirmation(mark
     text = client.get("/app/programs/green-home/status/?to=active").content.decode()
     assert 'data-testid="launch-checklist"' in text
     assert "No budget: rewards are never stopped by cost." in text
-    # 100 sign-ups × ¥20 coupon + 30 successes × (¥25 coupon + 300 points × ¥0.05).
-    assert "About ¥3,200.00 a month for 100 referred sign-ups a month" in text
+    # 100 sign-ups × 60 % × ¥20 coupon + 30 successes × 300 points × ¥0.05.
+    assert "About ¥1,650.00 a month for 100 referred sign-ups a month" in text
     response = client.post("/app/programs/green-home/status/", {"status": "active"})
     assert (
         response.status_code == 200 and 'data-testid="confirm-status"' in response.content.decode()
@@ -40,12 +40,12 @@ def test_activate_shows_the_launch_checklist_and_waits_for_the_confirmation(mark
 
 def test_the_checklist_names_conflicts_and_a_budget_below_a_month_of_cost():
     spec = ARCHETYPES["green-home"](year=2026)
-    spec["budget"] = 100000  # ¥1,000 against about ¥3,200 a month
+    spec["budget"] = 100000  # ¥1,000 against about ¥1,650 a month
     spec["ends_at"] = "2026-01-01T00:00:00+08:00"
     checklist = launch_checklist(spec, now=datetime.fromisoformat("2026-02-01T00:00:00+08:00"))
     assert checklist["budget"] == "¥1,000.00" and checklist["budget_months"] == 0
     assert (
-        "The estimated monthly cost ¥3,200.00 is more than the whole budget ¥1,000.00."
+        "The estimated monthly cost ¥1,650.00 is more than the whole budget ¥1,000.00."
         in checklist["conflicts"]
     )
     assert (

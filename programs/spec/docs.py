@@ -69,6 +69,23 @@ FIELDS: dict[str, tuple[str, str, str]] = {
         gettext_noop("How many points that money buys."),
         "points",
     ),
+    "estimates": (
+        gettext_noop("Cost assumptions"),
+        gettext_noop("What the cost estimate and the simulator assume about coupons."),
+        "object",
+    ),
+    "average_order": (
+        gettext_noop("Average order"),
+        gettext_noop(
+            "A typical order a coupon is used on, in minor units (values percent coupons)."
+        ),
+        "minor",
+    ),
+    "coupon_redemption_percent": (
+        gettext_noop("Coupons redeemed"),
+        gettext_noop("Percent of issued coupons expected to be used (default 100)."),
+        "percent",
+    ),
     "offer": (
         gettext_noop("Friend's offer"),
         gettext_noop("The offer shown on the invite page."),

@@ -183,6 +183,14 @@ SCHEMA: dict = {
             "properties": {"amount": MINOR, "per_points": {"type": "integer", "minimum": 1}},
             "additionalProperties": False,
         },
+        "estimates": {
+            "type": "object",
+            "properties": {
+                "average_order": MINOR,
+                "coupon_redemption_percent": {"type": "integer", "minimum": 0, "maximum": 100},
+            },
+            "additionalProperties": False,
+        },
         "offer": {
             "type": "object",
             "properties": {"headline": {"type": "string"}, "body": {"type": "string"}},

@@ -28,6 +28,8 @@ def saas_b2b_spec(year: int = 2026) -> dict:
         "ends_at": None,
         "currency": "CNY",
         "landing_url": "https://saas.example.com/signup",
+        # What the estimator and the simulator assume about coupons.
+        "estimates": {"average_order": 200000, "coupon_redemption_percent": 100},
         "offer": {
             "headline": "Your first year 10% off — or a month free",
             "body": "Start a trial within 30 days; choose your offer when you buy an annual plan.",

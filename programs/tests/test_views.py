@@ -202,9 +202,10 @@ def test_the_cost_estimator_prices_the_expected_volume(analyst, green):
         "/app/programs/green-home/estimate/?monthly_referrals=100&rate_welcome=100&rate_first_order=40"
     )
     text = response.content.decode()
-    # 100 × ¥20 referee coupons + 40 × (¥25 coupon + 300 points × ¥0.05) = ¥2,000 + ¥1,600
-    assert 'data-testid="monthly-cost">¥3,600.00' in text
-    assert 'data-testid="cprc">¥90.00' in text
+    # Coupons at 60 % redemption on a ¥120 average order: 100 × 60 % × ¥20 sign-up coupons;
+    # 40 × 300 points × ¥0.05 (the ¥25 coupon needs ¥129, more than the average order).
+    assert 'data-testid="monthly-cost">¥1,800.00' in text
+    assert 'data-testid="cprc">¥45.00' in text
 
 
 def test_the_version_history_shows_the_diff(marketer, green):
