@@ -7,6 +7,9 @@ app_name = "programs"
 urlpatterns = [
     path("", views.program_list, name="list"),
     path("new/", views.program_new, name="new"),
+    # A leading underscore: no program slug can take these paths.
+    path("_spec/", views.spec_reference, name="spec_reference"),
+    path("_spec/schema.json", views.spec_schema, name="spec_schema"),
     path("<slug:slug>/", views.program_detail, name="detail"),
     path("<slug:slug>/status/", views.program_status, name="status"),
     path("<slug:slug>/edit/<str:section>/", views.program_section, name="section"),

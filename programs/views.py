@@ -30,6 +30,7 @@ from .forms import NewProgramForm, apply_json_spec
 from .models import ProgramStatus
 from .services import TRANSITIONS, spec_problems_as_fields
 from .simulator import parse_script, simulate
+from .spec import SCHEMA
 from .spec.diff import spec_diff
 from .spec.units import money_paths, suspicious_amounts
 from .summary import summarize
@@ -445,3 +446,58 @@ def program_versions(request, slug):
         "programs/versions.html",
         _context(request, program, versions=versions, shown=shown, diff=diff),
     )
+
+
+def _schema_rows(schema: dict, path: str = ""):
+    """(path, title, description, unit) of every field, the shared definitions inlined."""
+    for name, child in (schema.get("properties") or {}).items():
+        child_path = f"{path}.{name}" if path else name
+        if child.get("description"):
+            yield (
+                child_path,
+                child.get("title", name),
+                child["description"],
+                child.get("x-unit", ""),
+            )
+        target = (
+            specforms.resolve(child)
+            if "$ref" in child and "condition" not in child["$ref"]
+            else child
+        )
+        yield from _schema_rows(target, child_path)
+    for key in ("items", "additionalProperties"):
+        value = schema.get(key)
+        if isinstance(value, dict):
+            if "$ref" in value and "condition" not in value["$ref"]:
+                value = specforms.resolve(value)
+            yield from _schema_rows(value, f"{path}[]")
+
+
+@tenant_required()
+def spec_reference(request):
+    """Every field of the program spec with its meaning and unit, in the reader's language."""
+    units = {
+        "minor": _("minor units of the currency (5000 = ¥50.00)"), "days": _("days"),
+        "business_days": _("business days"), "percent": "%", "months": _("months"),
+        "weeks": _("weeks"), "points": _("points"), "count": _("a count"),
+        "count|minor": _("a count, or minor units for an amount cap"), "factor": _("a factor"),
+        "date-time": _("date and time"), "key": _("a key"), "text": _("text"),
+        "choice": _("one of the choices"), "boolean": _("yes or no"),
+        "condition": _("a condition"), "list": _("a list"), "object": _("a group of fields"),
+    }  # fmt: skip
+    rows = [
+        {
+            "path": path,
+            "title": _(title),
+            "description": _(description),
+            "unit": units.get(unit, unit),
+        }
+        for path, title, description, unit in _schema_rows(SCHEMA)
+    ]
+    return render(request, "programs/spec_reference.html", {"rows": rows})
+
+
+@tenant_required()
+def spec_schema(request):
+    """The JSON Schema of a program spec, for signed-in staff (the API's needs a key)."""
+    return JsonResponse(SCHEMA, json_dumps_params={"indent": 2, "ensure_ascii": False})
