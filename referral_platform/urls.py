@@ -29,6 +29,7 @@ urlpatterns = [
     path("app/", include("referral_platform.tenancy.urls")),
     path("app/settings/webhooks/", include("referral_platform.webhooks.urls")),
     path("app/programs/", include("programs.urls")),
+    path("app/participants/", include("programs.participant_urls")),
     path("app/referrals/", include("tracking.urls")),
     path("app/rewards/", include("rewards.urls")),
     path("app/review/", include("fraud.urls")),
