@@ -87,6 +87,11 @@ _CONDITION_SHAPES = {
     "segment": SCHEMA["$defs"]["condition"]["oneOf"][1],
 }
 _MISSING = object()
+# How the spec's descriptions name minor units, which the forms do not use.
+_MINOR_REMARK = re.compile(
+    r"\s*\((?:in )?minor units[^)]*\)|,? in minor units(?: of the program's currency)?|"
+    r"（最小单位[^）]*）|，?以计划货币的最小单位计|（最小单位；[^）]*）"
+)
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -605,8 +610,20 @@ class _Renderer:
         return format_html(
             '<div class="{} mb-2" data-field="{}"><label class="form-label{}" for="{}">{}{}</label>{}<div class="form-hint small" id="{}-help">{}</div>{}</div>',
             wide, path, " required" if required else "", dom, title, suffix, control, dom,
-            _(schema["description"]) if schema.get("description") else "", self.errors(path),
+            self._help(schema, money), self.errors(path),
         )  # fmt: skip
+
+    def _help(self, schema, money: bool) -> str:
+        """The field's description; for money, what to type instead of the spec's unit."""
+        text = _(schema["description"]) if schema.get("description") else ""
+        if not money:
+            return text
+        text = _MINOR_REMARK.sub("", text)
+        return f"{text} " + _("Type it as you write it: 50 means %(example)s.") % {
+            "example": format_minor(
+                50 * 10 ** exponent(self.ctx.currency), self.ctx.currency, decimals=True
+            )
+        }
 
     def _display(self, schema, value, money: bool) -> str:
         if value is _MISSING:
