@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from referral_platform.core.calendar import TenantCalendar
+from referral_platform.core.forms import too_many_decimals
+from referral_platform.core.money import exponent, to_minor
 
 from .engine import (
     CountedFact,
@@ -25,10 +27,10 @@ from .engine import (
     evaluate_stages,
     evaluate_tiers,
 )
+from .engine.estimate import decision_cost
 from .engine.rewards import money
 
 EVENT_TYPES = ("signup", "qualified_lead", "purchase", "refund", "activity", "share")
-EXAMPLE = "anna 0 signup\nanna 2 purchase 120\nben 3 signup\nben 4 purchase 150\nben 6 refund 150"
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,10 @@ def _scalar(text: str):
         return text
 
 
-def parse_script(text: str) -> tuple[list[ScriptLine], list[str]]:
+def parse_script(text: str, currency: str = "CNY") -> tuple[list[ScriptLine], list[str]]:
     """Lines like `anna 3 purchase 120 billing_period=annual`: an optional referee name, the
-    day (from the start), the event type, an optional amount in major units, properties."""
+    day (from the start), the event type, an optional amount in `currency`'s major unit
+    (120 → 12000 fen), properties."""
     lines, errors = [], []
     for number, raw in enumerate(text.splitlines(), start=1):
         tokens = raw.split()
@@ -80,9 +83,13 @@ def parse_script(text: str) -> tuple[list[ScriptLine], list[str]]:
         amount = None
         if rest and "=" not in rest[0]:
             try:
-                amount = int(Decimal(rest.pop(0)) * 100)
+                amount = to_minor(Decimal(rest.pop(0)), currency)
             except InvalidOperation:
                 errors.append(_("Line %(n)s: the amount must be a number.") % {"n": number})
+                continue
+            except ValueError:
+                problem = " ".join(too_many_decimals(exponent(currency)).messages)
+                errors.append(_("Line %(n)s: %(problem)s") % {"n": number, "problem": problem})
                 continue
         properties = {}
         for token in rest:
@@ -146,6 +153,10 @@ def simulate(
     rows.extend(SimRow("—", d) for d in evaluate_tiers(spec, referrer, counted, as_of, cal))
     rows.sort(key=lambda r: (r.decision.due_at or as_of, r.referee))
     totals = {}
+    expected = {"referrer": 0, "referee": 0}
+    for row in rows:
+        if row.decision.status == "pending" and row.decision.scope.startswith("referral:"):
+            expected[row.decision.side] += decision_cost(row.decision, spec)
     for side in ("referrer", "referee"):
         paid = [
             r.decision for r in rows if r.decision.side == side and r.decision.status == "pending"
@@ -155,5 +166,7 @@ def simulate(
             "amount": money(amount, spec["currency"]),
             "points": sum(d.points or 0 for d in paid if d.kind == "points"),
             "items": len(paid),
+            "expected_cost_minor": expected[side],
+            "expected_cost": money(expected[side], spec["currency"]),
         }
     return SimResult(rows=rows, totals=totals, as_of=as_of)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -32,22 +33,152 @@ def _period(code: str) -> str:
     return str(PERIOD_TEXT.get(code, code))
 
 
+def _value_text(values: dict, currency: str) -> str:
+    """The value with its amounts (“¥20.00 coupon, min. spend ¥99.00, valid 30 days”), and
+    the marketer's description after it when it says something else."""
+    value = describe_value(values, currency)
+    details = []
+    if values.get("min_spend"):
+        details.append(_("min. spend %(m)s") % {"m": money(values["min_spend"], currency)})
+    if values.get("valid_days"):
+        days = values["valid_days"]
+        details.append(ngettext("valid %(d)s day", "valid %(d)s days", days) % {"d": days})
+    if values.get("duration_days"):
+        days = values["duration_days"]
+        details.append(ngettext("%(d)s day", "%(d)s days", days) % {"d": days})
+    if values.get("estimated_value") and values.get("amount") is None:
+        details.append(_("worth about %(m)s") % {"m": money(values["estimated_value"], currency)})
+    text = ", ".join([value, *details])
+    description = values.get("description")
+    if description and description != value:
+        text += f" (“{description}”)"
+    return text
+
+
 def _item_text(item: dict, currency: str) -> str:
     if item.get("options"):
         return (
-            _(" or ").join(
-                o.get("description") or describe_value(o, currency) for o in item["options"]
-            )
+            _(" or ").join(_value_text(o, currency) for o in item["options"])
             + " "
             + _("(default: %(d)s)") % {"d": item.get("default_option")}
         )
-    text = item.get("description") or describe_value(item, currency)
-    return text
+    return _value_text(item, currency)
+
+
+OP_TEXT = {
+    "eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
+    "in": gettext_lazy("is one of"), "not_in": gettext_lazy("is none of"),
+}  # fmt: skip
+
+
+def describe_condition(cond: dict | None) -> str:
+    """A condition tree in words: `nps ≥ 9 or case_study is set`."""
+    if not cond:
+        return ""
+    if "all" in cond:
+        return "(" + _(" and ").join(describe_condition(c) for c in cond["all"]) + ")"
+    if "any" in cond:
+        return "(" + _(" or ").join(describe_condition(c) for c in cond["any"]) + ")"
+    if "not" in cond:
+        return _("not %(c)s") % {"c": describe_condition(cond["not"])}
+    if "segment" in cond:
+        return _("in segment “%(s)s”") % {"s": cond["segment"]}
+    field, op, value = cond["field"], cond["op"], cond.get("value")
+    words = {
+        "exists": _("%(f)s is known"),
+        "truthy": _("%(f)s is yes"),
+        "falsy": _("%(f)s is no"),
+        "days_since_gte": _("%(f)s at least %(v)s days ago"),
+        "days_since_lte": _("%(f)s at most %(v)s days ago"),
+    }
+    if op in words:
+        return words[op] % {"f": field, "v": value}
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+    return f"{field} {OP_TEXT.get(op, op)} {shown}"
+
+
+def _eligibility_lines(spec: dict) -> list[str]:
+    lines = []
+    eligibility = spec.get("eligibility") or {}
+    for side, text in (
+        ("referrer", _("Who may refer: %(rule)s.")),
+        ("referee", _("Who counts as a new friend: %(rule)s.")),
+    ):
+        for rule in eligibility.get(side) or ():
+            lines.append(text % {"rule": rule.get("label") or describe_condition(rule["when"])})
+    if not eligibility.get("referrer"):
+        lines.append(_("Every customer may refer."))
+    return lines
+
+
+def _attribution_lines(spec: dict) -> list[str]:
+    from .engine.rewards import DEFAULT_PRIORITY
+
+    attribution = spec.get("attribution") or {}
+    days = attribution.get("window_days", 30)
+    model = attribution.get("model", "last")
+    source_text = {
+        "link": _("link"), "qr": _("QR code"), "code": _("typed code"),
+        "claim": _("claim"), "identity": _("identity match"),
+    }  # fmt: skip
+    groups = []
+    for entry in attribution.get("priority") or DEFAULT_PRIORITY:
+        names = entry if isinstance(entry, list) else [entry]
+        groups.append(_(" or ").join(str(source_text.get(n, n)) for n in names))
+    lines = [
+        ngettext(
+            "A friend counts for the referrer who shared within %(d)s day before they sign up;",
+            "A friend counts for the referrer who shared within %(d)s days before they sign up;",
+            days,
+        )
+        % {"d": days}
+        + " "
+        + (_("the last touch wins") if model == "last" else _("the first touch wins"))
+        + "; "
+        + _("strongest first: %(p)s.") % {"p": " > ".join(groups)}
+    ]
+    if attribution.get("assist_window_days"):
+        lines.append(
+            _("Other referrers who touched the friend within %(d)s days are credited as assists.")
+            % {"d": attribution["assist_window_days"]}
+        )
+    return lines
+
+
+def _refund_lines(spec: dict) -> list[str]:
+    days = spec.get("clawback_days") or 0
+    if days:
+        return [
+            ngettext(
+                "A refund after the hold claws the reward back within %(d)s day.",
+                "A refund after the hold claws the reward back within %(d)s days.",
+                days,
+            )
+            % {"d": days}
+        ]
+    return [_("A refund after the hold takes nothing back.")]
+
+
+def boost_window_text(boost: dict) -> str:
+    yearly = boost.get("every_year")
+    if yearly and "month" in yearly:
+        return _("every year in %(month)s") % {"month": MONTHS[yearly["month"]]}
+    if yearly:
+        return _("every year in ISO week %(w)s") % {"w": yearly["iso_week"]}
+    if boost.get("first_days"):
+        days = boost["first_days"]
+        return ngettext("the program's first %(d)s day", "the program's first %(d)s days", days) % {
+            "d": days
+        }
+    return _("from %(s)s to %(e)s") % {
+        "s": (boost.get("starts_at") or "")[:10],
+        "e": (boost.get("ends_at") or "")[:10],
+    }
 
 
 def summarize(spec: dict) -> list[str]:
     currency = spec["currency"]
-    lines: list[str] = []
+    lines: list[str] = [*_eligibility_lines(spec), *_attribution_lines(spec)]
     for stage in spec["stages"]:
         cond = stage["condition"]
         when = str(EVENT_TEXT.get(cond["event"], cond["event"]))
@@ -61,16 +192,33 @@ def summarize(spec: dict) -> list[str]:
                 "within %(d)s day of signing up", "within %(d)s days of signing up", days
             ) % {"d": days}
         hold = stage.get("hold") or {}
-        if hold.get("days") or hold.get("business_days"):
-            days = hold.get("days") or hold.get("business_days")
+        if hold.get("days"):
+            days = hold["days"]
             when += " " + ngettext(
                 "and it holds for %(d)s day", "and it holds for %(d)s days", days
+            ) % {"d": days}
+        elif hold.get("business_days"):
+            days = hold["business_days"]
+            when += " " + ngettext(
+                "and it holds for %(d)s business day",
+                "and it holds for %(d)s business days",
+                days,
             ) % {"d": days}
         for item in stage.get("rewards") or ():
             who = _("Your customer") if item["side"] == "referrer" else _("Their friend")
             lines.append(
                 _("%(who)s earns %(what)s when the friend %(when)s.")
                 % {"who": who, "what": _item_text(item, currency), "when": when}
+            )
+        if hold.get("days") or hold.get("business_days"):
+            undo = [_("a refund")] + [
+                str(EVENT_TEXT.get(r["event"], r["event"]))
+                + (f" ({describe_condition(r['properties'])})" if r.get("properties") else "")
+                for r in stage.get("reverse_on") or ()
+            ]
+            lines.append(
+                _("During the hold of “%(stage)s”, %(what)s takes its rewards back.")
+                % {"stage": stage.get("label") or stage["key"], "what": _(" or ").join(undo)}
             )
         if stage.get("success"):
             lines.append(_("That is the success: caps, tiers and leaderboards count it."))
@@ -106,18 +254,15 @@ def summarize(spec: dict) -> list[str]:
         lines.append(text)
     for boost in spec.get("boosts") or ():
         lines.append(
-            _("Boost “%(b)s” from %(s)s to %(e)s.")
-            % {
-                "b": boost.get("label") or boost["key"],
-                "s": boost["starts_at"][:10],
-                "e": boost["ends_at"][:10],
-            }
+            _("Boost “%(b)s”: %(when)s.")
+            % {"b": boost.get("label") or boost["key"], "when": boost_window_text(boost)}
         )
     if spec.get("charity"):
         lines.append(
             _("We donate %(m)s for every success.")
             % {"m": money(spec["charity"]["amount"], currency)}
         )
+    lines.extend(_refund_lines(spec))
     season = spec.get("season") or {}
     for prize in season.get("prizes") or ():
         lines.append(

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from datetime import datetime, time
 
 from django.contrib import messages
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,30 +21,34 @@ from referral_platform.core import clock
 from referral_platform.core.errors import DomainError, NotFound
 from referral_platform.tenancy.permissions import EDIT_PROGRAMS, has_role, tenant_required
 
-from . import selectors, services
-from .engine.estimate import estimate_cost
+from . import selectors, services, specforms
+from .checklist import change_impact, launch_checklist
+from .engine.estimate import default_stage_rates, estimate_cost
 from .engine.rewards import money
-from .forms import (
-    JSON_SECTIONS,
-    GeneralForm,
-    NewProgramForm,
-    apply_json_section,
-    apply_reward_rows,
-    json_section_initial,
-    reward_rows,
-)
+from .examples import example_inputs
+from .forms import NewProgramForm, apply_json_spec
 from .models import ProgramStatus
 from .services import TRANSITIONS, spec_problems_as_fields
-from .simulator import EXAMPLE, parse_script, simulate
+from .simulator import parse_script, simulate
+from .spec import SCHEMA
 from .spec.diff import spec_diff
+from .spec.units import money_paths, suspicious_amounts
 from .summary import summarize
 
 # Lazy: evaluated at import, this list must translate per request.
 SECTIONS = [
-    ("general", gettext_lazy("General")),
-    ("rewards", gettext_lazy("Rewards")),
-    *JSON_SECTIONS,
+    *[(slug, title) for slug, title, _keys in specforms.SECTIONS],
+    ("advanced", gettext_lazy("Advanced: JSON, import and export")),
 ]
+SECTION_HELP = {
+    "general": gettext_lazy("The program's name, dates, landing page and what points are worth."),
+    "stages": gettext_lazy(
+        "What the friend does, step by step, and what each step earns for each side."
+    ),
+    "boosts": gettext_lazy(
+        "A boost runs on fixed dates, every year in a month or ISO week, or in the program's first days."
+    ),
+}
 SECTION_NAMES = dict(SECTIONS)
 
 
@@ -110,7 +117,7 @@ def program_new(request):
                 form.add_error(None, exc.message)
         else:
             messages.success(request, _("Program created as a draft."))
-            return redirect("programs:detail", slug=program.slug)
+            return redirect("programs:section", slug=program.slug, section="general")
     return render(request, "programs/new.html", {"form": form})
 
 
@@ -131,54 +138,136 @@ def program_detail(request, slug):
     )
 
 
-@require_POST
+def _in_flight(program) -> dict:
+    from rewards.selectors import program_rewards_in_flight
+    from tracking.selectors import program_referrals_in_flight
+
+    rewards = program_rewards_in_flight(program=program)
+    by_version = program_referrals_in_flight(program=program)
+    return {
+        **rewards,
+        "pending_amount": money(rewards["pending_amount_minor"], program.currency),
+        "referrals": sum(by_version.values()),
+        "by_version": sorted(by_version.items()),
+    }
+
+
 @tenant_required(EDIT_PROGRAMS)
 def program_status(request, slug):
+    """GET (or a POST without `confirm`): what the change does, and a button to confirm it.
+    POST with `confirm`: the change."""
     program = _program(request, slug)
-    try:
-        services.program_set_status(
-            program=program, status=request.POST.get("status", ""), actor=request.user
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("The program is now %(status)s.") % {"status": program.get_status_display()}
-        )
-    return redirect("programs:detail", slug=slug)
-
-
-def _section_candidate(program, section: str, data) -> tuple[dict, object, dict[str, list[str]]]:
-    """The spec as it would be after this section's input, the bound form, and problems."""
-    spec = copy.deepcopy(program.spec)
-    form = None
-    errors: dict[str, list[str]] = {}
-    if section == "general":
-        form = GeneralForm(data, currency=spec["currency"])
-        if form.is_valid():
-            spec = form.apply(spec)
+    target = request.POST.get("status") or request.GET.get("to", "")
+    allowed = TRANSITIONS[ProgramStatus(program.status)]
+    if target not in allowed:
+        messages.error(request, _("This program cannot change to that status."))
+        return redirect("programs:detail", slug=slug)
+    if request.method == "POST" and request.POST.get("confirm"):
+        try:
+            services.program_set_status(program=program, status=target, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
         else:
-            errors = {k: list(v) for k, v in form.errors.items()}
-    elif section == "rewards":
-        spec, errors = apply_reward_rows(spec, data)
-    else:
-        spec, errors = apply_json_section(spec, section, data.get("body", ""))
-    if not errors:
-        errors = spec_problems_as_fields(spec)
-    return spec, form, errors
+            messages.success(
+                request,
+                _("The program is now %(status)s.") % {"status": program.get_status_display()},
+            )
+        return redirect("programs:detail", slug=slug)
+    context = _context(request, program, target=target, target_label=ProgramStatus(target).label)
+    if target == ProgramStatus.ACTIVE:
+        context["checklist"] = launch_checklist(program.spec, now=clock.now())
+    if target in (ProgramStatus.PAUSED, ProgramStatus.ENDED) or program.status != "draft":
+        context["in_flight"] = _in_flight(program)
+    return render(request, "programs/status_confirm.html", context)
 
 
-def _section_render(
-    request, program, section, *, form=None, errors=None, body=None, spec=None, status=200
-):
-    spec = spec or program.spec
+ADVANCED = "advanced"
+
+
+def _form_context(request, program, section: str) -> specforms.Context:
+    return specforms.Context(
+        currency=program.spec["currency"],
+        tz=request.tenant.calendar.tz,
+        url=reverse("programs:section", args=[program.slug, section]),
+    )
+
+
+def _section_candidate(program, section: str, data, ctx, action: str = "") -> tuple[dict, dict]:
+    """The spec as it would be after this section's input, and its problems by path."""
+    spec = copy.deepcopy(program.spec)
+    if section == ADVANCED:
+        spec, errors = apply_json_spec(spec, data.get("body", ""))
+        return spec, errors or spec_problems_as_fields(spec)
+    values = specforms.parse_section(section, data, ctx, action)
+    spec = specforms.apply_section(spec, section, values)
+    if action:
+        return spec, dict(ctx.errors)
+    # A value that could not be read explains the spec's problem at the same path.
+    return spec, {**spec_problems_as_fields(spec), **ctx.errors}
+
+
+def _minor_unit_warnings(spec: dict) -> list[dict]:
+    """Cash amounts that look typed in major units (under 100 fen)."""
+    return [
+        {"path": path, "minor": value, "text": money(value, spec["currency"])}
+        for path, value in suspicious_amounts(spec)
+    ]
+
+
+def _money_legend(spec: dict) -> list[dict]:
+    """Every money number of the spec with what it means in the currency."""
+    return [
+        {"path": path, "minor": minor, "text": money(minor, spec["currency"])}
+        for path, minor in money_paths(spec)
+    ]
+
+
+def _section_render(request, program, section, *, errors=None, spec=None, ctx=None, body=None,
+                    status=200, warnings=None):  # fmt: skip
+    spec = spec if spec is not None else program.spec
     context = _context(
-        request, program, section=section, section_name=SECTION_NAMES[section], errors=errors or {},
-        form=form or (GeneralForm(initial=GeneralForm.initial_from(spec), currency=spec["currency"]) if section == "general" else None),
-        rows=reward_rows(spec) if section == "rewards" else None,
-        body=body if body is not None else (json_section_initial(spec, section) if section not in ("general", "rewards") else ""),
+        request, program, section=section, section_name=SECTION_NAMES[section],
+        errors=errors or {}, warnings=warnings or [], currency=spec["currency"],
     )  # fmt: skip
+    if section == ADVANCED:
+        context["body"] = (
+            body if body is not None else json.dumps(spec, indent=2, ensure_ascii=False)
+        )
+        context["money_legend"] = _money_legend(spec)
+    else:
+        ctx = ctx or _form_context(request, program, section)
+        ctx.errors = errors or {}
+        context["form_html"] = specforms.render_section(section, spec, ctx)
+        context["nonce"] = uuid.uuid4().hex[:12]  # changes with every redraw (tests wait on it)
+        context["section_description"] = SECTION_HELP.get(section, "")
     return render(request, "programs/section.html", context, status=status)
+
+
+def needs_live_confirmation(program, spec: dict, data) -> bool:
+    """A live (active or paused) program's rules change only after the marketer has seen what
+    the change does to referrals in flight."""
+    return (
+        program.status in (ProgramStatus.ACTIVE, ProgramStatus.PAUSED)
+        and spec != program.spec
+        and not data.get("confirm_live")
+    )
+
+
+def live_change_preview(request, program, spec: dict, *, section_name: str):
+    """The diff of a live program's edit and who it reaches, with the same input carried in
+    hidden fields to save it as the next version."""
+    carried = [
+        (key, value)
+        for key, values in request.POST.lists()
+        if key not in ("csrfmiddlewaretoken", "confirm_live")
+        for value in values
+    ]
+    context = _context(
+        request, program, section_name=section_name, impact=change_impact(program.spec, spec),
+        in_flight=_in_flight(program), carried=carried, next_number=program.current_version.number + 1,
+        version=program.current_version,
+    )  # fmt: skip
+    return render(request, "programs/live_change.html", context)
 
 
 @tenant_required()
@@ -189,37 +278,49 @@ def program_section(request, slug, section):
     if request.method != "POST":
         return _section_render(request, program, section)
     if not has_role(request, EDIT_PROGRAMS):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
-    spec, form, errors = _section_candidate(program, section, request.POST)
+    ctx = _form_context(request, program, section)
+    action = request.POST.get("_action", "")
+    if action and section != ADVANCED:
+        # Add, move or remove a part, or re-draw a condition: nothing is saved.
+        spec, errors = _section_candidate(
+            program, section, request.POST, ctx, "" if action == "refresh" else action
+        )
+        return _section_render(request, program, section, errors=errors, spec=spec, ctx=ctx)
+    spec, errors = _section_candidate(program, section, request.POST, ctx)
+    body = request.POST.get("body")
     if errors:
         return _section_render(
-            request,
-            program,
-            section,
-            form=form,
-            errors=errors,
-            body=request.POST.get("body"),
-            spec=spec,
-            status=422,
+            request, program, section, errors=errors, spec=spec, ctx=ctx, body=body, status=422
         )
+    warnings = _minor_unit_warnings(spec) if section == ADVANCED else []
+    if warnings and not request.POST.get("confirm_minor_units"):
+        return _section_render(
+            request, program, section, spec=spec, body=body, status=422, warnings=warnings
+        )
+    if needs_live_confirmation(program, spec, request.POST):
+        return live_change_preview(request, program, spec, section_name=SECTION_NAMES[section])
     try:
         version = services.program_update(
             program=program, spec=spec, actor=request.user, note=f"edit: {section}"
         )
     except DomainError as exc:
         return _section_render(
-            request,
-            program,
-            section,
-            form=form,
-            errors=exc.fields or {"": [exc.message]},
-            spec=spec,
-            status=422,
-        )
+            request, program, section, errors=exc.fields or {"": [exc.message]}, spec=spec,
+            ctx=ctx, body=body, status=422,
+        )  # fmt: skip
     messages.success(request, _("Saved as version %(n)s.") % {"n": version.number})
+    if program.status == ProgramStatus.DRAFT and section != ADVANCED:
+        following = _next_section(section)
+        if following:
+            return redirect("programs:section", slug=slug, section=following)
     return redirect("programs:detail", slug=slug)
+
+
+def _next_section(section: str) -> str | None:
+    slugs = [slug for slug, _title, _keys in specforms.SECTIONS]
+    index = slugs.index(section)
+    return slugs[index + 1] if index + 1 < len(slugs) else None
 
 
 @require_POST
@@ -229,21 +330,38 @@ def program_section_validate(request, slug, section):
     program = _program(request, slug)
     if section not in SECTION_NAMES:
         raise Http404
-    _spec, _form, errors = _section_candidate(program, section, request.POST)
-    return render(request, "programs/_problems.html", {"errors": errors, "checked": True})
+    spec, errors = _section_candidate(
+        program, section, request.POST, _form_context(request, program, section)
+    )
+    warnings = _minor_unit_warnings(spec) if section == ADVANCED else []
+    return render(
+        request,
+        "programs/_problems.html",
+        {"errors": errors, "warnings": warnings, "checked": True},
+    )
+
+
+@tenant_required()
+def program_export(request, slug):
+    """The current spec as a JSON download (what `import_program` and the API take)."""
+    program = _program(request, slug)
+    response = JsonResponse(program.spec, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{program.slug}.json"'
+    return response
 
 
 @tenant_required()
 def program_simulate(request, slug):
     program = _program(request, slug)
     data = request.POST if request.method == "POST" else None
-    script = data.get("script", EXAMPLE) if data else EXAMPLE
+    example_script, example_attributes = example_inputs(program.spec)
+    script = data.get("script", example_script) if data else example_script
     start_text = (data.get("start") if data else "") or clock.now().date().isoformat()
     assume_eligible = bool(data.get("assume_eligible")) if data else True
-    attributes_text = (data.get("attributes") if data else "") or "{}"
+    attributes_text = (data.get("attributes") if data else "") or json.dumps(example_attributes)
     result, errors = None, []
     if data is not None:
-        lines, errors = parse_script(script)
+        lines, errors = parse_script(script, program.spec["currency"])
         try:
             attributes = json.loads(attributes_text)
             if not isinstance(attributes, dict):
@@ -276,10 +394,7 @@ def program_estimate(request, slug):
     program = _program(request, slug)
     spec = program.spec
     stages = spec["stages"]
-    defaults = {
-        s["key"]: 100 if s["condition"]["event"] == "signup" else (30 if s.get("success") else 50)
-        for s in stages
-    }
+    defaults = default_stage_rates(spec)
     try:
         monthly = max(0, int(request.GET.get("monthly_referrals", 100)))
         rates = {
@@ -331,3 +446,58 @@ def program_versions(request, slug):
         "programs/versions.html",
         _context(request, program, versions=versions, shown=shown, diff=diff),
     )
+
+
+def _schema_rows(schema: dict, path: str = ""):
+    """(path, title, description, unit) of every field, the shared definitions inlined."""
+    for name, child in (schema.get("properties") or {}).items():
+        child_path = f"{path}.{name}" if path else name
+        if child.get("description"):
+            yield (
+                child_path,
+                child.get("title", name),
+                child["description"],
+                child.get("x-unit", ""),
+            )
+        target = (
+            specforms.resolve(child)
+            if "$ref" in child and "condition" not in child["$ref"]
+            else child
+        )
+        yield from _schema_rows(target, child_path)
+    for key in ("items", "additionalProperties"):
+        value = schema.get(key)
+        if isinstance(value, dict):
+            if "$ref" in value and "condition" not in value["$ref"]:
+                value = specforms.resolve(value)
+            yield from _schema_rows(value, f"{path}[]")
+
+
+@tenant_required()
+def spec_reference(request):
+    """Every field of the program spec with its meaning and unit, in the reader's language."""
+    units = {
+        "minor": _("minor units of the currency (5000 = ¥50.00)"), "days": _("days"),
+        "business_days": _("business days"), "percent": "%", "months": _("months"),
+        "weeks": _("weeks"), "points": _("points"), "count": _("a count"),
+        "count|minor": _("a count, or minor units for an amount cap"), "factor": _("a factor"),
+        "date-time": _("date and time"), "key": _("a key"), "text": _("text"),
+        "choice": _("one of the choices"), "boolean": _("yes or no"),
+        "condition": _("a condition"), "list": _("a list"), "object": _("a group of fields"),
+    }  # fmt: skip
+    rows = [
+        {
+            "path": path,
+            "title": _(title),
+            "description": _(description),
+            "unit": units.get(unit, unit),
+        }
+        for path, title, description, unit in _schema_rows(SCHEMA)
+    ]
+    return render(request, "programs/spec_reference.html", {"rows": rows})
+
+
+@tenant_required()
+def spec_schema(request):
+    """The JSON Schema of a program spec, for signed-in staff (the API's needs a key)."""
+    return JsonResponse(SCHEMA, json_dumps_params={"indent": 2, "ensure_ascii": False})

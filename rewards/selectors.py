@@ -408,3 +408,18 @@ def ambassadors(*, tenant, participant_ids) -> set[tuple[int, int]]:
         )
         .values_list("participant_id", "program_id")
     )
+
+
+def program_rewards_in_flight(*, program) -> dict:
+    """What a status change leaves behind: rewards not yet released (pending or approved),
+    those still in their hold window, the referrals these belong to, and their money."""
+    open_rewards = Reward.objects.for_tenant(program.tenant_id).filter(
+        program=program, status__in=[RewardStatus.PENDING, RewardStatus.APPROVED]
+    )
+    held = open_rewards.filter(status=RewardStatus.PENDING, hold_reason="hold")
+    return {
+        "pending_rewards": open_rewards.count(),
+        "pending_amount_minor": open_rewards.aggregate(n=Sum("amount_minor"))["n"] or 0,
+        "held_rewards": held.count(),
+        "held_referrals": held.exclude(referral=None).values("referral").distinct().count(),
+    }

@@ -200,3 +200,18 @@ def participant_list(*, tenant, query: str = "") -> QuerySet[Participant]:
     if query:
         qs = qs.filter(Q(external_id__icontains=query) | Q(name__icontains=query))
     return qs
+
+
+def program_referrals_in_flight(*, program) -> dict:
+    """Referrals of a program that may still earn (not yet retained nor rejected), per
+    program version they follow: {version number: count}."""
+    from django.db.models import Count
+
+    rows = (
+        Referral.objects.for_tenant(program.tenant_id)
+        .filter(program=program)
+        .exclude(status__in=["retained", "rejected"])
+        .values_list("program_version__number")
+        .annotate(n=Count("id"))
+    )
+    return dict(rows)

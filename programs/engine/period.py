@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from referral_platform.core import calendar
 from referral_platform.core.calendar import TenantCalendar
 
+from .boosts import boost_in_force
 from .conditions import matches
 from .rewards import (
     DETAIL_KEYS,
     describe_value,
     eligibility,
     item_value,
-    parse_dt,
     participant_context,
     stage_reversal,
 )
@@ -164,14 +164,16 @@ def _counts(fact: CountedFact, counts: str) -> bool:
     return fact.success if counts == "success" else fact.stage_key == counts[6:]
 
 
-def _ladder_weight(spec, fact: CountedFact, context: Mapping, now) -> tuple[int, str, int | None]:
+def _ladder_weight(
+    spec, fact: CountedFact, context: Mapping, now, cal
+) -> tuple[int, str, int | None]:
     """The factor of the ladder boost in force when the counted event occurred (no stacking:
     the largest wins), its key and its per-referrer limit."""
     best = (1, "", None)
     for boost in spec.get("boosts") or ():
         if boost.get("applies_to") != "ladder":
             continue
-        if not (parse_dt(boost["starts_at"]) <= fact.occurred_at < parse_dt(boost["ends_at"])):
+        if not boost_in_force(boost, fact.occurred_at, spec, cal):
             continue
         if not matches(boost.get("when"), context, now=now):
             continue
@@ -218,7 +220,7 @@ def evaluate_tiers(
             boost_key = ""
             counted: list[CountedFact] = []
             for fact in facts:
-                factor, key, limit = _ladder_weight(spec, fact, context, now)
+                factor, key, limit = _ladder_weight(spec, fact, context, now, cal)
                 counted.append(fact)
                 base += 1
                 weighted += factor

@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 
 from referral_platform.core import calendar
 from referral_platform.core.calendar import TenantCalendar
+from referral_platform.core.money import format_minor
 
+from .boosts import boost_in_force
 from .conditions import failing_rules, matches
 from .types import EventFact, ParticipantFact, ReferralFacts, RewardDecision, StageDecision
 
@@ -76,11 +78,8 @@ def parse_dt(value) -> datetime | None:
 
 
 def money(amount: int | None, currency: str) -> str:
-    if amount is None:
-        return ""
-    sign = "-" if amount < 0 else ""
-    major, minor = divmod(abs(amount), 100)
-    return f"{sign}{currency} {major:,}.{minor:02d}"
+    """Minor units as people read them, in the currency's major unit: 5000 CNY → ¥50.00."""
+    return format_minor(amount, currency, decimals=True)
 
 
 def item_value(values: Mapping, spec: Mapping) -> int:
@@ -353,7 +352,7 @@ def _resolve_choice(draft: dict, chosen: str | None, anchor_event: EventFact | N
 
 
 def _apply_boosts(
-    draft: dict, boosts, context: Mapping, boost_used: Mapping, spec: Mapping, now
+    draft: dict, boosts, context: Mapping, boost_used: Mapping, spec: Mapping, now, cal
 ) -> None:
     anchor = draft["anchor_at"]
     for boost in boosts:
@@ -361,7 +360,7 @@ def _apply_boosts(
             boost.get("items") or ()
         ):
             continue
-        if not (parse_dt(boost["starts_at"]) <= anchor < parse_dt(boost["ends_at"])):
+        if not boost_in_force(boost, anchor, spec, cal):
             continue
         if not matches(boost.get("when"), context, now=now):
             continue
@@ -466,7 +465,7 @@ def evaluate_rewards(
             draft, facts.chosen_options.get(draft["rule_key"]), draft.get("anchor_event")
         )
         context = {**base_context, "event": _event_context(draft.get("anchor_event"))}
-        _apply_boosts(draft, boosts, context, facts.boost_used, spec, now)
+        _apply_boosts(draft, boosts, context, facts.boost_used, spec, now, cal)
         # A boost may change option values after the choice: re-resolve the current values.
         if draft["options"]:
             keys = [o["key"] for o in draft["options"]]

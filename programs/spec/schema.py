@@ -8,6 +8,8 @@ Money is integer minor units in the program's `currency` (`amount`, `max_amount`
 
 from __future__ import annotations
 
+from .docs import doc_for
+
 KEY = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_\\-]{0,79}$"}
 MINOR = {"type": "integer", "minimum": 0}
 DAYS = {"type": "integer", "minimum": 0, "maximum": 3660}
@@ -181,6 +183,14 @@ SCHEMA: dict = {
             "properties": {"amount": MINOR, "per_points": {"type": "integer", "minimum": 1}},
             "additionalProperties": False,
         },
+        "estimates": {
+            "type": "object",
+            "properties": {
+                "average_order": MINOR,
+                "coupon_redemption_percent": {"type": "integer", "minimum": 0, "maximum": 100},
+            },
+            "additionalProperties": False,
+        },
         "offer": {
             "type": "object",
             "properties": {"headline": {"type": "string"}, "body": {"type": "string"}},
@@ -301,12 +311,23 @@ SCHEMA: dict = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["key", "starts_at", "ends_at", "mode"],
+                "required": ["key", "mode"],
                 "properties": {
                     "key": KEY,
                     "label": {"type": "string"},
                     "starts_at": {"type": "string", "format": "date-time"},
                     "ends_at": {"type": "string", "format": "date-time"},
+                    "every_year": {
+                        "type": "object",
+                        "maxProperties": 1,
+                        "minProperties": 1,
+                        "properties": {
+                            "month": {"type": "integer", "minimum": 1, "maximum": 12},
+                            "iso_week": {"type": "integer", "minimum": 1, "maximum": 53},
+                        },
+                        "additionalProperties": False,
+                    },
+                    "first_days": {"type": "integer", "minimum": 1, "maximum": 3660},
                     "items": {"type": "array", "items": KEY},
                     "applies_to": {"enum": ["items", "ladder"]},
                     "mode": {"enum": ["multiply", "replace"]},
@@ -478,3 +499,39 @@ SCHEMA: dict = {
         },
     },
 }
+
+
+# The name each shared definition is documented under (see `docs.FIELDS`).
+_DEF_OWNER = {
+    "condition": "condition_node", "option": "options", "item": "rewards", "rule": "rule",
+    "event_condition": "condition", "stage": "stages", "window": "window",
+}  # fmt: skip
+
+
+def _annotate(node, owner: str):
+    """A copy of `node` whose every property carries its title, description and `x-unit`."""
+    if isinstance(node, list):
+        return [_annotate(child, owner) for child in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {}
+            for name, child in value.items():
+                child = _annotate(child, name)
+                doc = doc_for(owner, name)
+                if doc and isinstance(child, dict):
+                    title, description, unit = doc
+                    child = {**child, "title": title, "description": description, "x-unit": unit}
+                out[key][name] = child
+        elif key == "$defs":
+            out[key] = {name: _annotate(d, _DEF_OWNER[name]) for name, d in value.items()}
+        elif key in ("items", "additionalProperties", "oneOf", "anyOf"):
+            out[key] = _annotate(value, owner)
+        else:
+            out[key] = value
+    return out
+
+
+SCHEMA = _annotate(SCHEMA, "(root)")

@@ -86,10 +86,53 @@ def validate_spec(spec) -> list[Problem]:
             message = _(
                 "Not a valid condition: use {field, op, value}, {segment}, {all}, {any} or {not}."
             )
+        else:
+            message = _schema_message(error) or message
         problems.append(Problem(format_path(parts) or "non_field_errors", message))
     if problems:
         return problems
     return _semantic_problems(spec)
+
+
+def _schema_message(error) -> str | None:
+    """JSON Schema's own words, in the reader's language."""
+    v, arg = error.validator, error.validator_value
+    messages = {
+        "minimum": lambda: _("Must be at least %(n)s.") % {"n": arg},
+        "maximum": lambda: _("Must be at most %(n)s.") % {"n": arg},
+        "enum": lambda: (
+            _("Pick one of: %(choices)s.")
+            % {"choices": ", ".join("none" if c is None else str(c) for c in arg)}
+        ),
+        "type": lambda: (
+            _("Expected %(type)s.")
+            % {
+                "type": {
+                    "integer": _("a whole number"),
+                    "number": _("a number"),
+                    "string": _("text"),
+                    "boolean": _("yes or no"),
+                    "object": _("a group of fields"),
+                    "array": _("a list"),
+                }.get(arg if isinstance(arg, str) else arg[0], arg)
+            }
+        ),
+        "minLength": lambda: _("This field is required."),
+        "maxLength": lambda: _("At most %(n)s characters.") % {"n": arg},
+        "minItems": lambda: _("Add at least %(n)s.") % {"n": arg},
+        "uniqueItems": lambda: _("Each value only once."),
+        "const": lambda: _("Must be %(v)s.") % {"v": arg},
+        "format": lambda: _("Enter a date and time.") if arg == "date-time" else None,
+        "pattern": lambda: (
+            _("Use lowercase letters, digits, - and _ (a letter or digit first).")
+            if "a-z0-9" in str(arg) and "stage" not in str(arg)
+            else _("Not in the expected form (%(p)s).") % {"p": arg}
+        ),
+        "minProperties": lambda: _("This field is required."),
+        "maxProperties": lambda: _("Give only one of these."),
+    }
+    make = messages.get(v)
+    return make() if make else None
 
 
 def _dt(value: str) -> datetime:
@@ -178,8 +221,22 @@ def _semantic_problems(spec: dict) -> list[Problem]:
             add(f"caps[{c}].honor", _("Say what a capped success earns instead."))
     all_item_keys = set(item_keys)
     for b, boost in enumerate(spec.get("boosts") or []):
-        if _dt(boost["ends_at"]) <= _dt(boost["starts_at"]):
-            add(f"boosts[{b}].ends_at", _("The end must be after the start."))
+        windows = sum(
+            (bool(boost.get("starts_at") or boost.get("ends_at")), "every_year" in boost,
+             "first_days" in boost)
+        )  # fmt: skip
+        if windows != 1:
+            add(
+                f"boosts[{b}].starts_at",
+                _("Give the boost one window: dates, every year, or the program's first days."),
+            )
+        elif boost.get("starts_at") or boost.get("ends_at"):
+            if not (boost.get("starts_at") and boost.get("ends_at")):
+                add(f"boosts[{b}].ends_at", _("Give both the start and the end."))
+            elif _dt(boost["ends_at"]) <= _dt(boost["starts_at"]):
+                add(f"boosts[{b}].ends_at", _("The end must be after the start."))
+        elif "first_days" in boost and not spec.get("starts_at"):
+            add(f"boosts[{b}].first_days", _("The program's first days need a start date."))
         for i, key in enumerate(boost.get("items") or []):
             if key not in all_item_keys:
                 add(f"boosts[{b}].items[{i}]", _("Unknown reward key."))

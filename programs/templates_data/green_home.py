@@ -21,6 +21,8 @@ def green_home_spec(year: int = 2026) -> dict:
         "currency": "CNY",
         "landing_url": "https://shop.example.com/",
         "point_value": {"amount": 5, "per_points": 1},
+        # What the estimator and the simulator assume about coupons.
+        "estimates": {"average_order": 12000, "coupon_redemption_percent": 60},
         "offer": {
             "headline": "¥20 off your first order over ¥99, plus free shipping",
             "body": "Both coupons are valid for 7 days.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ._common import ambassador, at, first_full_week, month_end, window
+from ._common import ambassador, at, first_full_week
 
 CS_FIT = {
     "all": [
@@ -28,6 +28,8 @@ def saas_b2b_spec(year: int = 2026) -> dict:
         "ends_at": None,
         "currency": "CNY",
         "landing_url": "https://saas.example.com/signup",
+        # What the estimator and the simulator assume about coupons.
+        "estimates": {"average_order": 200000, "coupon_redemption_percent": 100},
         "offer": {
             "headline": "Your first year 10% off — or a month free",
             "body": "Start a trial within 30 days; choose your offer when you buy an annual plan.",
@@ -379,9 +381,10 @@ def saas_b2b_spec(year: int = 2026) -> dict:
         "referee_discount_cap": 50000,
         "boosts": [
             {
+                # ISO week 10 is a full week in March every year (the first full one in 2026).
                 "key": "double_mql_week",
                 "label": "Double MQL week",
-                **window(mql_start, mql_end),
+                "every_year": {"iso_week": 10},
                 "items": ["mql_cash"],
                 "mode": "replace",
                 "set": {"amount": 8000},
@@ -390,7 +393,7 @@ def saas_b2b_spec(year: int = 2026) -> dict:
                 {
                     "key": f"referee_extra_month_{m:02d}",
                     "label": "Referee +1 free month",
-                    **window(date(year, m, 1), month_end(year, m)),
+                    "every_year": {"month": m},
                     "items": ["referee_offer"],
                     "mode": "replace",
                     "options_set": {

@@ -19,6 +19,8 @@ def study_together_spec(year: int = 2026) -> dict:
         "ends_at": None,
         "currency": "CNY",
         "landing_url": "https://school.example.com/join",
+        # What the estimator and the simulator assume about coupons.
+        "estimates": {"average_order": 240000, "coupon_redemption_percent": 80},
         "offer": {
             "headline": "A 3-lesson trial pack and ¥300 off your first course",
             "body": "Enrol with a friend's code; team up with 2–4 friends for more.",

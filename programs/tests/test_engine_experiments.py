@@ -187,7 +187,7 @@ def test_a_variant_that_breaks_the_spec_or_changes_the_program_is_refused():
     assert [(p.path, p.message) for p in validate_spec(spec)] == [
         (
             "experiments[0].variants[1].overrides",
-            "With this variant, stages[0].rewards[0].amount: 'lots' is not of type 'integer'",
+            "With this variant, stages[0].rewards[0].amount: Expected a whole number.",
         )
     ]
     spec["experiments"][0]["variants"][1]["overrides"] = {"slug": "other", "currency": "USD"}

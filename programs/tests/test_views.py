@@ -1,25 +1,15 @@
 import pytest
-from django.test import Client
 from django.utils import translation
 
 from programs import services
 from programs.models import Program
 from programs.templates_data import ARCHETYPES
+from programs.tests.conftest import section_data, signed_in
 
 pytestmark = pytest.mark.django_db
 
 
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def green(tenant):
-    spec = ARCHETYPES["green-home"](year=2026)
-    spec["status"] = "draft"
-    return services.program_create(tenant=tenant, spec=spec, actor=None)
+_client = signed_in
 
 
 def test_the_list_shows_each_program_with_its_status(marketer, green):
@@ -44,7 +34,9 @@ def test_a_marketer_creates_a_draft_from_a_template(marketer, tenant):
     response = _client(marketer).post(
         "/app/programs/new/", {"template": "saas-b2b", "name": "Team referrals", "slug": "teams"}
     )
-    assert response.status_code == 302 and response["Location"] == "/app/programs/teams/"
+    assert (
+        response.status_code == 302 and response["Location"] == "/app/programs/teams/edit/general/"
+    )
     program = Program.objects.for_tenant(tenant).get(slug="teams")
     assert (program.name, program.status) == ("Team referrals", "draft")
     assert program.spec["stages"][0]["rewards"][0]["amount"] == 5000
@@ -62,7 +54,10 @@ def test_the_overview_summarises_the_rules_in_plain_words(analyst, green):
     response = _client(analyst).get("/app/programs/green-home/")
     assert response.status_code == 200
     text = response.content.decode()
-    assert "Their friend earns ¥20 off orders ≥ ¥99 when the friend signs up." in text
+    assert (
+        "Their friend earns ¥20.00 coupon, min. spend ¥99.00, valid 7 days (“¥20 off orders"
+        " ≥ ¥99”) when the friend signs up." in text
+    )
     assert "At most 10 rewarded referrals per month; beyond that, nothing." in text
     assert 'data-testid="status-active"' not in text  # an analyst sees no buttons
 
@@ -82,17 +77,26 @@ def test_the_section_tabs_are_in_the_readers_language(marketer, green):
     # The override puts the thread's language back afterwards; the header picks the page's.
     with translation.override("zh-hans"):
         response = _client(marketer).get(
-            "/app/programs/green-home/edit/general/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+            "/app/programs/green-home/edit/stages/", HTTP_ACCEPT_LANGUAGE="zh-hans"
         )
     text = response.content.decode()
-    assert ">基本信息</a>" in text and ">奖励</a>" in text and ">参与条件</a>" in text
-    assert ">General</a>" not in text and ">Rewards</a>" not in text
+    assert ">基本信息</a>" in text and ">阶段与奖励</a>" in text and ">参与条件</a>" in text
+    assert ">General</a>" not in text
+    assert (
+        '<label class="form-label" for="f-stages-0-rewards-0-amount">金额 <span class="text-secondary">(¥)</span>'
+        in text
+    )
+
+
+AMOUNT = "stages[0].rewards[0].amount"
 
 
 def test_editing_the_referee_coupon_makes_a_new_version(marketer, green):
-    response = _client(marketer).post(
-        "/app/programs/green-home/edit/rewards/", {"s0r0-amount": "25", "s0r0-min_spend": "99"}
-    )
+    client = _client(marketer)
+    data = section_data(client, "green-home", "stages")
+    assert data[AMOUNT] == "20.00"
+    data.update({AMOUNT: "25", "stages[0].rewards[0].min_spend": "99"})
+    response = client.post("/app/programs/green-home/edit/stages/", data)
     assert response.status_code == 302
     green.refresh_from_db()
     assert green.current_version.number == 2
@@ -102,55 +106,66 @@ def test_editing_the_referee_coupon_makes_a_new_version(marketer, green):
 
 def test_amounts_typed_with_more_decimals_than_the_currency_has_are_refused(marketer, green):
     client = _client(marketer)
-    response = client.post("/app/programs/green-home/edit/rewards/", {"s0r0-amount": "25.005"})
+    data = section_data(client, "green-home", "stages", {AMOUNT: "25.005"})
+    response = client.post("/app/programs/green-home/edit/stages/", data)
+    assert response.status_code == 422
+    assert response.context["errors"] == {AMOUNT: ["Enter at most 2 decimal places."]}
+    data = section_data(client, "green-home", "caps")
+    data.update({"budget": "-1", "referee_discount_cap": "20.001"})
+    response = client.post("/app/programs/green-home/edit/caps/", data)
     assert response.status_code == 422
     assert response.context["errors"] == {
-        "stages[0].rewards[0].amount": ["Enter at most 2 decimal places."]
-    }
-    response = client.post("/app/programs/green-home/edit/general/", {
-        "name": green.name, "budget": "-1", "referee_discount_cap": "20.001",
-    })  # fmt: skip
-    assert response.status_code == 422
-    assert response.context["errors"] == {
-        "budget": ["Ensure this value is greater than or equal to 0."],
+        "budget": ["Must be at least 0."],
         "referee_discount_cap": ["Enter at most 2 decimal places."],
     }
+    assert 'data-error-for="referee_discount_cap"' in response.content.decode()
     green.refresh_from_db()
     assert green.current_version.number == 1
 
 
-def test_the_general_section_takes_and_shows_amounts_in_the_programs_currency(marketer, green):
+def test_the_caps_section_takes_and_shows_amounts_in_the_programs_currency(marketer, green):
     client = _client(marketer)
-    response = client.post("/app/programs/green-home/edit/general/", {
-        "name": green.name, "budget": "12000.5", "referee_discount_cap": "20",
-    })  # fmt: skip
+    data = section_data(client, "green-home", "caps")
+    data.update({"budget": "12000.5", "referee_discount_cap": "20"})
+    response = client.post("/app/programs/green-home/edit/caps/", data)
     assert response.status_code == 302
     green.refresh_from_db()
     assert (green.spec["budget"], green.spec["referee_discount_cap"]) == (1200050, 2000)
-    html = client.get("/app/programs/green-home/edit/general/").content.decode()
-    assert 'name="budget" value="12000.50"' in html
-    assert 'name="referee_discount_cap" value="20.00"' in html
+    html = client.get("/app/programs/green-home/edit/caps/").content.decode()
+    assert 'name="budget" aria-describedby="f-budget-help" value="12000.50"' in html
+    assert (
+        'name="referee_discount_cap" aria-describedby="f-referee-discount-cap-help" value="20.00"'
+        in html
+    )
 
 
 def test_an_analyst_cannot_save_a_section(analyst, green):
-    assert (
-        _client(analyst)
-        .post("/app/programs/green-home/edit/rewards/", {"s0r0-amount": "25"})
-        .status_code
-        == 403
-    )
+    response = _client(analyst).post("/app/programs/green-home/edit/stages/", {AMOUNT: "25"})
+    assert response.status_code == 403
 
 
 def test_inline_validation_reports_problems_without_saving(marketer, green):
     client = _client(marketer)
+    data = section_data(client, "green-home", "caps", {"caps[0].limit": "-1"})
+    response = client.post("/app/programs/green-home/edit/caps/validate/", data)
+    assert response.status_code == 200
+    assert "<code>caps[0].limit</code>: Must be at least 0." in response.content.decode()
+    response = client.post("/app/programs/green-home/edit/advanced/", {"body": "{not json"})
+    assert response.status_code == 422 and b"Not valid JSON" in response.content
+    green.refresh_from_db()
+    assert green.current_version.number == 1
+
+
+def test_adding_a_part_redraws_the_form_without_saving(marketer, green):
+    client = _client(marketer)
+    data = section_data(client, "green-home", "stages")
     response = client.post(
-        "/app/programs/green-home/edit/caps/validate/",
-        {"body": '[{"key": "c", "period": "month", "limit": -1}]'},
+        "/app/programs/green-home/edit/stages/", {**data, "_action": "add:stages[0].rewards"}
     )
     assert response.status_code == 200
-    assert "caps[0].limit" in response.content.decode()
-    response = client.post("/app/programs/green-home/edit/caps/", {"body": "{not json"})
-    assert response.status_code == 422 and b"Not valid JSON" in response.content
+    text = response.content.decode()
+    count = len(green.spec["stages"][0]["rewards"])
+    assert f'name="stages[0].rewards[{count}].key"' in text
     green.refresh_from_db()
     assert green.current_version.number == 1
 
@@ -161,7 +176,8 @@ def test_status_buttons_activate_and_pause(marketer, analyst, green):
         == 403
     )
     client = _client(marketer)
-    assert client.post("/app/programs/green-home/status/", {"status": "active"}).status_code == 302
+    response = client.post("/app/programs/green-home/status/", {"status": "active", "confirm": "1"})
+    assert response.status_code == 302
     green.refresh_from_db()
     assert green.status == "active"
 
@@ -177,8 +193,8 @@ def test_the_simulator_shows_what_each_side_earns(analyst, green):
     assert response.status_code == 200
     text = response.content.decode()
     # Anna's order passes its window: ¥25 coupon, 1 ticket, 300 points; Ben's is refunded.
-    assert 'data-testid="total-referrer">CNY 25.00 + 300 points' in text
-    assert 'data-testid="total-referee">CNY 40.00' in text  # two ¥20 sign-up coupons
+    assert 'data-testid="total-referrer">¥25.00 + 300 points' in text
+    assert 'data-testid="total-referee">¥40.00' in text  # two ¥20 sign-up coupons
 
 
 def test_the_cost_estimator_prices_the_expected_volume(analyst, green):
@@ -186,14 +202,18 @@ def test_the_cost_estimator_prices_the_expected_volume(analyst, green):
         "/app/programs/green-home/estimate/?monthly_referrals=100&rate_welcome=100&rate_first_order=40"
     )
     text = response.content.decode()
-    # 100 × ¥20 referee coupons + 40 × (¥25 coupon + 300 points × ¥0.05) = ¥2,000 + ¥1,600
-    assert 'data-testid="monthly-cost">CNY 3,600.00' in text
-    assert 'data-testid="cprc">CNY 90.00' in text
+    # Coupons at 60 % redemption on a ¥120 average order: 100 × 60 % × ¥20 sign-up coupons;
+    # 40 × 300 points × ¥0.05 (the ¥25 coupon needs ¥129, more than the average order).
+    assert 'data-testid="monthly-cost">¥1,800.00' in text
+    assert 'data-testid="cprc">¥45.00' in text
 
 
 def test_the_version_history_shows_the_diff(marketer, green):
     client = _client(marketer)
-    client.post("/app/programs/green-home/edit/rewards/", {"s0r0-amount": "25"})
+    client.post(
+        "/app/programs/green-home/edit/stages/",
+        section_data(client, "green-home", "stages", {AMOUNT: "25"}),
+    )
     text = client.get("/app/programs/green-home/versions/").content.decode()
     assert "stages[0].rewards[0].amount" in text and "2000" in text and "2500" in text
 

@@ -47,24 +47,25 @@ class Money:
     def from_dict(cls, data: dict) -> Money:
         return cls(int(data["amount_minor"]), str(data["currency"]).upper())
 
-    def format(self) -> str:
+    def format(self, *, decimals: bool = False) -> str:
+        """`¥50`, or `¥50.00` with `decimals` (always the currency's minor digits)."""
         exp = exponent(self.currency)
         sign = "-" if self.amount_minor < 0 else ""
         whole, frac = (
             divmod(abs(self.amount_minor), 10**exp) if exp else (abs(self.amount_minor), 0)
         )
         symbol = _SYMBOLS.get(self.currency, self.currency + " ")
-        text = f"{whole:,}" if not frac else f"{whole:,}.{frac:0{exp}d}"
+        text = f"{whole:,}" if not (frac or decimals and exp) else f"{whole:,}.{frac:0{exp}d}"
         return f"{sign}{symbol}{text}"
 
     def __str__(self) -> str:
         return self.format()
 
 
-def format_minor(amount_minor: int | None, currency: str | None) -> str:
+def format_minor(amount_minor: int | None, currency: str | None, *, decimals: bool = False) -> str:
     if amount_minor is None or not currency:
         return ""
-    return Money(int(amount_minor), currency).format()
+    return Money(int(amount_minor), currency).format(decimals=decimals)
 
 
 def decimal_to_scaled(value: Decimal | int | str, places: int) -> int:

@@ -33,24 +33,25 @@ def test_marketer_creates_the_ecommerce_program_edits_the_coupon_simulates_and_a
     page.fill("input[name=name]", "Green miles")
     page.fill("input[name=slug]", "green-home")
     page.click("[data-testid=new-program-form] button[type=submit]")
-    page.wait_for_url("**/app/programs/green-home/")
+    page.wait_for_url("**/app/programs/green-home/edit/general/")
+    page.click("[data-testid=program-nav] >> text=Overview")
     assert page.locator("[data-testid=program-status]").inner_text() == "Draft"
     assert (
-        "Their friend earns ¥20 off orders ≥ ¥99 when the friend signs up."
-        in page.locator("[data-testid=program-summary]").inner_text()
+        "Their friend earns ¥20.00 coupon, min. spend ¥99.00, valid 7 days (“¥20 off orders ≥ ¥99”)"
+        " when the friend signs up." in page.locator("[data-testid=program-summary]").inner_text()
     )
 
     # The referee's sign-up coupon: ¥20 → ¥30, checked inline before saving.
     page.click("[data-testid=program-nav] >> text=Rules")
-    page.click(".list-group >> text=Rewards")
-    coupon = page.locator("[data-testid=reward-referee_coupon]")
-    coupon.locator("input[name=s0r0-amount]").fill("-3")
+    page.click("[data-testid=section-list] >> text=Stages and rewards")
+    amount = page.locator('[name="stages[0].rewards[0].amount"]')
+    amount.fill("-3")
     page.locator("[data-testid=problems]").get_by_text("stages[0].rewards[0].amount").wait_for()
-    coupon.locator("input[name=s0r0-amount]").fill("30")
+    amount.fill("30")
     page.locator("[data-testid=problems]").get_by_text("No problems.").wait_for()
     shot(page, "programs-rewards-section")
-    page.click("[data-testid=section-form] button[type=submit]")
-    page.wait_for_url("**/app/programs/green-home/")
+    page.click("[data-testid=save-section]")
+    page.wait_for_url("**/app/programs/green-home/edit/tiers/")
     assert "Saved as version 2." in page.content()
 
     # One friend signs up and keeps a ¥120 first order past the 7-day window.
@@ -59,13 +60,18 @@ def test_marketer_creates_the_ecommerce_program_edits_the_coupon_simulates_and_a
     page.fill("#start", "2026-01-05")
     page.click("[data-testid=run-simulation]")
     page.locator("[data-testid=total-referee]").wait_for()
-    assert page.locator("[data-testid=total-referee]").inner_text() == "CNY 30.00"
-    assert page.locator("[data-testid=total-referrer]").inner_text() == "CNY 25.00 + 300 points"
+    assert page.locator("[data-testid=total-referee]").inner_text() == "¥30.00"
+    assert page.locator("[data-testid=total-referrer]").inner_text() == "¥25.00 + 300 points"
     assert page.locator("[data-testid=sim-row]").count() == 5
     shot(page, "programs-simulator")
 
     page.click("[data-testid=program-nav] >> text=Overview")
     page.click("[data-testid=status-active]")
+    checklist = page.locator("[data-testid=launch-checklist]")
+    assert "No budget: rewards are never stopped by cost." in checklist.inner_text()
+    shot(page, "programs-launch-checklist")
+    page.check("[data-testid=confirm-checkbox]")
+    page.click("[data-testid=confirm-submit]")
     page.wait_for_url("**/app/programs/green-home/")
     assert page.locator("[data-testid=program-status]").inner_text() == "Active"
     program = Program.objects.for_tenant(shop).get(slug="green-home")

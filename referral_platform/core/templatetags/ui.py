@@ -21,3 +21,9 @@ def nav_active(context, *prefixes: str) -> str:
 def money(amount_minor, currency: str = "") -> str:
     """`{{ reward.amount_minor|money:reward.currency }}` → `¥150.00`."""
     return format_minor(amount_minor, currency)
+
+
+@register.filter
+def money_full(amount_minor, currency: str = "") -> str:
+    """Like `money` with the currency's decimals always shown: `¥150.00`."""
+    return format_minor(amount_minor, currency, decimals=True)
