@@ -86,8 +86,15 @@ def free_port() -> int:
 class Server:
     """gunicorn with the same settings for every run: gthread workers keep connections alive."""
 
-    def __init__(self, env: dict[str, str], workers: int | None = None, threads: int = 4):
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int | None = None,
+        threads: int = 4,
+        app: str = "bench._wsgi:application",
+    ):
         self.port = free_port()
+        self.app = app
         self.env = env
         self.workers = workers or (os.cpu_count() or 1) * 2
         self.threads = threads
@@ -99,7 +106,7 @@ class Server:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "bench._wsgi:application",
+                self.app,
                 "-b",
                 f"127.0.0.1:{self.port}",
                 "-w",
@@ -195,7 +202,7 @@ async def _connection(port, make_request, stop_at, latencies, statuses, counters
             writer.write(payload)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
-            length, close = 0, False
+            length, close, chunked = 0, False, False
             for line in head.split(b"\r\n")[1:]:
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
@@ -203,7 +210,14 @@ async def _connection(port, make_request, stop_at, latencies, statuses, counters
                     length = int(value)
                 elif name == b"connection" and value.strip().lower() == b"close":
                     close = True
-            if length:
+                elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                    chunked = True
+            if chunked:
+                # A response without Content-Length (a bare 302) comes chunked over keep-alive.
+                while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                    await reader.readexactly(size + 2)
+                await reader.readuntil(b"\r\n")
+            elif length:
                 await reader.readexactly(length)
             latencies.append(time.perf_counter() - started)
             statuses[status] = statuses.get(status, 0) + 1

@@ -1,8 +1,7 @@
-"""Production settings for benchmark servers, plus a bare 302 view to compare against."""
+"""Production settings for the product's benchmark servers: what compose runs, over plain HTTP."""
 
 from referral_platform.settings.production import *  # noqa: F403
 
-ROOT_URLCONF = "bench._urls"
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 SESSION_COOKIE_SECURE = False

@@ -1,6 +1,7 @@
+"""The production WSGI entry point (with its lean redirect handler) on the bench settings."""
+
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench._settings")
-application = get_wsgi_application()
+
+from referral_platform.wsgi import application  # noqa: E402, F401

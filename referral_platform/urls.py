@@ -21,6 +21,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # First: the redirect is the hottest path, and Django tries patterns in order.
+    path("", include("tracking.public_urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -47,7 +49,6 @@ urlpatterns = [
         name="media",
     ),
     path("", core_views.root, name="root"),
-    path("", include("tracking.public_urls")),
 ]
 
 handler400 = "referral_platform.core.views.bad_request"

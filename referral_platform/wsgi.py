@@ -1,7 +1,17 @@
+"""The WSGI entry point. The public redirect `/r/<code>` is the hottest path in the system
+(DESIGN: one cached lookup and one cheap write), so it is served by a second Django handler
+built with `LEAN_MIDDLEWARE` only: no sessions, auth, CSRF, messages, locale, CSP or htmx,
+none of which a 302 uses. Every other path goes through the full stack."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referral_platform.settings.production")
 
-application = get_wsgi_application()
+full_application = get_wsgi_application()
+
+from referral_platform.core.lean import LeanWSGIHandler, dispatch  # noqa: E402 - after setup
+
+lean_application = LeanWSGIHandler()
+application = dispatch(lean=lean_application, full=full_application)

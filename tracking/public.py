@@ -79,14 +79,21 @@ def _source(request, code: str, now: datetime) -> str:
 
 
 @require_http_methods(["GET", "HEAD"])
+def _lean_page(request, template: str, status: int):
+    """A page from the redirect, which is served without LocaleMiddleware (wsgi.py): the
+    visitor's language is chosen here, for this response only."""
+    with translation.override(translation.get_language_from_request(request)):
+        return render(request, template, status=status)
+
+
 def redirect(request, code: str):
     """One cached lookup and one cheap write (a buffered or single-row click insert)."""
     now = clock.now()
     entry = services.code_resolve(code)
     if entry is None:
-        return render(request, "tracking/public/unknown.html", status=404)
+        return _lean_page(request, "tracking/public/unknown.html", 404)
     if _ended(entry, now):
-        return render(request, "tracking/public/ended.html", status=410)
+        return _lean_page(request, "tracking/public/ended.html", 410)
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
     ua_class = classify(user_agent)
     counted = request.method == "GET" and ua_class != "bot" and not entry["opted_out"]

@@ -65,6 +65,14 @@ MIDDLEWARE = [
     "referral_platform.tenancy.middleware.TenantMiddleware",
 ]
 
+# The public redirect is served with these only (referral_platform/wsgi.py): HTTPS and
+# security headers, and the request id for logs. Nothing else in MIDDLEWARE serves a 302.
+LEAN_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "referral_platform.core.middleware.RequestIdMiddleware",
+]
+LEAN_PATHS = ["/r/"]
+
 ROOT_URLCONF = "referral_platform.urls"
 WSGI_APPLICATION = "referral_platform.wsgi.application"
 

@@ -19,6 +19,9 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+# Clicks are buffered in Redis and written in bulk by the tracking.flush_clicks job: the
+# redirect then makes no database write at all. TRACKING_CLICK_BUFFER_URL= (empty) turns it off.
+TRACKING_CLICK_BUFFER_URL = env("TRACKING_CLICK_BUFFER_URL", default=env("REDIS_URL", default=""))
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
