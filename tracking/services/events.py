@@ -226,8 +226,12 @@ def event_failed(event: Event, exc: BaseException) -> None:
 
 
 def event_lock(event: Event) -> Event:
-    """The event's row, locked for this transaction (the caller holds one)."""
-    return Event.unscoped.select_for_update().get(pk=event.pk)
+    """The event's row, locked for this transaction (the caller holds one); the tenant
+    already loaded with `event` is kept rather than read again."""
+    locked = Event.unscoped.select_for_update().get(pk=event.pk)
+    if "tenant" in event._state.fields_cache and locked.tenant_id == event.tenant_id:
+        locked.tenant = event.tenant
+    return locked
 
 
 def event_participant_attach(event: Event):
