@@ -76,7 +76,9 @@ def assessment_run(*, referral, stage_key: str, linked: bool = True):
     """Score `referral` at `stage_key` and apply the verdict; then score again, one level
     deep, the earlier referrals a linking pattern seen now implicates. Returns the
     assessment. If scoring raises, fraud's verdict is `review` (fail closed)."""
-    with transaction.atomic():
+    # No savepoint: nothing inside is caught and carried on from; a failure ends the caller's
+    # transaction (fraud's own scoring failures are caught, inside, by fraud).
+    with transaction.atomic(savepoint=False):
         locked = tracking.referral_lock(referral)
         verdict = fraud_services.assessment_score(
             referral=locked,
@@ -119,10 +121,12 @@ def referral_advance(*, referral, event=None):
     newly_paying = tracking.referral_stages_apply(referral=referral, decisions=stages)
     for stage_key in newly_paying:
         assessment_run(referral=referral, stage_key=stage_key)
-    # The stages and fraud may have moved the status; the decision follows it.
-    facts = dataclasses.replace(
-        facts, status=referral.status, fraud_decision=fraud_decision(referral)
-    )
+    # The stages and fraud may have moved the status; the decision follows it. It reads only
+    # the status and the latest assessment: unless either moved, it is the one we have.
+    if newly_paying or referral.status != facts.status:
+        facts = dataclasses.replace(
+            facts, status=referral.status, fraud_decision=fraud_decision(referral)
+        )
     rewards_services.referral_rewards_sync(referral=referral, facts=facts, stages=stages, spec=spec)
     return referral
 

@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 CLAIM_SECONDS = 300
+# Events per processing task: small enough that a batch spreads over the worker processes
+# and a task ends well inside its time limit, large enough that the broker is not the cost.
+EVENT_CHUNK = 25
 # A tenant's clock may run a little ahead of ours; an event dated further ahead than this
 # is refused (422) rather than kept waiting for a time that may be a typo.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -82,7 +85,7 @@ def event_ingest(*, tenant, data: dict, payload: dict) -> tuple[Event, bool]:
             ) from None
         return first, False
     if row.claimed_until is None:
-        _enqueue(tenant.pk, [row.pk])
+        _enqueue(tenant.pk, [row])
     return row, True
 
 
@@ -147,7 +150,7 @@ def event_ingest_batch(*, tenant, items: list[tuple[int, dict, dict]]) -> dict[i
         _enqueue(
             tenant.pk,
             [
-                row.pk
+                row
                 for index, row in fresh
                 if results[index]["status"] == "accepted" and row.claimed_until is None
             ],
@@ -158,12 +161,36 @@ def event_ingest_batch(*, tenant, items: list[tuple[int, dict, dict]]) -> dict[i
     return results
 
 
-def _enqueue(tenant_id: int, event_pks: list[int]) -> None:
+def event_chunks(rows: list[Event], size: int | None = None) -> list[list[int]]:
+    """The ids of `rows` in tasks of about `size` events, so that a batch is shared by every
+    worker process and no task runs long: one participant's events stay in one chunk, in
+    the order they happened (`occurred_at`, then arrival), so a batch's purchase is never
+    processed before its sign-up. A participant with more than `size` events is one chunk.
+    Across chunks and batches the participant's row lock (`event_participant_attach`)
+    serialises their events, and a referral created later reads every event of its referee,
+    so a purchase processed first is still counted once the sign-up creates the referral."""
+    size = size or EVENT_CHUNK
+    people: dict[str, list[Event]] = {}
+    for row in sorted(rows, key=lambda r: (r.occurred_at, r.pk)):
+        people.setdefault(row.external_id, []).append(row)
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    for events in people.values():
+        if current and len(current) + len(events) > size:
+            chunks.append(current)
+            current = []
+        current.extend(e.pk for e in events)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _enqueue(tenant_id: int, rows: list[Event]) -> None:
     from ..tasks import events_process_task
 
-    if event_pks:
-        # Broker down: logged, and the sweeper processes the stored events.
-        enqueue_on_commit(events_process_task, tenant_id, event_pks)
+    # Broker down: logged, and the sweeper processes the stored events.
+    for chunk in event_chunks(rows):
+        enqueue_on_commit(events_process_task, tenant_id, chunk)
 
 
 def event_claim(event_pk: int, *, now=None) -> bool:
@@ -199,8 +226,12 @@ def event_failed(event: Event, exc: BaseException) -> None:
 
 
 def event_lock(event: Event) -> Event:
-    """The event's row, locked for this transaction (the caller holds one)."""
-    return Event.unscoped.select_for_update().get(pk=event.pk)
+    """The event's row, locked for this transaction (the caller holds one); the tenant
+    already loaded with `event` is kept rather than read again."""
+    locked = Event.unscoped.select_for_update().get(pk=event.pk)
+    if "tenant" in event._state.fields_cache and locked.tenant_id == event.tenant_id:
+        locked.tenant = event.tenant
+    return locked
 
 
 def event_participant_attach(event: Event):

@@ -87,11 +87,18 @@ def participant_upsert(
             participant = participants.select_for_update().get(external_id=external_id)
             created = False
     if not created:
-        for key, value in changes.items():
-            setattr(participant, key, value)
+        # Only what changed is written, and nothing when the event repeats what we know:
+        # the row stays locked (select_for_update) for the caller's transaction either way.
+        changed = [key for key, value in changes.items() if getattr(participant, key) != value]
+        for key in changed:
+            setattr(participant, key, changes[key])
         if attributes:
-            participant.attributes = {**participant.attributes, **attributes}
-        participant.save()
+            merged = {**participant.attributes, **attributes}
+            if merged != participant.attributes:
+                participant.attributes = merged
+                changed.append("attributes")
+        if changed:
+            participant.save(update_fields=[*changed, "updated_at"])
     return participant, created
 
 

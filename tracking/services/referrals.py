@@ -274,7 +274,7 @@ def _lead_referral_adopt(referral: Referral, *, referee: Participant, decision) 
     return referral
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def referral_create(
     *, program, referee: Participant, decision, signup_at, event=None
 ) -> tuple[Referral, bool]:
@@ -331,15 +331,14 @@ def referral_create(
     except IntegrityError:
         return Referral.objects.for_tenant(tenant).get(program=program, referee=referee), False
     if event is not None:
-        ReferralStage.objects.for_tenant(tenant).get_or_create(
+        # The referral was inserted just now: it has no stage yet.
+        ReferralStage.objects.for_tenant(tenant).create(
             tenant=tenant,
             referral=referral,
             stage_key="signup",
-            defaults={
-                "status_set": ReferralStatus.PENDING,
-                "occurred_at": signup_at,
-                "event": event,
-            },
+            status_set=ReferralStatus.PENDING,
+            occurred_at=signup_at,
+            event=event,
         )
     Claim.objects.for_tenant(tenant).filter(
         referee=referee, program=program, status=ClaimStatus.PENDING
