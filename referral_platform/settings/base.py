@@ -173,7 +173,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["referral_platform.tenancy.api.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["referral_platform.tenancy.api.HasTenant"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["referral_platform.core.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "referral_platform.core.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "referral_platform.core.api.errors.exception_handler",

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from referral_platform.core.api.errors import error_response, flatten_fields
 from referral_platform.core.api.idempotency import idempotent
+from referral_platform.core.api.inputcheck import json_problems
 from referral_platform.core.api.pagination import CursorPagination
 from referral_platform.core.api.views import TenantAPIView
 
@@ -17,6 +18,7 @@ from .serializers import (
     ClaimInput,
     EnrollmentInput,
     EventBatchInput,
+    EventBatchSchema,
     EventInput,
     EventQrInput,
     ParticipantInput,
@@ -123,7 +125,9 @@ class EventCreate(TenantAPIView):
 
 
 class EventBatch(TenantAPIView):
-    @extend_schema(request=EventBatchInput, responses={202: dict, 422: dict})
+    items_checked_by_view = frozenset({"events"})
+
+    @extend_schema(request=EventBatchSchema, responses={202: dict, 422: dict})
     @idempotent
     def post(self, request):
         envelope = EventBatchInput(data=request.data)
@@ -131,6 +135,10 @@ class EventBatch(TenantAPIView):
         results: dict[int, dict] = {}
         valid = []
         for index, raw in enumerate(envelope.validated_data["events"]):
+            problems = json_problems(raw)
+            if problems:
+                results[index] = {"index": index, "status": "invalid", "fields": problems}
+                continue
             try:
                 valid.append((index, event_validate(raw), raw))
             except serializers.ValidationError as exc:
