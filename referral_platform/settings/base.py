@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "referral_platform.tenancy.middleware.TenantMiddleware",
+    "referral_platform.tenancy.middleware.StaffMfaMiddleware",
 ]
 
 ROOT_URLCONF = "referral_platform.urls"
