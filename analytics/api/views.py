@@ -15,7 +15,12 @@ from ..kpis import funnel_steps
 from .serializers import AnalyticsQuery, FunnelOut, KpisOut
 
 _PARAMS = [
-    OpenApiParameter("program", OpenApiTypes.STR, description="program slug (all when absent)"),
+    OpenApiParameter(
+        "program",
+        OpenApiTypes.STR,
+        description="program slug (all when absent)",
+        pattern=r"^[-a-zA-Z0-9_]+$",
+    ),
     OpenApiParameter(
         "from", OpenApiTypes.DATE, required=True, description="tenant-local, inclusive"
     ),

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
     "allauth",
@@ -178,7 +179,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "referral_platform.core.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "referral_platform.core.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "referral_platform.core.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["referral_platform.tenancy.api.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env("API_RATE_LIMIT", default="6000/min")},
     "UNAUTHENTICATED_USER": None,
@@ -190,6 +191,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The docs page's Redoc comes from drf-spectacular-sidecar's static files, not a CDN.
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "referral_platform.core.api.schema.add_error_responses",
+        "referral_platform.core.api.schema.paginate_lists",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- I18n -------------------------------------------------------------------
