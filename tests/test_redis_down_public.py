@@ -13,7 +13,11 @@ from django.test import override_settings
 from programs.services import program_create
 from referral_platform.celery import app
 from referral_platform.core import cache as resilient
-from referral_platform.core.testing import private_redis_or_skip
+from referral_platform.core.testing import (
+    drop_broker_connections,
+    private_redis_or_skip,
+    wait_for,
+)
 from tracking import clickbuffer, services
 from tracking.models import Click, Event, Participant
 from tracking.tests.conftest import make_spec
@@ -21,13 +25,6 @@ from tracking.tests.conftest import make_spec
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"
-
-
-def _drop_broker_connections() -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -54,23 +51,14 @@ def on_private_redis(redis_server, monkeypatch):
     resilient.degraded.clear()
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=redis_server.url, task_always_eager=False)
-    _drop_broker_connections()
+    drop_broker_connections(app)
     with override_settings(
         CACHES=caches, CELERY_TASK_ALWAYS_EAGER=False, TRACKING_CLICK_BUFFER_URL=redis_server.url
     ):
         yield redis_server
     app.conf.update(saved)
-    _drop_broker_connections()
+    drop_broker_connections(app)
     clickbuffer._take()
-
-
-def _wait_for(condition, seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def test_public_pages_and_staff_sign_in_keep_working_while_redis_is_down(
@@ -118,7 +106,7 @@ def test_public_pages_and_staff_sign_in_keep_working_while_redis_is_down(
     assert response.status_code == 302 and client.get("/app/").status_code == 200
 
     clickbuffer.ship()  # what the shipper thread has not sent yet: written directly
-    assert _wait_for(lambda: clicks.count() >= 7)
+    assert wait_for(lambda: clicks.count() >= 7, seconds=10, interval=0.1)
     assert sorted(clicks.values_list("code", flat=True)) == sorted([codes[0], *codes])
     leads = Participant.objects.for_tenant(tenant).filter(is_lead=True)
     assert sorted(leads.values_list("phone", flat=True)) == ["+8613900139001", "+8613900139002"]
