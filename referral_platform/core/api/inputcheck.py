@@ -7,12 +7,32 @@ nesting stays within `MAX_DEPTH`. `json_problems` answers with field paths in th
 from __future__ import annotations
 
 import math
+import re
 
 from django.utils.translation import gettext as _
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 MAX_DEPTH = 32
 MAX_PROBLEMS = 20
+
+
+# A \u0000 or surrogate escape in a JSON text: what parses into a string PostgreSQL cannot
+# store (raw NUL bytes and invalid UTF-8 never parse at all).
+_BAD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def text_may_have_problems(body: bytes) -> bool:
+    """False when the JSON text `body` can hold no bad string and no deep nesting (numbers
+    are the parser's to flag, `parsers.JSONParser`): the walk is then skipped."""
+    if body.count(b"{") + body.count(b"[") >= MAX_DEPTH:
+        return True
+    return b"\\u" in body and _BAD_ESCAPE.search(body) is not None
+
+
+def number_may_have_problem(text: str) -> bool:
+    """Whether a JSON number's text may parse beyond bigint or to an infinite float."""
+    digits = len(text) - (text[0] == "-")
+    return digits > 18 or "e" in text or "E" in text
 
 
 def text_problem(value: str) -> str | None:
