@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -18,7 +19,14 @@ api_v1 = [
     path("", include("referral_platform.webhooks.api.urls")),
     path("", include("connectors.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "docs/",
+        # Redoc builds its search index in a worker started from a blob: URL.
+        csp_update({"worker-src": ["'self'", "blob:"]})(
+            SpectacularRedocView.as_view(url_name="schema", template_name="api/docs.html")
+        ),
+        name="api-docs",
+    ),
 ]
 
 urlpatterns = [

@@ -21,7 +21,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,7 +36,13 @@ from django.test import override_settings
 from programs.services import program_create
 from referral_platform.celery import app
 from referral_platform.core import clock
-from referral_platform.core.testing import database_url, private_redis_or_skip, require_or_skip
+from referral_platform.core.testing import (
+    database_url,
+    drop_broker_connections,
+    private_redis_or_skip,
+    require_or_skip,
+    wait_for,
+)
 from referral_platform.webhooks.models import WebhookDelivery, WebhookMessage
 from referral_platform.webhooks.services import webhook_endpoint_create
 from rewards import ledger
@@ -122,21 +127,13 @@ def production_shape(redis_):
     }
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=redis_.url, task_always_eager=False)
-    _drop_broker_connections()
+    drop_broker_connections(app)
     with override_settings(
         CACHES=caches, CELERY_TASK_ALWAYS_EAGER=False, WEBHOOKS_ALLOW_PRIVATE=True
     ):
         yield redis_
     app.conf.update(saved)
-    _drop_broker_connections()
-
-
-def _drop_broker_connections() -> None:
-    # The producer pool keeps connections to the broker it was made for.
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+    drop_broker_connections(app)
 
 
 @pytest.fixture
@@ -211,15 +208,6 @@ def _not_enqueued(caplog) -> Counter:
     )
 
 
-def _wait(condition, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.3)
-    return condition()
-
-
 def test_events_posted_while_redis_is_down_are_kept_and_processed_once_when_it_is_back(
     tenant, owner, api, receiver, worker, production_shape, caplog
 ):
@@ -237,7 +225,7 @@ def test_events_posted_while_redis_is_down_are_kept_and_processed_once_when_it_i
     # Redis up: the worker processes what the API enqueues.
     _refer(api, codes[0], "f1", T0, buys=True)
     _refer(api, codes[1], "f2", T0, buys=False)
-    assert _wait(lambda: not events.exclude(status="processed").exists())
+    assert wait_for(lambda: not events.exclude(status="processed").exists())
 
     # Redis down: the API still answers and stores; the failed enqueues are only logged.
     redis_.stop()
@@ -271,7 +259,7 @@ def test_events_posted_while_redis_is_down_are_kept_and_processed_once_when_it_i
     _tick()
     assert events.count() == 10 and not events.exclude(status="processed").exists()
     deliveries = WebhookDelivery.objects.for_tenant(tenant)
-    assert _wait(lambda: not deliveries.exclude(status="succeeded").exists())
+    assert wait_for(lambda: not deliveries.exclude(status="succeeded").exists())
 
     rewards = Reward.objects.for_tenant(tenant).select_related("participant")
     assert sorted((r.participant.external_id, r.reason, r.status) for r in rewards) == sorted(

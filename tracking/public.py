@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from referral_platform.core import clock
 from referral_platform.core.errors import ValidationFailed
-from referral_platform.core.net import client_ip
+from referral_platform.core.net import client_ip, is_web_url
 from referral_platform.core.ratelimit import ip_limit_wait
 
 from . import qr, services
@@ -113,14 +113,17 @@ def redirect(request, code: str):
             is_bot=False,
             now=now,
         )
+    # A landing URL saved before http(s) was required is never followed (javascript:, data:,
+    # //elsewhere): the invite page stands in for it.
+    landing_url = entry["landing_url"] if is_web_url(entry["landing_url"] or "") else ""
     if entry["rotated"]:
         # A leaked code: the standard offer, carrying no referrer.
-        destination = entry["landing_url"] or f"/i/{entry['code']}"
-    elif entry["landing_url"]:
+        destination = landing_url or f"/i/{entry['code']}"
+    elif landing_url:
         params = {"ref": entry["code"]}
         if counted:
             params["click_id"] = click_id
-        destination = _with_params(entry["landing_url"], params)
+        destination = _with_params(landing_url, params)
     else:
         destination = f"/i/{entry['code']}"
     response = HttpResponseRedirect(destination)

@@ -16,7 +16,12 @@ from ..referrer_measures import referrer_measures
 from .serializers import AnalyticsQuery, FunnelOut, KpisOut, ReferrerMeasuresOut
 
 _PARAMS = [
-    OpenApiParameter("program", OpenApiTypes.STR, description="program slug (all when absent)"),
+    OpenApiParameter(
+        "program",
+        OpenApiTypes.STR,
+        description="program slug (all when absent)",
+        pattern=r"^[-a-zA-Z0-9_]+$",
+    ),
     OpenApiParameter(
         "from", OpenApiTypes.DATE, required=True, description="tenant-local, inclusive"
     ),

@@ -7,8 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
+
+from referral_platform.core.net import is_web_url
 
 from ..engine.experiments import spec_for_variants
 from .schema import SCHEMA
@@ -135,6 +139,17 @@ def _schema_message(error) -> str | None:
     return make() if make else None
 
 
+_WEB_URL = URLValidator(schemes=["http", "https"])
+
+
+def _landing_url_ok(url: str) -> bool:
+    try:
+        _WEB_URL(url)
+    except ValidationError:
+        return False
+    return is_web_url(url)
+
+
 def _dt(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -149,6 +164,8 @@ def _semantic_problems(spec: dict) -> list[Problem]:
         and _dt(spec["ends_at"]) <= _dt(spec["starts_at"])
     ):
         add("ends_at", _("The end must be after the start."))
+    if spec.get("landing_url") and not _landing_url_ok(spec["landing_url"]):
+        add("landing_url", _("Use an absolute http or https URL, e.g. https://shop.example.com/."))
 
     stage_keys: list[str] = []
     successes = 0

@@ -158,3 +158,25 @@ def test_eligibility_batches_are_limited_to_1000(api, tenant):
     )
     assert response.status_code == 422
     assert "participants" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "//evil.com/",
+        "ftp://shop.example.com/",
+        "shop.example.com",
+        "https://",
+    ],
+)
+def test_a_landing_url_that_is_not_http_or_https_is_refused(api, tenant, url):
+    spec = _spec()
+    spec["landing_url"] = url
+    response = api.post("/api/v1/programs", spec, format="json")
+    assert response.status_code == 422
+    assert list(response.json()["error"]["fields"]) == ["landing_url"]
+    assert not Program.objects.for_tenant(tenant).exists()
+    spec["landing_url"] = "HTTP://shop.example.com/join?x=1"
+    assert api.post("/api/v1/programs", spec, format="json").status_code == 201

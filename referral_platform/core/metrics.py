@@ -43,6 +43,21 @@ def _up():
     yield "referral_platform_up", "The web process answers.", {}, 1
 
 
+@register_collector
+def _cache_degraded():
+    """Cache calls answered without Redis (`core.cache`), per operation, in this process."""
+    from .cache import degraded
+
+    for op, count in sorted(degraded.items()):
+        yield (
+            "referral_platform_cache_degraded_total",
+            "Cache calls this process answered without Redis (a miss, a dropped write, "
+            "a rate limit let through).",
+            {"op": op},
+            count,
+        )
+
+
 def _queue_names() -> list[str]:
     from django.conf import settings
 

@@ -8,6 +8,8 @@ proxy, every forwarding header is the client's own words: only REMOTE_ADDR count
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from ipware import get_client_ip
 
@@ -33,3 +35,13 @@ def client_ip(request) -> str | None:
         strict=False,
     )
     return ip or remote_addr
+
+
+def is_web_url(url: str) -> bool:
+    """An absolute http(s) URL with a host: never `javascript:`, `data:` or a scheme-relative
+    `//evil.example` that a browser would complete with the page's own scheme."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)

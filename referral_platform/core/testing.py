@@ -155,3 +155,22 @@ def race(n: int, target, *, expected: tuple[type[BaseException], ...] = ()) -> l
         t.join(30)
     assert errors == []
     return results
+
+
+def wait_for(condition, seconds: float = 60, interval: float = 0.3) -> bool:
+    """Poll `condition()` until it holds or `seconds` pass; its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def drop_broker_connections(app) -> None:
+    """Forget the Celery app's connections: the producer pool keeps those to the broker it
+    was made for, so a test that points the app at another broker calls this."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None

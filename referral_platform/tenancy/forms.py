@@ -92,8 +92,14 @@ class TenantSettingsForm(forms.ModelForm):
             "logo",
             "portal_frame_origins",
             "review_sla_hours",
+            "require_mfa",
         ]
         labels = {"review_sla_hours": _("review SLA (hours)")}
+        help_texts = {
+            "require_mfa": _(
+                "Every member must set up an authenticator app; sign-in then asks for its code."
+            )
+        }
         widgets = {"brand_colour": forms.TextInput(attrs={"type": "color"})}
 
     def __init__(self, *args, **kwargs):
@@ -101,6 +107,8 @@ class TenantSettingsForm(forms.ModelForm):
         self.fields["timezone"].choices = [(tz, tz) for tz in sorted(available_timezones())]
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            if isinstance(field.widget, forms.CheckboxInput):
+                css = "form-check-input"
             if isinstance(field.widget, forms.TextInput) and field.widget.input_type == "color":
                 css = "form-control form-control-color"
             field.widget.attrs.setdefault("class", css)

@@ -33,6 +33,8 @@ class Tenant(models.Model):
     # Origins allowed to frame the customer portal (frame-ancestors).
     portal_frame_origins = models.JSONField(default=list, blank=True)
     review_sla_hours = models.PositiveIntegerField(default=48)
+    # Staff must have a TOTP authenticator (allauth MFA) to use this tenant's staff pages.
+    require_mfa = models.BooleanField(_("require two-factor sign-in for staff"), default=False)
     is_sandbox = models.BooleanField(default=False)
     live_tenant = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="sandbox"

@@ -345,6 +345,7 @@ SETTINGS_FIELDS = (
     "logo",
     "portal_frame_origins",
     "review_sla_hours",
+    "require_mfa",
 )
 
 

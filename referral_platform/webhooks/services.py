@@ -219,11 +219,12 @@ def webhook_delivery_attempt(*, delivery_id: int, rng: random.Random | None = No
     )
     request_headers["user-agent"] = "ReferralPlatform-Webhooks/1"
     try:
-        netguard.check_url(endpoint.url)
+        # Resolved once: the POST goes to these checked addresses, not to a new answer.
+        addresses = netguard.checked_addresses(endpoint.url)
     except ValidationFailed as exc:
         response = transport.Response(None, "", exc.message, 0)
     else:
-        response = transport.post(endpoint.url, body, request_headers)
+        response = transport.post(endpoint.url, body, request_headers, addresses=addresses)
     return _record(delivery, endpoint, body, request_headers, response, rng)
 
 

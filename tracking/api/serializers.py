@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from referral_platform.core import clock
+from referral_platform.core.api.inputcheck import BIGINT_MAX, BIGINT_MIN, json_problems
 
 from ..models import EventType
 from ..services import FUTURE_TOLERANCE
@@ -35,7 +36,7 @@ class EnrollmentInput(serializers.Serializer):
 
 
 class MoneyInput(serializers.Serializer):
-    amount_minor = serializers.IntegerField()
+    amount_minor = serializers.IntegerField(min_value=BIGINT_MIN, max_value=BIGINT_MAX)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$")
 
 
@@ -76,6 +77,14 @@ class EventInput(serializers.Serializer):
                 _("Is in the future: more than %(minutes)s minutes ahead of our clock.")
                 % {"minutes": minutes}
             )
+        return value
+
+    def validate_properties(self, value):
+        # Keys and values PostgreSQL's jsonb cannot hold (NUL, lone surrogates, numbers
+        # beyond bigint or not finite), each named by its path under `properties`.
+        problems = json_problems(value)
+        if problems:
+            raise serializers.ValidationError(problems)
         return value
 
     def validate(self, attrs):
@@ -178,6 +187,8 @@ def _amount(value):
         return False
     if not (currency.isascii() and currency.isalpha()):
         return False
+    if not BIGINT_MIN <= minor <= BIGINT_MAX:
+        return False
     return {"amount_minor": minor, "currency": currency}
 
 
@@ -223,7 +234,7 @@ def event_plain(data) -> dict | None:
         if out["context"] is None:
             return None
     if "properties" in data:
-        if type(data["properties"]) is not dict:
+        if type(data["properties"]) is not dict or json_problems(data["properties"]):
             return None
         out["properties"] = dict(data["properties"])
     if out["type"] in ("purchase", "refund") and not out.get("amount"):
@@ -231,10 +242,28 @@ def event_plain(data) -> dict | None:
     return out
 
 
+class _AnyJSON(serializers.Field):
+    """Parsed JSON taken as it is (JSONField would re-encode it, deeply nested or not)."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class EventBatchInput(serializers.Serializer):
+    # Any JSON per entry: each entry is validated on its own and answered by its index, so
+    # one that is not even an object spoils only its own result.
     events = serializers.ListField(
-        child=serializers.DictField(), max_length=1000, allow_empty=False
+        child=_AnyJSON(allow_null=True), max_length=1000, allow_empty=False
     )
+
+
+class EventBatchSchema(serializers.Serializer):
+    """What the documentation shows a batch to be: a list of events."""
+
+    events = EventInput(many=True, max_length=1000, allow_empty=False)
 
 
 class ClaimInput(serializers.Serializer):

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from referral_platform.core.api.errors import error_response, flatten_fields
 from referral_platform.core.api.idempotency import idempotent
+from referral_platform.core.api.inputcheck import json_problems
 from referral_platform.core.api.pagination import CursorPagination
 from referral_platform.core.api.views import TenantAPIView
 
@@ -16,6 +17,7 @@ from ..models import Enrollment, ReferralCode
 from .serializers import (
     EnrollmentInput,
     EventBatchInput,
+    EventBatchSchema,
     EventInput,
     EventQrInput,
     ParticipantInput,
@@ -132,14 +134,21 @@ class EventCreate(TenantAPIView):
 
 
 class EventBatch(TenantAPIView):
-    @extend_schema(request=EventBatchInput, responses={202: dict, 422: dict})
+    items_checked_by_view = frozenset({"events"})
+
+    @extend_schema(request=EventBatchSchema, responses={202: dict, 422: dict})
     @idempotent
     def post(self, request):
         envelope = EventBatchInput(data=request.data)
         envelope.is_valid(raise_exception=True)
         results: dict[int, dict] = {}
         valid = []
+        suspect = getattr(request, "input_suspect", True)
         for index, raw in enumerate(envelope.validated_data["events"]):
+            problems = json_problems(raw) if suspect else {}
+            if problems:
+                results[index] = {"index": index, "status": "invalid", "fields": problems}
+                continue
             try:
                 valid.append((index, event_validate(raw), raw))
             except serializers.ValidationError as exc:

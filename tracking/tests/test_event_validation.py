@@ -77,10 +77,31 @@ VALUES = {
     ("order_id",): _texts(EVENT["order_id"].max_length),
     ("amount",): NOT_OBJECTS | st.just({}),
     ("amount", "amount_minor"): st.sampled_from(
-        [15000, 0, -5, 10**30, True, False, 1.0, 1.5, "15000", None]
+        [
+            15000,
+            0,
+            -5,
+            10**30,
+            2**63 - 1,
+            2**63,
+            -(2**63),
+            -(2**63) - 1,
+            True,
+            1.0,
+            1.5,
+            "15000",
+            None,
+        ]
     ),
     ("amount", "currency"): _texts(3),
-    ("properties",): st.dictionaries(st.text(max_size=5), st.integers() | st.none(), max_size=3)
+    ("properties",): st.dictionaries(
+        st.text(max_size=5) | st.sampled_from(["a\x00", "\udc80"]),
+        st.integers()
+        | st.none()
+        | st.sampled_from(["x\x00", "\ud800", 2**63, float("inf")])
+        | st.lists(st.sampled_from([1, "\x00", {"k": -(2**63) - 1}]), max_size=2),
+        max_size=3,
+    )
     | NOT_OBJECTS,
     ("unknown",): st.integers(),
 }

@@ -331,3 +331,14 @@ def test_an_event_qr_is_signed_expires_and_decodes_to_its_link(
         format="json",
     )
     assert past.status_code == 422 and "expires_at" in past.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("stored", ["javascript:alert(1)", "data:text/html,x", "//evil.test/"])
+def test_a_stored_landing_url_that_is_not_http_is_never_followed(
+    client, tenant, program, alice_code, stored
+):
+    # Saved before the spec required http(s): the invite page stands in for it.
+    Program.objects.for_tenant(tenant).filter(pk=program.pk).update(landing_url=stored)
+    response = client.get(f"/r/{alice_code.code}", HTTP_USER_AGENT=PHONE_UA)
+    assert response.status_code == 302
+    assert response["Location"] == f"/i/{alice_code.code}"

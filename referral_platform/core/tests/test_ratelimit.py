@@ -24,13 +24,27 @@ def test_public_form_answers_429_with_retry_after_past_the_rate():
 
 
 @pytest.mark.django_db
-def test_failed_logins_are_refused_then_answered_429(client, owner, settings):
+def test_failed_logins_lock_that_account_from_that_address_only_with_a_429(client, owner):
     url = "/accounts/login/"
     wrong = {"login": owner.email, "password": "wrong"}
-    # Per account: after five failures even tries from elsewhere are refused.
-    pages = [client.post(url, wrong).content.decode() for _ in range(6)]
-    assert "Too many failed login attempts" in pages[-1]
-    # Per IP: past the login rate the whole form answers 429 with Retry-After.
+    right = {"login": owner.email, "password": "pw-owner-12345"}
+    stranger, home = {"REMOTE_ADDR": "198.51.100.7"}, {"REMOTE_ADDR": "203.0.113.9"}
+    # Five wrong passwords are answered on the form; the sixth try is refused as such.
+    assert [client.post(url, wrong, **stranger).status_code for _ in range(5)] == [200] * 5
+    locked = client.post(url, wrong, **stranger)
+    assert locked.status_code == 429 and locked["Retry-After"] == "300"
+    assert "Slow down" in locked.content.decode()
+    # Even the right password waits out the lock from that address...
+    assert client.post(url, right, **stranger).status_code == 429
+    # ...while the owner, elsewhere, signs in as usual.
+    response = client.post(url, right, **home)
+    assert response.status_code == 302 and response["Location"] == "/app/"
+
+
+@pytest.mark.django_db
+def test_past_the_login_rate_the_whole_form_answers_429(client, owner, settings):
+    url = "/accounts/login/"
+    wrong = {"login": owner.email, "password": "wrong"}
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "3/m/ip"}
     statuses = [client.post(url, wrong).status_code for _ in range(4)]
     assert statuses[-1] == 429

@@ -9,9 +9,10 @@ from referral_platform.webhooks.services import webhook_emit
 
 
 class Receiver:
-    """A real HTTP server on 127.0.0.1 that answers with the next queued status."""
+    """A real HTTP server on `host` (127.0.0.1 by default; TLS with `tls`, an SSLContext)
+    that answers with the next queued status and `reply` as its body."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls=None, reply: bytes = b"ok"):
         self.requests: list[tuple[dict, str]] = []
         self.statuses: list[int] = []
         receiver = self
@@ -25,13 +26,16 @@ class Receiver:
                 if 300 <= code < 400:
                     self.send_header("Location", "http://127.0.0.1:1/elsewhere")
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(reply)
 
             def log_message(self, *args):
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.server = HTTPServer((host, port), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_port
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
