@@ -20,12 +20,12 @@ from django.views.decorators.http import require_http_methods
 
 from referral_platform.core import clock
 from referral_platform.core.errors import ValidationFailed
+from referral_platform.core.identity import classify_user_agent as classify
+from referral_platform.core.identity import is_ulid, new_ulid
 from referral_platform.core.net import client_ip
 from referral_platform.core.ratelimit import ip_limit_wait
 
 from . import qr, services
-from .identity import is_ulid, new_ulid
-from .useragent import classify
 
 COOKIE = "rp_click"
 COOKIE_KEEP = 5  # the most recent click ids: the cookie touches attribution reads

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from referral_platform.core.identity import mask_identity  # noqa: F401 — the portal's masker
 from referral_platform.core.money import format_minor
 
 SHARE_CHANNELS = ("wechat", "whatsapp", "telegram", "email", "sms", "x", "linkedin")
@@ -30,18 +31,6 @@ def portal_language(participant_locale: str, tenant_locale: str) -> str:
             return "zh-hans"
         return "en"
     return "en"
-
-
-def mask_identity(*, email: str = "", phone: str = "", name: str = "") -> str:
-    """A referee as the referrer may see them: `l***@gmail.com`, `+86****5678`, `L***`."""
-    if email and "@" in email:
-        local, _sep, domain = email.partition("@")
-        return f"{local[:1]}***@{domain}"
-    if phone and len(phone) > 7:
-        return f"{phone[:3]}****{phone[-4:]}"
-    if name:
-        return f"{name.strip()[:1]}***"
-    return ""
 
 
 def share_message(spec: Mapping, channel: str, *, program_name: str) -> str:
