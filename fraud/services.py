@@ -100,7 +100,15 @@ def _require_reviewer(tenant, actor) -> None:
 # --- assessment ------------------------------------------------------------------------
 
 
-LINKING_SIGNALS = {"velocity", "burst", "payment_reuse", "ring", "refund_anomaly"}
+LINKING_SIGNALS = {
+    "velocity",
+    "burst",
+    "burst_days",
+    "duplicate_referee",
+    "payment_reuse",
+    "ring",
+    "refund_anomaly",
+}
 NOTHING_AT_STAKE = "nothing_at_stake"
 
 
