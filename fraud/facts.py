@@ -159,10 +159,11 @@ def _burst(referral) -> tuple[int, float]:
     return max(last_hour, 1), (len(history) / len(hours)) if hours else 0.0
 
 
-def _burst_days(referral) -> tuple[int, float]:
-    """The most sign-ups of this referrer in a 7-day window holding this one, and their
-    usual count per active week in the 90 days before. Windows after it count too, so the
-    first referrals of a slow burst look the same when it is re-assessed at the fifth."""
+def _burst_days(referral) -> tuple[int, float, float]:
+    """The most sign-ups of this referrer in a 7-day window holding this one, their usual
+    count per active week in the 90 days before, and the shortest gap between two of the
+    window's sign-ups in hours. Windows after it count too, so the first referrals of a slow
+    burst look the same when it is re-assessed later."""
     from tracking.models import Referral
 
     mine = Referral.objects.for_tenant(referral.tenant_id).filter(referrer_id=referral.referrer_id)
@@ -173,7 +174,9 @@ def _burst_days(referral) -> tuple[int, float]:
         )[:2000]
     )
     starts = [t for t in around if t <= at] or [at]
-    most = max(sum(1 for t in around if start <= t < start + WEEK) for start in starts)
+    windows = [[t for t in around if start <= t < start + WEEK] for start in starts]
+    best = max(windows, key=len)
+    gaps = [(b - a).total_seconds() / 3600 for a, b in zip(best, best[1:], strict=False)]
     first = min(starts)
     history = list(
         mine.filter(created_at__gte=first - WEEK_HISTORY, created_at__lt=first).values_list(
@@ -181,7 +184,8 @@ def _burst_days(referral) -> tuple[int, float]:
         )[:2000]
     )
     weeks = {when.isocalendar()[:2] for when in history}
-    return max(most, 1), (len(history) / len(weeks)) if weeks else 0.0
+    usual = (len(history) / len(weeks)) if weeks else 0.0
+    return max(len(best), 1), usual, min(gaps, default=0.0)
 
 
 def _circle(referral):
@@ -424,7 +428,7 @@ def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
             tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
         )
     last_hour, usual = _burst(referral)
-    week, usual_week = _burst_days(referral)
+    week, usual_week, closest_hours = _burst_days(referral)
     circle = _circle(referral)
     ip_others = _ip_others(referral, referee, circle)
     shared_ips = referrer.ip & referee.ip
@@ -459,5 +463,6 @@ def assessment_facts(*, referral, stage_key: str) -> AssessmentFacts:
         shared_ip_others=max((ip_others.get(t, 0) for t in shared_ips), default=0),
         signups_week=week,
         signups_per_active_week=usual_week,
+        signups_week_closest_hours=closest_hours,
         duplicates=_duplicates(referral, referee, circle),
     )

@@ -82,6 +82,8 @@ class AssessmentFacts:
     # and their usual count per active week before.
     signups_week: int = 1
     signups_per_active_week: float = 0.0
+    # The shortest time between two of those sign-ups, in hours.
+    signups_week_closest_hours: float = 0.0
     # Other referees of this referrer sharing this referee's identifier of each strong kind,
     # at any time: {"email": 1, "payment": 0}.
     duplicates: Mapping[str, int] = field(default_factory=dict)
@@ -450,11 +452,17 @@ def burst(facts: AssessmentFacts) -> Signal | None:
 
 
 BURST_WEEK_MIN = 7
+# A burst packs sign-ups together; a productive referrer's steady lead a day (SCENARIOS A)
+# never brings two this close.
+BURST_WEEK_CLOSEST_HOURS = 12
 
 
 def burst_days(facts: AssessmentFacts) -> Signal | None:
     """A slow burst: sign-ups spread so no hour holds five, but a week holds far more than
-    this referrer's usual, as bought or scripted "friends" arrive a few a day."""
+    this referrer's usual, some of them hours apart, as bought or scripted "friends" arrive
+    a few a day."""
+    if facts.signups_week_closest_hours >= BURST_WEEK_CLOSEST_HOURS:
+        return None
     return _burst(
         "burst_days", 30, facts.signups_week, facts.signups_per_active_week, BURST_WEEK_MIN
     )

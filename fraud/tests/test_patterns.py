@@ -119,14 +119,14 @@ def test_a_slow_burst_over_days_holds_every_referral_of_the_week(tenant, program
     start = clock.now() - timedelta(days=6)
     referrals, first = [], []
     for n in range(6):
-        at = start + timedelta(hours=22 * n)
+        at = start + timedelta(hours=10 * n)
         referrals.append(
             friend_from(make, program, ann, ip=f"100.{n}.7.9", at=at, email=f"f{n}@qq.com")
         )
         first.append(run(referrals[-1]).decision)
     assert first == ["approve"] * 6  # six in a week from a popular referrer happens
 
-    at = start + timedelta(hours=140)
+    at = start + timedelta(hours=65)
     seventh = run(friend_from(make, program, ann, ip="100.9.7.9", at=at, email="f9@qq.com"))
 
     assert "burst_days" in codes(seventh) and seventh.decision == "review"
@@ -134,6 +134,17 @@ def test_a_slow_burst_over_days_holds_every_referral_of_the_week(tenant, program
     assert burst["params"] == {"count": 7, "usual": 0.0}
     # The earlier six are scored again with the seventh known: their cash is still held.
     assert [latest(r).decision for r in referrals] == ["review"] * 6
+
+
+def test_a_lead_a_day_for_eleven_days_is_a_productive_referrer_not_a_burst(tenant, program, make):
+    ann = make.participant(tenant, email="ann@gmail.com")
+    start = clock.now() - timedelta(days=12)
+    decisions = set()
+    for n in range(11):
+        at = start + timedelta(days=n, hours=(n % 8) - 4)
+        referral = friend_from(make, program, ann, ip=f"100.{n}.7.9", at=at, email=f"d{n}@qq.com")
+        decisions.add(run(referral, stage="signup").decision)
+    assert decisions == {"approve"}
 
 
 def test_a_referrer_whose_friends_come_weeks_apart_is_no_burst(tenant, program, make):
