@@ -3,18 +3,26 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 from django.db.models import Q
 
 from . import identity
 from .models import BlockedIdentifier, CodeFlag, CodeFlagStatus, Fingerprint
-from .signals import REFUND_MIN_COUNT, AssessmentFacts, Identity
+from .signals import (
+    DUPLICATE_KINDS,
+    REFUND_MIN_COUNT,
+    SHARED_IP_MIN_OTHERS,
+    AssessmentFacts,
+    Identity,
+)
 
 VELOCITY_WINDOW = timedelta(days=7)
 BURST_WINDOW = timedelta(hours=1)
 BURST_HISTORY = timedelta(days=30)
+WEEK = timedelta(days=7)
+WEEK_HISTORY = timedelta(days=90)
 # Identifiers strong enough to tie a new referral to a rejected one; IPs are shared by
 # whole carriers (CGNAT), so they are left to the velocity signal.
 RING_KINDS = ("email", "phone", "device", "payment", "address")
@@ -38,6 +46,7 @@ def participant_identity(tenant, participant, *, click=None) -> Identity:
     """Every identifier seen for `participant`: its contact details, its events' context
     and, for a referee, the click that brought it."""
     tokens: dict[str, set[str]] = defaultdict(set)
+    ip_seen: Counter[str] = Counter()
     email = participant.email or ""
     tokens["email"].add(participant.email_hash or identity.email_token(email))
     tokens["phone"].add(
@@ -50,6 +59,7 @@ def participant_identity(tenant, participant, *, click=None) -> Identity:
             ip, net = identity.ip_tokens(str(context["ip"]))
             tokens["ip"].add(ip)
             tokens["ip24"].add(net)
+            ip_seen[ip] += 1
         tokens["device"].add(identity.device_token(str(context.get("device_id") or "")))
         tokens["payment"].add(identity.payment_token(str(context.get("payment_fingerprint") or "")))
         if context.get("address"):
@@ -59,6 +69,7 @@ def participant_identity(tenant, participant, *, click=None) -> Identity:
     if click is not None:
         tokens["ip"].add(click.ip_hash)
         tokens["ip24"].add(click.ip24_hash)
+        ip_seen[click.ip_hash] += 1
         if click.is_bot or click.ua_class in ("bot", "headless"):
             ua_classes.append("headless" if click.ua_class == "headless" else "preview")
         elif click.ua_class:
@@ -73,6 +84,7 @@ def participant_identity(tenant, participant, *, click=None) -> Identity:
         email_domain=(domain or "").lower(),
         company_id=str(attributes.get("company_id") or ""),
         ua_classes=tuple(c for c in ua_classes if c),
+        ip_seen={token: n for token, n in ip_seen.items() if token},
     )
 
 
@@ -96,7 +108,7 @@ def _referral_click(referral):
     return Click.objects.for_tenant(referral.tenant_id).filter(pk=referral.click_id).first()
 
 
-def _velocity(referral, referee_ident: Identity) -> dict[str, int]:
+def _velocity(referral, referee_ident: Identity, public_ips=frozenset()) -> dict[str, int]:
     from tracking.models import Referral
 
     start = referral.created_at - VELOCITY_WINDOW
@@ -114,6 +126,9 @@ def _velocity(referral, referee_ident: Identity) -> dict[str, int]:
     counts: dict[str, int] = {}
     for kind in VELOCITY_KINDS:
         mine = getattr(referee_ident, kind)
+        if kind == "ip":
+            # Colleagues behind an office's NAT or phones behind a carrier's share these.
+            mine = mine - public_ips
         if not mine:
             counts[kind] = 0
             continue
@@ -142,6 +157,89 @@ def _burst(referral) -> tuple[int, float]:
     )
     hours = {when.replace(minute=0, second=0, microsecond=0) for when in history}
     return max(last_hour, 1), (len(history) / len(hours)) if hours else 0.0
+
+
+def _burst_days(referral) -> tuple[int, float, float]:
+    """The most sign-ups of this referrer in a 7-day window holding this one, their usual
+    count per active week in the 90 days before, and the shortest gap between two of the
+    window's sign-ups in hours. Windows after it count too, so the first referrals of a slow
+    burst look the same when it is re-assessed later."""
+    from tracking.models import Referral
+
+    mine = Referral.objects.for_tenant(referral.tenant_id).filter(referrer_id=referral.referrer_id)
+    at = referral.created_at
+    around = sorted(
+        mine.filter(created_at__gt=at - WEEK, created_at__lt=at + WEEK).values_list(
+            "created_at", flat=True
+        )[:2000]
+    )
+    starts = [t for t in around if t <= at] or [at]
+    windows = [[t for t in around if start <= t < start + WEEK] for start in starts]
+    best = max(windows, key=len)
+    gaps = [(b - a).total_seconds() / 3600 for a, b in zip(best, best[1:], strict=False)]
+    first = min(starts)
+    history = list(
+        mine.filter(created_at__gte=first - WEEK_HISTORY, created_at__lt=first).values_list(
+            "created_at", flat=True
+        )[:2000]
+    )
+    weeks = {when.isocalendar()[:2] for when in history}
+    usual = (len(history) / len(weeks)) if weeks else 0.0
+    return max(len(best), 1), usual, min(gaps, default=0.0)
+
+
+def _circle(referral):
+    """The referrer and every referee of theirs: the people a shared identifier may link."""
+    from tracking.models import Referral
+
+    referees = Referral.objects.for_tenant(referral.tenant_id).filter(
+        referrer_id=referral.referrer_id
+    )
+    return {referral.referrer_id, referral.referee_id} | set(
+        referees.values_list("referee_id", flat=True)[:5000]
+    )
+
+
+def _ip_others(referral, referee: Identity, circle: set) -> dict[str, int]:
+    """For each of the referee's addresses, the participants outside the referrer's circle
+    seen on it: many means a carrier's CGNAT, an office's NAT or a café."""
+    if not referee.ip:
+        return {}
+    rows = (
+        Fingerprint.objects.for_tenant(referral.tenant_id)
+        .filter(kind="ip", token__in=referee.ip)
+        .exclude(participant_id__in=circle)
+        .values_list("token", "participant_id")
+        .distinct()
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for token, _participant_id in rows:
+        counts[token] += 1
+    return dict(counts)
+
+
+def _public_ips(ip_others: dict[str, int]) -> set[str]:
+    return {token for token, n in ip_others.items() if n >= SHARED_IP_MIN_OTHERS}
+
+
+def _duplicates(referral, referee: Identity, circle: set) -> dict[str, int]:
+    """Other referees of this referrer holding this referee's one-per-person identifiers."""
+    others = circle - {referral.referrer_id, referral.referee_id}
+    counts = {kind: 0 for kind in DUPLICATE_KINDS}
+    tokens = {t for kind in DUPLICATE_KINDS for t in getattr(referee, kind)}
+    if not tokens or not others:
+        return counts
+    rows = (
+        Fingerprint.objects.for_tenant(referral.tenant_id)
+        .filter(kind__in=DUPLICATE_KINDS, token__in=tokens, participant_id__in=others)
+        .values_list("kind", "participant_id")
+        .distinct()
+    )
+    seen: dict[str, set] = defaultdict(set)
+    for kind, participant_id in rows:
+        seen[kind].add(participant_id)
+    counts.update({kind: len(ids) for kind, ids in seen.items()})
+    return counts
 
 
 def _first_event_time(tenant_id, participant_id, type_):
@@ -275,7 +373,7 @@ def linked_referral_ids(referral, codes: set[str], limit: int = 50) -> list[int]
 
     referrals = Referral.objects.for_tenant(referral.tenant_id).exclude(pk=referral.pk)
     ids: list[int] = []
-    if codes & {"velocity", "burst", "refund_anomaly"}:
+    if codes & {"velocity", "burst", "burst_days", "refund_anomaly"}:
         ids += list(
             referrals.filter(
                 referrer_id=referral.referrer_id,
@@ -283,7 +381,7 @@ def linked_referral_ids(referral, codes: set[str], limit: int = 50) -> list[int]
                 created_at__lte=referral.created_at + VELOCITY_WINDOW,
             ).values_list("pk", flat=True)[:limit]
         )
-    if codes & {"payment_reuse", "ring"}:
+    if codes & {"payment_reuse", "ring", "duplicate_referee"}:
         fingerprints = Fingerprint.objects.for_tenant(referral.tenant_id)
         tokens = fingerprints.filter(
             participant_id=referral.referee_id, kind__in=RING_KINDS
@@ -324,6 +422,10 @@ def assessment_facts(
             tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
         )
     last_hour, usual = _burst(referral)
+    week, usual_week, closest_hours = _burst_days(referral)
+    circle = _circle(referral)
+    ip_others = _ip_others(referral, referee, circle)
+    shared_ips = referrer.ip & referee.ip
     refund_after_reward_days, refund_inside_hold = _refund_timing(referral, stage_key)
     code_leaked = (
         bool(referral.code)
@@ -339,7 +441,7 @@ def assessment_facts(
         referee_domain_is_free_mail=identity.is_free_mail_domain(referee.email_domain),
         click_to_signup_seconds=click_to_signup,
         signup_to_purchase_seconds=signup_to_purchase,
-        velocity=_velocity(referral, referee),
+        velocity=_velocity(referral, referee, _public_ips(ip_others)),
         signups_last_hour=last_hour,
         signups_per_active_hour=usual,
         referrer_purchases=referrer_purchases,
@@ -352,4 +454,9 @@ def assessment_facts(
         ring_kinds=_ring(referral, [referee, referrer]),
         code_leaked=code_leaked,
         payment_shared_with=_payment_shared_with(referral, referee),
+        shared_ip_others=max((ip_others.get(t, 0) for t in shared_ips), default=0),
+        signups_week=week,
+        signups_per_active_week=usual_week,
+        signups_week_closest_hours=closest_hours,
+        duplicates=_duplicates(referral, referee, circle),
     )

@@ -21,7 +21,27 @@ FRAUD_KINDS = (
     "payment_ring",
     "refund_abuse",
     "burst",
+    "self_ip",
+    "slow_burst",
+    "gmail_alias",
+    "shared_card",
+    "shared_device",
 )
+# Honest referrals that look like fraud on one identifier: a referee label is `honest:<kind>`
+# (the referrer's label stays `honest`), so the figures show each look-alike apart.
+LOOK_ALIKES = (
+    "office",  # a colleague on the office's NAT address
+    "cgnat",  # two customers of one mobile carrier behind one public address
+    "household",  # someone living with the referrer: same home address and network
+    "family",  # a relative living elsewhere
+    "neighbour",  # same ISP /24
+    "popular",  # a referrer whose friends keep signing up, weeks apart
+)
+
+
+def is_honest(label: str) -> bool:
+    return label == HONEST or label.startswith(HONEST + ":")
+
 
 BROWSER_UAS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Version/17.4 Mobile/15E148 Safari/604.1",
@@ -74,6 +94,13 @@ class Referee:
     purchase_after: timedelta | None = timedelta(hours=20)
     refund_after: timedelta | None = None
     preview_first: bool = False
+    # Where each step happened when not at `person.ip`: {"click": ip, "purchase": ip}.
+    # People live on several networks (home, phone, work); a second account made by a
+    # fraudster only ever appears where its maker sits.
+    ips: dict[str, str] = field(default_factory=dict)
+
+    def ip(self, step: str) -> str:
+        return self.ips.get(step) or self.person.ip
 
 
 @dataclass
@@ -88,6 +115,12 @@ class _Gen:
         self.rng = random.Random(seed)
         self.start = start
         self.n = 0
+        # Three carriers, each with a handful of public addresses in one /24.
+        self.carrier_pool = [
+            f"{net}.{self.rng.randint(1, 254)}"
+            for net in ("112.96.33", "117.136.8", "39.144.10")
+            for _ in range(6)
+        ]
 
     def uid(self, prefix: str) -> str:
         self.n += 1
@@ -130,6 +163,43 @@ class _Gen:
             ua=r.choice(BROWSER_UAS),
         )
 
+    def disposable_domain(self) -> str:
+        """A throwaway provider: a well-known one, any of the thousands the blocklist
+        knows, or a subdomain of one (`x.mailinator.com`)."""
+        from disposable_email_domains import blocklist
+
+        roll = self.rng.random()
+        if roll < 0.4:
+            return self.rng.choice(DISPOSABLE_DOMAINS)
+        if roll < 0.8:
+            return self.rng.choice(sorted(blocklist))
+        return f"{self.name()}.{self.rng.choice(DISPOSABLE_DOMAINS)}"
+
+    def elsewhere(self, purchase_after: timedelta | None) -> dict[str, str]:
+        """Where an honest person's other steps happen. The link arrives in a chat and is
+        opened on the phone, often on mobile data; a purchase hours or days after signing
+        up is made wherever the person is by then: the same network, home, or the phone."""
+        r = self.rng
+        ips = {}
+        phone = self.carrier_ip() if r.random() < 0.6 else ""
+        if phone and r.random() < 0.5:
+            ips["click"] = phone
+        if purchase_after is not None and purchase_after > timedelta(hours=3):
+            roll = r.random()
+            if roll < 0.25:
+                ips["purchase"] = self.ip()  # another of their networks: home or work
+            elif roll < 0.45 and phone:
+                ips["purchase"] = phone
+        return ips
+
+    def carrier_ip(self) -> str:
+        """A mobile carrier's public address: its CGNAT puts thousands of phones behind a
+        few dozen of them, so unrelated customers share one."""
+        return self.rng.choice(self.carrier_pool)
+
+    def free_email(self) -> str:
+        return f"{self.name()}@{self.rng.choice(FREE_DOMAINS)}"
+
     def when(self, days_ago_max: int = 40, days_ago_min: int = 12) -> datetime:
         return self.start - timedelta(
             days=self.rng.uniform(days_ago_min, days_ago_max), minutes=self.rng.randint(0, 1440)
@@ -139,28 +209,56 @@ class _Gen:
 def generate(
     *, seed: int = 7, now: datetime, honest_referrers: int = 120, fraud_each: int = 6
 ) -> list[Referrer]:
-    """Labelled traffic: honest referrers (1–4 friends each, some refunds, some colleagues
-    at big providers, some neighbours on one ISP /24) and six fraud patterns."""
+    """Labelled traffic. Honest referrers bring 1–4 friends (a few bring a dozen, weeks
+    apart), some refund; a quarter work in offices whose colleagues sign up on the office's
+    NAT address, many are on mobile carriers whose CGNAT puts unrelated customers behind one
+    address, some refer a neighbour on their ISP's /24, a relative, or someone living with
+    them. Fraud comes in eleven patterns (`FRAUD_KINDS`), each `fraud_each` times."""
     g = _Gen(seed, now)
     r = g.rng
     out: list[Referrer] = []
 
+    offices = [g.ip() for _ in range(max(2, honest_referrers // 12))]
     for _ in range(honest_referrers):
         ref = Referrer(g.person("h"), HONEST)
-        for _ in range(r.randint(1, 4)):
+        where = r.random()
+        office = r.choice(offices) if where < 0.25 else None
+        if office:  # signs in from work: the office's one NAT address
+            ref.person.ip = office
+        elif where < 0.55:  # on mobile data
+            ref.person.ip = g.carrier_ip()
+        popular = r.random() < 0.03
+        for _ in range(r.randint(6, 12) if popular else r.randint(1, 4)):
             friend = g.person("hf")
-            if r.random() < 0.1:  # a neighbour on the same ISP network
+            kind = "popular" if popular else ""
+            roll = r.random()
+            if office and roll < 0.5:
+                friend.ip, kind = office, "office"  # a colleague, signing up at work
+            elif roll < 0.01:
+                # Lives with the referrer: the home network and address, their own phone,
+                # email, device and card.
+                friend.ip, friend.address, kind = ref.person.ip, ref.person.address, "household"
+            elif roll < 0.10:
+                kind = "family"  # a relative elsewhere: nothing shared but a surname
+            elif roll < 0.18:  # a neighbour on the same ISP network
                 friend.ip = ".".join(ref.person.ip.split(".")[:3] + [str(r.randint(1, 254))])
+                kind = kind or "neighbour"
+            elif roll < 0.50:
+                friend.ip, kind = g.carrier_ip(), kind or "cgnat"
+            label = f"{HONEST}:{kind}" if kind else HONEST
             at = g.when()
+            click_after = r.randint(60, 3 * 86400)
+            purchase_after = timedelta(hours=r.uniform(1, 96)) if r.random() < 0.8 else None
             ref.referees.append(
                 Referee(
                     friend,
-                    HONEST,
+                    label,
                     at,
-                    click_seconds_before=r.randint(60, 3 * 86400),
-                    purchase_after=timedelta(hours=r.uniform(1, 96)) if r.random() < 0.8 else None,
+                    click_seconds_before=click_after,
+                    purchase_after=purchase_after,
                     refund_after=timedelta(days=r.uniform(1, 5)) if r.random() < 0.05 else None,
                     preview_first=r.random() < 0.3,
+                    ips=g.elsewhere(purchase_after),
                 )
             )
         out.append(ref)
@@ -190,7 +288,7 @@ def generate(
         me = g.person("sd")
         ref = Referrer(me, "self_disposable")
         for _ in range(r.randint(1, 3)):
-            alt = g.person("sda", domain=r.choice(DISPOSABLE_DOMAINS))
+            alt = g.person("sda", domain=g.disposable_domain())
             if r.random() < 0.5:
                 alt.ip = me.ip
             ref.referees.append(
@@ -264,6 +362,79 @@ def generate(
                 )
             )
         out.append(ref)
+
+    for _ in range(fraud_each):
+        # Second accounts from the referrer's own home address and nothing else in common:
+        # another email, phone, browser and card; clicked, signed up and paid from home.
+        me = g.person("si")
+        ref = Referrer(me, "self_ip")
+        for _ in range(r.randint(1, 3)):
+            alt = g.person("sia")
+            alt.ip = me.ip
+            ref.referees.append(
+                Referee(
+                    alt,
+                    "self_ip",
+                    g.when(),
+                    click_seconds_before=r.randint(30, 3600),
+                    purchase_after=timedelta(hours=r.uniform(1, 48)),
+                )
+            )
+        out.append(ref)
+
+        # A slow burst: a bought list of "friends" signed up a few a day over days, each
+        # through another residential proxy, never five in an hour.
+        me = g.person("sb")
+        ref = Referrer(me, "slow_burst")
+        base, span = g.when(days_ago_max=38, days_ago_min=20), r.uniform(2, 6)
+        for _ in range(r.randint(6, 10)):
+            friend = g.person("sbf")
+            ref.referees.append(
+                Referee(
+                    friend,
+                    "slow_burst",
+                    base + timedelta(days=r.uniform(0, span)),
+                    click_seconds_before=r.randint(30, 900),
+                    purchase_after=timedelta(hours=r.uniform(1, 30)),
+                )
+            )
+        out.append(ref)
+
+        # One Gmail mailbox behind several referees: dots moved, `+tags`, googlemail.com.
+        me = g.person("ga")
+        ref = Referrer(me, "gmail_alias")
+        mailbox = g.name() + "x"
+        for k in range(r.randint(2, 4)):
+            cut = 1 + k % (len(mailbox) - 1)
+            local = [
+                f"{mailbox[:cut]}.{mailbox[cut:]}",
+                f"{mailbox}+{g.name()}",
+                ".".join(mailbox),
+                f"{mailbox[:cut]}.{mailbox[cut:]}+{k}",
+            ][k % 4]
+            alias = g.person("gaf")
+            alias.email = f"{local}@{'googlemail.com' if k == 3 else 'gmail.com'}"
+            alias.ip = g.carrier_ip() if r.random() < 0.5 else g.ip()
+            ref.referees.append(
+                Referee(alias, "gmail_alias", g.when(), click_seconds_before=r.randint(30, 3600))
+            )
+        out.append(ref)
+
+        # Several referees of one referrer paying with one card that is not the referrer's;
+        # several on one phone, over mobile data, weeks apart.
+        for prefix, label, kind in (
+            ("sc", "shared_card", "payment"),
+            ("sv", "shared_device", "device"),
+        ):
+            ref = Referrer(g.person(prefix), label)
+            value = f"{kind}-{r.getrandbits(48):012x}"
+            for _ in range(r.randint(2, 4)):
+                friend = g.person(prefix + "f")
+                setattr(friend, kind, value)
+                if kind == "device":
+                    friend.ip, friend.ua = g.carrier_ip(), BROWSER_UAS[0]
+                ref.referees.append(Referee(friend, label, g.when()))
+            out.append(ref)
     return out
 
 
@@ -402,7 +573,7 @@ def run(*, tenant, traffic: list[Referrer]) -> dict[int, str]:
                 entry=entry,
                 click_id=click_id,
                 source="link",
-                ip=friend.person.ip,
+                ip=friend.ip("click"),
                 ua_class=friend.click_ua_class,
                 referer="",
                 utm={},
@@ -422,7 +593,8 @@ def run(*, tenant, traffic: list[Referrer]) -> dict[int, str]:
             )
         elif kind == "purchase":
             (friend,) = args
-            send("purchase", friend.person, at, amount=15000)
+            context = friend.person.context(ip=friend.ip("purchase"))
+            send("purchase", friend.person, at, amount=15000, context=context)
         elif kind == "refund":
             (friend,) = args
             send("refund", friend.person, at, amount=15000)
@@ -460,11 +632,12 @@ def measure(*, tenant, labels: dict[int, str]) -> dict:
         for rid, statuses in cash.items()
         if any(s in ("approved", "fulfilled") for s in statuses)
     }
-    fraud = {rid for rid, label in labels.items() if label != HONEST}
+    fraud = {rid for rid, label in labels.items() if not is_honest(label)}
     honest = set(labels) - fraud
     tp = len(flagged & fraud)
     by_kind = {}
-    for kind in FRAUD_KINDS:
+    kinds = [*FRAUD_KINDS, HONEST, *(f"{HONEST}:{k}" for k in LOOK_ALIKES)]
+    for kind in kinds:
         ids = {rid for rid, label in labels.items() if label == kind}
         if ids:
             by_kind[kind] = {
@@ -480,6 +653,7 @@ def measure(*, tenant, labels: dict[int, str]) -> dict:
         "recall": tp / len(fraud) if fraud else 1.0,
         "fraud_without_cash_released": len(fraud - released) / len(fraud) if fraud else 1.0,
         "honest_sent_to_review": len(honest & reviewed) / len(honest) if honest else 0.0,
+        # Held: sent to review or rejected, the honest customer's reward withheld either way.
         "honest_flagged": len(honest & flagged) / len(honest) if honest else 0.0,
         "fulfilled_before_hold": early,
         "by_kind": by_kind,

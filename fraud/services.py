@@ -80,7 +80,15 @@ def reviewer_require(tenant, actor) -> None:
 # --- assessment ------------------------------------------------------------------------
 
 
-LINKING_SIGNALS = {"velocity", "burst", "payment_reuse", "ring", "refund_anomaly"}
+LINKING_SIGNALS = {
+    "velocity",
+    "burst",
+    "burst_days",
+    "duplicate_referee",
+    "payment_reuse",
+    "ring",
+    "refund_anomaly",
+}
 NOTHING_AT_STAKE = "nothing_at_stake"
 
 

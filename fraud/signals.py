@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 APPROVE, REVIEW, REJECT = "approve", "review", "reject"
 _SEVERITY = {APPROVE: 0, REVIEW: 1, REJECT: 2}
@@ -35,6 +36,8 @@ class Identity:
     company_id: str = ""
     # `browser`, `headless`, `preview` per request seen.
     ua_classes: tuple[str, ...] = ()
+    # How many requests (events and the click) came from each IP token.
+    ip_seen: Mapping[str, int] = field(default_factory=dict)
 
     def tokens(self) -> dict[str, frozenset[str]]:
         return {kind: getattr(self, kind) for kind in SELF_KINDS}
@@ -71,6 +74,19 @@ class AssessmentFacts:
     # Referees of *other* referrers who paid with this referee's payment instrument.
     payment_shared_with: int = 0
     code_leaked: bool = False
+    # Participants outside this referrer's circle (the referrer and their referees) seen on
+    # the IP address the referee shares with the referrer: many means a carrier's CGNAT, an
+    # office or a café, not the referrer's home.
+    shared_ip_others: int = 0
+    # The most sign-ups of this referrer in any 7 days around this one (this one included),
+    # and their usual count per active week before.
+    signups_week: int = 1
+    signups_per_active_week: float = 0.0
+    # The shortest time between two of those sign-ups, in hours.
+    signups_week_closest_hours: float = 0.0
+    # Other referees of this referrer sharing this referee's identifier of each strong kind,
+    # at any time: {"email": 1, "payment": 0}.
+    duplicates: Mapping[str, int] = field(default_factory=dict)
 
 
 # Why each signal fired, as a reviewer reads it; `params` fill the placeholders. Kept by
@@ -85,24 +101,106 @@ REASONS = {
     "same_address": _("The referee ships to the referrer's address."),
     "same_ip": _("The referee used the referrer's IP address."),
     "same_ip24": _("The referee's IP is in the referrer's /24 network."),
+    "referrer_ip": ngettext_lazy(
+        "The referee was seen %(n)s time, only ever on the referrer's own IP address, "
+        "which no one else uses.",
+        "The referee was seen %(n)s times, only ever on the referrer's own IP address, "
+        "which no one else uses.",
+        "n",
+    ),
+    "public_ip": ngettext_lazy(
+        "The referee used the referrer's IP address, shared with %(n)s other customer "
+        "(a carrier, office or café network).",
+        "The referee used the referrer's IP address, shared with %(n)s other customers "
+        "(a carrier, office or café network).",
+        "n",
+    ),
     "same_company": _("The referee belongs to the referrer's company: not a new customer."),
     "same_domain": _("Possibly the same company: both use the email domain %(domain)s."),
     "disposable_email": _("The referee's email is at a throwaway email provider."),
-    "velocity": _("%(count)s other referees of this referrer share this %(kind)s within a week."),
-    "burst": _("%(count)s sign-ups for this referrer within an hour (usually %(usual)s)."),
-    "fast_signup": _("Signed up %(s)s s after opening the link."),
-    "fast_purchase": _("Paid %(s)s s after signing up."),
+    "velocity": ngettext_lazy(
+        "%(count)s other referee of this referrer shares this %(kind)s within a week.",
+        "%(count)s other referees of this referrer share this %(kind)s within a week.",
+        "count",
+    ),
+    "duplicate_referee": ngettext_lazy(
+        "%(count)s other referee of this referrer has the same %(kind)s: one person, "
+        "referred again.",
+        "%(count)s other referees of this referrer have the same %(kind)s: one person, "
+        "referred again.",
+        "count",
+    ),
+    "burst": ngettext_lazy(
+        "%(count)s sign-up for this referrer within an hour (usually %(usual)s).",
+        "%(count)s sign-ups for this referrer within an hour (usually %(usual)s).",
+        "count",
+    ),
+    "burst_days": ngettext_lazy(
+        "%(count)s sign-up for this referrer within a week (usually %(usual)s).",
+        "%(count)s sign-ups for this referrer within a week (usually %(usual)s).",
+        "count",
+    ),
+    "fast_signup": ngettext_lazy(
+        "Signed up %(s)s second after opening the link.",
+        "Signed up %(s)s seconds after opening the link.",
+        "s",
+    ),
+    "fast_purchase": ngettext_lazy(
+        "Paid %(s)s second after signing up.",
+        "Paid %(s)s seconds after signing up.",
+        "s",
+    ),
     "headless_agent": _("The referee's requests came from a headless browser."),
     "preview_agent": _("Only link-preview bots or crawlers were seen for the referee."),
     "refund_anomaly": _("%(pct)s%% of this referrer's referees refunded (program: %(avg)s%%)."),
-    "refund_after_reward": _("The referee refunded %(d)s days after the reward's hold ended."),
+    "refund_after_reward": ngettext_lazy(
+        "The referee refunded %(d)s day after the reward's hold ended.",
+        "The referee refunded %(d)s days after the reward's hold ended.",
+        "d",
+    ),
     "blocklisted": _("On this workspace's blocklist: %(kinds)s."),
     "ring": _("Shares %(kinds)s with a previously rejected referral."),
-    "payment_reuse": _("Paid with a payment instrument %(n)s other referred customers also used."),
+    "payment_reuse": ngettext_lazy(
+        "Paid with a payment instrument %(n)s other referred customer also used.",
+        "Paid with a payment instrument %(n)s other referred customers also used.",
+        "n",
+    ),
     "leaked_code": _("The referral code is flagged as leaked (used far beyond its owner's reach)."),
     "assessment_failed": _("The fraud assessment could not run; held for a person to check."),
     "attribution_review": _("Attribution needs a person: %(why)s"),
 }
+
+# Identifier kinds as a reason names them, in the reader's language.
+KIND_NAMES = {
+    "email": _("email"),
+    "phone": _("phone"),
+    "device": _("device"),
+    "payment": _("payment instrument"),
+    "address": _("address"),
+    "ip": _("IP address"),
+    "ip24": _("IP network"),
+    "domain": _("email domain"),
+    "referee": _("referee"),
+}
+
+
+def _kinds_text(value) -> str:
+    names = [str(KIND_NAMES.get(k.strip(), k.strip())) for k in str(value).split(",") if k.strip()]
+    return ", ".join(names)
+
+
+def _render(template, params: Mapping) -> str:
+    """`template` filled with `params`, plural forms chosen by their count; identifier kinds
+    are named in the active language."""
+    if not params:
+        return str(template)
+    values = dict(params)
+    for key in ("kind", "kinds"):
+        if key in values:
+            values[key] = _kinds_text(values[key])
+    # A lazy plural picks its form from the count inside `%`, so no str() before it.
+    return str(template % values)
+
 
 # Each signal's short name for filters, tables and the policy page; the code stays in a
 # title or muted span for ops.
@@ -114,11 +212,15 @@ LABELS = {
     "same_address": _("Same address"),
     "same_ip": _("Same IP address"),
     "same_ip24": _("Same /24 network"),
+    "referrer_ip": _("The referrer's own IP address"),
+    "public_ip": _("Shared public IP address"),
     "same_company": _("Same company"),
     "same_domain": _("Same email domain"),
     "disposable_email": _("Throwaway email"),
     "velocity": _("Identifier shared by several referees"),
+    "duplicate_referee": _("Referred twice"),
     "burst": _("Sign-up burst"),
+    "burst_days": _("Sign-ups over days"),
     "fast_signup": _("Very fast sign-up"),
     "fast_purchase": _("Very fast purchase"),
     "headless_agent": _("Headless browser"),
@@ -152,7 +254,7 @@ class Signal:
     def as_dict(self) -> dict:
         # Stored in English for exports and logs; pages re-render it with `reason_text`.
         with translation.override("en"):
-            text = str(self.reason) % dict(self.params) if self.params else str(self.reason)
+            text = _render(self.reason, self.params)
         return {
             "code": self.code,
             "weight": self.weight,
@@ -169,7 +271,7 @@ def reason_text(signal: Mapping) -> str:
         return str(signal.get("reason", ""))
     params = signal.get("params") or {}
     try:
-        return str(template) % params if params else str(template)
+        return _render(template, params)
     except (KeyError, TypeError, ValueError):
         return str(signal.get("reason", ""))
 
@@ -212,13 +314,49 @@ def same_payment(facts: AssessmentFacts) -> Signal | None:
 
 def same_address(facts: AssessmentFacts) -> Signal | None:
     if _shared(facts, "address"):
-        return Signal("same_address", 50, REASONS["same_address"])
+        return Signal("same_address", 30, REASONS["same_address"])
     return None
 
 
+# Participants outside the referrer's circle (the referrer and their referees) seen on an
+# address before it counts as shared (a carrier's CGNAT, an office's NAT, a café) rather
+# than the referrer's own: one is enough, an address someone unrelated uses is nobody's own.
+SHARED_IP_MIN_OTHERS = 1
+# Requests of the referee from the referrer's own address (click, sign-up, purchase) before
+# it says "the referrer's second account" rather than "visited once".
+REFERRER_IP_MIN_SIGHTINGS = 2
+
+
+def _ip_is_public(facts: AssessmentFacts) -> bool:
+    return facts.shared_ip_others >= SHARED_IP_MIN_OTHERS
+
+
 def same_ip(facts: AssessmentFacts) -> Signal | None:
-    if _shared(facts, "ip"):
+    if _shared(facts, "ip") and not _ip_is_public(facts):
         return Signal("same_ip", 25, REASONS["same_ip"])
+    return None
+
+
+def public_ip(facts: AssessmentFacts) -> Signal | None:
+    """The same address, but one many unrelated customers use: recorded (a policy may weigh
+    it, the backtest shows what that would do), weightless by default."""
+    if _shared(facts, "ip") and _ip_is_public(facts):
+        return Signal("public_ip", 0, REASONS["public_ip"], params={"n": facts.shared_ip_others})
+    return None
+
+
+def referrer_ip(facts: AssessmentFacts) -> Signal | None:
+    """At a paying stage, the referee was only ever seen on the referrer's own address, which
+    nobody else uses: clicked, signed up and paid there and nowhere else. A second account lives where its
+    maker sits; a friend, even a colleague or someone at home, also turns up on their phone
+    or another network. On top of `same_ip`, enough for a person to look."""
+    if facts.stage_key == "signup" or not _shared(facts, "ip") or _ip_is_public(facts):
+        return None  # at sign-up nothing is paid yet: wait for where the purchase comes from
+    shared = facts.referrer.ip & facts.referee.ip
+    seen = sum(facts.referee.ip_seen.get(token, 0) for token in shared)
+    elsewhere = sum(n for token, n in facts.referee.ip_seen.items() if token not in shared)
+    if seen >= REFERRER_IP_MIN_SIGHTINGS and not elsewhere:
+        return Signal("referrer_ip", 10, REASONS["referrer_ip"], params={"n": seen})
     return None
 
 
@@ -278,23 +416,56 @@ def velocity(facts: AssessmentFacts) -> Signal | None:
     )
 
 
+# Identifiers one person has only one of: a second referee with the same one is the same
+# person referred again (Gmail dots and `+tags` are folded before hashing).
+DUPLICATE_KINDS = ("email", "phone", "payment", "device")
+
+
+def duplicate_referee(facts: AssessmentFacts) -> Signal | None:
+    hits = {k: n for k, n in facts.duplicates.items() if k in DUPLICATE_KINDS and n >= 1}
+    if not hits:
+        return None
+    kind = max(hits, key=lambda k: (hits[k], -DUPLICATE_KINDS.index(k)))
+    return Signal(
+        "duplicate_referee",
+        45,
+        REASONS["duplicate_referee"],
+        params={"count": hits[kind], "kind": kind},
+    )
+
+
 BURST_MIN = 5
 BURST_FACTOR = 3
 
 
-def burst(facts: AssessmentFacts) -> Signal | None:
-    usual = max(facts.signups_per_active_hour, 1.0)
-    if facts.signups_last_hour >= BURST_MIN and facts.signups_last_hour >= BURST_FACTOR * usual:
+def _burst(code: str, weight: int, count: int, usual: float, minimum: int) -> Signal | None:
+    """`count` sign-ups in the window against the referrer's `usual` count per active one."""
+    if count >= minimum and count >= BURST_FACTOR * max(usual, 1.0):
         return Signal(
-            "burst",
-            40,
-            REASONS["burst"],
-            params={
-                "count": facts.signups_last_hour,
-                "usual": round(facts.signups_per_active_hour, 1),
-            },
+            code, weight, REASONS[code], params={"count": count, "usual": round(usual, 1)}
         )
     return None
+
+
+def burst(facts: AssessmentFacts) -> Signal | None:
+    return _burst("burst", 40, facts.signups_last_hour, facts.signups_per_active_hour, BURST_MIN)
+
+
+BURST_WEEK_MIN = 7
+# A burst packs sign-ups together; a productive referrer's steady lead a day (SCENARIOS A)
+# never brings two this close.
+BURST_WEEK_CLOSEST_HOURS = 12
+
+
+def burst_days(facts: AssessmentFacts) -> Signal | None:
+    """A slow burst: sign-ups spread so no hour holds five, but a week holds far more than
+    this referrer's usual, some of them hours apart, as bought or scripted "friends" arrive
+    a few a day."""
+    if facts.signups_week_closest_hours >= BURST_WEEK_CLOSEST_HOURS:
+        return None
+    return _burst(
+        "burst_days", 30, facts.signups_week, facts.signups_per_active_week, BURST_WEEK_MIN
+    )
 
 
 CLICK_TO_SIGNUP_MIN_SECONDS = 15
@@ -422,12 +593,16 @@ SIGNALS: tuple[Callable[[AssessmentFacts], Signal | None], ...] = (
     same_payment,
     same_address,
     same_ip,
+    public_ip,
+    referrer_ip,
     same_ip24,
     same_company,
     same_email_domain,
     disposable_email,
     velocity,
+    duplicate_referee,
     burst,
+    burst_days,
     fast_signup,
     fast_purchase,
     automated_agent,
@@ -447,11 +622,15 @@ SIGNAL_CODES = (
     "same_address",
     "same_ip",
     "same_ip24",
+    "referrer_ip",
+    "public_ip",
     "same_company",
     "same_domain",
     "disposable_email",
     "velocity",
+    "duplicate_referee",
     "burst",
+    "burst_days",
     "fast_signup",
     "fast_purchase",
     "headless_agent",
@@ -473,14 +652,18 @@ DEFAULT_WEIGHTS = {
     "same_phone": 90,
     "same_device": 70,
     "same_payment": 100,
-    "same_address": 50,
+    "same_address": 30,
     "same_ip": 25,
     "same_ip24": 10,
+    "referrer_ip": 10,
+    "public_ip": 0,
     "same_company": 100,
     "same_domain": 35,
     "disposable_email": 45,
     "velocity": 45,
+    "duplicate_referee": 45,
     "burst": 40,
+    "burst_days": 30,
     "fast_signup": 20,
     "fast_purchase": 15,
     "headless_agent": 40,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from programs.engine.conditions import matches
+from referral_platform.core.identity import mask_identity  # noqa: F401 — the portal's masker
 from referral_platform.core.money import format_minor
 
 SHARE_CHANNELS = ("wechat", "whatsapp", "telegram", "email", "sms", "x", "linkedin")
@@ -55,18 +56,6 @@ def portal_language(
     if (tenant_locale or "").strip():
         return _language_of(tenant_locale)
     return "en"
-
-
-def mask_identity(*, email: str = "", phone: str = "", name: str = "") -> str:
-    """A referee as the referrer may see them: `l***@gmail.com`, `+86****5678`, `L***`."""
-    if email and "@" in email:
-        local, _sep, domain = email.partition("@")
-        return f"{local[:1]}***@{domain}"
-    if phone and len(phone) > 7:
-        return f"{phone[:3]}****{phone[-4:]}"
-    if name:
-        return f"{name.strip()[:1]}***"
-    return ""
 
 
 def share_message(spec: Mapping, channel: str, *, program_name: str) -> str:

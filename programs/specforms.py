@@ -33,7 +33,7 @@ from .spec import SCHEMA
 SECTIONS = [
     ("general", gettext_lazy("General"), ["name", "starts_at", "ends_at", "landing_url", "clawback_days", "point_value", "estimates"]),
     ("copy", gettext_lazy("Offer and share texts"), ["offer", "share_copy"]),
-    ("eligibility", gettext_lazy("Eligibility"), ["eligibility"]),
+    ("eligibility", gettext_lazy("Eligibility"), ["eligibility", "first_team_of_company_only"]),
     ("attribution", gettext_lazy("Attribution"), ["attribution"]),
     ("stages", gettext_lazy("Stages and rewards"), ["stages"]),
     ("tiers", gettext_lazy("Tiers and ladders"), ["tiers"]),

@@ -22,12 +22,12 @@ from django.views.decorators.http import require_http_methods
 
 from referral_platform.core import clock
 from referral_platform.core.errors import ValidationFailed
+from referral_platform.core.identity import classify_user_agent as classify
+from referral_platform.core.identity import is_ulid, new_ulid, normalize_phone
 from referral_platform.core.net import client_ip, is_web_url
 from referral_platform.core.ratelimit import ip_limit_wait
 
 from . import qr, services
-from .identity import is_ulid, new_ulid, normalize_phone
-from .useragent import classify
 
 COOKIE = "rp_click"
 COOKIE_KEEP = 5  # the most recent click ids: the cookie touches attribution reads

@@ -67,7 +67,7 @@ def _reward_facts(referral, spec: dict) -> dict:
 def _company_key(participant) -> str:
     """A referee's company: its `company_id` (SEMANTICS §6), else its email domain unless
     that is a free-mail provider (SEMANTICS §3); "" when it has none."""
-    from fraud.identity import is_free_mail_domain
+    from referral_platform.core.identity import is_free_mail_domain
 
     company_id = str((participant.attributes or {}).get("company_id") or "").strip().lower()
     if company_id:

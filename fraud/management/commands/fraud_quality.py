@@ -50,7 +50,7 @@ class Command(BaseCommand):
         self._print(result)
         ok = (
             result["fraud_without_cash_released"] >= TARGET_FRAUD_WITHOUT_CASH
-            and result["honest_sent_to_review"] <= TARGET_HONEST_REVIEW
+            and result["honest_flagged"] <= TARGET_HONEST_REVIEW
             and result["fulfilled_before_hold"] == 0
         )
         if not ok:
@@ -64,7 +64,7 @@ class Command(BaseCommand):
             f"fraud_without_cash_released={r['fraud_without_cash_released']:.3f} (target ≥ {TARGET_FRAUD_WITHOUT_CASH:.2f})"
         )
         w(
-            f"honest_sent_to_review={r['honest_sent_to_review']:.3f} (target ≤ {TARGET_HONEST_REVIEW:.2f}) honest_flagged={r['honest_flagged']:.3f}"
+            f"honest_held(review+reject)={r['honest_flagged']:.3f} (target ≤ {TARGET_HONEST_REVIEW:.2f}) honest_sent_to_review={r['honest_sent_to_review']:.3f}"
         )
         w(f"fulfilled_before_hold={r['fulfilled_before_hold']} (target 0)")
         for kind, row in r["by_kind"].items():
