@@ -2,8 +2,8 @@
 
 import contextvars
 import logging
+import random
 import re
-import uuid
 
 from csp.middleware import CSPMiddleware
 
@@ -21,7 +21,8 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
+        # A correlation id, not a secret: made without a system call for randomness.
+        request_id = incoming if _SAFE.match(incoming) else f"{random.getrandbits(128):032x}"
         token = _request_id.set(request_id)
         request.request_id = request_id
         try:
