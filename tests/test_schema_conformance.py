@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from programs.services import program_create
+from referral_platform.core.testing import keep_test_connection
 from referral_platform.wsgi import application
 from tracking import services
 from tracking.tests.conftest import make_spec
@@ -31,7 +32,8 @@ def bearer(db, tenant, api_key, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE = True  # no DNS lookups from generated URLs
     program_create(tenant=tenant, spec=make_spec(), actor=None)
     services.participant_upsert(tenant=tenant, external_id="u-alice", name="Alice")
-    return {"Authorization": f"Bearer {api_key}"}
+    with keep_test_connection():
+        yield {"Authorization": f"Bearer {api_key}"}
 
 
 @schema.parametrize()

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -174,3 +175,21 @@ def drop_broker_connections(app) -> None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@contextmanager
+def keep_test_connection():
+    """For tests that call a real WSGI handler rather than Django's test client: the handler's
+    request_started and request_finished signals run `close_old_connections`, which on
+    PostgreSQL closes the test's connection in the middle of its transaction. The test
+    client disconnects it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)

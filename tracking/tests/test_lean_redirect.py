@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test.client import RequestFactory
 
+from referral_platform.core.testing import keep_test_connection
 from tracking.models import Click
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,8 @@ def wsgi_get(path: str, **headers) -> tuple[str, dict[str, list[str]], bytes]:
         for name, value in response_headers:
             answer["headers"].setdefault(name.lower(), []).append(value)
 
-    body = b"".join(application(environ, start_response))
+    with keep_test_connection():
+        body = b"".join(application(environ, start_response))
     return answer["status"], answer["headers"], body
 
 
