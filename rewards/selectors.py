@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from referral_platform.core.spreadsheet import major_cell, safe_row
+
 from .models import (
     CouponCode,
     CouponPool,
@@ -201,7 +203,7 @@ PAYOUT_CSV_HEADER = [
     "payout_id",
     "reward_id",
     "participant",
-    "amount_minor",
+    "amount",
     "currency",
     "status",
     "created_at",
@@ -216,15 +218,18 @@ def payout_batch_rows(batch: PayoutBatch):
         Payout.unscoped.filter(batch=batch).select_related("reward__participant").order_by("id")
     )
     for p in payouts:
-        yield [
-            p.pk,
-            p.reward_id,
-            p.reward.participant.external_id,
-            p.amount_minor,
-            p.currency,
-            p.status,
-            p.created_at.isoformat(),
-        ]
+        # People open this in a spreadsheet: the amount in the major unit, text made inert.
+        yield safe_row(
+            [
+                p.pk,
+                p.reward_id,
+                p.reward.participant.external_id,
+                major_cell(p.amount_minor, p.currency),
+                p.currency,
+                p.status,
+                p.created_at.isoformat(),
+            ]
+        )
 
 
 def payout_to_dict(payout: Payout) -> dict:

@@ -115,7 +115,7 @@ def test_a_clawback_is_kept_back_from_the_next_payouts_everywhere(tenant, api, o
     assert [cell.split("</td>")[0] for cell in cash.split("<td>")[1:4]] == ["-¥40", "¥0", "¥20"]
     exported = staff.get(f"/app/rewards/payouts/{bob.batch_id}/export.csv").content.decode()
     rows = {r["payout_id"]: r for r in csv.DictReader(io.StringIO(exported))}
-    assert (rows[str(bob.pk)]["amount_minor"], rows[str(bob.pk)]["status"]) == ("0", "requested")
+    assert (rows[str(bob.pk)]["amount"], rows[str(bob.pk)]["status"]) == ("0.00", "requested")
     assert all(r["status"] != "clawback" for r in rows.values())  # netted, not listed twice
 
     # The portal: nothing on the way, ¥20 owed back.

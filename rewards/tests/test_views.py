@@ -110,10 +110,10 @@ def test_a_batch_above_the_threshold_needs_a_second_approver_then_exports_and_is
     assert batch.status == "approved" and batch.second_approved_by == owner
     csv_text = client.get(f"/app/rewards/payouts/{batch.pk}/export.csv").content.decode()
     lines = csv_text.strip().splitlines()
-    assert lines[0].startswith("payout_id,reward_id,participant,amount_minor,currency")
+    assert lines[0].startswith("payout_id,reward_id,participant,amount,currency")
     assert sorted(line.split(",")[2:5] for line in lines[1:]) == [
-        ["r0", "5000", "CNY"],
-        ["r1", "5000", "CNY"],
+        ["r0", "50.00", "CNY"],
+        ["r1", "50.00", "CNY"],
     ]
     client.post(f"/app/rewards/payouts/{batch.pk}/paid/")
     assert set(Payout.objects.for_tenant(tenant).values_list("status", flat=True)) == {"paid"}
