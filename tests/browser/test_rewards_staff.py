@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
+from referral_platform.core.spreadsheet import major_cell
 from tests.browser.conftest import DESKTOP
 
 pytestmark = pytest.mark.browser
@@ -166,7 +167,7 @@ def test_owner_filters_rewards_and_a_second_person_approves_the_batch_before_it_
             "payout_id",
             "reward_id",
             "participant",
-            "amount_minor",
+            "amount",
             "currency",
             "status",
             "created_at",
@@ -176,7 +177,7 @@ def test_owner_filters_rewards_and_a_second_person_approves_the_batch_before_it_
                 str(p.pk),
                 str(p.reward_id),
                 p.reward.participant.external_id,
-                str(p.amount_minor),
+                str(major_cell(p.amount_minor, "CNY")),
                 "CNY",
                 "requested",
                 p.created_at.isoformat(),
@@ -185,9 +186,9 @@ def test_owner_filters_rewards_and_a_second_person_approves_the_batch_before_it_
         ],
     ]
     assert [row[2:4] for row in exported[1:]] == [
-        ["ann-admin", "50000"],
-        ["bo-buyer", "30000"],
-        ["cy-lead", "20000"],
+        ["ann-admin", "500.00"],
+        ["bo-buyer", "300.00"],
+        ["cy-lead", "200.00"],
     ]
 
     # Back to the owner: mark the approved batch paid.
