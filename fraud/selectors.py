@@ -246,6 +246,25 @@ def shared_identifiers(referral, limit: int = 100) -> list[dict]:
     return out[:limit]
 
 
+def blocklist_entries_for(participant) -> list:
+    """The tenant's blocklist entries that match this participant's email or phone."""
+    from django.db.models import Q
+
+    from . import identity
+    from .models import BlockedIdentifier
+
+    tokens = []
+    if participant.email:
+        tokens.append(("email", identity.email_token(participant.email)))
+    if participant.phone:
+        tokens.append(("phone", identity.phone_token(participant.phone)))
+    query = Q(pk__in=[])
+    for kind, token in tokens:
+        if token:
+            query |= Q(kind=kind, value_hash=token)
+    return list(BlockedIdentifier.objects.for_tenant(participant.tenant_id).filter(query))
+
+
 def referral_assessments(referral):
     return (
         Assessment.objects.for_tenant(referral.tenant_id)

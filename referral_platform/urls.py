@@ -43,7 +43,7 @@ urlpatterns = [
     path("app/settings/connectors/", include("connectors.urls")),
     path("hooks/", include("connectors.hook_urls")),
     path("app/programs/", include("programs.urls")),
-    path("app/participants/", include("programs.participant_urls")),
+    path("app/participants/", include("backoffice.participant_urls")),
     path("app/referrals/", include("tracking.urls")),
     path("app/rewards/", include("rewards.urls")),
     # The review decisions are the flow's (pipeline); the queue and the rest are fraud's.

@@ -202,6 +202,56 @@ def participant_list(*, tenant, query: str = "") -> QuerySet[Participant]:
     return qs
 
 
+PARTICIPANT_SEARCH_LIMIT = 50
+
+
+def participant_search(*, tenant, query: str):
+    """Participants whose external id or name contains `query`, whose email is `query`, or
+    who own the referral code `query`; the newest first, at most `PARTICIPANT_SEARCH_LIMIT`."""
+    from . import codes, identity
+    from .models import ReferralCode
+
+    query = (query or "").strip()
+    found = participant_list(tenant=tenant, query=query)
+    if not query:
+        return found.order_by("-created_at")[:PARTICIPANT_SEARCH_LIMIT]
+    extra = Q()
+    if "@" in query:
+        extra |= Q(email_hash=identity.email_hash(query))
+    owners = ReferralCode.objects.for_tenant(tenant).filter(code=codes.normalize_code(query))
+    extra |= Q(pk__in=owners.values("enrollment__participant_id"))
+    matches = Participant.objects.for_tenant(tenant).filter(merged_into__isnull=True).filter(extra)
+    return (found | matches).distinct().order_by("-created_at")[:PARTICIPANT_SEARCH_LIMIT]
+
+
+def participant_get(*, tenant, participant_id: int) -> Participant:
+    """Another tenant's participant is exactly as missing as one that does not exist."""
+    participant = Participant.objects.for_tenant(tenant).filter(pk=participant_id).first()
+    if participant is None:
+        raise NotFound("No such participant.")
+    return participant
+
+
+def participant_enrollments(*, tenant, participant) -> QuerySet:
+    from .models import Enrollment
+
+    return (
+        Enrollment.objects.for_tenant(tenant)
+        .filter(participant=participant)
+        .select_related("program")
+        .prefetch_related("codes")
+    )
+
+
+def participant_referrals(*, tenant, participant) -> dict[str, QuerySet[Referral]]:
+    """The referrals a participant made (as referrer) and received (as referee)."""
+    referrals = Referral.objects.for_tenant(tenant)
+    return {
+        "made": referrals.filter(referrer=participant).select_related("program", "referee"),
+        "received": referrals.filter(referee=participant).select_related("program", "referrer"),
+    }
+
+
 def program_referrals_in_flight(*, program) -> dict:
     """Referrals of a program that may still earn (not yet retained nor rejected), per
     program version they follow: {version number: count}."""
