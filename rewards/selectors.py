@@ -154,6 +154,16 @@ def participant_rewards(*, tenant, participant_id: int) -> QuerySet:
     )
 
 
+def referral_rewards(*, referral) -> list[Reward]:
+    """Every reward row of one referral (both sides), oldest first."""
+    return list(
+        Reward.objects.for_tenant(referral.tenant_id)
+        .filter(referral=referral)
+        .select_related("participant")
+        .order_by("created_at", "pk")
+    )
+
+
 def payout_batch_total(batch: PayoutBatch) -> int:
     return int(
         Payout.unscoped.filter(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from referral_platform.core.errors import NotFound
 
@@ -87,38 +86,10 @@ def referral_stages(referral: Referral) -> list[ReferralStage]:
     )
 
 
-def referral_rewards(referral: Referral) -> list:
-    from rewards.models import Reward
-
-    return list(
-        Reward.objects.for_tenant(referral.tenant_id)
-        .filter(referral=referral)
-        .select_related("participant")
-        .order_by("created_at", "pk")
-    )
-
-
-def referral_assessments(referral: Referral) -> list:
-    from fraud.models import Assessment
-
-    return list(
-        Assessment.objects.for_tenant(referral.tenant_id)
-        .filter(referral=referral)
-        .order_by("created_at", "pk")
-    )
-
-
-TIMELINE_KINDS = {
-    "click": gettext_lazy("Click"),
-    "event": gettext_lazy("Event"),
-    "stage": gettext_lazy("Stage"),
-    "fraud": gettext_lazy("Fraud"),
-    "reward": gettext_lazy("Reward"),
-}
-
-
 def referral_timeline(referral: Referral) -> list[dict]:
-    """Clicks, touches, events, stage changes, fraud and rewards, in time order."""
+    """Tracking's part of a referral's story: its clicks and touches, its referee's events and
+    its stage changes (`kind` click, event or stage), in no particular order. The staff page
+    adds fraud's and rewards' entries and sorts (`backoffice.selectors.referral_timeline`)."""
     tenant_id = referral.tenant_id
     items: list[dict] = []
     click_ids = {referral.click_id} if referral.click_id else set()
@@ -172,27 +143,7 @@ def referral_timeline(referral: Referral) -> list[dict]:
                     "detail": _("reversed"),
                 }
             )
-    for assessment in referral_assessments(referral):
-        items.append(
-            {
-                "at": assessment.created_at,
-                "kind": "fraud",
-                "label": assessment.get_decision_display(),
-                "detail": f"{assessment.stage_key} · {assessment.score}",
-            }
-        )
-    for reward in referral_rewards(referral):
-        items.append(
-            {
-                "at": reward.created_at,
-                "kind": "reward",
-                "label": reward.description or reward.reason_label(),
-                "detail": reward.get_status_display(),
-            }
-        )
-    for item in items:
-        item["kind_label"] = TIMELINE_KINDS[item["kind"]]
-    return sorted(items, key=lambda item: item["at"])
+    return items
 
 
 def participant_list(*, tenant, query: str = "") -> QuerySet[Participant]:

@@ -14,5 +14,4 @@ urlpatterns = [
     path("events/batch", views.EventBatch.as_view(), name="events-batch"),
     path("event-qr", views.EventQrCreate.as_view(), name="event-qr"),
     path("referrals", views.ReferralList.as_view(), name="referrals"),
-    path("referrals/<str:referral_id>", views.ReferralDetail.as_view(), name="referral"),
 ]
