@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy
 
 from fraud import selectors as fraud_selectors
+from programs.engine.rewards import money
 from rewards import selectors as rewards_selectors
 from tracking import selectors as tracking_selectors
 
@@ -52,3 +53,16 @@ def referral_timeline(referral, story: dict | None = None) -> list[dict]:
     for item in items:
         item["kind_label"] = TIMELINE_KINDS[item["kind"]]
     return sorted(items, key=lambda item: item["at"])
+
+
+def program_in_flight(program) -> dict:
+    """What a pause, an end or a new live version of a program leaves in flight: its rewards
+    not yet released (rewards') and its referrals that may still earn, per version (tracking's)."""
+    rewards = rewards_selectors.program_rewards_in_flight(program=program)
+    by_version = tracking_selectors.program_referrals_in_flight(program=program)
+    return {
+        **rewards,
+        "pending_amount": money(rewards["pending_amount_minor"], program.currency),
+        "referrals": sum(by_version.values()),
+        "by_version": sorted(by_version.items()),
+    }

@@ -203,6 +203,22 @@ def participant_referrals(*, tenant, participant) -> dict[str, QuerySet[Referral
     }
 
 
+def programs_headline_numbers(tenant) -> dict:
+    """Enrolled referrers and referrals per program, in two grouped queries:
+    {"enrolled": {program_id: n}, "referrals": {program_id: n}}."""
+    from django.db.models import Count
+
+    from .models import Enrollment
+
+    enrolled = dict(
+        Enrollment.objects.for_tenant(tenant).values_list("program_id").annotate(n=Count("id"))
+    )
+    referrals = dict(
+        Referral.objects.for_tenant(tenant).values_list("program_id").annotate(n=Count("id"))
+    )
+    return {"enrolled": enrolled, "referrals": referrals}
+
+
 def program_referrals_in_flight(*, program) -> dict:
     """Referrals of a program that may still earn (not yet retained nor rejected), per
     program version they follow: {version number: count}."""
