@@ -175,6 +175,34 @@ def participant_search(*, tenant, query: str):
     return (found | matches).distinct().order_by("-created_at")[:PARTICIPANT_SEARCH_LIMIT]
 
 
+def participants_eligibility(*, program, external_ids: list[str]) -> list[dict]:
+    """Per external id, in the order given: whether the participant may refer in `program`
+    now (its referrer-side rules) and the failing rules' keys, or `error: not_found`."""
+    from programs import engine
+    from referral_platform.core import clock
+
+    rows = Participant.objects.for_tenant(program.tenant_id).filter(
+        external_id__in=set(external_ids)
+    )
+    found = {p.external_id: p for p in rows.only("id", "external_id", "attributes", "segments")}
+    spec, now, out = program.spec, clock.now(), []
+    for external_id in external_ids:
+        participant = found.get(external_id)
+        if participant is None:
+            out.append(
+                {"participant": external_id, "eligible": False, "reasons": [], "error": "not_found"}
+            )
+            continue
+        fact = engine.ParticipantFact(
+            id=participant.pk,
+            attributes=participant.attributes or {},
+            segments=tuple(participant.segments or ()),
+        )
+        reasons = engine.eligibility(spec, fact, "referrer", now)
+        out.append({"participant": external_id, "eligible": not reasons, "reasons": reasons})
+    return out
+
+
 def participant_get(*, tenant, participant_id: int) -> Participant:
     """Another tenant's participant is exactly as missing as one that does not exist."""
     participant = Participant.objects.for_tenant(tenant).filter(pk=participant_id).first()

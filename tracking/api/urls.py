@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import eligibility, views
 
 urlpatterns = [
     path("participants", views.ParticipantUpsert.as_view(), name="participants"),
@@ -9,6 +9,11 @@ urlpatterns = [
         "programs/<slug:program_slug>/enrollments",
         views.EnrollmentCreate.as_view(),
         name="enrollments",
+    ),
+    path(
+        "programs/<slug:slug>/eligibility",
+        eligibility.EligibilityView.as_view(),
+        name="programs-eligibility",
     ),
     path("events", views.EventCreate.as_view(), name="events"),
     path("events/batch", views.EventBatch.as_view(), name="events-batch"),
