@@ -23,8 +23,10 @@ def test_a_filled_port_calls_its_provider_and_the_check_passes(port):
     assert ports.ports_filled() == []
 
 
-def test_the_builder_figures_are_provided_by_the_installed_apps():
+def test_the_lower_apps_figures_are_provided_by_the_installed_apps():
+    from fraud import readside as fraud_readside
     from programs import readside
 
     assert readside.headline_numbers.installed and readside.in_flight.installed
+    assert fraud_readside.reward_money.installed
     assert ports.ports_filled() == []
