@@ -1,7 +1,7 @@
-"""Ports: a function a page of a lower app shows figures from, when those figures live in an
-app above it in the layers (docs/architecture.md), which it may not import. The lower app
-declares the port; the app above fills it once at start-up (its `AppConfig.ready`) with a
-plain function. Calling a port nobody filled raises — never a silent default — and
+"""Ports: what a lower app needs from an app above it in the layers (docs/architecture.md),
+which it may not import — the figures a page shows, the task that processes what it stored.
+The lower app declares the port; the app above fills it once at start-up (its
+`AppConfig.ready`) with a plain function (or a task). Calling a port nobody filled raises — never a silent default — and
 `manage.py check` reports it, so a missing provider fails at deploy, not on a page."""
 
 from __future__ import annotations
@@ -28,10 +28,15 @@ class Port:
     def installed(self) -> bool:
         return self._func is not None
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    @property
+    def provider(self) -> Any:
+        """What was installed (a task to enqueue, say); raises when nothing was."""
         if self._func is None:
             raise ImproperlyConfigured(f"No installed app provides {self.name}.")
-        return self._func(*args, **kwargs)
+        return self._func
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.provider(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<Port {self.name}>"
