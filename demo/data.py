@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pipeline.flow import event_process_by_id
 from programs.models import Program
 from referral_platform.core import clock
 from tracking import identity
@@ -14,7 +15,6 @@ from tracking.services import (
     code_resolve,
     enrollment_create,
     event_ingest,
-    event_process_by_id,
     participant_upsert,
 )
 

@@ -1,4 +1,5 @@
-"""Fraud's periodic jobs (run by `tick`, beat's core.tick and the embedded loop)."""
+"""Fraud's periodic jobs (run by `tick`, beat's core.tick and the embedded loop). The jobs
+that score and then change a referral and its rewards are the flow's (`pipeline.jobs`)."""
 
 from __future__ import annotations
 
@@ -16,19 +17,3 @@ def detect_leaked_codes() -> dict:
     for tenant in Tenant.objects.all().iterator():
         flagged += len(codes_detect_leaks(tenant=tenant))
     return {"flagged": flagged}
-
-
-# The jobs that score and then change a referral and its rewards are the flow's
-# (`pipeline.jobs`, listed in referral_platform/schedule.py); former names delegate there.
-
-
-def assess_missed(limit: int = 200) -> dict:
-    from pipeline import jobs
-
-    return jobs.assess_missed(limit=limit)
-
-
-def assess_refunds(limit: int = 500) -> dict:
-    from pipeline import jobs
-
-    return jobs.assess_refunds(limit=limit)

@@ -246,6 +246,25 @@ def shared_identifiers(referral, limit: int = 100) -> list[dict]:
     return out[:limit]
 
 
+def blocklist_entries_for(participant) -> list:
+    """The tenant's blocklist entries that match this participant's email or phone."""
+    from django.db.models import Q
+
+    from . import identity
+    from .models import BlockedIdentifier
+
+    tokens = []
+    if participant.email:
+        tokens.append(("email", identity.email_token(participant.email)))
+    if participant.phone:
+        tokens.append(("phone", identity.phone_token(participant.phone)))
+    query = Q(pk__in=[])
+    for kind, token in tokens:
+        if token:
+            query |= Q(kind=kind, value_hash=token)
+    return list(BlockedIdentifier.objects.for_tenant(participant.tenant_id).filter(query))
+
+
 def referral_assessments(referral):
     return (
         Assessment.objects.for_tenant(referral.tenant_id)
@@ -301,12 +320,12 @@ BACKTEST_DAYS = 90
 
 def backtest_rows(tenant, *, program_id: int | None = None, days: int = BACKTEST_DAYS):
     """One row per referral created in the last `days`, with its latest stored signals."""
-    from collections import defaultdict
     from datetime import timedelta
 
     from referral_platform.core import clock
     from tracking.models import Referral
 
+    from . import readside
     from .backtest import BacktestRow
 
     referrals = Referral.objects.for_tenant(tenant).filter(
@@ -324,15 +343,7 @@ def backtest_rows(tenant, *, program_id: int | None = None, days: int = BACKTEST
         .values_list("referral_id", "signals")
     ):
         latest[referral_id] = signals
-    money: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    from rewards.models import Reward
-
-    for referral_id, amount, currency in (
-        Reward.objects.for_tenant(tenant)
-        .filter(referral_id__in=ids, amount_minor__isnull=False)
-        .values_list("referral_id", "amount_minor", "currency")
-    ):
-        money[referral_id][currency] += amount
+    money = readside.reward_money(tenant=tenant, referral_ids=ids)
     honest = set(
         ReviewCase.objects.for_tenant(tenant)
         .filter(referral_id__in=ids, status=CaseStatus.APPROVED)

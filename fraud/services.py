@@ -648,30 +648,3 @@ def code_flag_resolve(*, flag, action: str, actor):
         data={"code": flag.code},
     )
     return flag
-
-
-# --- Former names ----------------------------------------------------------------------------
-# Scoring that changes a referral and its rewards, and reviewers' decisions, cross apps: they
-# are the flow's (`pipeline.flow`). These delegate there for the callers that still use them.
-
-
-def assessment_run(*, referral, stage_key: str) -> Assessment:
-    from pipeline import flow
-
-    return flow.assessment_run(referral=referral, stage_key=stage_key)
-
-
-def review_decide(*, referral, decision: str, actor, note: str = "") -> ReviewCase:
-    from pipeline import flow
-
-    return flow.review_decide(referral=referral, decision=decision, actor=actor, note=note)
-
-
-def review_decide_bulk(
-    *, tenant, referral_ids: list[int], decision: str, actor, note: str = ""
-) -> dict:
-    from pipeline import flow
-
-    return flow.review_decide_bulk(
-        tenant=tenant, referral_ids=referral_ids, decision=decision, actor=actor, note=note
-    )

@@ -14,48 +14,14 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from programs.engine.conditions import matches
 from referral_platform.core.identity import mask_identity  # noqa: F401 — the portal's masker
+from referral_platform.core.languages import SUPPORTED_LANGUAGES  # noqa: F401
+from referral_platform.core.languages import customer_language as portal_language  # noqa: F401
 from referral_platform.core.money import format_minor
+from rewards.words import reward_value_text  # noqa: F401 — the words for a reward's value
 
 SHARE_CHANNELS = ("wechat", "whatsapp", "telegram", "email", "sms", "x", "linkedin")
 # Every channel a `share` event may name (SEMANTICS §6).
 RECORDED_CHANNELS = (*SHARE_CHANNELS, "copy", "poster")
-SUPPORTED_LANGUAGES = ("en", "zh-hans")
-
-
-def _language_of(value: str) -> str:
-    """`zh`, `zh-CN`, `zh_Hans`, `zh-hans-CN` all read as Simplified Chinese; the rest English."""
-    code = (value or "").strip().lower().replace("_", "-")
-    if code.startswith("zh") and not any(t in code for t in ("hant", "-tw", "-hk", "-mo")):
-        return "zh-hans"
-    return "en"
-
-
-def _accepted(accept_language: str) -> str:
-    """The first language of an Accept-Language header we speak, in the browser's order."""
-    from django.utils.translation.trans_real import parse_accept_lang_header
-
-    for code, _q in parse_accept_lang_header(accept_language or ""):
-        code = code.lower()
-        if code.startswith("zh") or code.startswith("en"):
-            return _language_of(code)
-    return ""
-
-
-def portal_language(
-    participant_locale: str, tenant_locale: str, *, accept_language: str = "", chosen: str = ""
-) -> str:
-    """The language a customer reads: the one they chose with the page's switch, else the
-    participant's own, else the browser's (Accept-Language), else the tenant's default."""
-    if chosen in SUPPORTED_LANGUAGES:
-        return chosen
-    if (participant_locale or "").strip():
-        return _language_of(participant_locale)
-    accepted = _accepted(accept_language)
-    if accepted:
-        return accepted
-    if (tenant_locale or "").strip():
-        return _language_of(tenant_locale)
-    return "en"
 
 
 def share_message(spec: Mapping, channel: str, *, program_name: str) -> str:
@@ -537,56 +503,6 @@ def balances(
         charity=format_minor(charity, currency),
         cash_owed=cash_owed,
     )
-
-
-def reward_value_text(
-    *,
-    kind: str,
-    amount_minor,
-    currency: str,
-    points,
-    description: str,
-    details: Mapping | None = None,
-    points_name: str = "",
-) -> str:
-    """The value itself, from the row's amount (boosts included), never from its label: cash
-    and credit in the currency's major unit, coupon terms, points, tickets, the charity gift.
-    The rule's description is for `reward_label`, beside it."""
-    details = details or {}
-    money = format_minor(amount_minor, currency) if amount_minor is not None else ""
-    if kind == "coupon":
-        if details.get("percent_off") is not None:
-            text = _("%(p)s%% off") % {"p": details["percent_off"]}
-            if details.get("max_amount"):
-                text = _("%(p)s%% off, up to %(max)s") % {
-                    "p": details["percent_off"],
-                    "max": format_minor(int(details["max_amount"]), currency),
-                }
-        elif money:
-            text = _("%(amount)s off") % {"amount": money}
-        else:
-            return description
-        if details.get("min_spend"):
-            text = _("%(offer)s on orders of %(min)s or more") % {
-                "offer": text,
-                "min": format_minor(int(details["min_spend"]), currency),
-            }
-        return text
-    if kind == "cash" and money:
-        return _("%(amount)s cash") % {"amount": money}
-    if kind == "credit" and money:
-        return _("%(amount)s credit") % {"amount": money}
-    if kind == "donation" and money:
-        return _("%(amount)s donated") % {"amount": money}
-    if kind == "lottery_ticket" and points:
-        return ngettext("%(n)d lottery ticket", "%(n)d lottery tickets", points) % {"n": points}
-    if points and points_name:
-        return f"{points} {points_name}"
-    if points:
-        return ngettext("%(n)d point", "%(n)d points", points) % {"n": points}
-    if money:
-        return money
-    return description
 
 
 def item_text(**value) -> str:

@@ -21,7 +21,7 @@ from referral_platform.core import clock
 from referral_platform.core.errors import DomainError, NotFound
 from referral_platform.tenancy.permissions import EDIT_PROGRAMS, has_role, tenant_required
 
-from . import selectors, services, specforms
+from . import readside, selectors, services, specforms
 from .checklist import change_impact, launch_checklist
 from .engine.estimate import default_stage_rates, estimate_cost
 from .engine.rewards import money
@@ -71,7 +71,7 @@ def _context(request, program, **extra):
 @tenant_required()
 def program_list(request):
     programs = list(selectors.program_list(request.tenant))
-    headline = _headline_numbers(request.tenant)
+    headline = readside.headline_numbers(request.tenant)
     for program in programs:
         program.enrolled_count = headline["enrolled"].get(program.pk, 0)
         program.referral_count = headline["referrals"].get(program.pk, 0)
@@ -80,21 +80,6 @@ def program_list(request):
         "programs/list.html",
         {"programs": programs, "can_edit": has_role(request, EDIT_PROGRAMS)},
     )
-
-
-def _headline_numbers(tenant) -> dict:
-    """Enrolled referrers and referrals per program, in two grouped queries."""
-    from django.db.models import Count
-
-    from tracking.models import Enrollment, Referral
-
-    enrolled = dict(
-        Enrollment.objects.for_tenant(tenant).values_list("program_id").annotate(n=Count("id"))
-    )
-    referrals = dict(
-        Referral.objects.for_tenant(tenant).values_list("program_id").annotate(n=Count("id"))
-    )
-    return {"enrolled": enrolled, "referrals": referrals}
 
 
 @tenant_required(EDIT_PROGRAMS)
@@ -138,20 +123,6 @@ def program_detail(request, slug):
     )
 
 
-def _in_flight(program) -> dict:
-    from rewards.selectors import program_rewards_in_flight
-    from tracking.selectors import program_referrals_in_flight
-
-    rewards = program_rewards_in_flight(program=program)
-    by_version = program_referrals_in_flight(program=program)
-    return {
-        **rewards,
-        "pending_amount": money(rewards["pending_amount_minor"], program.currency),
-        "referrals": sum(by_version.values()),
-        "by_version": sorted(by_version.items()),
-    }
-
-
 @tenant_required(EDIT_PROGRAMS)
 def program_status(request, slug):
     """GET (or a POST without `confirm`): what the change does, and a button to confirm it.
@@ -177,7 +148,7 @@ def program_status(request, slug):
     if target == ProgramStatus.ACTIVE:
         context["checklist"] = launch_checklist(program.spec, now=clock.now())
     if target in (ProgramStatus.PAUSED, ProgramStatus.ENDED) or program.status != "draft":
-        context["in_flight"] = _in_flight(program)
+        context["in_flight"] = readside.in_flight(program)
     return render(request, "programs/status_confirm.html", context)
 
 
@@ -264,7 +235,7 @@ def live_change_preview(request, program, spec: dict, *, section_name: str):
     ]
     context = _context(
         request, program, section_name=section_name, impact=change_impact(program.spec, spec),
-        in_flight=_in_flight(program), carried=carried, next_number=program.current_version.number + 1,
+        in_flight=readside.in_flight(program), carried=carried, next_number=program.current_version.number + 1,
         version=program.current_version,
     )  # fmt: skip
     return render(request, "programs/live_change.html", context)

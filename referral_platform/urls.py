@@ -11,6 +11,7 @@ from referral_platform.tenancy import views as tenancy_views
 api_v1 = [
     path("", include("tracking.api.urls")),
     path("", include("pipeline.api_urls")),
+    path("", include("backoffice.api_urls")),
     path("", include("portal.api_urls")),
     path("", include("programs.api.urls")),
     path("", include("rewards.api.urls")),
@@ -43,8 +44,9 @@ urlpatterns = [
     path("app/settings/connectors/", include("connectors.urls")),
     path("hooks/", include("connectors.hook_urls")),
     path("app/programs/", include("programs.urls")),
-    path("app/participants/", include("programs.participant_urls")),
+    path("app/participants/", include("backoffice.participant_urls")),
     path("app/referrals/", include("tracking.urls")),
+    path("app/referrals/", include("backoffice.urls")),
     path("app/rewards/", include("rewards.urls")),
     # The review decisions are the flow's (pipeline); the queue and the rest are fraud's.
     path("app/review/", include("pipeline.urls")),

@@ -17,11 +17,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from portal.rules import mask_identity, portal_language, reward_value_text
+from referral_platform.core.identity import mask_identity
+from referral_platform.core.languages import customer_language
 from referral_platform.core.tasks import enqueue_on_commit
 
 from .models import NotificationOptOut, Reward
 from .tasks import referral_notify_task, reward_notify_task
+from .words import reward_value_text
 
 SALT = "rewards.unsubscribe"
 
@@ -126,7 +128,7 @@ def _send(*, participant, tenant, event: str, context: Callable[[], dict]) -> bo
         return False
     token = unsubscribe_token(tenant.pk, participant.pk)
     unsubscribe_url = settings.PUBLIC_BASE_URL + reverse("rewards:unsubscribe", args=[token])
-    with translation.override(portal_language(participant.locale, tenant.default_locale)):
+    with translation.override(customer_language(participant.locale, tenant.default_locale)):
         subject = str(SUBJECTS[event])
         body = render_to_string(
             "rewards/email/reward.txt",

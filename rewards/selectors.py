@@ -154,6 +154,30 @@ def participant_rewards(*, tenant, participant_id: int) -> QuerySet:
     )
 
 
+def referral_rewards(*, referral) -> list[Reward]:
+    """Every reward row of one referral (both sides), oldest first."""
+    return list(
+        Reward.objects.for_tenant(referral.tenant_id)
+        .filter(referral=referral)
+        .select_related("participant")
+        .order_by("created_at", "pk")
+    )
+
+
+def referral_reward_money(*, tenant, referral_ids) -> dict[int, dict[str, int]]:
+    """The money of each referral's rewards (both sides, any status), per currency, in minor
+    units: {referral_id: {currency: amount_minor}}."""
+    money: dict[int, dict[str, int]] = {}
+    for referral_id, amount, currency in (
+        Reward.objects.for_tenant(tenant)
+        .filter(referral_id__in=list(referral_ids), amount_minor__isnull=False)
+        .values_list("referral_id", "amount_minor", "currency")
+    ):
+        by_currency = money.setdefault(referral_id, {})
+        by_currency[currency] = by_currency.get(currency, 0) + amount
+    return money
+
+
 def payout_batch_total(batch: PayoutBatch) -> int:
     return int(
         Payout.unscoped.filter(

@@ -34,7 +34,7 @@ from hypothesis.stateful import (
 )
 
 from fraud.models import CaseStatus, ReviewCase
-from fraud.services import review_decide
+from pipeline.flow import review_decide
 from programs.services import program_create
 from referral_platform.core import calendar, clock
 from rewards.models import LedgerEntry, Reward, RewardBasis

@@ -10,7 +10,7 @@ from datetime import timedelta
 import time_machine
 from django.test import Client
 
-from fraud.services import review_decide
+from pipeline.flow import review_decide
 from programs.services import program_create
 from rewards.models import LedgerEntry, Payout, Reward, RewardBasis
 from rewards.services import rewards_reject

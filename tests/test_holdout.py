@@ -9,9 +9,9 @@ from django.test import Client
 
 from analytics import services as analytics_services
 from analytics.experiments import in_holdout
+from pipeline.flow import referral_rewards_sync
 from portal.tests.conftest import portal_client
 from rewards.models import Reward
-from rewards.services import referral_rewards_sync
 from rewards.tests import factories as rf
 from rewards.tests.conftest import engine  # noqa: F401  (the fake reward engine fixture)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from referral_platform.core.errors import NotFound
 
@@ -87,38 +86,10 @@ def referral_stages(referral: Referral) -> list[ReferralStage]:
     )
 
 
-def referral_rewards(referral: Referral) -> list:
-    from rewards.models import Reward
-
-    return list(
-        Reward.objects.for_tenant(referral.tenant_id)
-        .filter(referral=referral)
-        .select_related("participant")
-        .order_by("created_at", "pk")
-    )
-
-
-def referral_assessments(referral: Referral) -> list:
-    from fraud.models import Assessment
-
-    return list(
-        Assessment.objects.for_tenant(referral.tenant_id)
-        .filter(referral=referral)
-        .order_by("created_at", "pk")
-    )
-
-
-TIMELINE_KINDS = {
-    "click": gettext_lazy("Click"),
-    "event": gettext_lazy("Event"),
-    "stage": gettext_lazy("Stage"),
-    "fraud": gettext_lazy("Fraud"),
-    "reward": gettext_lazy("Reward"),
-}
-
-
 def referral_timeline(referral: Referral) -> list[dict]:
-    """Clicks, touches, events, stage changes, fraud and rewards, in time order."""
+    """Tracking's part of a referral's story: its clicks and touches, its referee's events and
+    its stage changes (`kind` click, event or stage), in no particular order. The staff page
+    adds fraud's and rewards' entries and sorts (`backoffice.selectors.referral_timeline`)."""
     tenant_id = referral.tenant_id
     items: list[dict] = []
     click_ids = {referral.click_id} if referral.click_id else set()
@@ -172,27 +143,7 @@ def referral_timeline(referral: Referral) -> list[dict]:
                     "detail": _("reversed"),
                 }
             )
-    for assessment in referral_assessments(referral):
-        items.append(
-            {
-                "at": assessment.created_at,
-                "kind": "fraud",
-                "label": assessment.get_decision_display(),
-                "detail": f"{assessment.stage_key} · {assessment.score}",
-            }
-        )
-    for reward in referral_rewards(referral):
-        items.append(
-            {
-                "at": reward.created_at,
-                "kind": "reward",
-                "label": reward.description or reward.reason_label(),
-                "detail": reward.get_status_display(),
-            }
-        )
-    for item in items:
-        item["kind_label"] = TIMELINE_KINDS[item["kind"]]
-    return sorted(items, key=lambda item: item["at"])
+    return items
 
 
 def participant_list(*, tenant, query: str = "") -> QuerySet[Participant]:
@@ -200,6 +151,100 @@ def participant_list(*, tenant, query: str = "") -> QuerySet[Participant]:
     if query:
         qs = qs.filter(Q(external_id__icontains=query) | Q(name__icontains=query))
     return qs
+
+
+PARTICIPANT_SEARCH_LIMIT = 50
+
+
+def participant_search(*, tenant, query: str):
+    """Participants whose external id or name contains `query`, whose email is `query`, or
+    who own the referral code `query`; the newest first, at most `PARTICIPANT_SEARCH_LIMIT`."""
+    from . import codes, identity
+    from .models import ReferralCode
+
+    query = (query or "").strip()
+    found = participant_list(tenant=tenant, query=query)
+    if not query:
+        return found.order_by("-created_at")[:PARTICIPANT_SEARCH_LIMIT]
+    extra = Q()
+    if "@" in query:
+        extra |= Q(email_hash=identity.email_hash(query))
+    owners = ReferralCode.objects.for_tenant(tenant).filter(code=codes.normalize_code(query))
+    extra |= Q(pk__in=owners.values("enrollment__participant_id"))
+    matches = Participant.objects.for_tenant(tenant).filter(merged_into__isnull=True).filter(extra)
+    return (found | matches).distinct().order_by("-created_at")[:PARTICIPANT_SEARCH_LIMIT]
+
+
+def participants_eligibility(*, program, external_ids: list[str]) -> list[dict]:
+    """Per external id, in the order given: whether the participant may refer in `program`
+    now (its referrer-side rules) and the failing rules' keys, or `error: not_found`."""
+    from programs import engine
+    from referral_platform.core import clock
+
+    rows = Participant.objects.for_tenant(program.tenant_id).filter(
+        external_id__in=set(external_ids)
+    )
+    found = {p.external_id: p for p in rows.only("id", "external_id", "attributes", "segments")}
+    spec, now, out = program.spec, clock.now(), []
+    for external_id in external_ids:
+        participant = found.get(external_id)
+        if participant is None:
+            out.append(
+                {"participant": external_id, "eligible": False, "reasons": [], "error": "not_found"}
+            )
+            continue
+        fact = engine.ParticipantFact(
+            id=participant.pk,
+            attributes=participant.attributes or {},
+            segments=tuple(participant.segments or ()),
+        )
+        reasons = engine.eligibility(spec, fact, "referrer", now)
+        out.append({"participant": external_id, "eligible": not reasons, "reasons": reasons})
+    return out
+
+
+def participant_get(*, tenant, participant_id: int) -> Participant:
+    """Another tenant's participant is exactly as missing as one that does not exist."""
+    participant = Participant.objects.for_tenant(tenant).filter(pk=participant_id).first()
+    if participant is None:
+        raise NotFound("No such participant.")
+    return participant
+
+
+def participant_enrollments(*, tenant, participant) -> QuerySet:
+    from .models import Enrollment
+
+    return (
+        Enrollment.objects.for_tenant(tenant)
+        .filter(participant=participant)
+        .select_related("program")
+        .prefetch_related("codes")
+    )
+
+
+def participant_referrals(*, tenant, participant) -> dict[str, QuerySet[Referral]]:
+    """The referrals a participant made (as referrer) and received (as referee)."""
+    referrals = Referral.objects.for_tenant(tenant)
+    return {
+        "made": referrals.filter(referrer=participant).select_related("program", "referee"),
+        "received": referrals.filter(referee=participant).select_related("program", "referrer"),
+    }
+
+
+def programs_headline_numbers(tenant) -> dict:
+    """Enrolled referrers and referrals per program, in two grouped queries:
+    {"enrolled": {program_id: n}, "referrals": {program_id: n}}."""
+    from django.db.models import Count
+
+    from .models import Enrollment
+
+    enrolled = dict(
+        Enrollment.objects.for_tenant(tenant).values_list("program_id").annotate(n=Count("id"))
+    )
+    referrals = dict(
+        Referral.objects.for_tenant(tenant).values_list("program_id").annotate(n=Count("id"))
+    )
+    return {"enrolled": enrolled, "referrals": referrals}
 
 
 def program_referrals_in_flight(*, program) -> dict:

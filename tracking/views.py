@@ -1,16 +1,15 @@
-"""Staff pages: the referrals list with filters and one referral's whole story."""
+"""Staff pages: the referrals list with filters (one referral's whole story, with fraud's and
+rewards' parts, is `backoffice.views.referral_detail`)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import render
 
 from programs.selectors import program_list
 from referral_platform.core.calendar import date_range_bounds
-from referral_platform.core.errors import NotFound
 from referral_platform.tenancy.permissions import tenant_required
 
 from . import selectors
@@ -48,25 +47,5 @@ def referral_list(request):
             "current": {
                 **{k: params.get(k, "") for k in ("program", "status", "source", "from", "to")}
             },
-        },
-    )
-
-
-@tenant_required()
-def referral_detail(request, referral_id: int):
-    try:
-        referral = selectors.referral_get(tenant=request.tenant, referral_id=referral_id)
-    except NotFound:
-        raise Http404 from None
-    return render(
-        request,
-        "tracking/referral_detail.html",
-        {
-            "referral": referral,
-            "evidence": referral.evidence or {},
-            "timeline": selectors.referral_timeline(referral),
-            "stages": selectors.referral_stages(referral),
-            "assessments": selectors.referral_assessments(referral),
-            "rewards": selectors.referral_rewards(referral),
         },
     )

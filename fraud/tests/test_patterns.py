@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from fraud import services
 from fraud.models import Assessment
+from pipeline import flow
 from referral_platform.core import clock
 
 
 def run(referral, stage="paid"):
-    return services.assessment_run(referral=referral, stage_key=stage)
+    return flow.assessment_run(referral=referral, stage_key=stage)
 
 
 def codes(assessment) -> set[str]:

@@ -35,7 +35,7 @@ def test_a_batch_is_cut_into_chunks_keeping_each_participants_events_in_order():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_batch_api_enqueues_tasks_of_at_most_the_chunk_size(api, tenant, monkeypatch, settings):
-    from tracking.tasks import events_process_task
+    from pipeline.tasks import events_process_task
 
     sent = []
     monkeypatch.setattr(events_process_task, "delay", lambda *args: sent.append(args))

@@ -201,18 +201,20 @@ def test_a_claim_runs_the_same_flow_as_an_event(tenant, referrer_code, monkeypat
     assert Referral.objects.for_tenant(tenant).get().source == "claim"
 
 
-def test_the_former_names_run_the_flow(tenant, referrer_code):
+def test_a_referrals_rewards_alone_and_a_later_assessment_go_through_the_flow(
+    tenant, referrer_code
+):
     send(tenant, "s1", "signup", "bo", referral={"code": referrer_code.code})
     send(tenant, "p1", "purchase", "bo", amount={"amount_minor": 9900, "currency": "CNY"})
     referral = Referral.objects.for_tenant(tenant).get()
     Reward.objects.for_tenant(tenant).delete()
 
-    # Without facts, rewards asks the flow for them rather than building its own.
-    (reward,) = rewards_services.referral_rewards_sync(referral=referral)
+    # The flow builds the facts and stages once and hands them to rewards.
+    (reward,) = flow.referral_rewards_sync(referral=referral)
     assert (reward.amount_minor, reward.hold_reason) == (5000, "hold")
 
     tracking.participant_upsert(tenant=tenant, external_id="bo", email="ann@shop.test")
-    assessment = fraud_services.assessment_run(referral=referral, stage_key="paid")
+    assessment = flow.assessment_run(referral=referral, stage_key="paid")
     referral.refresh_from_db()
     reward.refresh_from_db()
     assert (assessment.decision, referral.status) == ("reject", "rejected")

@@ -6,9 +6,4 @@ urlpatterns = [
     path("programs", views.ProgramListView.as_view(), name="programs-list"),
     path("programs/spec-schema", views.SpecSchemaView.as_view(), name="programs-spec-schema"),
     path("programs/<slug:slug>", views.ProgramDetailView.as_view(), name="programs-detail"),
-    path(
-        "programs/<slug:slug>/eligibility",
-        views.EligibilityView.as_view(),
-        name="programs-eligibility",
-    ),
 ]

@@ -1,23 +1,21 @@
-"""Programs API: the spec document in and out, its JSON Schema, and eligibility checks."""
+"""Programs API: the spec document in and out, and its JSON Schema. (Eligibility, which reads
+participants, is tracking's: `tracking.api.eligibility`.)"""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from referral_platform.core import clock
 from referral_platform.core.api.idempotency import idempotent
 from referral_platform.core.api.pagination import CursorPagination
 from referral_platform.core.api.views import TenantAPIView
-from referral_platform.core.errors import NotFound, ValidationFailed
+from referral_platform.core.errors import ValidationFailed
 
-from .. import engine, selectors, services
+from .. import selectors, services
 from ..spec import SCHEMA
-
-MAX_ELIGIBILITY_BATCH = 1000
 
 
 class ProgramSummarySerializer(serializers.Serializer):
@@ -85,65 +83,3 @@ class SpecSchemaView(TenantAPIView):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="The JSON Schema of a program spec")
     def get(self, request):
         return Response(SCHEMA)
-
-
-class EligibilityInput(serializers.Serializer):
-    participants = serializers.ListField(
-        child=serializers.CharField(max_length=200), min_length=1, max_length=MAX_ELIGIBILITY_BATCH
-    )
-
-
-class EligibilityView(TenantAPIView):
-    """Whether participants may refer now (referrer-side rules), for prompting at the right moment."""
-
-    @extend_schema(
-        parameters=[OpenApiParameter("participant", str, required=True, description="external_id")],
-        responses=OpenApiTypes.OBJECT,
-    )
-    def get(self, request, slug: str):
-        program = selectors.program_get(request.tenant, slug)
-        external_id = request.query_params.get("participant")
-        if not external_id:
-            raise ValidationFailed(
-                _("Some fields are invalid."),
-                fields={"participant": [_("This field is required.")]},
-            )
-        results = _eligibility(program, [external_id])
-        if results[0].get("error"):
-            raise NotFound(_("No such participant."))
-        return Response(results[0])
-
-    @extend_schema(request=EligibilityInput, responses=OpenApiTypes.OBJECT)
-    def post(self, request, slug: str):
-        program = selectors.program_get(request.tenant, slug)
-        data = {"participants": request.data} if isinstance(request.data, list) else request.data
-        serializer = EligibilityInput(data=data)
-        serializer.is_valid(raise_exception=True)
-        return Response(
-            {"results": _eligibility(program, serializer.validated_data["participants"])}
-        )
-
-
-def _eligibility(program, external_ids: list[str]) -> list[dict]:
-    from tracking.models import Participant
-
-    rows = Participant.objects.for_tenant(program.tenant_id).filter(
-        external_id__in=set(external_ids)
-    )
-    found = {p.external_id: p for p in rows.only("id", "external_id", "attributes", "segments")}
-    spec, now, out = program.spec, clock.now(), []
-    for external_id in external_ids:
-        participant = found.get(external_id)
-        if participant is None:
-            out.append(
-                {"participant": external_id, "eligible": False, "reasons": [], "error": "not_found"}
-            )
-            continue
-        fact = engine.ParticipantFact(
-            id=participant.pk,
-            attributes=participant.attributes or {},
-            segments=tuple(participant.segments or ()),
-        )
-        reasons = engine.eligibility(spec, fact, "referrer", now)
-        out.append({"participant": external_id, "eligible": not reasons, "reasons": reasons})
-    return out

@@ -221,6 +221,7 @@ def test_the_version_history_shows_the_diff(marketer, green):
 def test_the_list_shows_headline_numbers_and_local_start_dates(marketer, tenant):
     from datetime import datetime
 
+    from pipeline.flow import event_process_by_id
     from tracking import services as tracking
 
     spec = ARCHETYPES["green-home"](year=2026)
@@ -242,7 +243,7 @@ def test_the_list_shows_headline_numbers_and_local_start_dates(marketer, tenant)
     event, _ = tracking.event_ingest(
         tenant=tenant, data={**payload, "occurred_at": at}, payload=payload
     )
-    tracking.event_process_by_id(event.pk)
+    event_process_by_id(event.pk)
 
     page = _client(marketer).get("/app/programs/").content.decode()
     row = page[page.index('data-testid="program-row"') :]

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rewards",
     "fraud",
     "pipeline",
+    "backoffice",
     "analytics",
     "demo",
     "connectors",

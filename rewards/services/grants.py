@@ -122,9 +122,7 @@ def _options(decision) -> list[dict]:
     return out
 
 
-def referral_rewards_sync(
-    *, referral, facts=None, stages=None, spec: dict | None = None
-) -> list[Reward]:
+def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) -> list[Reward]:
     """Ask the engine what is due for `referral` now and write the rows that are missing;
     reverse the live rows of stages the engine says were reversed inside their hold (a
     refund, a cancellation, a class transfer). Idempotent: rows are written once (the
@@ -132,12 +130,8 @@ def referral_rewards_sync(
 
     `facts` are tracking's facts with fraud's decision and `stages` the engine's stage
     decisions for them, both computed once by the flow (`pipeline.flow`) and handed over;
-    rewards adds only the facts it owns, under its lock. Called without them (a former
-    caller), it asks the flow, which builds them and calls back."""
-    if facts is None or stages is None:
-        from pipeline import flow
-
-        return flow.referral_rewards_sync(referral=referral)
+    rewards adds only the facts it owns, under its lock (a referral's rewards alone:
+    `pipeline.flow.referral_rewards_sync`)."""
     program_version = referral.program_version
     spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     tenant = referral.tenant

@@ -256,15 +256,11 @@ def team_rewards_reverse(*, tenant, program, reversals) -> list[Reward]:
     return changed
 
 
-def refund_apply(*, referral, event, facts=None, spec: dict | None = None) -> list[Reward]:
+def refund_apply(*, referral, event, facts, spec: dict | None = None) -> list[Reward]:
     """Reverse what the refunded purchase earned while in its hold; claw back after the hold
     only within the program's `clawback_days`; a partial refund counts only when what remains
     falls below the stage's threshold. The purchases and refunds are read from `facts` (the
-    referee's events, handed over by the flow; without them the flow is asked)."""
-    if facts is None:
-        from pipeline import flow
-
-        return flow.refund_apply(referral=referral, event=event)
+    referee's events, handed over by the flow: `pipeline.flow.refund_apply`)."""
     spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     clawback_days = int(spec.get("clawback_days") or 0)
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from pipeline.flow import event_process_by_id
 from programs.services import program_create
 from programs.templates_data import blank_spec
 from rewards.models import Reward, RewardStatus
@@ -67,7 +68,7 @@ def _refer(tenant, code, n):
         event, _ = services.event_ingest(
             tenant=tenant, data={**payload, "occurred_at": at}, payload=payload
         )
-        assert services.event_process_by_id(event.pk) == "processed"
+        assert event_process_by_id(event.pk) == "processed"
 
 
 def test_points_and_the_dearest_option_use_up_the_budget(tenant):

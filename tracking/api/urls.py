@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import eligibility, views
 
 urlpatterns = [
     path("participants", views.ParticipantUpsert.as_view(), name="participants"),
@@ -10,9 +10,13 @@ urlpatterns = [
         views.EnrollmentCreate.as_view(),
         name="enrollments",
     ),
+    path(
+        "programs/<slug:slug>/eligibility",
+        eligibility.EligibilityView.as_view(),
+        name="programs-eligibility",
+    ),
     path("events", views.EventCreate.as_view(), name="events"),
     path("events/batch", views.EventBatch.as_view(), name="events-batch"),
     path("event-qr", views.EventQrCreate.as_view(), name="event-qr"),
     path("referrals", views.ReferralList.as_view(), name="referrals"),
-    path("referrals/<str:referral_id>", views.ReferralDetail.as_view(), name="referral"),
 ]

@@ -187,21 +187,6 @@ class ReferralList(TenantAPIView):
         return paginator.get_paginated_response([referral_data(r) for r in page])
 
 
-class ReferralDetail(TenantAPIView):
-    @extend_schema(responses={200: dict})
-    def get(self, request, referral_id: str):
-        referral = selectors.referral_get(tenant=request.tenant, referral_id=referral_id)
-        return Response(
-            referral_data(
-                referral,
-                detail=True,
-                stages=selectors.referral_stages(referral),
-                assessments=selectors.referral_assessments(referral),
-                rewards=selectors.referral_rewards(referral),
-            )
-        )
-
-
 __all__ = ["serializers"]
 
 

@@ -53,39 +53,16 @@ from .referrals import (
     signup_attribute,
 )
 
-# --- The flow's entry points under their former names -----------------------------------------
-# Processing an event or a claim crosses apps, so it lives in `pipeline.flow`; these names
-# delegate there for the callers that still use them (tests, the fraud traffic generator).
-
-
-def event_process(event):
-    from pipeline import flow
-
-    return flow.event_process(event)
+# --- The one former name left ----------------------------------------------------------------
+# Processing an event crosses apps, so it is the flow's (`pipeline.flow.event_process_by_id`).
+# The synthetic fraud-traffic generator (`fraud.quality`, moving to tooling in a parallel
+# change) still calls it here; it goes with that move. Everything else calls pipeline.flow.
 
 
 def event_process_by_id(event_pk: int) -> str:
     from pipeline import flow
 
     return flow.event_process_by_id(event_pk)
-
-
-def events_sweep(*, limit: int = 500, grace_seconds: int = 30) -> dict:
-    from pipeline import flow
-
-    return flow.events_sweep(limit=limit, grace_seconds=grace_seconds)
-
-
-def claim_create(**kwargs):
-    from pipeline import flow
-
-    return flow.claim_process(**kwargs)
-
-
-def referral_progress(*, referral, event=None):
-    from pipeline import flow
-
-    return flow.referral_advance(referral=referral, event=event)
 
 
 __all__ = [
@@ -98,7 +75,6 @@ __all__ = [
     "STATUS_RANK",
     "_local",
     "body_hash",
-    "claim_create",
     "claim_record",
     "click_record",
     "code_cache_forget",
@@ -115,11 +91,9 @@ __all__ = [
     "event_lock",
     "event_mark_processed",
     "event_participant_attach",
-    "event_process",
     "event_process_by_id",
     "event_referrals",
     "events_due",
-    "events_sweep",
     "lead_signup",
     "participant_erase",
     "participant_export",
@@ -131,7 +105,6 @@ __all__ = [
     "referral_create",
     "referral_created_announce",
     "referral_lock",
-    "referral_progress",
     "referral_stages_apply",
     "referral_status_set",
     "referral_webhook_data",

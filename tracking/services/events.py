@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from referral_platform.core import clock
 from referral_platform.core.errors import Conflict
+from referral_platform.core.ports import Port
 from referral_platform.core.tasks import enqueue_on_commit
 
 from .. import clickbuffer
@@ -185,12 +186,16 @@ def event_chunks(rows: list[Event], size: int | None = None) -> list[list[int]]:
     return chunks
 
 
-def _enqueue(tenant_id: int, rows: list[Event]) -> None:
-    from ..tasks import events_process_task
+# The task that runs the flow over stored events (`pipeline.tasks.events_process_task`, named
+# `tracking.events_process`): the flow's, so pipeline fills this port at start-up.
+events_process_task = Port("tracking.services.events.events_process_task")
 
+
+def _enqueue(tenant_id: int, rows: list[Event]) -> None:
     # Broker down: logged, and the sweeper processes the stored events.
+    task = events_process_task.provider
     for chunk in event_chunks(rows):
-        enqueue_on_commit(events_process_task, tenant_id, chunk)
+        enqueue_on_commit(task, tenant_id, chunk)
 
 
 def event_claim(event_pk: int, *, now=None) -> bool:

@@ -199,7 +199,7 @@ def test_accepting_an_event_is_one_insert(api, tenant, django_assert_num_queries
 def test_in_autocommit_accepting_an_event_is_the_insert_alone(
     api, tenant, django_assert_num_queries, monkeypatch
 ):
-    from tracking.tasks import events_process_task
+    from pipeline.tasks import events_process_task
 
     sent = []
     # The worker's side is not the request's: record the enqueue instead of running it.

@@ -6,6 +6,7 @@ import time_machine
 
 from demo.data import demo_data_seed
 from fraud.models import Assessment
+from pipeline import flow
 from programs.services import program_create
 from referral_platform.core import clock
 from tracking import services
@@ -26,7 +27,7 @@ def send(tenant, event_id, type_, external_id, at=T0, **extra):
     }
     data = {**payload, "occurred_at": at}
     event, _ = services.event_ingest(tenant=tenant, data=data, payload=payload)
-    assert services.event_process_by_id(event.pk) == "processed"
+    assert flow.event_process_by_id(event.pk) == "processed"
     event.refresh_from_db()
     return event
 
@@ -173,7 +174,7 @@ def test_a_claim_after_the_purchase_attributes_the_referral(tenant, program, ali
     )
     assert not Referral.objects.for_tenant(tenant).exists()
     with time_machine.travel(T0 + timedelta(days=3)):
-        claim = services.claim_create(
+        claim = flow.claim_process(
             tenant=tenant, program=program, referee_external_id="n1", referrer_code=alice_code.code
         )
     r = referral_of(tenant, "n1")
@@ -184,7 +185,7 @@ def test_a_claim_after_the_purchase_attributes_the_referral(tenant, program, ali
 def test_a_claim_by_the_referrers_phone_matches_the_enrolled_referrer(tenant, program, alice_code):
     send(tenant, "s1", "signup", "n1")
     with time_machine.travel(T0 + timedelta(hours=1)):
-        services.claim_create(
+        flow.claim_process(
             tenant=tenant, program=program, referee_external_id="n1", referrer_phone="138 0013 8000"
         )
     assert referral_of(tenant, "n1").referrer.external_id == "u-alice"
@@ -195,11 +196,11 @@ def test_a_claim_against_a_claim_attributed_referral_goes_to_review(
 ):
     send(tenant, "s1", "signup", "n1")
     with time_machine.travel(T0 + timedelta(hours=1)):
-        services.claim_create(
+        flow.claim_process(
             tenant=tenant, program=program, referee_external_id="n1", referrer_code=alice_code.code
         )
     with time_machine.travel(T0 + timedelta(hours=2)):
-        second = services.claim_create(
+        second = flow.claim_process(
             tenant=tenant, program=program, referee_external_id="n1", referrer_code=bob_code.code
         )
     assert second.status == "review"
@@ -219,7 +220,7 @@ def test_an_invite_page_lead_merges_into_the_tenants_signup_by_phone(tenant, pro
             click_ids=[c],
             consent=True,
         )
-        services.event_process_by_id(lead_event.pk)
+        flow.event_process_by_id(lead_event.pk)
     lead_referral = Referral.objects.for_tenant(tenant).get()
     assert lead_referral.referee.external_id.startswith("lead:")
     send(
@@ -258,14 +259,14 @@ def test_a_processing_error_is_recorded_and_retried_later(tenant, program, monke
         tenant=tenant, data={**payload, "occurred_at": T0}, payload=payload
     )
     monkeypatch.setattr(services, "signup_attribute", lambda **kw: 1 / 0)
-    assert services.event_process_by_id(event.pk) == "failed"
+    assert flow.event_process_by_id(event.pk) == "failed"
     event.refresh_from_db()
     assert (event.status, event.attempts) == ("accepted", 1)
     assert "ZeroDivisionError" in event.error
     monkeypatch.undo()
-    assert services.event_process_by_id(event.pk) == "skipped"  # backing off
+    assert flow.event_process_by_id(event.pk) == "skipped"  # backing off
     with time_machine.travel(clock.now() + timedelta(minutes=2)):
-        assert services.event_process_by_id(event.pk) == "processed"
+        assert flow.event_process_by_id(event.pk) == "processed"
 
 
 def test_the_demo_data_gives_a_funnel_and_running_it_again_adds_nothing(tenant, program):

@@ -1,17 +1,19 @@
-"""Tracking's tasks: load by id inside the tenant, call one service, safe to run twice."""
+"""The flow's tasks: load by id inside the tenant, call the flow, safe to run twice."""
 
 from __future__ import annotations
 
 from referral_platform.core.tasks import task
 
+from . import flow
 
+
+# The name is event ingest's (tracking enqueues it, through `tracking.services.events
+# .events_process_task`, which pipeline fills at start-up); messages already queued under it
+# keep working.
 @task("tracking.events_process", soft_time_limit=120, time_limit=150)
 def events_process_task(tenant_id: int, event_pks: list[int]) -> dict:
-    # The task's name and its enqueueing stay with event ingest; processing is the flow.
-    from pipeline.flow import event_process_by_id
-
     outcome: dict[str, int] = {}
     for pk in event_pks:
-        result = event_process_by_id(int(pk))
+        result = flow.event_process_by_id(int(pk))
         outcome[result] = outcome.get(result, 0) + 1
     return outcome

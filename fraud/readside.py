@@ -1,0 +1,11 @@
+"""What fraud's pages show from rewards, which fraud may not import (fraud and rewards never
+import each other): ports the staff read side (`backoffice`) fills at start-up
+(`referral_platform.core.ports`)."""
+
+from __future__ import annotations
+
+from referral_platform.core.ports import Port
+
+# (*, tenant, referral_ids) -> {referral_id: {currency: amount_minor}}: the reward money of
+# each referral, which the policy backtest weighs.
+reward_money = Port("fraud.readside.reward_money")
