@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fraud.quality import HONEST, generate, measure, run
+from demo.fraud_traffic import HONEST, generate, measure, run
 from referral_platform.core import clock
 
 

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed, honest, fraud, keep, **options):
-        from fraud.quality import generate, measure, run
+        from demo.fraud_traffic import generate, measure, run
         from referral_platform.tenancy.scoping import tenant_context
         from referral_platform.tenancy.services import tenant_create
 
