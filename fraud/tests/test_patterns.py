@@ -94,7 +94,9 @@ def test_a_colleague_on_an_office_address_many_customers_use_is_approved(tenant,
     assert (public["weight"], public["params"]) == (0, {"n": 6})
 
 
-def test_someone_living_with_the_referrer_is_sent_to_a_person_not_rejected(tenant, program, make):
+def test_someone_living_with_the_referrer_on_their_own_phone_and_card_is_approved(
+    tenant, program, make
+):
     ann = make.participant(tenant, email="ann@gmail.com")
     home = {"ip": "203.0.113.7", "address": "12 Green Road, Apt 3, Shanghai"}
     make.event(ann, context={**home, "device_id": "d-ann", "payment_fingerprint": "card-ann"})
@@ -108,10 +110,32 @@ def test_someone_living_with_the_referrer_is_sent_to_a_person_not_rejected(tenan
         **home,
     )
 
+    assert run(referral, stage="signup").decision == "approve"
     assessment = run(referral)
 
-    assert codes(assessment) == {"same_ip", "referrer_ip", "same_address"}
-    assert (assessment.score, assessment.decision) == (65, "review")
+    # The address and the home network, nothing personal: recorded, weightless.
+    assert codes(assessment) == {"household"}
+    assert (assessment.score, assessment.decision) == (0, "approve")
+
+
+def test_a_housemate_who_pays_with_the_referrers_card_is_rejected(tenant, program, make):
+    ann = make.participant(tenant, email="ann@gmail.com")
+    home = {"ip": "203.0.113.7", "address": "12 Green Road, Apt 3, Shanghai"}
+    make.event(ann, context={**home, "device_id": "d-ann", "payment_fingerprint": "card-ann"})
+    referral = friend_from(
+        make,
+        program,
+        ann,
+        email="lei@qq.com",
+        device_id="d-lei",
+        payment_fingerprint="card-ann",
+        **home,
+    )
+
+    assessment = run(referral)
+
+    assert codes(assessment) == {"same_payment", "same_address", "same_ip", "referrer_ip"}
+    assert (assessment.score, assessment.decision) == (100, "reject")
 
 
 def test_a_slow_burst_over_days_holds_every_referral_of_the_week(tenant, program, make):
