@@ -539,10 +539,7 @@ REFUND_MIN_RATE = 0.4
 
 
 def refund_anomaly(facts: AssessmentFacts) -> Signal | None:
-    if (
-        facts.referrer_refunds < REFUND_MIN_COUNT
-        or facts.referrer_purchases < REFUND_MIN_PURCHASES
-    ):
+    if facts.referrer_refunds < REFUND_MIN_COUNT or facts.referrer_purchases < REFUND_MIN_PURCHASES:
         return None
     rate = facts.referrer_refunds / facts.referrer_purchases
     if rate >= REFUND_MIN_RATE and rate >= REFUND_FACTOR * facts.program_refund_rate:
