@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 HONEST = "honest"
+# What the rules are held to on this traffic: fraudulent referrals ending with no cash, and
+# honest ones held (sent to review or rejected).
+TARGET_FRAUD_WITHOUT_CASH = 0.95
+TARGET_HONEST_REVIEW = 0.02
 FRAUD_KINDS = (
     "self_gmail",
     "self_disposable",

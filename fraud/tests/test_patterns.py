@@ -335,3 +335,37 @@ def test_the_reviewer_reads_the_new_reasons_in_chinese(ops, tenant, program, mak
 
     assert "重复推荐" in body
     assert "该推荐人的另外 1 位被推荐人使用相同的设备：同一个人被再次推荐。" in body
+
+
+def test_the_policy_page_backtests_weighing_households_before_a_change_is_saved(
+    ops, tenant, program, make
+):
+    from django.test import Client
+
+    ann = make.participant(tenant, email="ann@gmail.com")
+    home = {"ip": "203.0.113.7", "address": "12 Green Road, Apt 3, Shanghai"}
+    make.event(ann, context={**home, "device_id": "d-ann", "payment_fingerprint": "card-ann"})
+    run(
+        friend_from(
+            make,
+            program,
+            ann,
+            email="lei@qq.com",
+            device_id="d-lei",
+            payment_fingerprint="card-lei",
+            **home,
+        )
+    )
+    client = Client()
+    client.force_login(ops)
+
+    def replay(**weights):
+        query = {"backtest": "1", **{f"w_{code}": str(w) for code, w in weights.items()}}
+        body = client.get("/app/review/policy/", query).content.decode()
+        return [
+            int(body.split(f'data-testid="bt-{d}">')[1].split("<")[0])
+            for d in ("approve", "review", "reject")
+        ]
+
+    assert replay() == [1, 0, 0]  # the household is approved under the rules in force
+    assert replay(household=30) == [0, 1, 0]  # weighing it would hold it
