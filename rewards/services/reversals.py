@@ -71,8 +71,9 @@ def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
         reversed_amount_minor=reversed_amount
         if reversed_amount is not None
         else reward.amount_minor,
-        # A reversal before due_at frees the cap slot (SEMANTICS §5 Caps).
-        slot_freed=inside_hold,
+        # A reversal before due_at frees the cap slot (SEMANTICS §5 Caps); an item still
+        # waiting in review never took one.
+        slot_freed=inside_hold or reward.hold_reason == HoldReason.REVIEW,
     )
     reward.refresh_from_db()
     audit_log(
