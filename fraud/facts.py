@@ -13,6 +13,7 @@ from .models import BlockedIdentifier, CodeFlag, CodeFlagStatus, Fingerprint
 from .signals import (
     DUPLICATE_KINDS,
     REFUND_MIN_COUNT,
+    REFUND_MIN_PURCHASES,
     SHARED_IP_MIN_OTHERS,
     AssessmentFacts,
     Identity,
@@ -417,7 +418,7 @@ def assessment_facts(
     program_purchases, program_refunds = 0, 0
     # The program-wide rate scans every referee's events; it only matters once this
     # referrer has enough refunds for the signal to be possible at all.
-    if referrer_refunds >= REFUND_MIN_COUNT:
+    if referrer_refunds >= REFUND_MIN_COUNT and referrer_purchases >= REFUND_MIN_PURCHASES:
         program_purchases, program_refunds = _refund_counts(
             tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
         )

@@ -115,6 +115,10 @@ REASONS = {
         "(a carrier, office or café network).",
         "n",
     ),
+    "household": _(
+        "The referee lives with the referrer (same address and home network) but has their own "
+        "email, phone, device and payment instrument."
+    ),
     "same_company": _("The referee belongs to the referrer's company: not a new customer."),
     "same_domain": _("Possibly the same company: both use the email domain %(domain)s."),
     "disposable_email": _("The referee's email is at a throwaway email provider."),
@@ -214,6 +218,7 @@ LABELS = {
     "same_ip24": _("Same /24 network"),
     "referrer_ip": _("The referrer's own IP address"),
     "public_ip": _("Shared public IP address"),
+    "household": _("Same household"),
     "same_company": _("Same company"),
     "same_domain": _("Same email domain"),
     "disposable_email": _("Throwaway email"),
@@ -312,8 +317,25 @@ def same_payment(facts: AssessmentFacts) -> Signal | None:
     return None
 
 
+# Identifiers one person keeps to themselves: someone living with the referrer shares the
+# address and the home network, never these.
+PERSONAL_KINDS = ("email", "phone", "device", "payment")
+
+
+def lives_with_referrer(facts: AssessmentFacts) -> bool:
+    """Same address, otherwise a person of their own: their own device seen, and once
+    something is paid their own payment instrument, none of the referrer's personal
+    identifiers. The address and the IP then say "household", not "second account"."""
+    referee = facts.referee
+    if not _shared(facts, "address") or not referee.device:
+        return False
+    if any(_shared(facts, kind) for kind in PERSONAL_KINDS):
+        return False
+    return facts.stage_key == "signup" or bool(referee.payment)
+
+
 def same_address(facts: AssessmentFacts) -> Signal | None:
-    if _shared(facts, "address"):
+    if _shared(facts, "address") and not lives_with_referrer(facts):
         return Signal("same_address", 30, REASONS["same_address"])
     return None
 
@@ -332,8 +354,17 @@ def _ip_is_public(facts: AssessmentFacts) -> bool:
 
 
 def same_ip(facts: AssessmentFacts) -> Signal | None:
-    if _shared(facts, "ip") and not _ip_is_public(facts):
+    if _shared(facts, "ip") and not _ip_is_public(facts) and not lives_with_referrer(facts):
         return Signal("same_ip", 25, REASONS["same_ip"])
+    return None
+
+
+def household(facts: AssessmentFacts) -> Signal | None:
+    """Someone living with the referrer (`lives_with_referrer`): recorded in place of the
+    address and IP signals, weightless by default (a policy may weigh it; the backtest shows
+    what that would do)."""
+    if lives_with_referrer(facts):
+        return Signal("household", 0, REASONS["household"])
     return None
 
 
@@ -352,6 +383,8 @@ def referrer_ip(facts: AssessmentFacts) -> Signal | None:
     or another network. On top of `same_ip`, enough for a person to look."""
     if facts.stage_key == "signup" or not _shared(facts, "ip") or _ip_is_public(facts):
         return None  # at sign-up nothing is paid yet: wait for where the purchase comes from
+    if lives_with_referrer(facts):
+        return None  # at home, both of them
     shared = facts.referrer.ip & facts.referee.ip
     seen = sum(facts.referee.ip_seen.get(token, 0) for token in shared)
     elsewhere = sum(n for token, n in facts.referee.ip_seen.items() if token not in shared)
@@ -498,12 +531,15 @@ def automated_agent(facts: AssessmentFacts) -> Signal | None:
 # --- outcomes, lists, rings ---------------------------------------------------------
 
 REFUND_MIN_COUNT = 2
+# Purchases of the referrer's referees before their refund rate means anything: two refunds
+# of a friend or two happen to honest referrers; a rate needs a sample.
+REFUND_MIN_PURCHASES = 5
 REFUND_FACTOR = 3
 REFUND_MIN_RATE = 0.4
 
 
 def refund_anomaly(facts: AssessmentFacts) -> Signal | None:
-    if facts.referrer_refunds < REFUND_MIN_COUNT or not facts.referrer_purchases:
+    if facts.referrer_refunds < REFUND_MIN_COUNT or facts.referrer_purchases < REFUND_MIN_PURCHASES:
         return None
     rate = facts.referrer_refunds / facts.referrer_purchases
     if rate >= REFUND_MIN_RATE and rate >= REFUND_FACTOR * facts.program_refund_rate:
@@ -594,6 +630,7 @@ SIGNALS: tuple[Callable[[AssessmentFacts], Signal | None], ...] = (
     same_address,
     same_ip,
     public_ip,
+    household,
     referrer_ip,
     same_ip24,
     same_company,
@@ -624,6 +661,7 @@ SIGNAL_CODES = (
     "same_ip24",
     "referrer_ip",
     "public_ip",
+    "household",
     "same_company",
     "same_domain",
     "disposable_email",
@@ -657,6 +695,7 @@ DEFAULT_WEIGHTS = {
     "same_ip24": 10,
     "referrer_ip": 10,
     "public_ip": 0,
+    "household": 0,
     "same_company": 100,
     "same_domain": 35,
     "disposable_email": 45,

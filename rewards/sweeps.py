@@ -22,7 +22,7 @@ from .models import (
     RewardKind,
     RewardStatus,
 )
-from .services import period_rewards_persist
+from .services import later_company_referrals, period_rewards_persist
 
 TIER_LOOKBACK = timedelta(days=400)  # a yearly ladder is the longest tier period
 # How long a season's close waits for ops to decide its referrals still in review; after
@@ -83,17 +83,28 @@ def _reached_stages(program, *, since: datetime, until: datetime):
 
 def _counted_facts(program, *, since: datetime, until: datetime) -> dict[int, list]:
     """Reached, not reversed stages of the program's referrals that cleared fraud review,
-    per referrer (the engine counts only those whose hold has ended)."""
+    per referrer (the engine counts only those whose hold has ended). With
+    `first_team_of_company_only`, a later team of a company already referred counts for
+    nothing (SCENARIOS A), as it earns nothing."""
     from programs.engine.period import CountedFact
 
     success_keys = {s["key"] for s in program.spec.get("stages") or [] if s.get("success")}
-    rows = (
+    rows = list(
         _reached_stages(program, since=since, until=until)
         .exclude(referral__status__in=NOT_CLEARED)
         .values_list("referral__referrer_id", "referral_id", "stage_key", "occurred_at", "due_at")
     )
+    skipped: set[int] = set()
+    if program.spec.get("first_team_of_company_only") and rows:
+        skipped = later_company_referrals(
+            tenant_id=program.tenant_id,
+            program_id=program.pk,
+            referral_ids={row[1] for row in rows},
+        )
     out: dict[int, list] = {}
     for referrer_id, referral_id, stage_key, occurred_at, due_at in rows:
+        if referral_id in skipped:
+            continue
         out.setdefault(referrer_id, []).append(
             CountedFact(referral_id, stage_key, occurred_at, due_at, stage_key in success_keys)
         )

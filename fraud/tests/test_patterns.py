@@ -94,7 +94,9 @@ def test_a_colleague_on_an_office_address_many_customers_use_is_approved(tenant,
     assert (public["weight"], public["params"]) == (0, {"n": 6})
 
 
-def test_someone_living_with_the_referrer_is_sent_to_a_person_not_rejected(tenant, program, make):
+def test_someone_living_with_the_referrer_on_their_own_phone_and_card_is_approved(
+    tenant, program, make
+):
     ann = make.participant(tenant, email="ann@gmail.com")
     home = {"ip": "203.0.113.7", "address": "12 Green Road, Apt 3, Shanghai"}
     make.event(ann, context={**home, "device_id": "d-ann", "payment_fingerprint": "card-ann"})
@@ -108,10 +110,32 @@ def test_someone_living_with_the_referrer_is_sent_to_a_person_not_rejected(tenan
         **home,
     )
 
+    assert run(referral, stage="signup").decision == "approve"
     assessment = run(referral)
 
-    assert codes(assessment) == {"same_ip", "referrer_ip", "same_address"}
-    assert (assessment.score, assessment.decision) == (65, "review")
+    # The address and the home network, nothing personal: recorded, weightless.
+    assert codes(assessment) == {"household"}
+    assert (assessment.score, assessment.decision) == (0, "approve")
+
+
+def test_a_housemate_who_pays_with_the_referrers_card_is_rejected(tenant, program, make):
+    ann = make.participant(tenant, email="ann@gmail.com")
+    home = {"ip": "203.0.113.7", "address": "12 Green Road, Apt 3, Shanghai"}
+    make.event(ann, context={**home, "device_id": "d-ann", "payment_fingerprint": "card-ann"})
+    referral = friend_from(
+        make,
+        program,
+        ann,
+        email="lei@qq.com",
+        device_id="d-lei",
+        payment_fingerprint="card-ann",
+        **home,
+    )
+
+    assessment = run(referral)
+
+    assert codes(assessment) == {"same_payment", "same_address", "same_ip", "referrer_ip"}
+    assert (assessment.score, assessment.decision) == (100, "reject")
 
 
 def test_a_slow_burst_over_days_holds_every_referral_of_the_week(tenant, program, make):
@@ -311,3 +335,37 @@ def test_the_reviewer_reads_the_new_reasons_in_chinese(ops, tenant, program, mak
 
     assert "重复推荐" in body
     assert "该推荐人的另外 1 位被推荐人使用相同的设备：同一个人被再次推荐。" in body
+
+
+def test_the_policy_page_backtests_weighing_households_before_a_change_is_saved(
+    ops, tenant, program, make
+):
+    from django.test import Client
+
+    ann = make.participant(tenant, email="ann@gmail.com")
+    home = {"ip": "203.0.113.7", "address": "12 Green Road, Apt 3, Shanghai"}
+    make.event(ann, context={**home, "device_id": "d-ann", "payment_fingerprint": "card-ann"})
+    run(
+        friend_from(
+            make,
+            program,
+            ann,
+            email="lei@qq.com",
+            device_id="d-lei",
+            payment_fingerprint="card-lei",
+            **home,
+        )
+    )
+    client = Client()
+    client.force_login(ops)
+
+    def replay(**weights):
+        query = {"backtest": "1", **{f"w_{code}": str(w) for code, w in weights.items()}}
+        body = client.get("/app/review/policy/", query).content.decode()
+        return [
+            int(body.split(f'data-testid="bt-{d}">')[1].split("<")[0])
+            for d in ("approve", "review", "reject")
+        ]
+
+    assert replay() == [1, 0, 0]  # the household is approved under the rules in force
+    assert replay(household=30) == [0, 1, 0]  # weighing it would hold it

@@ -57,19 +57,20 @@ def _reward(referral, status, hold_reason="", rule_key="paid_cash"):
 
 @pytest.fixture
 def refunding_referrer(tenant, program, make, now):
-    """Ann referred Bob, Dan and Cat, who all bought 4 days ago. Bob and Dan refunded
-    yesterday, inside the 7-day hold: their stage went back and its reward was reversed.
-    Cat kept hers; her reward waits for its hold. Zed's seven friends bought and kept it, so
-    Ann's refund rate (2 of 3) stands out against the program's (2 of 10)."""
+    """Ann referred Bob, Dan, Cat, Eve and Fay, who all bought 4 days ago. Bob and Dan
+    refunded yesterday, inside the 7-day hold: their stage went back and its reward was
+    reversed. Cat kept hers; her reward waits for its hold. Zed's twenty friends bought and
+    kept it, so Ann's refund rate (2 of 5, enough purchases to be a rate) stands out against
+    the program's (2 of 25)."""
     ann = make.participant(tenant, email="ann@gmail.com")
     referrals = {}
-    for name in ("bob", "dan", "cat"):
+    for n, name in enumerate(("bob", "dan", "cat", "eve", "fay")):
         friend = make.participant(tenant, email=f"{name}@qq.com")
         make.event(friend, type="purchase", at=now - timedelta(days=4))
-        referral = make.referral(program, ann, friend, at=now - timedelta(days=5))
+        referral = make.referral(program, ann, friend, at=now - timedelta(days=5, hours=2 * n))
         referrals[name] = referral
     zed = make.participant(tenant, email="zed@gmail.com")
-    for n in range(7):
+    for n in range(20):
         friend = make.participant(tenant, email=f"z{n}@163.com")
         make.event(friend, type="purchase", at=now - timedelta(days=4))
         make.referral(program, zed, friend, at=now - timedelta(days=5), code=f"Z{n}")

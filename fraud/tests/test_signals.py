@@ -92,6 +92,57 @@ def test_same_address_matches_after_normalisation_but_the_neighbours_flat_does_n
     )
 
 
+HOME = {"address": "12 Green Street, Apt 3", "ip": "203.0.113.7"}
+
+
+def _paid(referrer: Identity, referee: Identity) -> AssessmentFacts:
+    return AssessmentFacts(stage_key="paid", referrer=referrer, referee=referee)
+
+
+def test_someone_living_with_the_referrer_with_their_own_device_and_card_is_approved():
+    ann = ident(email="ann@gmail.com", device="d-ann", payment="card-ann", **HOME)
+    lei = ident(email="lei@qq.com", device="d-lei", payment="card-lei", **HOME)
+
+    for f in (facts(ann, lei), _paid(ann, lei)):
+        result = s.assess(f, Policy())
+        assert (result.decision, result.score) == ("approve", 0)
+        assert [sig["code"] for sig in result.signals] == ["household"]
+    # Configurable like any signal: a policy weighing households holds them.
+    assert s.assess(_paid(ann, lei), Policy(weights={"household": 30})).decision == "review"
+
+
+def test_a_housemate_without_a_device_or_card_of_their_own_is_held():
+    ann = ident(email="ann@gmail.com", device="d-ann", payment="card-ann", **HOME)
+    # Paid, but no payment instrument of their own was ever seen: not independent.
+    unpaid = ident(email="lei@qq.com", device="d-lei", **HOME)
+    result = s.assess(_paid(ann, unpaid), Policy())
+    assert (result.decision, result.score) == ("review", 55)
+    assert {sig["code"] for sig in result.signals} == {"same_address", "same_ip"}
+    # No device of their own seen, even at sign-up.
+    no_device = ident(email="lei@qq.com", **HOME)
+    assert codes(facts(ann, no_device)) == {"same_address", "same_ip"}
+    # The referrer's card at the referrer's address: the referrer, rejected.
+    own_card = ident(email="lei@qq.com", device="d-lei", payment="card-ann", **HOME)
+    result = s.assess(_paid(ann, own_card), Policy())
+    assert result.decision == "reject"
+    assert "household" not in {sig["code"] for sig in result.signals}
+
+
+def test_a_shared_ip_without_the_address_is_still_the_referrers_own_network():
+    ann = ident(email="ann@gmail.com", device="d-ann", payment="card-ann", ip="203.0.113.7")
+    zoe = Identity(
+        **{
+            **ident(
+                email="zoe@qq.com", device="d-zoe", payment="card-zoe", ip="203.0.113.7"
+            ).__dict__,
+            "ip_seen": {next(iter(ann.ip)): 3},
+        }
+    )
+    result = s.assess(_paid(ann, zoe), Policy())
+    assert (result.decision, result.score) == ("review", 35)
+    assert {sig["code"] for sig in result.signals} == {"same_ip", "referrer_ip"}
+
+
 def test_same_ip_counts_once_and_a_shared_24_alone_is_a_weaker_signal():
     assert codes(facts(ident(ip="203.0.113.7"), ident(ip="203.0.113.7"))) == {"same_ip"}
     assert codes(facts(ident(ip="203.0.113.7"), ident(ip="203.0.113.99"))) == {"same_ip24"}
@@ -153,14 +204,27 @@ def test_headless_and_preview_agents_fire_and_a_real_browser_after_a_preview_doe
 
 def test_refund_anomaly_needs_a_rate_far_above_the_programs_average():
     assert "refund_anomaly" in codes(
-        facts(referrer_purchases=4, referrer_refunds=3, program_refund_rate=0.05)
+        facts(referrer_purchases=5, referrer_refunds=3, program_refund_rate=0.05)
     )
     assert "refund_anomaly" not in codes(
-        facts(referrer_purchases=4, referrer_refunds=3, program_refund_rate=0.5)
+        facts(referrer_purchases=5, referrer_refunds=3, program_refund_rate=0.5)
     )
     assert "refund_anomaly" not in codes(
         facts(referrer_purchases=1, referrer_refunds=1, program_refund_rate=0.0)
     )
+
+
+def test_refund_anomaly_needs_a_sample_of_five_purchases():
+    # Two friends of three refunding is bad luck, not a rate: approved.
+    few = facts(referrer_purchases=3, referrer_refunds=2, program_refund_rate=0.07)
+    assert s.assess(few, Policy()).decision == "approve"
+    four = facts(referrer_purchases=4, referrer_refunds=4, program_refund_rate=0.07)
+    assert codes(four) == set()
+    # Five purchases, three refunded: a rate, held for a person.
+    enough = facts(referrer_purchases=5, referrer_refunds=3, program_refund_rate=0.07)
+    result = s.assess(enough, Policy())
+    assert (result.decision, result.score) == ("review", 35)
+    assert [sig["params"] for sig in result.signals] == [{"pct": 60, "avg": 7}]
 
 
 def test_refund_shortly_after_the_reward_stage_fires_but_not_months_later():

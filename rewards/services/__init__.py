@@ -32,6 +32,7 @@ from .fulfilment import (  # noqa: F401
     reward_settings_update,
 )
 from .grants import (  # noqa: F401
+    later_company_referrals,
     period_rewards_persist,
     referral_rewards_sync,
 )

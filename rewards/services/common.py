@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from .. import rules
 from ..models import (
+    HoldReason,
     Reward,
     RewardLock,
     RewardStatus,
@@ -40,3 +42,44 @@ def _lock(tenant_id: int, *keys: str) -> None:
         except IntegrityError:
             pass  # created concurrently: it exists now, which is all we need
         RewardLock.unscoped.select_for_update().get(tenant_id=tenant_id, key=key)
+
+
+def _reserved(reward: Reward, spec: dict) -> int:
+    return rules.reserved_minor(
+        kind=reward.kind,
+        amount_minor=reward.amount_minor,
+        points=reward.points,
+        details=reward.details,
+        options=reward.options,
+        spec=spec,
+    )
+
+
+def _slots_taken(referral, spec: dict) -> dict[tuple[str, str], int]:
+    """Cap slots taken by the referrer's *other* referrals that cleared fraud review: a
+    referral in review waits and takes no slot until ops clears it (SEMANTICS §10 "Derived
+    items": a cap's order counts cleared referrals only)."""
+    amount_caps = {c["key"] for c in spec.get("caps") or [] if c.get("measure") == "amount"}
+    rows = (
+        Reward.unscoped.filter(
+            tenant_id=referral.tenant_id,
+            program_id=referral.program_id,
+            participant_id=referral.referrer_id,
+            slot_freed=False,
+        )
+        .exclude(cap_slot="")
+        .exclude(referral_id=referral.pk)
+        .exclude(status__in=[RewardStatus.CAPPED, RewardStatus.REJECTED, RewardStatus.EXPIRED])
+        .exclude(status=RewardStatus.PENDING, hold_reason=HoldReason.REVIEW)
+    )
+    return rules.slots_used(
+        [
+            {
+                "referral_id": r.referral_id,
+                "cap_slot": r.cap_slot,
+                "reserved_minor": _reserved(r, spec),
+            }
+            for r in rows
+        ],
+        amount_caps=amount_caps,
+    )

@@ -3,6 +3,8 @@ once, under the referrer's lock (caps, budgets); derived items keep what they co
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.db import IntegrityError, models, transaction
 
 from referral_platform.core import clock
@@ -16,30 +18,16 @@ from ..models import (
     RewardBasis,
     RewardStatus,
 )
-from .common import AMBASSADOR, LIVE, _lock, reward_payload
+from .common import AMBASSADOR, LIVE, _lock, _reserved, _slots_taken, reward_payload
 from .reversals import _stage_reversals_apply
 
 
 def _reward_facts(referral, spec: dict) -> dict:
     """The facts rewards owns: cap slots of other referrals, this referral's cap state, the
     budget used, the options already chosen."""
-    amount_caps = {c["key"] for c in spec.get("caps") or [] if c.get("measure") == "amount"}
     program_rows = Reward.unscoped.filter(
         tenant_id=referral.tenant_id, program_id=referral.program_id
     )
-    live_slots = (
-        program_rows.filter(participant_id=referral.referrer_id, slot_freed=False)
-        .exclude(cap_slot="")
-        .exclude(status__in=[RewardStatus.CAPPED, RewardStatus.REJECTED, RewardStatus.EXPIRED])
-    )
-    other = [
-        {
-            "referral_id": r.referral_id,
-            "cap_slot": r.cap_slot,
-            "reserved_minor": _reserved(r, spec),
-        }
-        for r in live_slots.exclude(referral_id=referral.pk)
-    ]
     own = list(program_rows.filter(referral_id=referral.pk))
     cap_state: dict[str, str] = {}
     for r in own:
@@ -55,7 +43,7 @@ def _reward_facts(referral, spec: dict) -> dict:
     )
     chosen = {r.rule_key: r.details.get("chosen_option", "") for r in own if r.chosen_at}
     return {
-        "slots_used": rules.slots_used(other, amount_caps=amount_caps),
+        "slots_used": _slots_taken(referral, spec),
         "cap_state": cap_state,
         "budget_used": budget_used,
         "chosen_options": chosen,
@@ -76,6 +64,16 @@ def _company_key(participant) -> str:
     return f"domain:{domain}" if domain and not is_free_mail_domain(domain) else ""
 
 
+def _same_company_referrals(referrals, key: str):
+    """Of `referrals`, the not rejected ones whose referee may be of company `key` (narrowed
+    in the database; `_company_key` decides)."""
+    kind, _sep, value = key.partition(":")
+    referrals = referrals.exclude(status="rejected").select_related("referee")
+    if kind == "id":
+        return referrals.filter(referee__attributes__company_id__isnull=False)
+    return referrals.filter(referee__email_domain__iexact=value)
+
+
 def _company_referred_before(referral) -> bool:
     """Whether an earlier referral of the program (not rejected) has a referee of the same
     company as this one's: only the first referred team of a company counts (SCENARIOS A)."""
@@ -87,30 +85,38 @@ def _company_referred_before(referral) -> bool:
     earlier = (
         Referral.unscoped.filter(tenant_id=referral.tenant_id, program_id=referral.program_id)
         .exclude(pk=referral.pk)
-        .exclude(status="rejected")
         .filter(
             models.Q(created_at__lt=referral.created_at)
             | models.Q(created_at=referral.created_at, pk__lt=referral.pk)
         )
-        .select_related("referee")
     )
-    kind, _sep, value = key.partition(":")
-    if kind == "id":
-        candidates = earlier.filter(referee__attributes__company_id__isnull=False)
-    else:
-        candidates = earlier.filter(referee__email_domain__iexact=value)
-    return any(_company_key(r.referee) == key for r in candidates)
+    return any(_company_key(r.referee) == key for r in _same_company_referrals(earlier, key))
 
 
-def _reserved(reward: Reward, spec: dict) -> int:
-    return rules.reserved_minor(
-        kind=reward.kind,
-        amount_minor=reward.amount_minor,
-        points=reward.points,
-        details=reward.details,
-        options=reward.options,
-        spec=spec,
-    )
+def later_company_referrals(*, tenant_id, program_id, referral_ids) -> set[int]:
+    """Of `referral_ids`, those whose referee's company was referred earlier in the program
+    (`_company_referred_before`, for many at once): with `first_team_of_company_only` they
+    earn nothing and count toward nothing derived (SCENARIOS A, SEMANTICS §10)."""
+    from tracking.models import Referral
+
+    program_referrals = Referral.unscoped.filter(tenant_id=tenant_id, program_id=program_id)
+    keys: dict[str, set[int]] = {}
+    for referral in program_referrals.filter(pk__in=list(referral_ids)).select_related("referee"):
+        key = _company_key(referral.referee)
+        if key:
+            keys.setdefault(key, set()).add(referral.pk)
+    later: set[int] = set()
+    for key, ids in keys.items():
+        first = min(
+            (
+                (r.created_at, r.pk)
+                for r in _same_company_referrals(program_referrals, key)
+                if _company_key(r.referee) == key
+            ),
+            default=None,
+        )
+        later |= {pk for pk in ids if first is not None and pk != first[1]}
+    return later
 
 
 def _options(decision) -> list[dict]:
@@ -227,14 +233,61 @@ def _reward_from_decision(tenant_id, referral, program_version, d, in_review: bo
     )
 
 
+def _tier_earned_again(tenant_id, d):
+    """`d` with the scope it is written under, or None when it is already written.
+
+    A tier is one item per period (`period:<key>`); one reversed because a referral it counted
+    was rejected or undone is earned again, once, when cleared referrals reach the threshold
+    again (SEMANTICS §10 "Derived items"): under `period:<key>#2` (then `#3`…). A tier
+    reversed otherwise (clawed back by staff, a refund after the hold) is not."""
+    if not d.reason.startswith("tier:"):
+        return d
+    chain = sorted(
+        Reward.unscoped.filter(
+            tenant_id=tenant_id, participant_id=d.beneficiary_id, reason=d.reason
+        )
+        .filter(models.Q(scope=d.scope) | models.Q(scope__startswith=f"{d.scope}#"))
+        .values_list("pk", "status"),
+    )
+    if not chain:
+        return d
+    latest_pk, latest_status = chain[-1]
+    if latest_status != RewardStatus.REVERSED:
+        return None
+    if not _basis_undone(tenant_id, latest_pk):
+        return None
+    return replace(d, scope=f"{d.scope}#{len(chain) + 1}")
+
+
+def _basis_undone(tenant_id, reward_id) -> bool:
+    """Whether a referral the item counted was rejected, or the stage it counted reversed:
+    what it rested on no longer counts (not a staff clawback, nor a refund after the hold)."""
+    from tracking.models import ReferralStage
+
+    basis = RewardBasis.unscoped.filter(tenant_id=tenant_id, reward_id=reward_id)
+    if basis.filter(referral__status="rejected").exists():
+        return True
+    counted = set(basis.values_list("referral_id", "stage_key"))
+    reversed_stages = ReferralStage.unscoped.filter(
+        tenant_id=tenant_id,
+        referral_id__in={referral_id for referral_id, _key in counted},
+        reversed_at__isnull=False,
+    ).values_list("referral_id", "stage_key")
+    return any(row in counted for row in reversed_stages)
+
+
 def period_rewards_persist(*, tenant, program, decisions) -> list[Reward]:
     """Persist period-level decisions (tiers, seasons, lottery prizes, ladders): same key,
-    same idempotence, no referral."""
+    same idempotence, no referral. A tier reversed by what it counted may be earned again
+    (`_tier_earned_again`)."""
     created = []
     version = program.current_version
     with transaction.atomic():
         _lock(tenant.pk, f"program:{program.pk}")
         for d in decisions:
+            d = _tier_earned_again(tenant.pk, d)
+            if d is None:
+                continue
             reward = _reward_from_decision(tenant.pk, None, version, d, False)
             reward.program_id = program.pk
             try:

@@ -21,7 +21,7 @@ from ..models import (
     RewardBasis,
     RewardStatus,
 )
-from .common import AMBASSADOR, LIVE, UNRELEASED, _lock, reward_payload
+from .common import AMBASSADOR, LIVE, UNRELEASED, _lock, _reserved, _slots_taken, reward_payload
 
 
 def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
@@ -71,8 +71,9 @@ def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
         reversed_amount_minor=reversed_amount
         if reversed_amount is not None
         else reward.amount_minor,
-        # A reversal before due_at frees the cap slot (SEMANTICS §5 Caps).
-        slot_freed=inside_hold,
+        # A reversal before due_at frees the cap slot (SEMANTICS §5 Caps); an item still
+        # waiting in review never took one.
+        slot_freed=inside_hold or reward.hold_reason == HoldReason.REVIEW,
     )
     reward.refresh_from_db()
     audit_log(
@@ -351,17 +352,67 @@ def rewards_hold_for_review(*, referral) -> int:
     return count
 
 
+def _capped_after_review(referral, rows: list[Reward]) -> set[int]:
+    """The rows of a referral just cleared from review whose cap slot was taken meanwhile by
+    cleared referrals: a referral in review waits for its slot and takes none (SEMANTICS §10
+    "Derived items"), so it gets one now only if one is left."""
+    slotted = [r for r in rows if r.cap_slot]
+    if not slotted:
+        return set()
+    spec = engine_bridge.referral_spec(referral)
+    caps = {cap["key"]: cap for cap in spec.get("caps") or ()}
+    taken = _slots_taken(referral, spec)
+    by_slot: dict[tuple[str, str], list[Reward]] = {}
+    for reward in slotted:
+        by_slot.setdefault(rules.split_cap_slot(reward.cap_slot), []).append(reward)
+    capped: set[int] = set()
+    for (key, period), items in by_slot.items():
+        cap = caps.get(key)
+        if cap is None:
+            continue
+        used = taken.get((key, period), 0)
+        if cap.get("measure", "count") == "count":
+            over = used >= cap["limit"]
+        else:
+            over = used + sum(_reserved(r, spec) for r in items) > cap["limit"]
+        if over:
+            capped |= {r.pk for r in items}
+    return capped
+
+
 @transaction.atomic
 def rewards_release_after_review(*, referral, actor=None) -> int:
-    """Back to their hold (or choice); the release sweep pays them once due."""
-    rows = Reward.unscoped.select_for_update().filter(
-        tenant_id=referral.tenant_id,
-        referral_id=referral.pk,
-        status=RewardStatus.PENDING,
-        hold_reason=HoldReason.REVIEW,
+    """Back to their hold (or choice); the release sweep pays them once due. An item whose
+    cap slot cleared referrals took while this one waited is capped instead."""
+    _lock(referral.tenant_id, f"participant:{referral.referrer_id}")
+    rows = list(
+        Reward.unscoped.select_for_update().filter(
+            tenant_id=referral.tenant_id,
+            referral_id=referral.pk,
+            status=RewardStatus.PENDING,
+            hold_reason=HoldReason.REVIEW,
+        )
     )
+    capped = _capped_after_review(referral, rows)
     count = 0
     for reward in rows:
+        if reward.pk in capped:
+            cap_key = rules.split_cap_slot(reward.cap_slot)[0]
+            Reward.unscoped.filter(pk=reward.pk).update(
+                status=RewardStatus.CAPPED,
+                hold_reason="",
+                cap_slot="",
+                blocked_reason=f"cap:{cap_key}",
+            )
+            audit_log(
+                tenant=referral.tenant,
+                actor=None,
+                action="reward.capped",
+                target=reward,
+                note=f"cap:{cap_key}",
+                actor_label="system:rewards",
+            )
+            continue
         waiting_choice = bool(reward.options) and reward.chosen_at is None
         Reward.unscoped.filter(pk=reward.pk).update(
             hold_reason=HoldReason.CHOICE if waiting_choice else HoldReason.HOLD

@@ -9,7 +9,8 @@ at most two successes per calendar month (tenant time), and the referee 100 poin
 After every step: each participant's balance equals the sum of its entries and the model's;
 every reward is in the model's state with exactly the entries the model expects (at most one
 per kind); nothing fulfilled is reversed without a reversing entry; no cap holds more
-referrals than its limit; the hash chain verifies.
+cleared referrals than its limit (one in review takes no slot: it waits, and is capped on
+release if the slot went meanwhile); the hash chain verifies.
 """
 
 from __future__ import annotations
@@ -139,14 +140,17 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # --- the model -------------------------------------------------------------------------
 
-    def _slot_holders(self, referrer_id: int, slot: str) -> set[int]:
+    def _slot_holders(self, referrer_id: int, slot: str, *, other_than=None) -> set[int]:
+        """Referrals holding the slot; one in review waits and holds none."""
         return {
             i.referral_id
             for i in self.items.values()
             if i.participant_id == referrer_id
             and i.cap_slot == slot
             and not i.slot_freed
+            and not (i.status == "pending" and i.in_review)
             and i.status not in ("capped", "rejected", "expired")
+            and i.referral_id != other_than
         }
 
     def _credit(self, item: Item) -> None:
@@ -171,7 +175,11 @@ class LedgerMachine(RuleBasedStateMachine):
             item.reversing = "reversal" if inside_hold else "clawback"
         if item.payout == "requested":
             item.payout = ""  # cancelled
-        item.status, item.in_review, item.slot_freed = "reversed", False, inside_hold
+        item.status, item.in_review, item.slot_freed = (
+            "reversed",
+            False,
+            inside_hold or item.in_review,  # an item waiting in review never took a slot
+        )
 
     def _balance(self, participant_id: int) -> dict[str, int]:
         cny = points = 0
@@ -352,9 +360,18 @@ class LedgerMachine(RuleBasedStateMachine):
     def review_passes(self, data):
         pk = self._pick(data, [i for i in self.items.values() if i.in_review]).referral_id
         held = [i for i in self.items.values() if i.referral_id == pk and i.in_review]
-        assert rewards_release_after_review(referral=self._referral(pk)) == len(held)
+        # The slot the referral waited for may have gone to cleared referrals meanwhile.
+        capped = [
+            i
+            for i in held
+            if i.cap_slot
+            and len(self._slot_holders(i.participant_id, i.cap_slot, other_than=pk)) >= CAP_LIMIT
+        ]
+        assert rewards_release_after_review(referral=self._referral(pk)) == len(held) - len(capped)
         for item in held:
             item.in_review = False
+        for item in capped:
+            item.status, item.cap_slot = "capped", ""
 
     @precondition(lambda self: any(i.in_review for i in self.items.values()))
     @rule(data=st.data())
@@ -432,6 +449,7 @@ class LedgerMachine(RuleBasedStateMachine):
             Reward.unscoped.filter(tenant=self.tenant, slot_freed=False)
             .exclude(cap_slot="")
             .exclude(status__in=["capped", "rejected", "expired"])
+            .exclude(status="pending", hold_reason="review")
         )
         for participant_id, slot, referral_id in live_slots.values_list(
             "participant_id", "cap_slot", "referral_id"

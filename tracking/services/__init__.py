@@ -53,18 +53,6 @@ from .referrals import (
     signup_attribute,
 )
 
-# --- The one former name left ----------------------------------------------------------------
-# Processing an event crosses apps, so it is the flow's (`pipeline.flow.event_process_by_id`).
-# The synthetic fraud-traffic generator (`fraud.quality`, moving to tooling in a parallel
-# change) still calls it here; it goes with that move. Everything else calls pipeline.flow.
-
-
-def event_process_by_id(event_pk: int) -> str:
-    from pipeline import flow
-
-    return flow.event_process_by_id(event_pk)
-
-
 __all__ = [
     "CLAIM_SECONDS",
     "CODE_CACHE_SECONDS",
@@ -91,7 +79,6 @@ __all__ = [
     "event_lock",
     "event_mark_processed",
     "event_participant_attach",
-    "event_process_by_id",
     "event_referrals",
     "events_due",
     "lead_signup",

@@ -5,10 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from demo.fraud_traffic import TARGET_FRAUD_WITHOUT_CASH, TARGET_HONEST_REVIEW
 from referral_platform.core import clock
-
-TARGET_FRAUD_WITHOUT_CASH = 0.95
-TARGET_HONEST_REVIEW = 0.02
 
 
 class _Rollback(Exception):
@@ -27,7 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed, honest, fraud, keep, **options):
-        from fraud.quality import generate, measure, run
+        from demo.fraud_traffic import generate, measure, run
         from referral_platform.tenancy.scoping import tenant_context
         from referral_platform.tenancy.services import tenant_create
 

@@ -2,8 +2,10 @@
 (tracking's services: participant upsert, enrollment, click record, event ingest and
 processing → attribution → fraud → rewards; then the periodic jobs that release holds).
 
-Used by `manage.py fraud_quality` to print precision and recall of review+reject against
-the labels; the generator is deterministic for a seed.
+Tooling, not product: it lives in `demo`, which may read every app (the measure reads
+fraud's assessments and rewards' cash). Used by `manage.py fraud_quality` to print precision
+and recall of review+reject against the labels; the generator is deterministic for a seed.
+The policy backtest ops run on stored assessments is the product's, in `fraud.backtest`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 HONEST = "honest"
+# What the rules are held to on this traffic: fraudulent referrals ending with no cash, and
+# honest ones held (sent to review or rejected).
+TARGET_FRAUD_WITHOUT_CASH = 0.95
+TARGET_HONEST_REVIEW = 0.02
 FRAUD_KINDS = (
     "self_gmail",
     "self_disposable",
@@ -474,6 +480,7 @@ def quality_spec(slug: str = "quality") -> dict:
 
 def run(*, tenant, traffic: list[Referrer]) -> dict[int, str]:
     """Push the traffic through tracking and return {referral id: label}."""
+    from pipeline import flow
     from programs.services import program_create
     from referral_platform.core.periodic import run_all
     from tracking import services as tracking
@@ -512,7 +519,7 @@ def run(*, tenant, traffic: list[Referrer]) -> dict[int, str]:
         event, _ = tracking.event_ingest(
             tenant=tenant, data={**payload, "occurred_at": at}, payload=payload
         )
-        tracking.event_process_by_id(event.pk)
+        flow.event_process_by_id(event.pk)
 
     events = []  # (time, kind, args) so everything happens in occurred_at order
     for ref in traffic:
