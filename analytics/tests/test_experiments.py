@@ -125,3 +125,30 @@ def test_results_per_variant_count_conversions_and_cost(tenant):
     assert test.difference == pytest.approx(0.5)
     assert test.significant is False  # 8 referees cannot show it (p ≈ 0.157)
     assert test.p_value == pytest.approx(0.1573, abs=1e-3)
+
+
+def test_an_unused_percent_coupon_costs_its_expected_value_from_the_specs_estimates(tenant):
+    # 10 % off up to ¥500 on an average order of ¥2,000 is ¥200, used 60 % of the time:
+    # ¥120 expected (SEMANTICS §7; the cost estimate's `expected_value`), not the ¥500 cap.
+    spec = {**f.SPEC, "estimates": {"average_order": 200000, "coupon_redemption_percent": 60},
+            "experiments": [{"key": "offer", "side": "referee", "variants": [
+                {"key": "a", "weight": 1}, {"key": "b", "weight": 1}]}]}  # fmt: skip
+    prog = f.program(tenant, "exp", spec=spec)
+    referrer = f.person(tenant)
+    for variant, details in (
+        ("a", {"percent_off": 10, "max_amount": 50000}),  # unused: expected value
+        ("b", {"percent_off": 10, "max_amount": 50000, "computed_amount": 8000}),  # used: ¥80
+    ):
+        ref = f.referral(prog, referrer, f.person(tenant), f.at("2026-03-02"))
+        ref.variant = f"offer:{variant}"
+        ref.save()
+        f.stage(ref, "paid", "converted", f.at("2026-03-03"))
+        f.reward(ref, kind="coupon", side="referee", details=details,
+                 fulfilled_at=f.at("2026-03-10"))  # fmt: skip
+    from datetime import date
+
+    out = experiment_results(
+        tenant=tenant, program=prog, experiment_key="offer",
+        start=date(2026, 3, 1), end=date(2026, 3, 31),
+    )  # fmt: skip
+    assert [v["cost_minor"] for v in out["variants"]] == [12000, 8000]
