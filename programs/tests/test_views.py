@@ -255,6 +255,7 @@ def test_the_holdout_is_set_in_its_own_section_with_errors_at_the_field(marketer
     client = _client(marketer)
     page = client.get("/app/programs/green-home/edit/holdout/").content.decode()
     assert 'data-testid="add-holdout"' in page  # absent until added
+    assert "the analytics overview compares them with everyone else." in page
     data = section_data(client, "green-home", "holdout")
     data.update({"holdout.__present": "1", "holdout.percent": "60", "holdout.seed": "spring"})
     response = client.post("/app/programs/green-home/edit/holdout/", data)
