@@ -1,8 +1,9 @@
 """Experiments and holdouts: results per variant, the two-proportion z-test, the winner
-folded into a new program version, and the holdout split.
+folded into a new program version, and the difference of means a holdout is read with.
 
 Assignment and the spec a variant makes belong to the program engine
-(`programs.engine.experiments`); this module reads what tracking stored with it.
+(`programs.engine.experiments`), the holdout's membership to `programs.holdout`; this module
+reads what tracking stored with them.
 """
 
 from __future__ import annotations
@@ -15,18 +16,11 @@ from statistics import NormalDist
 
 from django.db.models import Min
 
-from programs.engine import hash_point, spec_for_variants, variants_decode
+from programs.engine import spec_for_variants, variants_decode
+from programs.engine.estimate import expected_value
 from referral_platform.core import calendar
 
 from .kpis import reward_value
-
-
-def in_holdout(seed: str, participant_id: int | str, basis_points: int) -> bool:
-    """Whether this participant is kept out of the offer (a share in basis points)."""
-    if basis_points <= 0:
-        return False
-    return hash_point("holdout:" + seed, participant_id, 10_000) < basis_points
-
 
 # --- statistics -----------------------------------------------------------------------------
 
@@ -222,6 +216,11 @@ def experiment_results(*, tenant, program, experiment_key: str, start: date, end
                 points=r["points"],
                 details=r["details"],
                 point_value=point_value,
+                # An unused percent coupon at its expected value from the spec's `estimates`
+                # (its percent of the average order, up to its cap, × the redemption rate).
+                expected_minor=expected_value({**(r["details"] or {}), "kind": r["kind"]}, spec)
+                if r["kind"] == "coupon"
+                else None,
             )
     rows = [
         {

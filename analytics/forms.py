@@ -88,14 +88,6 @@ class TargetsForm(forms.Form):
         help_text=gettext_lazy("What a customer costs through your other channels, for LTV/CAC."),
         required=False,
     )
-    holdout_percent = PercentField(
-        label=gettext_lazy("Holdout share (%)"),
-        help_text=gettext_lazy(
-            "Share of customers kept out of the program to measure its effect; at most 50%."
-        ),
-        required=False,
-        max_value=50,
-    )
     coverage_alert_percent = PercentField(
         label=gettext_lazy("Coverage alert threshold (%)"),
         help_text=gettext_lazy(
@@ -109,7 +101,6 @@ class TargetsForm(forms.Form):
         "monthly_budget": "monthly_budget_minor",
         "target_cpra": "target_cpra_minor",
         "acquisition_cost": "acquisition_cost_minor",
-        "holdout_percent": "holdout_basis_points",
         "coverage_alert_percent": "coverage_alert_basis_points",
     }
 

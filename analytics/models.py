@@ -209,15 +209,13 @@ class Goal(TenantOwnedModel):
 
 
 class ProgramTargets(TenantOwnedModel):
-    """Inputs the KPIs cannot derive: the monthly budget and CPRA target for pacing, the
-    tenant's own acquisition cost for LTV/CAC, and the holdout share."""
+    """Inputs the KPIs cannot derive: the monthly budget and CPRA target for pacing and the
+    tenant's own acquisition cost for LTV/CAC. (The holdout is the program spec's `holdout`.)"""
 
     program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+")
     monthly_budget_minor = models.BigIntegerField(null=True, blank=True)
     target_cpra_minor = models.BigIntegerField(null=True, blank=True)
     acquisition_cost_minor = models.BigIntegerField(null=True, blank=True)
-    holdout_basis_points = models.PositiveIntegerField(default=0)
-    holdout_seed = models.CharField(max_length=40, blank=True)
     # Alert when the last week's evidence coverage falls below this share of the
     # previous four weeks' (basis points of the earlier value).
     coverage_alert_basis_points = models.PositiveIntegerField(default=8000)

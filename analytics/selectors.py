@@ -15,7 +15,7 @@ from programs.models import Program
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
 from rewards.models import Reward, RewardKind, RewardStatus
-from tracking.models import Enrollment, Referral, ReferralStatus
+from tracking.models import Enrollment, Event, EventType, Referral, ReferralStatus
 
 from . import units
 from .kpis import FUNNEL_STEPS, MATURITY_DAYS, CohortFigures, FunnelCounts, KpiInputs, kpis_compute
@@ -532,97 +532,78 @@ def pacing_compute(
     }
 
 
-def holdout_members(*, tenant, program: Program, participant_ids) -> set[int]:
-    """Which of these participants the program's holdout keeps out (SEMANTICS §10: no link,
-    offer, widget or reward). Stable per participant while the share and seed stay."""
-    from .experiments import in_holdout
-
-    targets = ProgramTargets.objects.for_tenant(tenant).filter(program=program).first()
-    if targets is None or not targets.holdout_basis_points:
-        return set()
-    seed = targets.holdout_seed or f"program:{program.pk}"
-    return {pid for pid in participant_ids if in_holdout(seed, pid, targets.holdout_basis_points)}
-
-
-def participant_held_out(*, tenant, program: Program, participant_id: int) -> bool:
-    return bool(holdout_members(tenant=tenant, program=program, participant_ids=[participant_id]))
-
-
-def held_out_programs(*, tenant, participant_id: int, program_ids) -> set[int]:
-    """Of these programs, the ones whose holdout keeps this participant out: one query."""
-    from .experiments import in_holdout
-
-    return {
-        program_id
-        for program_id, share, seed in ProgramTargets.objects.for_tenant(tenant)
-        .filter(program_id__in=list(program_ids), holdout_basis_points__gt=0)
-        .values_list("program_id", "holdout_basis_points", "holdout_seed")
-        if in_holdout(seed or f"program:{program_id}", participant_id, share)
-    }
-
-
 def holdout_report(*, tenant, program: Program, filters: Filters) -> dict | None:
-    """Treated vs held-out members (everyone enrolled in the program by the range's end):
-    referred customers each brought in the range and their first-year revenue, per member,
-    with a 95 % confidence interval of the difference; the incremental figures scale the
-    difference to the treated group — what the program added, not what it was credited
-    with. Says when either group is too small to tell."""
+    """Treated against held-out members (everyone enrolled in the program by the range's end,
+    split by `programs.holdout`): per member, their own revenue in the range (purchases minus
+    refunds) and the referred customers they brought, each difference with its 95 %
+    confidence interval (Welch, normal approximation). A difference is told only when both
+    groups have at least `MIN_GROUP` members and its interval excludes 0; otherwise the
+    sample is too small to tell. Money in minor units of the program's currency."""
+    from programs.holdout import holdout_members, holdout_settings
+
     from .experiments import MIN_GROUP, mean_difference
 
-    targets = ProgramTargets.objects.for_tenant(tenant).filter(program=program).first()
-    if targets is None or not targets.holdout_basis_points:
+    settings = holdout_settings(program.spec, program.pk)
+    if settings is None:
         return None
-    _, hi = calendar.date_range_bounds(filters.start, filters.end, tenant.calendar)
-    members = list(
-        Enrollment.objects.for_tenant(tenant)
-        .filter(program=program, created_at__lt=hi)
-        .values_list("participant_id", flat=True)
-    )
-    held = holdout_members(tenant=tenant, program=program, participant_ids=members)
-    brought = defaultdict(lambda: [0, 0])
-    for referrer_id, ltv in (
-        CustomerFact.objects.for_tenant(tenant)
-        .filter(program=program, signup_day__gte=filters.start, signup_day__lte=filters.end)
-        .exclude(referrer=None)
-        .values_list("referrer_id", "ltv_365d_minor")
+    lo, hi = calendar.date_range_bounds(filters.start, filters.end, tenant.calendar)
+    enrolled = Enrollment.objects.for_tenant(tenant).filter(program=program, created_at__lt=hi)
+    members = list(enrolled.values_list("participant_id", flat=True))
+    held = holdout_members(program, members)
+    revenue: dict[int, int] = defaultdict(int)
+    for pid, type_, amount in (
+        Event.objects.for_tenant(tenant)
+        .filter(
+            participant_id__in=enrolled.values("participant_id"),
+            type__in=(EventType.PURCHASE, EventType.REFUND),
+            occurred_at__gte=lo,
+            occurred_at__lt=hi,
+        )
+        .filter(Q(currency=program.currency) | Q(currency=""))
+        .values_list("participant_id", "type", "amount_minor")
     ):
-        brought[referrer_id][0] += 1
-        brought[referrer_id][1] += ltv
+        revenue[pid] += (amount or 0) * (-1 if type_ == EventType.REFUND else 1)
+    brought: dict[int, int] = defaultdict(int)
+    for referrer_id in (
+        CustomerFact.objects.for_tenant(tenant)
+        .filter(
+            program=program,
+            signup_day__gte=filters.start,
+            signup_day__lte=filters.end,
+            excluded=False,
+        )
+        .exclude(referrer=None)
+        .values_list("referrer_id", flat=True)
+    ):
+        brought[referrer_id] += 1
     treated_ids = [p for p in members if p not in held]
     held_ids = [p for p in members if p in held]
-    customers = mean_difference(
-        [brought[p][0] for p in treated_ids], [brought[p][0] for p in held_ids]
-    )
-    revenue = mean_difference(
-        [brought[p][1] for p in treated_ids], [brought[p][1] for p in held_ids]
-    )
-    n = len(treated_ids)
 
-    def scaled(diff, money_currency=None):
-        if diff is None:
-            return None
-        values = [diff.difference * n, diff.ci_low * n, diff.ci_high * n]
-        if money_currency:
-            return [{"amount_minor": int(round(v)), "currency": money_currency} for v in values]
-        return [round(v, 1) for v in values]
+    def measure(values: dict[int, int], money: bool) -> dict:
+        diff = mean_difference([values[p] for p in treated_ids], [values[p] for p in held_ids])
+        out = {"treated_total": sum(values[p] for p in treated_ids),
+               "held_out_total": sum(values[p] for p in held_ids),
+               "tell": bool(diff and diff.significant)}  # fmt: skip
+        names = ("treated_mean", "held_out_mean", "difference", "ci_low", "ci_high")
+        for name in names:
+            value = getattr(diff, name) if diff else None
+            if money and value is not None:
+                value = {"amount_minor": int(round(value)), "currency": program.currency}
+            elif value is not None:
+                value = round(value, 3)
+            out[name] = value
+        return out
 
-    incremental_customers = scaled(customers)
-    incremental_revenue = scaled(revenue, program.currency)
+    too_small = min(len(treated_ids), len(held_ids)) < MIN_GROUP
     return {
-        "treated_members": n,
+        "share_percent": settings[0] / 100,
+        "treated_members": len(treated_ids),
         "held_out_members": len(held_ids),
-        "treated_customers": sum(brought[p][0] for p in treated_ids),
-        "held_out_customers": sum(brought[p][0] for p in held_ids),
-        "incremental_customers": incremental_customers[0] if incremental_customers else 0,
-        "incremental_customers_ci": incremental_customers[1:] if incremental_customers else None,
-        "incremental_revenue": incremental_revenue[0]
-        if incremental_revenue
-        else {"amount_minor": 0, "currency": program.currency},
-        "incremental_revenue_ci": incremental_revenue[1:] if incremental_revenue else None,
-        "too_small": customers is None or customers.too_small,
-        "significant": bool(customers and customers.significant),
+        "revenue_per_member": measure(revenue, money=True),
+        "customers_per_member": measure(brought, money=False),
+        "too_small": too_small,
         "min_group": MIN_GROUP,
-        "share_bp": targets.holdout_basis_points,
+        "currency": program.currency,
     }
 
 

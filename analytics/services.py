@@ -73,7 +73,6 @@ def targets_set(*, tenant, program, actor, **values) -> ProgramTargets:
         "monthly_budget_minor",
         "target_cpra_minor",
         "acquisition_cost_minor",
-        "holdout_basis_points",
         "coverage_alert_basis_points",
     }
     unknown = set(values) - allowed
@@ -82,12 +81,8 @@ def targets_set(*, tenant, program, actor, **values) -> ProgramTargets:
     for key, value in values.items():
         if value is not None and value < 0:
             raise ValidationFailed(_("Targets cannot be negative."), fields={key: [_("≥ 0")]})
-    if (values.get("holdout_basis_points") or 0) > 5000:
-        raise ValidationFailed(
-            _("Hold out at most half."), fields={"holdout_basis_points": [_("≤ 5000")]}
-        )
     targets, _created = ProgramTargets.objects.for_tenant(tenant).get_or_create(
-        tenant=tenant, program=program, defaults={"holdout_seed": f"program:{program.pk}"}
+        tenant=tenant, program=program
     )
     for key, value in values.items():
         setattr(targets, key, value if value is not None or key.endswith("_minor") else 0)

@@ -18,6 +18,7 @@ from programs.engine import (
     variants_decode,
 )
 from programs.engine.rewards import participant_context
+from programs.holdout import held_out_programs
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
 from tracking.selectors import referral_spec
@@ -505,7 +506,6 @@ def _timing_facts(referral) -> ReferralFacts:
 
 
 def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
-    from analytics.selectors import held_out_programs
     from fraud.selectors import dispute_list_for_participant, referrer_facing_status
     from rewards.ledger import participant_account
     from rewards.models import LedgerEntry, Redemption, Reward
@@ -526,9 +526,7 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
     )
     rows = list(rows)
     # The programs' holdouts see no link, offer or widget (SEMANTICS §10).
-    held_out = held_out_programs(
-        tenant=tenant, participant_id=participant.pk, program_ids={e.program_id for e in rows}
-    )
+    held_out = held_out_programs([e.program for e in rows], participant.pk)
     for enrollment in rows:
         if enrollment.program_id in held_out:
             continue

@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from programs.holdout import in_holdout
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
-from referral_platform.core.errors import NotFound, ValidationFailed
+from referral_platform.core.errors import NotFound, PermissionDenied, ValidationFailed
 from referral_platform.core.tasks import enqueue_on_commit
 
 from . import rules, tokens
@@ -106,12 +108,21 @@ def _owned_enrollment(participant, enrollment_id):
     enrollment = (
         Enrollment.objects.for_tenant(participant.tenant_id)
         .filter(pk=enrollment_id, participant=participant)
-        .select_related("program")
+        .select_related("program__current_version")
         .first()
     )
     if enrollment is None:
         raise NotFound("No such enrollment.")
     return enrollment
+
+
+def _taking_part(participant, enrollment) -> None:
+    """The program's holdout has no link, offer or reward to act on (SEMANTICS §10)."""
+    if in_holdout(enrollment.program, participant.pk):
+        raise PermissionDenied(
+            _("You are not taking part in this program: there is nothing to share or redeem."),
+            code="held_out",
+        )
 
 
 def share_record(*, participant, enrollment_id: int | None, channel: str):
@@ -123,6 +134,7 @@ def share_record(*, participant, enrollment_id: int | None, channel: str):
     if channel not in rules.RECORDED_CHANNELS:
         raise ValidationFailed("Unknown channel.", fields={"channel": ["unknown channel"]})
     enrollment = _owned_enrollment(participant, enrollment_id)
+    _taking_part(participant, enrollment)
     now = clock.now()
     payload = {
         "event_id": f"portal-share-{new_ulid()}",
@@ -189,6 +201,7 @@ def points_redeem(*, participant, enrollment_id: int | None, item_key: str, nonc
     from rewards.services import points_redeem as redeem
 
     enrollment = _owned_enrollment(participant, enrollment_id)
+    _taking_part(participant, enrollment)
     return redeem(
         participant=participant,
         program=enrollment.program,

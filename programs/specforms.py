@@ -47,6 +47,7 @@ SECTIONS = [
     ("points", gettext_lazy("Points and catalogue"), ["points"]),
     ("ambassador", gettext_lazy("Ambassador status"), ["ambassador"]),
     ("experiments", gettext_lazy("Experiments"), ["experiments"]),
+    ("holdout", gettext_lazy("Holdout"), ["holdout"]),
 ]  # fmt: skip
 SECTION_KEYS = {slug: keys for slug, _title, keys in SECTIONS}
 

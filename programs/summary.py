@@ -269,4 +269,13 @@ def summarize(spec: dict) -> list[str]:
             _("Season rank %(r)s wins %(w)s.")
             % {"r": prize["rank"], "w": _item_text(prize["reward"], currency)}
         )
+    held_out = (spec.get("holdout") or {}).get("percent")
+    if held_out:
+        lines.append(
+            _(
+                "%(p)s%% of participants are held out to measure the program: they get no "
+                "link, offer or reward."
+            )
+            % {"p": f"{held_out:g}"}
+        )
     return lines

@@ -48,6 +48,10 @@ SECTION_HELP = {
     "boosts": gettext_lazy(
         "A boost runs on fixed dates, every year in a month or ISO week, or in the program's first days."
     ),
+    "holdout": gettext_lazy(
+        "Keep a share of participants out of the program to measure what it adds: the "
+        "analytics overview compares them with everyone else."
+    ),
 }
 SECTION_NAMES = dict(SECTIONS)
 

@@ -1,34 +1,43 @@
-"""A real holdout (SEMANTICS §10): a participant the program holds out gets no link, offer,
-widget or reward; everyone else gets the program as before. The overview's incrementality
-says when the groups are too small to tell."""
+"""A real holdout (SEMANTICS §10), set in the program spec's `holdout` section: a participant
+the program holds out gets no link, offer, widget or reward — their existing code no longer
+attributes, the portal refuses to share or redeem for them — and everyone else gets the
+program as before. The overview's incrementality says when the groups are too small to tell."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
+import time_machine
+from django.core.cache import cache
 from django.test import Client
 
-from analytics import services as analytics_services
-from analytics.experiments import in_holdout
 from pipeline.flow import referral_rewards_sync
 from portal.tests.conftest import portal_client
-from rewards.models import Reward
+from programs.holdout import assigned, in_holdout
+from programs.models import Program
+from programs.services import program_update
+from programs.templates_data import blank_spec
+from rewards.models import Redemption, Reward
 from rewards.tests import factories as rf
 from rewards.tests.conftest import engine  # noqa: F401  (the fake reward engine fixture)
+from tracking import services as tracking_services
+from tracking.models import Click, Enrollment, Participant, Referral
 
 pytestmark = pytest.mark.django_db
 
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+T0 = datetime.fromisoformat("2026-05-04T02:00:00+00:00")
+
 
 @pytest.fixture
-def holdout(tenant, owner):
+def holdout(tenant):
     """A program holding out half its members, one held-out and one treated participant."""
-    prog = rf.program(tenant)
-    analytics_services.targets_set(
-        tenant=tenant, program=prog, actor=owner, holdout_basis_points=5000
-    )
-    seed = f"program:{prog.pk}"
+    prog = rf.program(tenant, spec={**rf.SPEC, "holdout": {"percent": 50}})
     people = [rf.participant(tenant, f"p{i}") for i in range(12)]
-    held = next(p for p in people if in_holdout(seed, p.pk, 5000))
-    treated = next(p for p in people if not in_holdout(seed, p.pk, 5000))
+    held = next(p for p in people if in_holdout(prog, p.pk))
+    treated = next(p for p in people if not in_holdout(prog, p.pk))
     return prog, held, treated
 
 
@@ -72,6 +81,30 @@ def test_the_portal_shows_a_held_out_participant_the_non_program_page(api, holdo
     assert "You are not taking part in a referral program yet." not in other
 
 
+def test_the_portal_refuses_to_share_or_redeem_for_a_held_out_participant(api, tenant, holdout):
+    prog, held, treated = holdout
+    _enrol(api, prog, held, treated)
+    enrolment = {
+        p.pk: Enrollment.objects.for_tenant(tenant).get(program=prog, participant=p).pk
+        for p in (held, treated)
+    }
+    portal = portal_client(api, held.external_id)
+    shared = portal.post("/portal/share/", {"enrollment": enrolment[held.pk], "channel": "wechat"})
+    assert shared.status_code == 403
+    assert shared.json()["error"]["code"] == "held_out"
+    redeemed = portal.post(
+        "/portal/redeem/",
+        {"enrollment": enrolment[held.pk], "item": "anything", "nonce": "n-1"},
+        follow=True,
+    )
+    assert "You are not taking part in this program" in redeemed.content.decode()
+    assert not Redemption.objects.for_tenant(tenant).exists()
+    # The treated participant shares as before.
+    other = portal_client(api, treated.external_id)
+    ok = other.post("/portal/share/", {"enrollment": enrolment[treated.pk], "channel": "wechat"})
+    assert ok.status_code == 204
+
+
 def test_a_held_out_participant_gets_no_reward_while_the_other_side_does(
     tenant,
     holdout,
@@ -89,6 +122,84 @@ def test_a_held_out_participant_gets_no_reward_while_the_other_side_does(
     assert not Reward.objects.for_tenant(tenant).filter(participant=held).exists()
 
 
+def _spec():
+    spec = blank_spec(slug="friends", name="Bring a friend")
+    spec["status"] = "active"
+    spec["landing_url"] = "https://shop.example.com/welcome"
+    return spec
+
+
+def test_a_held_out_referrers_existing_code_no_longer_attributes(
+    api, client, tenant, owner, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(T0, tick=False):
+        assert api.post("/api/v1/programs", _spec(), format="json").status_code == 201
+        codes = {}
+        for name in ("alice", "carol"):
+            api.post("/api/v1/participants", {"external_id": name}, format="json")
+            codes[name] = api.post(
+                "/api/v1/programs/friends/enrollments", {"participant": name}, format="json"
+            ).json()["code"]
+        # Before the holdout, Alice's link attributes: a click id travels to the landing.
+        before = client.get(f"/r/{codes['alice']}", HTTP_USER_AGENT=PHONE)
+        old_click = parse_qs(urlsplit(before["Location"]).query)["click_id"][0]
+
+    alice, carol = (
+        Participant.objects.for_tenant(tenant).get(external_id=n) for n in ("alice", "carol")
+    )
+    seed = next(
+        s
+        for s in (f"seed-{i}" for i in range(200))
+        if assigned(s, alice.pk, 5000) and not assigned(s, carol.pk, 5000)
+    )
+    program = Program.objects.for_tenant(tenant).get(slug="friends")
+    program_update(
+        program=program,
+        spec={**program.spec, "holdout": {"percent": 50, "seed": seed}},
+        actor=owner,
+    )
+
+    def signup(who, at, referral):
+        body = {
+            "event_id": f"{who}-signup",
+            "type": "signup",
+            "occurred_at": at.isoformat(),
+            "participant": {"external_id": who},
+            "referral": referral,
+        }
+        with (
+            time_machine.travel(at + timedelta(seconds=1), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            assert api.post("/api/v1/events", body, format="json").status_code == 202
+
+    # Attribution itself ignores the held-out referrer, even through a code cached before
+    # the holdout began: neither the code typed at sign-up nor the earlier click refers Bob.
+    signup("bob", T0 + timedelta(minutes=5), {"code": codes["alice"], "click_id": old_click})
+    # Carol is treated: her code still refers Dan.
+    signup("dan", T0 + timedelta(minutes=6), {"code": codes["carol"]})
+    referrals = Referral.objects.for_tenant(tenant).values_list(
+        "referrer__external_id", "referee__external_id"
+    )
+    assert list(referrals) == [("carol", "dan")]
+
+    # The redirect (once the code's cache entry is renewed) goes to the landing like a
+    # rotated code: the standard offer, no `ref`, no click id, no cookie.
+    cache.clear()
+    tracking_services._local.clear()
+    with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
+        after = client.get(f"/r/{codes['alice']}", HTTP_USER_AGENT=PHONE)
+        assert after.status_code == 302
+        assert after["Location"] == "https://shop.example.com/welcome"
+        assert "rp_click" not in after.cookies
+        assert Click.objects.for_tenant(tenant).order_by("-created_at").first().leaked is True
+        invite = client.get(f"/i/{codes['alice']}")
+        assert invite.status_code == 200
+        assert invite.context["code"] == "" and invite.context["referrer_name"] == ""
+        treated = client.get(f"/r/{codes['carol']}", HTTP_USER_AGENT=PHONE)
+        assert parse_qs(urlsplit(treated["Location"]).query)["ref"] == [codes["carol"]]
+
+
 def test_the_overview_says_when_the_holdout_is_too_small_to_tell(api, holdout, owner):
     prog, held, treated = holdout
     _enrol(api, prog, held, treated)
@@ -98,4 +209,6 @@ def test_the_overview_says_when_the_holdout_is_too_small_to_tell(api, holdout, o
     report = res.context["holdout"]
     assert (report["treated_members"], report["held_out_members"]) == (1, 1)
     assert report["too_small"] is True
-    assert "Too few members to tell yet: each group needs at least 30" in res.content.decode()
+    html = res.content.decode()
+    assert "Too few members to tell yet: each group needs at least 30" in html
+    assert html.count("sample too small to tell") == 2

@@ -96,6 +96,9 @@ def redirect(request, code: str):
         return _lean_page(request, "tracking/public/unknown.html", 404)
     if _ended(entry, now):
         return _lean_page(request, "tracking/public/ended.html", 410)
+    if entry.get("held_out"):
+        # The program holds this referrer out (SEMANTICS §10): like a rotated code.
+        entry = {**entry, "rotated": True}
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
     ua_class = classify(user_agent)
     counted = request.method == "GET" and ua_class != "bot" and not entry["opted_out"]
@@ -208,6 +211,9 @@ def invite(request, code: str):
         return render(request, "tracking/public/unknown.html", status=404)
     if _ended(entry, clock.now()):
         return render(request, "tracking/public/ended.html", status=410)
+    if entry.get("held_out"):
+        # The program holds this referrer out (SEMANTICS §10): like a rotated code.
+        entry = {**entry, "rotated": True}
     click_ids = _cookie_ids(request)
     context = _invite_context(entry, click_ids[0] if click_ids else "")
     language = request_language(request, tenant_locale=context["brand_tenant"].default_locale)

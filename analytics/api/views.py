@@ -1,4 +1,5 @@
-"""GET /api/v1/analytics/funnel and /kpis (API.md): validate, one selector, serialize."""
+"""GET /api/v1/analytics/funnel, /kpis, /referrers and /incrementality (API.md): validate, one
+selector, serialize."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from referral_platform.core.errors import ValidationFailed
 from referral_platform.tenancy.api import TenantAPIView
 
 from .. import selectors
@@ -103,3 +105,22 @@ class ReferrerMeasuresView(TenantAPIView):
         filters = filters_from(request)
         measures = referrer_measures(tenant=request.tenant, filters=filters)
         return Response({**_head(filters), **plain(measures)})
+
+
+class IncrementalityView(TenantAPIView):
+    """The program's holdout read (SEMANTICS §10): treated against held-out members, revenue
+    (purchases − refunds, money in minor units) and referred customers per member, each
+    difference with its 95 % confidence interval and `tell` (false: sample too small to
+    tell). `holdout` is null when the program holds nobody out; `program` is required."""
+
+    @extend_schema(parameters=_PARAMS, responses={200: dict})
+    def get(self, request):
+        filters = filters_from(request)
+        if filters.program is None:
+            raise ValidationFailed(
+                "Name the program.", fields={"program": ["This field is required."]}
+            )
+        report = selectors.holdout_report(
+            tenant=request.tenant, program=filters.program, filters=filters
+        )
+        return Response({**_head(filters), "holdout": report})

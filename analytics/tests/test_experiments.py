@@ -1,5 +1,5 @@
-"""The holdout split is stable; the z-test matches reference values; the winner is
-promoted as a new program version through the programs service."""
+"""The z-test and Welch's interval match hand-computed values; the winner is promoted as a
+new program version through the programs service."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from analytics import services
 from analytics.experiments import (
     experiment_results,
-    in_holdout,
+    mean_difference,
     spec_with_winner,
     two_proportion_z_test,
 )
@@ -17,11 +17,25 @@ from programs.services import demo_programs_seed
 from . import factories as f
 
 
-def test_holdout_keeps_about_its_share_out_and_is_stable():
-    held = sum(in_holdout("program:1", pid, 500) for pid in range(1, 20001))
-    assert abs(held / 20000 - 0.05) < 0.01
-    assert in_holdout("program:1", 42, 500) == in_holdout("program:1", 42, 500)
-    assert not any(in_holdout("program:1", pid, 0) for pid in range(1, 100))
+def test_welchs_interval_matches_a_hand_computed_difference_of_unequal_groups():
+    # Treated 30 × [10, 20, 30]: mean 20, Σ(x − 20)² = 30 × 200 = 6000, s² = 6000 / 89 =
+    # 67.4157. Held out 30 × [5, 15]: mean 10, Σ(x − 10)² = 30 × 50 = 1500, s² = 1500 / 59 =
+    # 25.4237. se = √(67.4157 / 90 + 25.4237 / 60) = √(0.749064
+    # + 0.423729) = √1.172793 = 1.082956; 10 ± 1.959964 × 1.082956 = [7.8775, 12.1225].
+    out = mean_difference([10, 20, 30] * 30, [5, 15] * 30)
+    assert (out.treated_mean, out.held_out_mean, out.difference) == (20, 10, 10)
+    assert out.ci_low == pytest.approx(7.8775, abs=1e-4)
+    assert out.ci_high == pytest.approx(12.1225, abs=1e-4)
+    assert out.significant and not out.too_small
+
+
+def test_an_interval_that_crosses_zero_tells_nothing_however_large_the_groups():
+    # [0, 2] × 50 against [0, 1.8] × 50: means 1.0 and 0.9, s² = 100/99 and 81/99, se = √((1.010101 + 0.818182) / 100) = 0.135214;
+    # 0.1 ± 1.959964 × 0.135214 = [−0.16502, 0.36502].
+    out = mean_difference([0, 2] * 50, [0, 1.8] * 50)
+    assert out.ci_low == pytest.approx(-0.16502, abs=1e-5)
+    assert out.ci_high == pytest.approx(0.36502, abs=1e-5)
+    assert not out.too_small and not out.significant
 
 
 def test_z_test_matches_the_reference_for_200_of_1000_against_250_of_1000():
@@ -111,3 +125,30 @@ def test_results_per_variant_count_conversions_and_cost(tenant):
     assert test.difference == pytest.approx(0.5)
     assert test.significant is False  # 8 referees cannot show it (p ≈ 0.157)
     assert test.p_value == pytest.approx(0.1573, abs=1e-3)
+
+
+def test_an_unused_percent_coupon_costs_its_expected_value_from_the_specs_estimates(tenant):
+    # 10 % off up to ¥500 on an average order of ¥2,000 is ¥200, used 60 % of the time:
+    # ¥120 expected (SEMANTICS §7; the cost estimate's `expected_value`), not the ¥500 cap.
+    spec = {**f.SPEC, "estimates": {"average_order": 200000, "coupon_redemption_percent": 60},
+            "experiments": [{"key": "offer", "side": "referee", "variants": [
+                {"key": "a", "weight": 1}, {"key": "b", "weight": 1}]}]}  # fmt: skip
+    prog = f.program(tenant, "exp", spec=spec)
+    referrer = f.person(tenant)
+    for variant, details in (
+        ("a", {"percent_off": 10, "max_amount": 50000}),  # unused: expected value
+        ("b", {"percent_off": 10, "max_amount": 50000, "computed_amount": 8000}),  # used: ¥80
+    ):
+        ref = f.referral(prog, referrer, f.person(tenant), f.at("2026-03-02"))
+        ref.variant = f"offer:{variant}"
+        ref.save()
+        f.stage(ref, "paid", "converted", f.at("2026-03-03"))
+        f.reward(ref, kind="coupon", side="referee", details=details,
+                 fulfilled_at=f.at("2026-03-10"))  # fmt: skip
+    from datetime import date
+
+    out = experiment_results(
+        tenant=tenant, program=prog, experiment_key="offer",
+        start=date(2026, 3, 1), end=date(2026, 3, 31),
+    )  # fmt: skip
+    assert [v["cost_minor"] for v in out["variants"]] == [12000, 8000]

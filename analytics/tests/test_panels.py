@@ -9,9 +9,9 @@ import pytest
 import time_machine
 
 from analytics import advocates, rollups, selectors, services
-from analytics.experiments import in_holdout
 from analytics.models import Goal
 from analytics.selectors import Filters
+from programs.holdout import holdout_members
 
 from . import factories as f
 
@@ -105,35 +105,31 @@ def test_pacing_projects_the_month_and_warns_before_the_target_breaks():
     assert out["warnings"] == ["budget"]
 
 
-def test_holdout_report_compares_treated_and_held_out_members(tenant, owner):
+def test_holdout_report_compares_treated_and_held_out_members(tenant):
+    from .test_holdout_report import holdout_on
+
     with time_machine.travel(NOW, tick=False):
         d = f.build(tenant)
         rollups.rollups_rebuild(tenant=tenant)
-    services.targets_set(tenant=tenant, program=d.prog, actor=owner, holdout_basis_points=5000)
+    holdout_on(d.prog, 50)
     report = selectors.holdout_report(
         tenant=tenant, program=d.prog, filters=Filters(*MARCH, program=d.prog)
     )
-    seed = f"program:{d.prog.pk}"
     # The members are the program's enrolled participants: R1–R4.
     ids = [d.r1.pk, d.r2.pk, d.r3.pk, d.r4.pk]
-    held = {pid for pid in ids if in_holdout(seed, pid, 5000)}
-    assert held == selectors.holdout_members(tenant=tenant, program=d.prog, participant_ids=ids)
-    # In March R1 brought E1 and E2 (first-year value 15000 + 0), R2 brought E3 (40000).
-    brought = {d.r1.pk: (2, 15000), d.r2.pk: (1, 40000)}
+    held = holdout_members(d.prog, ids)
+    # In March R1 brought E1 and E2, R2 brought E3.
+    brought = {d.r1.pk: 2, d.r2.pk: 1}
     treated_n, held_n = len(ids) - len(held), len(held)
-    treated_c = sum(c for pid, (c, _) in brought.items() if pid not in held)
-    held_c = sum(c for pid, (c, _) in brought.items() if pid in held)
+    customers = report["customers_per_member"]
     assert (report["treated_members"], report["held_out_members"]) == (treated_n, held_n)
-    assert (report["treated_customers"], report["held_out_customers"]) == (treated_c, held_c)
-    assert treated_c + held_c == 3
+    assert (customers["treated_total"], customers["held_out_total"]) == (
+        sum(c for pid, c in brought.items() if pid not in held),
+        sum(c for pid, c in brought.items() if pid in held),
+    )
     # Four members cannot tell anything: the report says so rather than claim a number.
-    assert report["too_small"] is True and report["significant"] is False
-    if treated_n and held_n:
-        assert report["incremental_customers"] == round(
-            (treated_c / treated_n - held_c / held_n) * treated_n, 1
-        )
-        low, high = report["incremental_customers_ci"]
-        assert low <= report["incremental_customers"] <= high
+    assert report["too_small"] is True
+    assert customers["tell"] is False and report["revenue_per_member"]["tell"] is False
 
 
 def test_mean_difference_gives_welchs_interval_and_refuses_small_samples():

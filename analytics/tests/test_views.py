@@ -247,7 +247,9 @@ def test_a_goal_target_out_of_its_units_range_is_refused_with_a_field_error(
 def test_the_goal_and_target_forms_are_labelled_in_the_readers_language(marketer, data):
     client = login(marketer)
     english = client.get(f"/app/analytics/goals/?{MARCH}").content.decode()
-    assert ">Direction:</label>" in english and ">Holdout share (%):</label>" in english
+    assert ">Direction:</label>" in english and ">Holdout share (%):</label>" not in english
+    # The holdout is the program's: the page sends the reader to the builder's section.
+    assert f'href="/app/programs/{data.prog.slug}/edit/holdout/"' in english
     assert ">Monthly budget (CNY):</label>" in english
     assert '<option value="cost_per_referred_customer">Cost per referred customer (CNY)' in english
     assert '<option value="referral_share">Referral share of new customers (%)' in english
@@ -257,7 +259,7 @@ def test_the_goal_and_target_forms_are_labelled_in_the_readers_language(marketer
         chinese = client.get(
             f"/app/analytics/goals/?{MARCH}", HTTP_ACCEPT_LANGUAGE="zh-hans"
         ).content.decode()
-    assert ">方向:</label>" in chinese and ">对照组比例（%）:</label>" in chinese
+    assert ">方向:</label>" in chinese and "在计划编辑器中设置" in chinese
     assert ">月度预算（CNY）:</label>" in chinese
     assert "monthly_budget:" not in chinese and "Starts on" not in chinese
 
@@ -351,17 +353,16 @@ def test_a_marketer_sets_targets_and_deletes_a_goal(marketer, data, tenant):
     client = login(marketer)
     res = client.post(f"/app/analytics/goals/?{MARCH}", {
         "form": "targets", "monthly_budget": "5000", "target_cpra": "35.5",
-        "acquisition_cost": "", "holdout_percent": "5", "coverage_alert_percent": "80",
+        "acquisition_cost": "", "coverage_alert_percent": "80",
     })  # fmt: skip
     assert res.status_code == 302
     targets = ProgramTargets.objects.for_tenant(tenant).get(program=data.prog)
     assert (targets.monthly_budget_minor, targets.target_cpra_minor) == (500000, 3550)
-    assert (targets.acquisition_cost_minor, targets.holdout_basis_points) == (None, 500)
+    assert targets.acquisition_cost_minor is None
     assert targets.coverage_alert_basis_points == 8000
     html = client.get(f"/app/analytics/goals/?{MARCH}").content.decode()
     assert 'name="monthly_budget" value="5000.00"' in html
     assert 'name="target_cpra" value="35.50"' in html
-    assert 'name="holdout_percent" value="5"' in html
     assert 'name="coverage_alert_percent" value="80"' in html
     goal = Goal.objects.for_tenant(tenant).create(
         tenant=tenant, program=data.prog, metric="fraud_rate", comparator="le", target=500,
@@ -374,12 +375,11 @@ def test_a_marketer_sets_targets_and_deletes_a_goal(marketer, data, tenant):
 def test_the_targets_form_shows_stored_values_in_human_units(marketer, data, tenant):
     ProgramTargets.objects.for_tenant(tenant).create(
         tenant=tenant, program=data.prog, monthly_budget_minor=1234567, target_cpra_minor=3500,
-        holdout_basis_points=1250, coverage_alert_basis_points=7550,
+        coverage_alert_basis_points=7550,
     )  # fmt: skip
     html = login(marketer).get(f"/app/analytics/goals/?{MARCH}").content.decode()
     assert 'name="monthly_budget" value="12345.67"' in html
     assert 'name="target_cpra" value="35.00"' in html
-    assert 'name="holdout_percent" value="12.5"' in html
     assert 'name="coverage_alert_percent" value="75.5"' in html
 
 
@@ -388,8 +388,6 @@ def test_the_targets_form_shows_stored_values_in_human_units(marketer, data, ten
     [
         ("monthly_budget", "-1", "Ensure this value is greater than or equal to 0."),
         ("target_cpra", "35.001", "Enter at most 2 decimal places."),
-        ("holdout_percent", "60", "Ensure this value is less than or equal to 50."),
-        ("holdout_percent", "5.125", "Ensure that there are no more than 2 decimal places."),
         ("coverage_alert_percent", "101", "Ensure this value is less than or equal to 100."),
     ],
 )

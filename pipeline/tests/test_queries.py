@@ -51,9 +51,9 @@ def pair(tenant, code, i):
 
 
 # What one event costs (the last cut: 75 → 66 for the sign-up, 66 → 62 for the purchase;
-# then + 1 for the purchase: the program's holdout, read before rewards are written; + 5 for
-# each event: the fraud signals for the referrer's own address, duplicate referees and slow
-# bursts).
+# then + 1 for the purchase: the program's holdout, read from its current spec before rewards
+# are written; + 5 for each event: the fraud signals for the referrer's own address,
+# duplicate referees and slow bursts).
 # Most of what is left is fraud's scoring facts (about 14 a referral and stage) and the
 # rewards sync under its lock; each query here is paid by every event the worker processes.
 SIGNUP_QUERIES = 71

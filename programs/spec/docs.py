@@ -673,6 +673,28 @@ FIELDS: dict[str, tuple[str, str, str]] = {
         gettext_noop("Spec fields this variant changes (advanced, JSON)."),
         "object",
     ),
+    # The holdout
+    "holdout": (
+        gettext_noop("Holdout"),
+        gettext_noop(
+            "A share of participants kept out of the program to measure what it adds: they get "
+            "no link, offer, widget or reward, and the analytics page compares them with the others."
+        ),
+        "object",
+    ),
+    "holdout.percent": (
+        gettext_noop("Share held out"),
+        gettext_noop("Percent of participants held out, at most 50, e.g. 10; 0 holds nobody out."),
+        "percent",
+    ),
+    "holdout.seed": (
+        gettext_noop("Seed"),
+        gettext_noop(
+            "Any text; who is held out depends on it. Keep it to keep the same people held out; "
+            "empty = the program's own."
+        ),
+        "text",
+    ),
 }
 
 

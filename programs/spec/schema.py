@@ -470,6 +470,17 @@ SCHEMA: dict = {
         # referee shares a company (`company_id`, else a non-free-mail email domain) with
         # an earlier referee of the program earns nothing: its items are blocked rows.
         "first_team_of_company_only": {"type": "boolean"},
+        # SEMANTICS §10: who is held out is `programs.holdout.in_holdout` (a hash of the seed
+        # and the participant id); `percent` has at most two decimals (basis points).
+        "holdout": {
+            "type": "object",
+            "required": ["percent"],
+            "properties": {
+                "percent": {"type": "number", "minimum": 0, "maximum": 50},
+                "seed": {"type": "string", "maxLength": 80},
+            },
+            "additionalProperties": False,
+        },
         "experiments": {
             "type": "array",
             "items": {

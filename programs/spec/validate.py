@@ -12,6 +12,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 
+from referral_platform.core.forms import too_many_decimals
 from referral_platform.core.net import is_web_url
 
 from ..engine.experiments import spec_for_variants
@@ -280,12 +281,24 @@ def _semantic_problems(spec: dict) -> list[Problem]:
             add(f"experiments[{e}].variants", _("Variant keys must be unique."))
         for v, variant in enumerate(experiment["variants"]):
             problems.extend(_override_problems(spec, experiment["key"], variant, e, v))
+    percent = (spec.get("holdout") or {}).get("percent")
+    if percent is not None and round(percent * 100) != percent * 100:
+        add("holdout.percent", str(too_many_decimals(2).messages[0]))
     return problems
 
 
 # What only the program as a whole can be: a variant changes the rules, not the program.
 _PROGRAM_LEVEL = frozenset(
-    {"spec_version", "slug", "status", "currency", "starts_at", "ends_at", "experiments"}
+    {
+        "spec_version",
+        "slug",
+        "status",
+        "currency",
+        "starts_at",
+        "ends_at",
+        "experiments",
+        "holdout",
+    }
 )
 
 

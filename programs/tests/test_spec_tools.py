@@ -64,6 +64,12 @@ def test_the_summary_says_who_earns_what_and_when():
         "Season rank 1 wins ¥500.00 cash (“Cash”) or ¥500.00 coupon (“Product voucher”) (default: cash)."
         in lines
     )
+    assert not any("held out" in line for line in lines)
+    spec = {**ARCHETYPES["saas-b2b"](2026), "holdout": {"percent": 12.5}}
+    assert summarize(spec)[-1] == (
+        "12.5% of participants are held out to measure the program: they get no link, offer or"
+        " reward."
+    )
 
 
 def test_an_attribution_priority_group_is_two_or_more_known_sources():

@@ -250,3 +250,33 @@ def test_the_list_shows_headline_numbers_and_local_start_dates(marketer, tenant)
     cells = [c.split(">", 1)[1].split("<", 1)[0] for c in row.split("</tr>")[0].split("<td")[1:]]
     # Enrolled referrers, referrals, and 1 January 00:00 in Shanghai (31 December in UTC).
     assert cells[3:] == ["2", "1", "2026-01-01"]
+
+
+def test_the_holdout_is_set_in_its_own_section_with_errors_at_the_field(marketer, green):
+    client = _client(marketer)
+    page = client.get("/app/programs/green-home/edit/holdout/").content.decode()
+    assert 'data-testid="add-holdout"' in page  # absent until added
+    assert "the analytics overview compares them with everyone else." in page
+    data = section_data(client, "green-home", "holdout")
+    data.update({"holdout.__present": "1", "holdout.percent": "60", "holdout.seed": "spring"})
+    response = client.post("/app/programs/green-home/edit/holdout/", data)
+    assert response.status_code == 422
+    assert response.context["errors"] == {"holdout.percent": ["Must be at most 50."]}
+    assert 'data-error-for="holdout.percent"' in response.content.decode()
+    data["holdout.percent"] = "12.345"
+    with translation.override("zh-hans"):
+        response = client.post(
+            "/app/programs/green-home/edit/holdout/", data, HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+    assert response.status_code == 422
+    assert response.context["errors"] == {"holdout.percent": ["最多可输入 2 位小数。"]}
+    green.refresh_from_db()
+    assert "holdout" not in green.spec
+
+    data["holdout.percent"] = "12.5"
+    assert client.post("/app/programs/green-home/edit/holdout/", data).status_code == 302
+    green.refresh_from_db()
+    assert green.spec["holdout"] == {"percent": 12.5, "seed": "spring"}
+    html = client.get("/app/programs/green-home/edit/holdout/").content.decode()
+    assert 'name="holdout.percent" aria-describedby="f-holdout-percent-help" value="12.5"' in html
+    assert 'Share held out <span class="text-secondary">(%)</span>' in html

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from django.db import IntegrityError, models, transaction
 
+from programs.holdout import holdout_members
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.webhooks.services import webhook_emit
@@ -162,13 +163,7 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
         )
         in_review = referral.status == "review" or facts.fraud_decision == "review"
         # The program's holdout gets no reward (SEMANTICS §10).
-        from analytics.selectors import holdout_members
-
-        held_out = holdout_members(
-            tenant=tenant,
-            program=referral.program,
-            participant_ids={d.beneficiary_id for d in decisions},
-        )
+        held_out = holdout_members(referral.program, {d.beneficiary_id for d in decisions})
         for d in decisions:
             if (d.beneficiary_id, d.scope, d.reason) in existing or d.beneficiary_id in held_out:
                 continue
@@ -284,7 +279,10 @@ def period_rewards_persist(*, tenant, program, decisions) -> list[Reward]:
     version = program.current_version
     with transaction.atomic():
         _lock(tenant.pk, f"program:{program.pk}")
+        held_out = holdout_members(program, {d.beneficiary_id for d in decisions})
         for d in decisions:
+            if d.beneficiary_id in held_out:
+                continue  # the program's holdout gets no reward (SEMANTICS §10)
             d = _tier_earned_again(tenant.pk, d)
             if d is None:
                 continue

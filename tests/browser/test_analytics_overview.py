@@ -145,15 +145,35 @@ def test_the_cohorts_page_reads_referrer_measures_and_not_yet_for_young_months(
 def test_the_overview_says_when_the_holdout_is_too_small_to_tell(
     live_server, page, analyst, march, shot, staff_login
 ):
-    from analytics.models import ProgramTargets
+    from analytics import selectors
+    from analytics.selectors import Filters
+    from analytics.tests.test_holdout_report import MARCH, holdout_on
 
-    ProgramTargets.unscoped.create(
-        tenant_id=march.prog.tenant_id, program=march.prog, holdout_basis_points=5000
+    holdout_on(march.prog, 50)
+    report = selectors.holdout_report(
+        tenant=march.prog.tenant, program=march.prog, filters=Filters(*MARCH, march.prog)
     )
     staff_login(page, live_server, "analyst@acme.test", "pw-analyst-12345")
     page.goto(live_server.url + "/app/analytics/?program=prog&from=2026-03-01&to=2026-03-31")
-    verdict = page.locator("[data-testid=holdout] [data-testid=holdout-verdict]")
-    assert "Too few members to tell yet" in verdict.inner_text()
-    page.locator("[data-testid=holdout]").scroll_into_view_if_needed()
+    card = page.locator("[data-testid=holdout]")
+    assert (
+        "Too few members to tell yet"
+        in card.locator("[data-testid=holdout-too-small]").inner_text()
+    )
+    verdicts = card.locator("[data-testid=holdout-verdict]")
+    assert verdicts.all_inner_texts() == ["sample too small to tell"] * 2
+    # The referred customers each group brought per member, as the selector computes them.
+    customers = report["customers_per_member"]
+    row = card.locator("[data-testid=holdout-customers]")
+    for testid, value in (
+        ("treated", customers["treated_mean"]),
+        ("held-out", customers["held_out_mean"]),
+    ):
+        shown = row.locator(f"[data-testid={testid}]").inner_text()
+        assert shown == ("—" if value is None else f"{value:.2f}")
+    revenue = report["revenue_per_member"]["treated_mean"]
+    shown = card.locator("[data-testid=holdout-revenue] [data-testid=treated]").inner_text()
+    assert shown == ("—" if revenue is None else f"¥{revenue['amount_minor'] / 100:,.2f}")
+    card.scroll_into_view_if_needed()
     shot(page, "analytics-overview-holdout")
     assert page.console_problems == []

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from programs.holdout import in_holdout
 from referral_platform.core.api.errors import error_response, flatten_fields
 from referral_platform.core.api.idempotency import idempotent
 from referral_platform.core.api.inputcheck import json_problems
@@ -99,11 +100,7 @@ class EnrollmentCreate(TenantAPIView):
             "ineligible_reasons": enrollment.ineligible_reasons,
             "held_out": False,
         }
-        from analytics.selectors import participant_held_out
-
-        if participant_held_out(
-            tenant=request.tenant, program=program, participant_id=participant.pk
-        ):
+        if in_holdout(program, participant.pk):
             # The program's holdout (SEMANTICS §10): enrolled to be measured, but no link,
             # code, QR code or poster to share.
             body = {**dict.fromkeys(body, None), **{k: body[k] for k in ("eligible",

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from programs.engine import spec_for_variants, variants_assign, variants_decode, variants_encode
+from programs.holdout import in_holdout
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import Conflict, ValidationFailed
@@ -196,6 +197,8 @@ def code_resolve(code: str) -> dict | None:
         "program_status": program.status,
         "ends_at": program.ends_at.isoformat() if program.ends_at else "",
         "rotated": row.rotated_at is not None,
+        # The program holds this referrer out (SEMANTICS §10): the code attributes nothing.
+        "held_out": in_holdout(program, referrer.pk),
         "opted_out": referrer.opted_out_at is not None,
         # How long the click cookie must live to cover the program's window.
         "window_days": int(rules.attribution_settings(program.spec).get("window_days") or 30),

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from programs.engine import variants_assign, variants_decode, variants_encode
+from programs.holdout import holdout_members
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.webhooks.services import webhook_emit
@@ -234,9 +235,13 @@ def referral_attribute(
     Returns `(referral or None, created now)`."""
     settings_ = attribution.Settings.from_dict(rules.attribution_settings(program.spec))
     selves = _self_referral_ids(referee)
+    # The program's holdout refers nobody (SEMANTICS §10): their codes, clicks and claims
+    # are not touches.
+    held_out = holdout_members(program, {t.referrer_id for t in touches})
     touches = [
         attribution.Touch(**{**t.__dict__, "self_referral": t.referrer_id in selves})
         for t in touches
+        if t.referrer_id not in held_out
     ]
     decision = attribution.decide(touches, signup_at=signup_at, settings=settings_)
     existing = (
