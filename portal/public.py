@@ -26,18 +26,22 @@ from tracking import qr, services
 from tracking.public import _cookie_ids, _ended
 
 
-def _invite_context(entry: dict, click_id: str = "") -> dict:
-    """What the invite page and the poster show. With the visitor's click id, the copy is
-    their referee-side variant's: the one their referral will keep when it is created."""
+def _invite_context(entry: dict, click_id: str = "", language: str = "", tenant=None) -> dict:
+    """What the invite page and the poster show, in `language` (else the active one). With
+    the visitor's click id, the copy is their referee-side variant's: the one their referral
+    will keep when it is created."""
     from portal.selectors import invite_extras
+    from programs.copy import copy_in
     from programs.engine import spec_for_variants, variants_assign, variants_encode
     from programs.selectors import program_list
     from referral_platform.tenancy.models import Tenant
 
-    tenant = Tenant.objects.get(pk=entry["tenant_id"])
+    tenant = tenant or Tenant.objects.get(pk=entry["tenant_id"])
     program = program_list(tenant).get(pk=entry["program_id"])
     variants = variants_assign(program.spec, "referee", click_id) if click_id else {}
-    spec = spec_for_variants(program.spec, variants)
+    spec = copy_in(
+        spec_for_variants(program.spec, variants), language or translation.get_language() or ""
+    )
     offer = spec.get("offer") or {}
     return {
         "variant": variants_encode(variants),
@@ -45,6 +49,7 @@ def _invite_context(entry: dict, click_id: str = "") -> dict:
         "program": program,
         "offer_headline": offer.get("headline", ""),
         "offer_body": offer.get("body", ""),
+        "poster_text": (spec.get("share_copy") or {}).get("poster", ""),
         "referrer_name": "" if entry["rotated"] else entry["referrer_name"],
         "code": "" if entry["rotated"] else entry["code"],
         "landing_url": program.landing_url,
@@ -92,9 +97,12 @@ def invite(request, code: str):
         return render(request, "tracking/public/unknown.html", status=404)
     if _ended(entry, clock.now()):
         return render(request, "tracking/public/ended.html", status=410)
+    from referral_platform.tenancy.models import Tenant
+
     click_ids = _cookie_ids(request)
-    context = _invite_context(entry, click_ids[0] if click_ids else "")
-    language = request_language(request, tenant_locale=context["brand_tenant"].default_locale)
+    tenant = Tenant.objects.get(pk=entry["tenant_id"])
+    language = request_language(request, tenant_locale=tenant.default_locale)
+    context = _invite_context(entry, click_ids[0] if click_ids else "", language, tenant)
     with translation.override(language):
         request.LANGUAGE_CODE = language
         return _invite_page(request, entry, context)
@@ -206,21 +214,22 @@ def poster(request, code: str):
     body = cache.get(key)
     if body is None:
         with translation.override(language):
-            body = _poster_png(entry)
+            body = _poster_png(entry, language)
         cache.set(key, body, 86400)
     # A poster names its referrer: browsers check back (a 304 while it is unchanged), so an
     # erased name is not kept in their caches.
     return _image_response(request, body, "image/png", cache_control="public, no-cache")
 
 
-def _poster_png(entry: dict) -> bytes:
-    context = _invite_context(entry)
+def _poster_png(entry: dict, language: str) -> bytes:
+    context = _invite_context(entry, language=language)
     name = context["referrer_name"]
     invite_line = _("%(name)s invites you") % {"name": name} if name else _("You are invited")
     return qr.poster_png(
         code=context["code"] or entry["code"],
         referrer_name=name,
-        headline=context["offer_headline"],
+        # The program's poster text, else its offer headline.
+        headline=context["poster_text"] or context["offer_headline"],
         body=context["offer_body"],
         invite_line=invite_line,
         scan_line=_("Scan to accept the invitation"),

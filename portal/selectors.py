@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
+from django.utils import translation
 
+from programs.copy import copy_in
 from programs.engine import (
     ParticipantFact,
     ReferralFacts,
@@ -412,8 +414,12 @@ def lottery_results(*, tenant, program, participant, limit: int = 3) -> list[Dra
 def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
 
     program = enrollment.program
-    # The referrer's share texts and offer as their experiment variants make them.
-    spec = spec_for_variants(program.spec, variants_decode(enrollment.variant))
+    # The referrer's share texts and offer as their experiment variants make them, in the
+    # page's language.
+    spec = copy_in(
+        spec_for_variants(program.spec, variants_decode(enrollment.variant)),
+        translation.get_language() or "",
+    )
     base = _base_url()
     link = f"{base}/r/{code}" if code else ""
     shares = []
