@@ -33,6 +33,7 @@ def _invite_context(entry: dict, click_id: str = "", language: str = "", tenant=
     from portal.selectors import invite_extras
     from programs.copy import copy_in
     from programs.engine import spec_for_variants, variants_assign, variants_encode
+    from programs.pause import new_referrals_paused
     from programs.selectors import program_list
     from referral_platform.tenancy.models import Tenant
 
@@ -53,6 +54,8 @@ def _invite_context(entry: dict, click_id: str = "", language: str = "", tenant=
         "referrer_name": "" if entry["rotated"] else entry["referrer_name"],
         "code": "" if entry["rotated"] else entry["code"],
         "landing_url": program.landing_url,
+        # Paused (programs.pause): the page says so and takes no sign-up.
+        "paused": new_referrals_paused(program.status),
         # The personal note, offer validity and social proof (the portal's invite extras).
         **invite_extras(tenant=tenant, program=program, entry=entry),
     }
@@ -111,7 +114,7 @@ def invite(request, code: str):
 def _invite_page(request, entry: dict, context: dict):
     form = {"name": "", "email": "", "phone": "", "consent": False}
     errors: dict = {}
-    if request.method == "POST":
+    if request.method == "POST" and not context["paused"]:
         form = {
             "name": request.POST.get("name", "")[:200],
             "email": request.POST.get("email", "")[:254],

@@ -20,6 +20,7 @@ from programs.engine import (
     variants_decode,
 )
 from programs.engine.rewards import participant_context
+from programs.pause import new_referrals_paused
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
 from tracking.selectors import referral_spec
@@ -131,6 +132,8 @@ class EnrollmentView:
     board: list = field(default_factory=list)
     draws: list = field(default_factory=list)
     team: TeamView | None = None
+    # Paused (programs.pause): nothing to share until the program resumes.
+    paused: bool = False
 
 
 @dataclass
@@ -461,6 +464,7 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
             now=now,
         ),
         terms=(spec.get("offer") or {}).get("body", ""),
+        paused=new_referrals_paused(program.status),
         ineligible=rules.ineligible_labels(spec, enrollment.ineligible_reasons or []),
         counts=referrer_counts(
             tenant=participant.tenant_id, participant=participant, program=program

@@ -24,7 +24,7 @@ def green():
 
 
 def test_the_copy_languages_are_the_pages_languages():
-    assert COPY_LANGUAGES == [code for code, _name in LANGUAGES]
+    assert [code for code, _name in LANGUAGES] == COPY_LANGUAGES
 
 
 def test_a_text_is_one_string_or_one_per_language():

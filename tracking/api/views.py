@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from programs.pause import enrollment_reasons
 from referral_platform.core.api.errors import error_response, flatten_fields
 from referral_platform.core.api.idempotency import idempotent
 from referral_platform.core.api.inputcheck import json_problems
@@ -92,11 +93,13 @@ class EnrollmentCreate(TenantAPIView):
             participant=participant,
             vanity_code=data.validated_data.get("code", ""),
         )
+        # A paused program answers every enrolment `program_paused` (programs.pause).
+        reasons = enrollment_reasons(program.status, enrollment.ineligible_reasons or [])
         body = {
             "code": code.code,
             **services.code_links(code.code),
-            "eligible": enrollment.eligible,
-            "ineligible_reasons": enrollment.ineligible_reasons,
+            "eligible": not reasons,
+            "ineligible_reasons": reasons,
             "held_out": False,
         }
         from analytics.selectors import participant_held_out
