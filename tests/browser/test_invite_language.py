@@ -52,3 +52,34 @@ def test_switching_language_on_the_invite_page_changes_the_offer(
     page.wait_for_url(f"**/i/{code}")
     assert headline.inner_text() == ENGLISH
     assert page.console_problems == []
+
+
+def test_the_widgets_button_speaks_the_customers_language(live_server, browser, transactional_db):
+    """The snippet carries the words per language: the customer's language (data-lang) wins,
+    else the browser's, else the workspace's default."""
+    snippet = (
+        f'<script src="{live_server.url}/static/portal/widget.js" data-session-url="/x" '
+        'data-label="Refer friends, get rewards" data-default-lang="en" '
+        'data-label-en="Refer friends, get rewards" data-label-zh-hans="推荐好友，赢取奖励"{lang}>'
+        "</script>"
+    )
+    for locale, lang_attr, expected in (
+        ("en-US", ' data-lang="zh-hans"', "推荐好友，赢取奖励"),
+        ("zh-CN", "", "推荐好友，赢取奖励"),
+        ("en-US", "", "Refer friends, get rewards"),
+        ("fr-FR", "", "Refer friends, get rewards"),
+    ):
+        context = browser.new_context(viewport=PHONE, locale=locale, user_agent=PHONE_UA)
+        page = context.new_page()
+        html = (
+            "<!doctype html><html lang=en><meta charset=utf-8><title>Shop</title><h1>Shop</h1>"
+            + snippet.format(lang=lang_attr)
+        )
+        # Fulfilled before the next iteration rebinds `html`.
+        page.route(
+            f"{live_server.url}/shop",
+            lambda route: route.fulfill(body=html, content_type="text/html"),  # noqa: B023
+        )
+        page.goto(f"{live_server.url}/shop")
+        assert page.get_by_role("button", name=expected).is_visible(), (locale, lang_attr)
+        context.close()
