@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from programs.copy import text_in
 from programs.engine.conditions import matches
 from referral_platform.core.identity import mask_identity  # noqa: F401 — the portal's masker
 from referral_platform.core.languages import SUPPORTED_LANGUAGES  # noqa: F401
@@ -26,12 +28,13 @@ RECORDED_CHANNELS = (*SHARE_CHANNELS, "copy", "poster")
 
 def share_message(spec: Mapping, channel: str, *, program_name: str) -> str:
     """The program's prefilled message for a channel: its own copy, else the generic copy,
-    else the offer headline, else a plain invitation."""
+    else the offer headline, else a plain invitation; in the active language."""
+    language = translation.get_language() or ""
     copy = spec.get("share_copy") or {}
-    text = copy.get(channel) or copy.get("copy")
+    text = text_in(copy.get(channel), language) or text_in(copy.get("copy"), language)
     if text:
         return text
-    headline = (spec.get("offer") or {}).get("headline")
+    headline = text_in((spec.get("offer") or {}).get("headline"), language)
     if headline:
         return headline
     return _("Join me on %(program)s.") % {"program": program_name}
@@ -181,7 +184,9 @@ def offer_sentences(
     friend, friend_if = _split_items(
         [i for s in stages for i in _side_items(s, "referee")], referrer, now
     )
-    friend_text = _join(friend) or (spec.get("offer") or {}).get("headline", "")
+    friend_text = _join(friend) or text_in(
+        (spec.get("offer") or {}).get("headline"), translation.get_language() or ""
+    )
     success = next((s for s in stages if s.get("success")), stages[-1] if stages else {})
     earlier, earlier_if = _split_items(
         [

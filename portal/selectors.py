@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
+from django.utils import translation
 
+from programs.copy import copy_in
 from programs.engine import (
     ParticipantFact,
     ReferralFacts,
@@ -19,6 +21,7 @@ from programs.engine import (
 )
 from programs.engine.rewards import participant_context
 from programs.holdout import held_out_programs
+from programs.pause import new_referrals_paused
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
 from tracking.selectors import referral_spec
@@ -130,6 +133,8 @@ class EnrollmentView:
     board: list = field(default_factory=list)
     draws: list = field(default_factory=list)
     team: TeamView | None = None
+    # Paused (programs.pause): nothing to share until the program resumes.
+    paused: bool = False
 
 
 @dataclass
@@ -413,8 +418,12 @@ def lottery_results(*, tenant, program, participant, limit: int = 3) -> list[Dra
 def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
 
     program = enrollment.program
-    # The referrer's share texts and offer as their experiment variants make them.
-    spec = spec_for_variants(program.spec, variants_decode(enrollment.variant))
+    # The referrer's share texts and offer as their experiment variants make them, in the
+    # page's language.
+    spec = copy_in(
+        spec_for_variants(program.spec, variants_decode(enrollment.variant)),
+        translation.get_language() or "",
+    )
     base = _base_url()
     link = f"{base}/r/{code}" if code else ""
     shares = []
@@ -456,6 +465,7 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
             now=now,
         ),
         terms=(spec.get("offer") or {}).get("body", ""),
+        paused=new_referrals_paused(program.status),
         ineligible=rules.ineligible_labels(spec, enrollment.ineligible_reasons or []),
         counts=referrer_counts(
             tenant=participant.tenant_id, participant=participant, program=program

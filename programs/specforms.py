@@ -28,6 +28,7 @@ from referral_platform.core.forms import too_many_decimals
 from referral_platform.core.money import exponent, format_minor, to_major, to_minor
 
 from .spec import SCHEMA
+from .spec.schema import COPY_LANGUAGES
 
 # (slug, title, the top-level spec keys it edits)
 SECTIONS = [
@@ -94,6 +95,12 @@ _MINOR_REMARK = re.compile(
     r"（最小单位[^）]*）|，?以计划货币的最小单位计|（最小单位；[^）]*）"
 )
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+# The language names beside a copy text's fields (one field per language).
+LANGUAGE_NAMES = {"en": gettext_lazy("English"), "zh-hans": gettext_lazy("Simplified Chinese")}
+# What a variant of an experiment can change in words: the copy, per language. Its other
+# overrides (rules, rewards) stay JSON, beside these fields.
+_VARIANT_OVERRIDES = re.compile(r"^experiments\[\d+\]\.variants\[\d+\]\.overrides$")
+_COPY_KEYS = ("offer", "share_copy")
 
 
 @dataclass
@@ -120,6 +127,11 @@ def resolve(schema: dict) -> dict:
 
 def _is_condition(schema: dict) -> bool:
     return schema.get("$ref") == "#/$defs/condition"
+
+
+def _is_text(schema: dict) -> bool:
+    """A copy text: one string, or one per language (`$defs/text`)."""
+    return schema.get("$ref") == "#/$defs/text"
 
 
 def _type(schema: dict) -> str:
@@ -277,6 +289,8 @@ class _Parser:
     def value(self, schema: dict, raw, path: str, *, required: bool = False, siblings=None):
         if _is_condition(schema):
             return self.condition(raw, path, required=required)
+        if _is_text(schema):
+            return self.text(raw)
         schema = resolve(schema)
         if "const" in schema:
             return _MISSING
@@ -339,6 +353,25 @@ class _Parser:
         return moment.isoformat()
 
     @staticmethod
+    def text(raw):
+        """One field per language: {language: text} for those filled in; the same text in
+        every language is kept as one string (as a spec written for one language has it)."""
+        if isinstance(raw, str):
+            return raw.strip() or _MISSING
+        raw = raw if isinstance(raw, dict) else {}
+        out = {
+            code: raw[code].strip()
+            for code in COPY_LANGUAGES
+            if isinstance(raw.get(code), str) and raw[code].strip()
+        }
+        if not out:
+            return _MISSING
+        texts = set(out.values())
+        if len(out) == len(COPY_LANGUAGES) and len(texts) == 1:
+            return texts.pop()
+        return out
+
+    @staticmethod
     def scalar(text: str):
         if text == "":
             return _MISSING
@@ -352,6 +385,8 @@ class _Parser:
         raw = raw if isinstance(raw, dict) else {}
         if not (required or raw.get("__present") or raw.get("__new")):
             return _MISSING
+        if _VARIANT_OVERRIDES.match(path):
+            return self.overrides(raw, path)
         if "properties" in schema:
             out = {}
             needed = set(schema.get("required") or ())
@@ -368,9 +403,13 @@ class _Parser:
             return out
         names = (schema.get("propertyNames") or {}).get("enum")
         if names:
-            out = {
-                n: raw[n].strip() for n in names if isinstance(raw.get(n), str) and raw[n].strip()
-            }
+            out = {}
+            for name in names:
+                value = self.value(
+                    schema["additionalProperties"], raw.get(name), join_path(path, name)
+                )
+                if value is not _MISSING:
+                    out[name] = value
             return out
         if _is_map(schema):
             out = {}
@@ -393,6 +432,26 @@ class _Parser:
         except ValueError as exc:
             return self.error(f"{path}.__json", _("Not valid JSON: %(e)s") % {"e": exc}, text)
         return value
+
+    def overrides(self, raw: dict, path: str):
+        """A variant's overrides: its copy from the per-language fields, the rest from the
+        advanced JSON beside them (the copy fields win where both say something)."""
+        out = {}
+        text = (raw.get("__json") or "").strip()
+        if text:
+            try:
+                rest = json.loads(text)
+            except ValueError as exc:
+                return self.error(f"{path}.__json", _("Not valid JSON: %(e)s") % {"e": exc}, text)
+            if not isinstance(rest, dict):
+                return self.error(f"{path}.__json", _("Expected a group of fields."), text)
+            out.update(rest)
+        props = SCHEMA["properties"]
+        for key in _COPY_KEYS:
+            value = self.value(props[key], raw.get(key), join_path(path, key), required=True)
+            if value:
+                out[key] = value
+        return out
 
     def array(self, schema: dict, raw, path: str, *, required: bool):
         items = schema.get("items") or {}
@@ -533,6 +592,8 @@ class _Renderer:
                 description=schema.get("description"),
             )
         title = _title(schema, name)
+        if _is_text(schema):
+            return self.text(schema, value, path, title)
         schema = resolve(schema)
         if "const" in schema:
             return SafeString("")
@@ -614,6 +675,48 @@ class _Renderer:
             self._help(schema, money), self.errors(path),
         )  # fmt: skip
 
+    def text(self, schema, value, path, title) -> SafeString:
+        """A copy text: one field per language, each with its own errors; a text written once
+        for every language shows in each field."""
+        fields = {"type": "string", "maxLength": 4000, "description": ""}
+        if isinstance(value, str):
+            value = dict.fromkeys(COPY_LANGUAGES, value)
+        value = value if isinstance(value, dict) else {}
+        parts = [
+            self.scalar(
+                fields,
+                value.get(code, _MISSING),
+                join_path(path, code),
+                f"{title} ({LANGUAGE_NAMES.get(code, code)})",
+                required=False,
+                siblings={},
+            )
+            for code in COPY_LANGUAGES
+        ]
+        return format_html(
+            '<div class="col-12 mb-2" data-field="{}" role="group" aria-label="{}">{}<div class="form-hint small">{}</div>{}</div>',
+            path, title, self.rows(parts), _(schema["description"]) if schema.get("description") else "",
+            self.errors(path),
+        )  # fmt: skip
+
+    def overrides(self, value, path) -> SafeString:
+        """A variant's overrides: its copy as per-language fields, the rest as JSON."""
+        value = value if isinstance(value, dict) else {}
+        props = SCHEMA["properties"]
+        parts = [
+            self.value(props[key], value.get(key) or {}, join_path(path, key), key, required=True)
+            for key in _COPY_KEYS
+        ]
+        rest = {k: v for k, v in value.items() if k not in _COPY_KEYS}
+        dom = _dom_id(path + ".__json")
+        return format_html(
+            '<fieldset class="border rounded p-3 mb-3" data-path="{}"><input type="hidden" name="{}.__present" value="1"><legend class="fs-4 w-auto px-2">{}</legend><div class="form-hint mb-2">{}</div>{}{}<label class="form-label" for="{}">{}</label><textarea class="form-control font-monospace" rows="3" id="{}" name="{}.__json">{}</textarea>{}</fieldset>',
+            path, path, _("Overrides"), _("The copy this variant shows instead, per language; empty fields keep the program's."),
+            self.errors(path), _join(parts), dom, _("Other overrides as JSON (advanced)"), dom, path,
+            self.ctx.bad_raw.get(f"{path}.__json") or (json.dumps(rest, ensure_ascii=False) if rest else ""),
+            self.errors(f"{path}.__json"),
+        )  # fmt: skip
+
     def _help(self, schema, money: bool) -> str:
         """The field's description; for money, what to type instead of the spec's unit."""
         text = _(schema["description"]) if schema.get("description") else ""
@@ -661,6 +764,8 @@ class _Renderer:
                     self.button(f"add:{path}", _("Add: %(what)s") % {"what": title}),
                 )  # fmt: skip
         value = value if isinstance(value, dict) else {}
+        if _VARIANT_OVERRIDES.match(path):
+            return self.overrides(value, path)
         head = format_html(
             '<legend class="fs-4 w-auto px-2">{}</legend>{}',
             title, format_html('<div class="form-hint mb-2">{}</div>', _(schema["description"])) if schema.get("description") else "",
@@ -690,9 +795,8 @@ class _Renderer:
             if scalars:
                 body.append(self.rows(scalars))
         elif (schema.get("propertyNames") or {}).get("enum"):
-            text_schema = {**schema["additionalProperties"], "maxLength": 1000}
             body.append(self.rows([
-                self.scalar({**text_schema, "description": ""}, value.get(n, _MISSING), join_path(path, n), n, required=False, siblings={})
+                self.value(schema["additionalProperties"], value.get(n, _MISSING), join_path(path, n), n, required=False)
                 for n in schema["propertyNames"]["enum"]
             ]))  # fmt: skip
         elif _is_map(schema):

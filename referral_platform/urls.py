@@ -5,8 +5,10 @@ from django.urls import include, path, re_path
 from django.views.static import serve as serve_file
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from portal import public_urls as portal_public_urls
 from referral_platform.core import views as core_views
 from referral_platform.tenancy import views as tenancy_views
+from tracking import public_urls as tracking_public_urls
 
 api_v1 = [
     path("", include("tracking.api.urls")),
@@ -32,7 +34,17 @@ api_v1 = [
 
 urlpatterns = [
     # First: the redirect is the hottest path, and Django tries patterns in order.
-    path("", include("tracking.public_urls")),
+    # The redirect (tracking) and the invite page, QR codes and posters (portal) share the
+    # namespace `tracking_public`.
+    path(
+        "",
+        include(
+            (
+                tracking_public_urls.urlpatterns + portal_public_urls.urlpatterns,
+                "tracking_public",
+            )
+        ),
+    ),
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,13 +1,9 @@
-from django.urls import path, re_path
+from django.urls import re_path
 
 from . import public
 
-app_name = "tracking_public"
-
+# Included with portal.public_urls under the one namespace `tracking_public`
+# (referral_platform/urls.py): the redirect first, the hottest path.
 urlpatterns = [
     re_path(r"^r/(?P<code>[A-Za-z0-9-]{1,32})/?$", public.redirect, name="redirect"),
-    re_path(r"^i/(?P<code>[A-Za-z0-9-]{1,32})/?$", public.invite, name="invite"),
-    re_path(r"^qr/(?P<code>[A-Za-z0-9-]{1,32})\.(?P<fmt>png|svg)$", public.qr_image, name="qr"),
-    path("qr/<str:code>/poster.png", public.poster, name="poster"),
-    path("qr/<str:code>/event.png", public.event_qr_image, name="event_qr"),
 ]

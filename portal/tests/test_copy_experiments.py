@@ -4,6 +4,8 @@ it; the portal's share texts follow the referrer's own variant."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.test import Client
 
 from programs.engine import assign_variant
@@ -85,3 +87,47 @@ def test_the_portals_share_texts_follow_the_referrers_variant(api, tenant):
     assert enrollment.variant == "share_copy:short"
     html = portal_client(api, "alice").get("/portal/").content.decode()
     assert "Try%20this%3A%20%C2%A520%20off%21" in html  # the WhatsApp link's text
+
+
+def test_a_variants_copy_is_read_in_the_visitors_language(api, tenant):
+    """A variant's overrides per language merge over the program's: the Chinese visitor of
+    the warm variant reads its Chinese headline, the English one its English headline."""
+    spec = _spec()
+    spec["experiments"][0]["variants"][1]["overrides"] = {
+        "offer": {
+            "headline": {"en": HEADLINES["warm"], "zh-hans": "好友送你一份礼物：立减 ¥20，免运费"}
+        }
+    }
+    program_create(tenant=tenant, spec=spec, actor=None)
+    code = enrol_alice(api)
+    seen = set()
+    for _ in range(40):
+        browser = Client(HTTP_USER_AGENT=PHONE_UA, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+        browser.get(f"/r/{code}")
+        click_id = browser.cookies[COOKIE].value.split(".")[0]
+        variant = assign_variant(spec, "invite_copy", click_id)
+        page = browser.get(f"/i/{code}").content.decode()
+        expected = {
+            "plain": "首单满 ¥99 减 ¥20，再送免运费券",
+            "warm": "好友送你一份礼物：立减 ¥20，免运费",
+        }
+        assert f'<p class="offer-headline">{expected[variant]}</p>' in page
+        browser.cookies["django_language"] = "en"
+        english = browser.get(f"/i/{code}").content.decode()
+        assert f'<p class="offer-headline">{HEADLINES[variant]}</p>' in english
+        seen.add(variant)
+        if len(seen) == 2:
+            break
+    assert seen == {"plain", "warm"}
+
+
+def test_the_portals_share_texts_are_in_the_referrers_language(api, tenant):
+    program_create(tenant=tenant, spec=green_home_spec(2026), actor=None)
+    enrol_alice(api)
+    alice = Participant.objects.for_tenant(tenant).get(external_id="alice")
+    alice.locale = "zh-hans"
+    alice.save(update_fields=["locale"])
+    html = portal_client(api, "alice").get("/portal/").content.decode()
+    # The WhatsApp link's text: the program's Chinese share text.
+    assert quote("通过我的链接，首单立减 ¥20。") in html
+    assert quote("¥20 off your first green-home order with my link.") not in html

@@ -3,6 +3,7 @@ from datetime import timedelta
 import time_machine
 from django.test import Client
 
+from programs.services import program_update
 from tracking.models import Enrollment
 from tracking.services import code_rotate
 
@@ -103,3 +104,32 @@ def test_text_on_the_brand_colour_stays_readable(api, shop, tenant):
     tenant.save()
     assert "--brand-text: #000000;" in _invite(code).content.decode()
     assert "--brand-text: #000000;" in portal_client(api, "alice").get("/portal/").content.decode()
+
+
+def test_the_offer_is_the_programs_copy_in_the_pages_language(shop):
+    english = "¥20 off your first order over ¥99, plus free shipping"
+    chinese = "首单满 ¥99 减 ¥20，再送免运费券"
+    html = _invite(shop[1], HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    assert f'<p class="offer-headline">{chinese}</p>' in html
+    assert "两张券均 7 天内有效。" in html
+    assert english not in html
+
+    html = _invite(shop[1], HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").content.decode()
+    assert f'<p class="offer-headline">{english}</p>' in html
+    assert "Both coupons are valid for 7 days." in html
+    assert chinese not in html
+
+    # The switch's choice (its cookie) wins over the browser's language.
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+    browser.cookies["django_language"] = "zh-hans"
+    assert chinese in browser.get(f"/i/{shop[1]}").content.decode()
+
+
+def test_a_text_missing_in_the_readers_language_is_shown_in_the_other(shop):
+    program = shop[0]
+    spec = dict(program.spec)
+    spec["offer"] = {"headline": {"en": "Only in English"}, "body": "One text for both"}
+    program_update(program=program, spec=spec, actor=None)
+    html = _invite(shop[1], HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    assert '<p class="offer-headline">Only in English</p>' in html
+    assert "One text for both" in html

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -97,8 +98,17 @@ def test_the_share_message_prefers_the_channel_copy_then_the_offer():
         rules.share_message(spec, "whatsapp", program_name="G")
         == "¥20 off your first green-home order with my link."
     )
-    assert rules.share_message(spec, "sms", program_name="G") == spec["offer"]["headline"]
+    assert rules.share_message(spec, "sms", program_name="G") == spec["offer"]["headline"]["en"]
     assert rules.share_message({}, "sms", program_name="Green miles") == "Join me on Green miles."
+    # In the active language: the program's own Chinese copy.
+    with translation.override("zh-hans"):
+        assert (
+            rules.share_message(spec, "whatsapp", program_name="G")
+            == "通过我的链接，首单立减 ¥20。"
+        )
+        assert (
+            rules.share_message(spec, "sms", program_name="G") == "首单满 ¥99 减 ¥20，再送免运费券"
+        )
 
 
 def _expected(spec, signed_up_at):

@@ -88,18 +88,28 @@ FIELDS: dict[str, tuple[str, str, str]] = {
     ),
     "offer": (
         gettext_noop("Friend's offer"),
-        gettext_noop("The offer shown on the invite page."),
+        gettext_noop(
+            "The offer shown on the invite page, the portal, the widget and the poster. Each "
+            'text is one string, or one per language: {"en": …, "zh-hans": …}.'
+        ),
         "object",
     ),
     "headline": (
         gettext_noop("Headline"),
-        gettext_noop("One line, e.g. “¥20 off your first order”."),
+        gettext_noop("One line, e.g. “¥20 off your first order”; one string or one per language."),
         "text",
     ),
-    "body": (gettext_noop("Text"), gettext_noop("A few sentences under the headline."), "text"),
+    "body": (
+        gettext_noop("Text"),
+        gettext_noop("A few sentences under the headline; one string or one per language."),
+        "text",
+    ),
     "share_copy": (
         gettext_noop("Share texts"),
-        gettext_noop("Pre-written text per share channel (wechat, email, poster …)."),
+        gettext_noop(
+            "Pre-written text per share channel (wechat, email, poster …); each one string or "
+            "one per language, as the offer."
+        ),
         "object",
     ),
     "budget": (

@@ -18,6 +18,13 @@ PERIOD = {"enum": ["day", "week", "month", "quarter", "year", "season", "lifetim
 KINDS = ["cash", "coupon", "points", "credit", "perk", "lottery_ticket", "donation"]
 EVENT_TYPES = ["signup", "qualified_lead", "purchase", "refund", "activity", "share"]
 SOURCES = ["link", "qr", "code", "claim", "identity"]
+# The languages a program's copy may be written in (settings.LANGUAGES' codes).
+COPY_LANGUAGES = ["en", "zh-hans"]
+# A text a customer reads: one string for every language, or one per language code.
+TEXT = {"$ref": "#/$defs/text"}
+SHARE_CHANNELS = [
+    "wechat", "whatsapp", "telegram", "email", "sms", "x", "linkedin", "copy", "poster",
+]  # fmt: skip
 OPS = [
     "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "truthy", "falsy",
     "days_since_gte", "days_since_lte",
@@ -44,6 +51,20 @@ SCHEMA: dict = {
     "required": ["slug", "name", "currency", "stages"],
     "additionalProperties": False,
     "$defs": {
+        "text": {
+            "description": (
+                "A text customers read: one string, or an object keyed by language code "
+                '({"en": …, "zh-hans": …}); a reader whose language is missing sees another.'
+            ),
+            "anyOf": [
+                {"type": "string", "maxLength": 4000},
+                {
+                    "type": "object",
+                    "propertyNames": {"enum": COPY_LANGUAGES},
+                    "additionalProperties": {"type": "string", "maxLength": 4000},
+                },
+            ],
+        },
         "condition": {
             "description": "A leaf {field, op, value}, {segment}, or {all|any: [...]}, {not: ...}.",
             "type": "object",
@@ -193,25 +214,13 @@ SCHEMA: dict = {
         },
         "offer": {
             "type": "object",
-            "properties": {"headline": {"type": "string"}, "body": {"type": "string"}},
+            "properties": {"headline": TEXT, "body": TEXT},
             "additionalProperties": False,
         },
         "share_copy": {
             "type": "object",
-            "propertyNames": {
-                "enum": [
-                    "wechat",
-                    "whatsapp",
-                    "telegram",
-                    "email",
-                    "sms",
-                    "x",
-                    "linkedin",
-                    "copy",
-                    "poster",
-                ]
-            },
-            "additionalProperties": {"type": "string", "maxLength": 1000},
+            "propertyNames": {"enum": SHARE_CHANNELS},
+            "additionalProperties": TEXT,
         },
         "eligibility": {
             "type": "object",
@@ -515,7 +524,7 @@ SCHEMA: dict = {
 # The name each shared definition is documented under (see `docs.FIELDS`).
 _DEF_OWNER = {
     "condition": "condition_node", "option": "options", "item": "rewards", "rule": "rule",
-    "event_condition": "condition", "stage": "stages", "window": "window",
+    "event_condition": "condition", "stage": "stages", "window": "window", "text": "text",
 }  # fmt: skip
 
 

@@ -16,9 +16,10 @@ from referral_platform.core.forms import too_many_decimals
 from referral_platform.core.net import is_web_url
 
 from ..engine.experiments import spec_for_variants
-from .schema import SCHEMA
+from .schema import COPY_LANGUAGES, SCHEMA
 
 _validator = Draft202012Validator(SCHEMA, format_checker=FormatChecker())
+_TEXT_FORMS = SCHEMA["$defs"]["text"]["anyOf"]
 _REQUIRED = re.compile(r"'([^']+)' is a required property")
 _EXTRA = re.compile(r"\('([^']+)' was unexpected\)|'([^']+)' was unexpected")
 
@@ -87,6 +88,18 @@ def validate_spec(spec) -> list[Problem]:
             if match:
                 parts.append(match.group(1) or match.group(2))
                 message = _("Unknown field.")
+        elif error.validator == "anyOf" and error.validator_value == _TEXT_FORMS:
+            # A copy text: the problem of the form it was written in (one string, or one
+            # per language), at the language's own path.
+            form = 1 if isinstance(error.instance, dict) else 0
+            inner = [e for e in error.context if e.relative_schema_path[0] == form]
+            if isinstance(error.instance, (str, dict)) and inner:
+                parts = list(inner[0].absolute_path)
+                message = _schema_message(inner[0]) or inner[0].message
+            else:
+                message = _("Expected a text, or one text per language (%(languages)s).") % {
+                    "languages": ", ".join(COPY_LANGUAGES)
+                }
         elif error.validator == "oneOf":
             message = _(
                 "Not a valid condition: use {field, op, value}, {segment}, {all}, {any} or {not}."

@@ -23,14 +23,30 @@ def green_home_spec(year: int = 2026) -> dict:
         "point_value": {"amount": 5, "per_points": 1},
         # What the estimator and the simulator assume about coupons.
         "estimates": {"average_order": 12000, "coupon_redemption_percent": 60},
+        # The copy in each language the pages speak (programs.copy reads it).
         "offer": {
-            "headline": "¥20 off your first order over ¥99, plus free shipping",
-            "body": "Both coupons are valid for 7 days.",
+            "headline": {
+                "en": "¥20 off your first order over ¥99, plus free shipping",
+                "zh-hans": "首单满 ¥99 减 ¥20，再送免运费券",
+            },
+            "body": {
+                "en": "Both coupons are valid for 7 days.",
+                "zh-hans": "两张券均 7 天内有效。",
+            },
         },
         "share_copy": {
-            "wechat": "Green home goods I love — ¥20 off your first order.",
-            "whatsapp": "¥20 off your first green-home order with my link.",
-            "poster": "Scan for ¥20 off + free shipping",
+            "wechat": {
+                "en": "Green home goods I love — ¥20 off your first order.",
+                "zh-hans": "我很喜欢的环保家居好物——首单立减 ¥20。",
+            },
+            "whatsapp": {
+                "en": "¥20 off your first green-home order with my link.",
+                "zh-hans": "通过我的链接，首单立减 ¥20。",
+            },
+            "poster": {
+                "en": "Scan for ¥20 off + free shipping",
+                "zh-hans": "扫码立减 ¥20，再享免运费",
+            },
         },
         "eligibility": {
             "referrer": [

@@ -30,14 +30,30 @@ def saas_b2b_spec(year: int = 2026) -> dict:
         "landing_url": "https://saas.example.com/signup",
         # What the estimator and the simulator assume about coupons.
         "estimates": {"average_order": 200000, "coupon_redemption_percent": 100},
+        # The copy in each language the pages speak (programs.copy reads it).
         "offer": {
-            "headline": "Your first year 10% off — or a month free",
-            "body": "Start a trial within 30 days; choose your offer when you buy an annual plan.",
+            "headline": {
+                "en": "Your first year 10% off — or a month free",
+                "zh-hans": "首年 9 折，或免费使用一个月",
+            },
+            "body": {
+                "en": "Start a trial within 30 days; choose your offer when you buy an annual plan.",
+                "zh-hans": "30 天内开始试用；购买年付方案时选择你的优惠。",
+            },
         },
         "share_copy": {
-            "wechat": "We plan our projects here — try it with your team.",
-            "email": "I think your team would like this tool. Here is a trial with an offer.",
-            "linkedin": "The project tool my team relies on — with an offer for yours.",
+            "wechat": {
+                "en": "We plan our projects here — try it with your team.",
+                "zh-hans": "我们用它来规划项目——和你的团队一起试试吧。",
+            },
+            "email": {
+                "en": "I think your team would like this tool. Here is a trial with an offer.",
+                "zh-hans": "我想你的团队会喜欢这个工具。这里有一个带优惠的试用。",
+            },
+            "linkedin": {
+                "en": "The project tool my team relies on — with an offer for yours.",
+                "zh-hans": "我的团队离不开的项目工具——也为你的团队准备了优惠。",
+            },
         },
         "eligibility": {
             "referrer": [

@@ -21,13 +21,26 @@ def study_together_spec(year: int = 2026) -> dict:
         "landing_url": "https://school.example.com/join",
         # What the estimator and the simulator assume about coupons.
         "estimates": {"average_order": 240000, "coupon_redemption_percent": 80},
+        # The copy in each language the pages speak (programs.copy reads it).
         "offer": {
-            "headline": "A 3-lesson trial pack and ¥300 off your first course",
-            "body": "Enrol with a friend's code; team up with 2–4 friends for more.",
+            "headline": {
+                "en": "A 3-lesson trial pack and ¥300 off your first course",
+                "zh-hans": "3 节体验课，首门课程立减 ¥300",
+            },
+            "body": {
+                "en": "Enrol with a friend's code; team up with 2–4 friends for more.",
+                "zh-hans": "用好友的邀请码报名；和 2–4 位好友组队报名，优惠更多。",
+            },
         },
         "share_copy": {
-            "wechat": "Learning with this school — join me: 3 trial lessons and ¥300 off.",
-            "sms": "3 free trial lessons + ¥300 off with my code.",
+            "wechat": {
+                "en": "Learning with this school — join me: 3 trial lessons and ¥300 off.",
+                "zh-hans": "我在这里学习，一起来吧：3 节体验课，首门课程立减 ¥300。",
+            },
+            "sms": {
+                "en": "3 free trial lessons + ¥300 off with my code.",
+                "zh-hans": "用我的邀请码：3 节免费体验课 + 立减 ¥300。",
+            },
         },
         "eligibility": {
             "referrer": [

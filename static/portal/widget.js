@@ -5,10 +5,15 @@
  *         data-session-endpoint="/referrals/portal-session"   (optional: GET → {"url": "..."})
  *         data-label="Refer friends, get ¥25"  data-colour="#1f6feb"
  *         data-mode="tab|modal"  data-position="bottom-right|bottom-left|inline"
- *         data-close-label="Close"  data-unavailable-label="unavailable"></script>
+ *         data-close-label="Close"  data-unavailable-label="unavailable"
+ *         data-lang="zh-hans"   (optional: the customer's language, if your page knows it)
+ *         data-label-en="…" data-label-zh-hans="…"   (the same words per language)
+ *         data-default-lang="en"></script>
  *
  * The page's words come from the data- attributes (the snippet on the settings page fills
- * them in the workspace's language); the English defaults only cover a hand-written tag.
+ * them in each language); the English defaults only cover a hand-written tag. The language
+ * is the customer's (data-lang), else the browser's, else the workspace's default; a word
+ * missing in that language falls back to the plain attribute (data-label …).
  *
  * No dependencies, no requests until the button is pressed, styles kept in a shadow root
  * so neither page nor widget restyles the other.
@@ -30,9 +35,24 @@
     return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
   }
   var textColour = 1.05 / (lum(colour) + 0.05) >= 4.5 ? "#fff" : "#000";
-  var label = cfg.label || "Refer friends";
-  var closeLabel = cfg.closeLabel || "Close";
-  var unavailableLabel = cfg.unavailableLabel || "unavailable";
+  var LANGS = { en: "En", "zh-hans": "ZhHans" };
+  function langOf(tag) {
+    tag = (tag || "").toLowerCase();
+    if (LANGS[tag]) return tag;
+    if (tag.indexOf("zh") === 0) return /(^zh-(hant|tw|hk|mo))/.test(tag) ? "" : "zh-hans";
+    if (tag.indexOf("en") === 0) return "en";
+    return "";
+  }
+  var lang = langOf(cfg.lang);
+  var browser = navigator.languages || [navigator.language];
+  for (var i = 0; !lang && i < browser.length; i++) lang = langOf(browser[i]);
+  lang = lang || langOf(cfg.defaultLang) || "en";
+  function word(name) {
+    return cfg[name + LANGS[lang]] || cfg[name];
+  }
+  var label = word("label") || "Refer friends";
+  var closeLabel = word("closeLabel") || "Close";
+  var unavailableLabel = word("unavailableLabel") || "unavailable";
 
   function sessionUrl() {
     if (cfg.sessionEndpoint) {

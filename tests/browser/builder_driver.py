@@ -8,7 +8,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from programs import specforms
-from programs.specforms import SCHEMA, _is_condition, _is_map, _is_scalar_list, _type, resolve
+from programs.spec.schema import COPY_LANGUAGES
+from programs.specforms import (
+    SCHEMA,
+    _is_condition,
+    _is_map,
+    _is_scalar_list,
+    _is_text,
+    _type,
+    resolve,
+)
 from referral_platform.core.money import to_major
 
 MISSING = object()
@@ -72,6 +81,8 @@ class Builder:
     def fill(self, schema: dict, value, path: str, *, required: bool) -> None:
         if _is_condition(schema):
             return self.condition(value, path)
+        if _is_text(schema):
+            return self.copy_text(value, path)
         schema = resolve(schema)
         if "const" in schema:
             return None
@@ -106,7 +117,12 @@ class Builder:
                 )
         elif (schema.get("propertyNames") or {}).get("enum"):
             for name in schema["propertyNames"]["enum"]:
-                self.page.fill(f'[name="{path}.{name}"]', value.get(name, ""))
+                self.fill(
+                    schema["additionalProperties"],
+                    value.get(name, MISSING),
+                    f"{path}.{name}",
+                    required=False,
+                )
         elif _is_map(schema):
             while self._exists(f'[name="{path}[0].__key"]'):
                 self._click(f"remove:{path}[0]")
@@ -118,6 +134,15 @@ class Builder:
                 )
         elif value:
             raise NotImplementedError(f"{path}: free JSON is not typed by this driver")
+
+    def copy_text(self, value, path) -> None:
+        """A text a customer reads: one field per language (one string fills each)."""
+        if value is MISSING:
+            value = {}
+        elif isinstance(value, str):
+            value = dict.fromkeys(COPY_LANGUAGES, value)
+        for code in COPY_LANGUAGES:
+            self.page.fill(f'[name="{path}.{code}"]', value.get(code, ""))
 
     def array(self, schema, value, path) -> None:
         while self._exists(f'[data-path="{path}[0]"]'):

@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from programs.holdout import in_holdout
+from programs.pause import enrollment_reasons
 from referral_platform.core.api.errors import error_response, flatten_fields
 from referral_platform.core.api.idempotency import idempotent
 from referral_platform.core.api.inputcheck import json_problems
@@ -93,11 +94,13 @@ class EnrollmentCreate(TenantAPIView):
             participant=participant,
             vanity_code=data.validated_data.get("code", ""),
         )
+        # A paused program answers every enrolment `program_paused` (programs.pause).
+        reasons = enrollment_reasons(program.status, enrollment.ineligible_reasons or [])
         body = {
             "code": code.code,
             **services.code_links(code.code),
-            "eligible": enrollment.eligible,
-            "ineligible_reasons": enrollment.ineligible_reasons,
+            "eligible": not reasons,
+            "ineligible_reasons": reasons,
             "held_out": False,
         }
         if in_holdout(program, participant.pk):

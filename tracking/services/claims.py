@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from programs.pause import new_referrals_paused
 from referral_platform.core import clock
 from referral_platform.core.errors import ValidationFailed
 
@@ -112,6 +113,9 @@ def claim_record(
     touch = attribution.Touch(
         source=attribution.CLAIM, referrer_id=referrer.pk, at=claim.created_at
     )
+    if existing is None and new_referrals_paused(program.status):
+        # No new referral while the program is paused (programs.pause); the claim is kept.
+        return claim, None, False
     if existing is None:
         referral, created = referral_attribute(
             program=program,

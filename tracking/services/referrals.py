@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from programs.engine import variants_assign, variants_decode, variants_encode
 from programs.holdout import holdout_members
+from programs.pause import new_referrals_paused
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.webhooks.services import webhook_emit
@@ -37,6 +38,9 @@ STATUS_RANK = {
 
 def _program_usable(program, at) -> bool:
     if program.current_version_id is None or program.status == "draft":
+        return False
+    if new_referrals_paused(program.status):
+        # A sign-up during a pause opens no referral (programs.pause).
         return False
     return not (program.starts_at and at < program.starts_at)
 

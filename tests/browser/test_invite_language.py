@@ -1,0 +1,85 @@
+"""The friend's invite page on a 390 × 844 phone: the language switch changes the program's
+own offer text (its per-language copy), not only the page's words, and the choice is kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.test_portal_customer import PHONE_UA, _alice_shop, axe_problems
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+ENGLISH = "¥20 off your first order over ¥99, plus free shipping"
+CHINESE = "首单满 ¥99 减 ¥20，再送免运费券"
+
+
+@pytest.fixture
+def phone390(browser, live_server):
+    context = browser.new_context(viewport=PHONE, locale="en-US", user_agent=PHONE_UA)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.console_problems = []
+    page.on("pageerror", lambda exc: page.console_problems.append(str(exc)))
+    yield page
+    context.close()
+
+
+def test_switching_language_on_the_invite_page_changes_the_offer(
+    live_server, phone390, transactional_db, shot
+):
+    _tenant, _api, code = _alice_shop()
+    page = phone390
+    page.goto(f"{live_server.url}/i/{code}")
+    headline = page.locator(".offer-headline")
+    assert headline.inner_text() == ENGLISH
+    assert "Both coupons are valid for 7 days." in page.locator("main").inner_text()
+
+    page.locator("[data-testid=language-switch] button[value=zh-hans]").click()
+    page.wait_for_url(f"**/i/{code}")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert headline.inner_text() == CHINESE
+    assert "两张券均 7 天内有效。" in page.locator("main").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_problems(page) == []
+    shot(page, "invite-zh-390")
+
+    # Remembered: the page opened again is still in Chinese.
+    page.goto(f"{live_server.url}/i/{code}")
+    assert headline.inner_text() == CHINESE
+
+    page.locator("[data-testid=language-switch] button[value=en]").click()
+    page.wait_for_url(f"**/i/{code}")
+    assert headline.inner_text() == ENGLISH
+    assert page.console_problems == []
+
+
+def test_the_widgets_button_speaks_the_customers_language(live_server, browser, transactional_db):
+    """The snippet carries the words per language: the customer's language (data-lang) wins,
+    else the browser's, else the workspace's default."""
+    snippet = (
+        f'<script src="{live_server.url}/static/portal/widget.js" data-session-url="/x" '
+        'data-label="Refer friends, get rewards" data-default-lang="en" '
+        'data-label-en="Refer friends, get rewards" data-label-zh-hans="推荐好友，赢取奖励"{lang}>'
+        "</script>"
+    )
+    for locale, lang_attr, expected in (
+        ("en-US", ' data-lang="zh-hans"', "推荐好友，赢取奖励"),
+        ("zh-CN", "", "推荐好友，赢取奖励"),
+        ("en-US", "", "Refer friends, get rewards"),
+        ("fr-FR", "", "Refer friends, get rewards"),
+    ):
+        context = browser.new_context(viewport=PHONE, locale=locale, user_agent=PHONE_UA)
+        page = context.new_page()
+        html = (
+            "<!doctype html><html lang=en><meta charset=utf-8><title>Shop</title><h1>Shop</h1>"
+            + snippet.format(lang=lang_attr)
+        )
+        # Fulfilled before the next iteration rebinds `html`.
+        page.route(
+            f"{live_server.url}/shop",
+            lambda route: route.fulfill(body=html, content_type="text/html"),  # noqa: B023
+        )
+        page.goto(f"{live_server.url}/shop")
+        assert page.get_by_role("button", name=expected).is_visible(), (locale, lang_attr)
+        context.close()
