@@ -7,6 +7,7 @@ from django.db import IntegrityError, models, transaction
 
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
+from referral_platform.core.retry import retry_on_conflict
 from referral_platform.webhooks.services import webhook_emit
 
 from .. import engine_bridge, rules
@@ -122,6 +123,7 @@ def _options(decision) -> list[dict]:
     return out
 
 
+@retry_on_conflict
 def referral_rewards_sync(
     *, referral, facts=None, stages=None, spec: dict | None = None
 ) -> list[Reward]:
@@ -233,6 +235,7 @@ def _reward_from_decision(tenant_id, referral, program_version, d, in_review: bo
     )
 
 
+@retry_on_conflict
 def period_rewards_persist(*, tenant, program, decisions) -> list[Reward]:
     """Persist period-level decisions (tiers, seasons, lottery prizes, ladders): same key,
     same idempotence, no referral."""
