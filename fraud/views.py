@@ -4,7 +4,6 @@ policy and backtesting, blocklists and leaked codes. Thin: parse, one service, r
 from __future__ import annotations
 
 import csv
-import json
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from referral_platform.core import clock
+from referral_platform.core.audit import AUDIT_CSV_HEADER, audit_csv_row
 from referral_platform.core.errors import DomainError
 from referral_platform.tenancy.models import Role
 from referral_platform.tenancy.permissions import REVIEW, has_role, tenant_required
@@ -153,22 +153,12 @@ def decisions_export(request):
     writer = csv.writer(_Echo())
     entries = selectors.decision_log(request.tenant)
 
+    currency = request.tenant.currency
+
     def rows():
-        yield writer.writerow(
-            ["created_at", "actor", "action", "target_type", "target_id", "data", "note"]
-        )
+        yield writer.writerow(AUDIT_CSV_HEADER)
         for e in entries.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    e.created_at.isoformat(),
-                    e.actor_label,
-                    e.action,
-                    e.target_type,
-                    e.target_id,
-                    json.dumps(e.data, ensure_ascii=False, sort_keys=True),
-                    e.note,
-                ]
-            )
+            yield writer.writerow(audit_csv_row(e, currency=currency))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

@@ -28,6 +28,7 @@ from fraud import selectors as fraud_selectors
 from fraud import services as fraud_services
 from programs import engine
 from referral_platform.core import clock
+from referral_platform.core.retry import retry_on_conflict
 from referral_platform.tenancy.scoping import tenant_context
 from rewards import selectors as rewards_selectors
 from rewards import services as rewards_services
@@ -152,6 +153,7 @@ def refund_apply(*, referral, event) -> list:
 # --- Events ----------------------------------------------------------------------------------
 
 
+@retry_on_conflict
 @transaction.atomic
 def event_process(event):
     """Attribution for a sign-up, then each referral whose referee this is advances (a

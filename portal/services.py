@@ -10,8 +10,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from programs.holdout import in_holdout
@@ -53,6 +52,7 @@ def portal_session_create(*, tenant, external_id: str, return_url: str = "") -> 
 
 
 MAGIC_USED_KEY = "portal:magic-used:{nonce}"
+MAGIC_USED_PATH = "/portal/login/"
 
 
 def magic_link_request(*, email: str) -> int:
@@ -91,11 +91,24 @@ def magic_link_build(*, tenant_id: int, participant_id: int) -> str:
 
 
 def magic_link_consume(token: str) -> tokens.PortalClaim:
-    """A mailed link works once: the nonce is remembered for as long as the token lives."""
+    """A mailed link works once. The use is marked in the database, not the cache: with
+    Redis down the cache answers every `add` as new, which would let a link open the portal
+    again and again. One unique row per link, in the table of keys that were used once."""
+    from referral_platform.core.models import IdempotencyRecord
+
     claim = tokens.token_read(token, purpose=tokens.MAGIC_LINK)
     key = MAGIC_USED_KEY.format(nonce=claim.nonce or hashlib.sha256(token.encode()).hexdigest())
-    if not cache.add(key, 1, timeout=tokens.MAX_AGE[tokens.MAGIC_LINK] + 60):
-        raise tokens.TokenInvalid()
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.unscoped.create(
+                tenant_id=claim.tenant_id,
+                key=key,
+                path=MAGIC_USED_PATH,
+                body_hash="",
+                status_code=200,
+            )
+    except IntegrityError:
+        raise tokens.TokenInvalid() from None
     return claim
 
 

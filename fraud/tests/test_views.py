@@ -258,3 +258,27 @@ def test_a_code_used_far_beyond_its_reach_is_flagged_and_can_be_dismissed(
     login(ops).post(f"/app/review/codes/{flag.pk}/", {"action": "dismiss"})
     flag.refresh_from_db()
     assert flag.status == "dismissed"
+
+
+def test_the_decision_log_export_neutralises_cells_and_reads_money_in_major_units(
+    tenant, flagged, analyst
+):
+    import csv
+    import io
+
+    from referral_platform.core.audit import audit_log
+
+    audit_log(
+        tenant=tenant,
+        actor=None,
+        action="review.rejected",
+        target=flagged,
+        data={"refund": {"amount_minor": 3500, "currency": "CNY"}},
+        note="+cmd|' /C calc'!A0",
+        actor_label="system",
+    )
+    response = login(analyst).get("/app/review/decisions.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    row = next(r for r in rows if r[6].endswith("calc'!A0"))
+    assert row[5] == '{"refund": {"amount": "35.00", "currency": "CNY"}}'
+    assert row[6] == "'+cmd|' /C calc'!A0"

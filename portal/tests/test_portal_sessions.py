@@ -250,3 +250,28 @@ def test_every_portal_action_needs_a_portal_session(db, method, path):
     response = getattr(Client(), method)(path)
     assert response.status_code == 302
     assert response["Location"] == "/portal/login/"
+
+
+def test_a_mailed_sign_in_link_opens_the_portal_once_while_redis_is_down(shop, settings):
+    from portal.services import magic_link_build
+    from referral_platform.core import cache as resilient
+
+    _program, _code, alice = shop
+    link = magic_link_build(tenant_id=alice.tenant_id, participant_id=alice.pk)
+    # A Redis nobody listens on: the cache degrades and answers every `add` as new.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "referral_platform.core.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    from django.core.cache import cache
+
+    assert cache.add("probe", 1) and cache.add("probe", 1)  # the cache remembers nothing
+    assert resilient.degraded["add"] >= 2
+    path = urlsplit(link).path
+    first = Client().get(path)
+    assert first.status_code == 302 and first["Location"] == "/portal/"
+    again = Client().get(path)
+    assert again.status_code == 403

@@ -34,3 +34,28 @@ def audit_log(
         ip_address=ip_address,
         request_id=current_request_id() if current_request_id() != "-" else "",
     )
+
+
+AUDIT_CSV_HEADER = ["created_at", "actor", "action", "target_type", "target_id", "data", "note"]
+
+
+def audit_csv_row(entry, *, currency: str, extra: tuple = ()) -> list:
+    """One audit entry as a CSV row people open in a spreadsheet: formula-like text made
+    inert and the money in `data` in major units (`currency` unless the data names one)."""
+    import json
+
+    from .spreadsheet import major_data, safe_row
+
+    data = json.dumps(major_data(entry.data, currency), ensure_ascii=False, sort_keys=True)
+    return safe_row(
+        [
+            entry.created_at.isoformat(),
+            entry.actor_label,
+            entry.action,
+            entry.target_type,
+            entry.target_id,
+            data,
+            entry.note,
+            *extra,
+        ]
+    )

@@ -58,6 +58,22 @@ def _cache_degraded():
         )
 
 
+@register_collector
+def _db_conflict_retries():
+    """Transactions PostgreSQL aborted as deadlock victims or serialization failures, retried
+    or given up (`core.retry`), per service, in this process."""
+    from .retry import retries
+
+    for (op, outcome), count in sorted(retries.items()):
+        yield (
+            "referral_platform_db_conflict_retries_total",
+            "Transactions aborted by a deadlock or a serialization failure that this process "
+            "ran again (outcome=retried) or gave up on (outcome=gave_up).",
+            {"op": op, "outcome": outcome},
+            count,
+        )
+
+
 def _queue_names() -> list[str]:
     from django.conf import settings
 

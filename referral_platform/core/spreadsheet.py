@@ -29,3 +29,27 @@ def major_cell(amount_minor: int | None, currency: str) -> Decimal | str:
     """3500 CNY → 35.00, 1500 JPY → 1500; empty when there is no amount."""
     value = to_major(amount_minor, currency) if currency else None
     return "" if value is None else value
+
+
+def major_data(data, currency: str):
+    """A JSON value with its money in major units, for a cell people read: each
+    `<name>_minor` integer becomes `<name>` (`amount_minor` becomes `amount`) as the major
+    amount's text, in the dict's own `currency` or else `currency`."""
+    if isinstance(data, list):
+        return [major_data(v, currency) for v in data]
+    if not isinstance(data, dict):
+        return data
+    own = data.get("currency")
+    own = own if isinstance(own, str) and len(own) == 3 else currency
+    out = {}
+    for key, value in data.items():
+        if (
+            isinstance(key, str)
+            and key.endswith("_minor")
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+        ):
+            out[key[: -len("_minor")]] = str(major_cell(value, own))
+        else:
+            out[key] = major_data(value, currency)
+    return out

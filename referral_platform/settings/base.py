@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "referral_platform.core.api.schema.add_error_responses",
         "referral_platform.core.api.schema.paginate_lists",
+        "referral_platform.core.api.schema.blank_filters_ignored",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

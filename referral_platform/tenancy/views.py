@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from referral_platform.core.audit import AUDIT_CSV_HEADER, audit_csv_row
 from referral_platform.core.colour import brand_colour_warnings
 from referral_platform.core.errors import DomainError
 from referral_platform.core.models import AuditEntry
@@ -312,27 +313,14 @@ class _Echo:
 def audit_log_export(request):
     entries, _filters = _audit_entries(request)
     writer = csv.writer(_Echo())
-    header = ["created_at", "actor", "action", "target_type", "target_id", "data", "note"]
-    header += ["ip_address", "request_id"]
+    header = [*AUDIT_CSV_HEADER, "ip_address", "request_id"]
+    currency = request.tenant.currency
 
     def rows():
-        import json
-
         yield writer.writerow(header)
         for e in entries.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    e.created_at.isoformat(),
-                    e.actor_label,
-                    e.action,
-                    e.target_type,
-                    e.target_id,
-                    json.dumps(e.data, ensure_ascii=False, sort_keys=True),
-                    e.note,
-                    e.ip_address or "",
-                    e.request_id,
-                ]
-            )
+            extra = (e.ip_address or "", e.request_id)
+            yield writer.writerow(audit_csv_row(e, currency=currency, extra=extra))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{request.tenant.slug}.csv"'

@@ -30,7 +30,9 @@ _VALUE_KEYS = (
 @transaction.atomic
 def reward_choose(*, reward: Reward, option_index: int, actor_label: str) -> Reward:
     """The beneficiary's choice changes the row once; choosing again is a no-op."""
-    reward = Reward.unscoped.select_for_update().select_related("tenant").get(pk=reward.pk)
+    reward = (
+        Reward.unscoped.select_for_update(of=("self",)).select_related("tenant").get(pk=reward.pk)
+    )
     if reward.chosen_at is not None:
         return reward
     if not reward.options:

@@ -13,6 +13,7 @@ from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.calendar import period_key
 from referral_platform.core.errors import Conflict, PermissionDenied, ValidationFailed
+from referral_platform.core.retry import retry_on_conflict
 from referral_platform.webhooks.services import webhook_emit
 
 from .. import ledger, notifications, rules
@@ -33,6 +34,7 @@ from ..models import (
 from .common import WEEKLY_PAYOUT_MAX_MINOR, _lock, reward_payload
 
 
+@retry_on_conflict
 def reward_release(*, reward_id: int) -> bool:
     """pending → approved once its hold has passed (and its choice is made or overdue).
     The conditional UPDATE is the claim: of two workers, exactly one releases."""
@@ -160,13 +162,14 @@ def _mark_fulfilled(reward: Reward, now) -> None:
     notifications.reward_notify(reward=reward, event="fulfilled")
 
 
+@retry_on_conflict
 def reward_fulfil(*, reward_id: int) -> str:
     """Hand an approved reward to its adapter. Safe to run twice: it acts only on
     `approved` under the row lock, and cash only once per live payout."""
     now = clock.now()
     with transaction.atomic():
         reward = (
-            Reward.unscoped.select_for_update()
+            Reward.unscoped.select_for_update(of=("self",))
             .select_related("tenant")
             .filter(pk=reward_id)
             .first()
@@ -240,7 +243,11 @@ def payout_mark_paid(*, payout: Payout, actor=None, external_ref: str = "") -> P
     Payout.unscoped.filter(pk=payout.pk).update(
         status=PayoutStatus.PAID, settled_at=now, external_ref=external_ref[:200]
     )
-    reward = Reward.unscoped.select_for_update().select_related("tenant").get(pk=payout.reward_id)
+    reward = (
+        Reward.unscoped.select_for_update(of=("self",))
+        .select_related("tenant")
+        .get(pk=payout.reward_id)
+    )
     if reward.status == RewardStatus.APPROVED:
         _mark_fulfilled(reward, now)
     audit_log(
@@ -268,7 +275,9 @@ def payout_mark_failed(*, payout: Payout, reason: str, actor=None) -> Payout:
 
 @transaction.atomic
 def payout_request_again(*, reward: Reward, actor=None) -> str:
-    reward = Reward.unscoped.select_for_update().select_related("tenant").get(pk=reward.pk)
+    reward = (
+        Reward.unscoped.select_for_update(of=("self",)).select_related("tenant").get(pk=reward.pk)
+    )
     if reward.status != RewardStatus.APPROVED or reward.kind != RewardKind.CASH:
         raise Conflict(_("Only an approved cash reward can be paid out."))
     if Payout.unscoped.filter(

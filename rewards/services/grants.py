@@ -10,6 +10,7 @@ from django.db import IntegrityError, models, transaction
 from programs.holdout import holdout_members
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
+from referral_platform.core.retry import retry_on_conflict
 from referral_platform.webhooks.services import webhook_emit
 
 from .. import engine_bridge, rules
@@ -129,6 +130,7 @@ def _options(decision) -> list[dict]:
     return out
 
 
+@retry_on_conflict
 def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) -> list[Reward]:
     """Ask the engine what is due for `referral` now and write the rows that are missing;
     reverse the live rows of stages the engine says were reversed inside their hold (a
@@ -271,6 +273,7 @@ def _basis_undone(tenant_id, reward_id) -> bool:
     return any(row in counted for row in reversed_stages)
 
 
+@retry_on_conflict
 def period_rewards_persist(*, tenant, program, decisions) -> list[Reward]:
     """Persist period-level decisions (tiers, seasons, lottery prizes, ladders): same key,
     same idempotence, no referral. A tier reversed by what it counted may be earned again

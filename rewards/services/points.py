@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import Conflict, ValidationFailed
+from referral_platform.core.retry import retry_on_conflict
 from referral_platform.webhooks.services import webhook_emit
 
 from .. import ledger, rules
@@ -27,6 +28,7 @@ from .fulfilment import _coupon_code_issue
 REDEEMABLE_KINDS = (RewardKind.COUPON, RewardKind.PERK, RewardKind.CREDIT)
 
 
+@retry_on_conflict
 def points_redeem(
     *,
     participant,

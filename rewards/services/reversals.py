@@ -7,6 +7,7 @@ from django.db import transaction
 
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
+from referral_platform.core.retry import retry_on_conflict
 from referral_platform.webhooks.services import webhook_emit
 
 from .. import engine_bridge, ledger, rules
@@ -130,7 +131,7 @@ def _stage_reversals_apply(referral, spec: dict, stages, now) -> list[Reward]:
     success = _success_stage(spec)
     changed = []
     rows = (
-        Reward.unscoped.select_for_update()
+        Reward.unscoped.select_for_update(of=("self",))
         .select_related("tenant")
         .filter(tenant_id=referral.tenant_id, referral_id=referral.pk, status__in=LIVE)
     )
@@ -215,6 +216,7 @@ def _derived_hold(referral, *, held: bool) -> int:
     return count
 
 
+@retry_on_conflict
 def team_rewards_reverse(*, tenant, program, reversals) -> list[Reward]:
     """Reverse the live team items the engine no longer finds due (`TeamReversal`s): inside
     the item's hold → `reversed`; after it, clawed back only within the program's
@@ -227,7 +229,7 @@ def team_rewards_reverse(*, tenant, program, reversals) -> list[Reward]:
         _lock(tenant.pk, f"program:{program.pk}")
         for r in reversals:
             reward = (
-                Reward.unscoped.select_for_update()
+                Reward.unscoped.select_for_update(of=("self",))
                 .select_related("tenant")
                 .filter(
                     tenant_id=tenant.pk,
@@ -257,6 +259,7 @@ def team_rewards_reverse(*, tenant, program, reversals) -> list[Reward]:
     return changed
 
 
+@retry_on_conflict
 def refund_apply(*, referral, event, facts, spec: dict | None = None) -> list[Reward]:
     """Reverse what the refunded purchase earned while in its hold; claw back after the hold
     only within the program's `clawback_days`; a partial refund counts only when what remains
@@ -293,7 +296,7 @@ def refund_apply(*, referral, event, facts, spec: dict | None = None) -> list[Re
     with transaction.atomic():
         _lock(referral.tenant_id, f"participant:{referral.referrer_id}")
         rows = (
-            Reward.unscoped.select_for_update()
+            Reward.unscoped.select_for_update(of=("self",))
             .select_related("tenant")
             .filter(tenant_id=referral.tenant_id, referral_id=referral.pk, status__in=LIVE)
         )
@@ -467,12 +470,13 @@ def rewards_reject(*, referral, reason: str = "fraud", actor=None) -> int:
     return len(ids)
 
 
+@retry_on_conflict
 def reward_clawback(*, reward_id: int, reason: str, actor=None) -> bool:
     """Staff (or a policy) takes back a fulfilled reward after its hold: a reversing ledger
     entry, never an edit. Running it twice is a no-op."""
     with transaction.atomic():
         reward = (
-            Reward.unscoped.select_for_update()
+            Reward.unscoped.select_for_update(of=("self",))
             .select_related("tenant")
             .filter(pk=reward_id)
             .first()

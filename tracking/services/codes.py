@@ -15,6 +15,7 @@ from programs.holdout import in_holdout
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import Conflict, ValidationFailed
+from referral_platform.core.retry import retry_on_conflict
 
 from .. import clickbuffer, identity, rules
 from .. import codes as code_rules
@@ -31,6 +32,7 @@ def code_links(code: str) -> dict:
     }
 
 
+@retry_on_conflict
 @transaction.atomic
 def enrollment_create(
     *, tenant, program, participant: Participant, vanity_code: str = ""

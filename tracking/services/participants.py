@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import NotFound, ValidationFailed
+from referral_platform.core.retry import retry_on_conflict
 
 from .. import identity
 from ..models import Enrollment, Event, Participant, Referral, ReferralCode
@@ -39,6 +40,7 @@ def _identity_fields(*, email: str | None, phone: str | None) -> dict:
     return fields
 
 
+@retry_on_conflict
 @transaction.atomic
 def participant_upsert(
     *,

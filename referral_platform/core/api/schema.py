@@ -85,6 +85,24 @@ def paginate_lists(result, generator, request, public):
     return result
 
 
+def blank_filters_ignored(result, generator, request, public):
+    """An optional query parameter given empty (`?status=`) is ignored, as if absent: DRF
+    reads a blank query value of a field that is not required as not given. So the schema
+    allows the empty string there beside what the parameter otherwise takes."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for param in operation.get("parameters", []):
+                if param.get("in") != "query" or param.get("required"):
+                    continue
+                schema = param.get("schema") or {}
+                if schema.get("type") != "string":
+                    continue
+                param["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+    return result
+
+
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's, saying what DRF enforces: a text field that may not be blank needs
     at least one character that is not white space (DRF trims, then refuses "")."""

@@ -274,3 +274,25 @@ def test_the_settings_page_warns_about_an_unreadable_brand_colour(as_user, owner
     tenant.save()
     page = as_user(owner).get(reverse("tenancy:settings")).content.decode()
     assert page.count('data-testid="brand-warning"') == 2
+
+
+def test_audit_log_export_neutralises_cells_and_reads_money_in_major_units(as_user, owner, tenant):
+    import csv
+    import io
+
+    from referral_platform.core.audit import audit_log
+
+    audit_log(
+        tenant=tenant,
+        actor=None,
+        action="rewards.settings_updated",
+        data={"second_approval_above_minor": 50000},
+        note='=HYPERLINK("http://evil.test")',
+        actor_label="@attacker",
+    )
+    response = as_user(owner).get(reverse("tenancy:audit_export"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    row = next(r for r in rows if r[2] == "rewards.settings_updated")
+    assert row[1] == "'@attacker"
+    assert row[5] == '{"second_approval_above": "500.00"}'
+    assert row[6] == '\'=HYPERLINK("http://evil.test")'
