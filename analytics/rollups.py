@@ -449,12 +449,12 @@ _COUNTERS = (
 
 def _compute_set_based(tenant, start: date, end: date) -> dict[tuple, dict]:
     """`_compute`'s DailyRollup values summed in the database (`rollups_sql`); the
-    per-referrer rows are written there by `rollups_sql.referrer_daily_insert`."""
+    per-referrer rows are written there by `rollups_sql.referrer_daily_insert` from the same
+    facts (`rollups_sql.facts_collect`)."""
     lo, hi = calendar.date_range_bounds(start, end, tenant.calendar)
     daily: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
-    for program_id, day, channel, region, segment, measure, n in rollups_sql.daily_counts(
-        tenant, lo, hi
-    ):
+    rollups_sql.facts_collect(tenant, lo, hi)
+    for program_id, day, channel, region, segment, measure, n in rollups_sql.daily_counts(tenant):
         daily[(program_id, day, channel, region, segment)][measure] += int(n)
     specs = dict(ProgramVersion.objects.for_tenant(tenant).values_list("pk", "spec"))
 
@@ -520,8 +520,9 @@ def days_refresh(*, tenant, start: date, end: date) -> int:
     rows = _daily_rollups(tenant, daily)
     DailyRollup.unscoped.bulk_create(rows, batch_size=1000)
     if set_based:
-        lo, hi = calendar.date_range_bounds(start, end, tenant.calendar)
-        return len(rows) + rollups_sql.referrer_daily_insert(tenant, lo, hi)
+        written = rollups_sql.referrer_daily_insert(tenant)
+        rollups_sql.facts_drop()
+        return len(rows) + written
     referrer_rows = [
         ReferrerDaily(
             tenant=tenant,

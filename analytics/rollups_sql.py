@@ -16,7 +16,7 @@ region or channel given as an object or list falls back to the default).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 
@@ -45,8 +45,10 @@ def supported() -> bool:
 
 def _execute(cursor, sql: str, params: dict) -> None:
     # These statements run once over many rows: compiling them (JIT) costs more than it
-    # saves (a second of a three-second month at 100,000 referrals).
+    # saves (a second of a three-second month at 100,000 referrals), and their sorts and
+    # hashes spill to disk in the default 4 MB. For the rollups' transaction only.
     cursor.execute("SET LOCAL jit = off")
+    cursor.execute("SET LOCAL work_mem = '64MB'")
     cursor.execute(sql, params)
 
 
@@ -204,13 +206,40 @@ def _params(tenant, lo: datetime, hi: datetime) -> dict:
     return {"tenant": tenant.pk, "lo": lo, "hi": hi, "tz": tenant.calendar.timezone}
 
 
-def daily_counts(tenant, lo: datetime, hi: datetime) -> list[tuple]:
-    """`(program_id, day, channel, region, segment, measure, n)` summed over `[lo, hi)`."""
+FACTS = "rollup_facts"
+
+
+def facts_collect(tenant, lo: datetime, hi: datetime) -> None:
+    """Every counted fact of `[lo, hi)` into a temporary table, read by `daily_counts` and
+    `referrer_daily_insert` (dropped by `facts_drop` or at the end of the transaction)."""
+    long_range = hi - lo > timedelta(days=40)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{FACTS}")
+        if long_range:
+            # A rebuild joins most rows of each table: hash joins, whatever the estimates
+            # of the grouped subqueries say (they guess a few hundred rows for a year).
+            cursor.execute("SET LOCAL enable_nestloop = off")
+        _execute(
+            cursor,
+            f"CREATE TEMPORARY TABLE {FACTS} ON COMMIT DROP AS {_facts()}",  # noqa: S608 (constants only)
+            _params(tenant, lo, hi),
+        )
+        if long_range:
+            cursor.execute("SET LOCAL enable_nestloop = on")
+        cursor.execute(f"ANALYZE {FACTS}")
+
+
+def facts_drop() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{FACTS}")
+
+
+def daily_counts(tenant) -> list[tuple]:
+    """`(program_id, day, channel, region, segment, measure, n)` summed over the facts."""
     sql = f"""
-    WITH facts AS ({_facts()}),
-    summed AS (
+    WITH summed AS (
         SELECT program_id, day, channel, pid, measure, sum(n) AS n
-        FROM facts WHERE measure <> 'successes'
+        FROM {FACTS} WHERE measure <> 'successes'
         GROUP BY program_id, day, channel, pid, measure
     )
     SELECT s.program_id, s.day, s.channel, {_region("p")}, {_segment("p")}, s.measure,
@@ -219,22 +248,21 @@ def daily_counts(tenant, lo: datetime, hi: datetime) -> list[tuple]:
     LEFT JOIN {_t(Participant)} p ON p.tenant_id = %(tenant)s AND p.id = s.pid
     GROUP BY 1, 2, 3, 4, 5, 6"""  # noqa: S608 (constants only; values are bound parameters)
     with connection.cursor() as cursor:
-        _execute(cursor, sql, _params(tenant, lo, hi))
+        _execute(cursor, sql, {"tenant": tenant.pk})
         return cursor.fetchall()
 
 
-def referrer_daily_insert(tenant, lo: datetime, hi: datetime) -> int:
-    """Write the per-referrer rows of `[lo, hi)` in the database; returns rows written."""
+def referrer_daily_insert(tenant) -> int:
+    """Write the per-referrer rows of the facts in the database; returns rows written."""
     measures = ("shares", "clicks", "referrals", "successes")
     sums = ", ".join(
         f"sum(n) FILTER (WHERE measure = {_lit('signups' if m == 'referrals' else m)}) AS {m}"
         for m in measures
     )
     sql = f"""
-    WITH facts AS ({_facts()}),
-    summed AS (
+    WITH summed AS (
         SELECT program_id, day, referrer, channel, {sums}
-        FROM facts WHERE referrer IS NOT NULL
+        FROM {FACTS} WHERE referrer IS NOT NULL
         GROUP BY program_id, day, referrer, channel
     )
     INSERT INTO {_t(ReferrerDaily)} (tenant_id, program_id, day, participant_id, channel,
@@ -246,7 +274,7 @@ def referrer_daily_insert(tenant, lo: datetime, hi: datetime) -> int:
     FROM summed s
     LEFT JOIN {_t(Participant)} p ON p.tenant_id = %(tenant)s AND p.id = s.referrer"""  # noqa: S608 (constants only; values are bound parameters)
     with connection.cursor() as cursor:
-        _execute(cursor, sql, _params(tenant, lo, hi))
+        _execute(cursor, sql, {"tenant": tenant.pk})
         return cursor.rowcount
 
 
