@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 
 from fraud.models import Assessment, ReviewCase
-from programs.models import Program
+from programs.models import Program, ProgramVersion
 from referral_platform.core import calendar, clock
 from rewards.models import Reward, RewardStatus
 from tracking.models import (
@@ -31,6 +31,7 @@ from tracking.models import (
     ReferralStatus,
 )
 
+from . import rollups_sql
 from .kpis import FACE, reward_valuation
 from .models import CustomerDaily, CustomerFact, DailyRollup, ReferrerDaily, RollupState
 
@@ -192,6 +193,65 @@ def _coupon_redemptions(tenant, rewards: list[dict]) -> dict[int, int]:
     return out
 
 
+_REWARD_FIELDS = (
+    "pk",
+    "program_id",
+    "referral_id",
+    "participant_id",
+    "kind",
+    "amount_minor",
+    "points",
+    "details",
+    "status",
+    "fulfilled_at",
+    "reversed_at",
+    "reversed_amount_minor",
+    "program_version__spec",
+    "side",
+    "reason",
+    "created_at",
+    "referral__created_at",
+)
+
+
+def _add_reward_costs(tenant, daily, rewards: list[dict], lo, hi, key_for, spec_of) -> None:
+    """Add the rewards' cost to `daily`: the fulfilled value on the day of fulfilment, a
+    clawback on its day. `key_for(reward, day)` is the reward's rollup key on a day."""
+    cal = tenant.calendar
+    point_values = _point_values(tenant)
+    redemptions = _coupon_redemptions(tenant, rewards)
+    for r in rewards:
+        spec = spec_of(r) or {}
+        value, basis = reward_valuation(
+            kind=r["kind"],
+            amount_minor=r["amount_minor"],
+            points=r["points"],
+            details=r["details"],
+            point_value=spec.get("point_value") or point_values.get(r["program_id"]),
+            redeemed_order_minor=redemptions.get(r["pk"]),
+            expected_minor=_spec_item_estimate(spec, r["reason"]),
+        )
+        if lo <= r["fulfilled_at"] < hi:
+            row = daily[key_for(r, calendar.local_date(r["fulfilled_at"], cal))]
+            row["rewards_fulfilled"] += 1
+            row["reward_cost_minor"] += value
+            row["cost:" + r["kind"]] += value
+            if basis != FACE:
+                row[f"basis:{basis}"] += value
+                row[f"basis:{basis}_count"] += 1
+        if (
+            r["status"] == RewardStatus.REVERSED
+            and r["reversed_at"] is not None
+            and lo <= r["reversed_at"] < hi
+        ):
+            clawed = value
+            if r["kind"] != "points" and r["reversed_amount_minor"] is not None:
+                clawed = min(int(r["reversed_amount_minor"]), value)
+            row = daily[key_for(r, calendar.local_date(r["reversed_at"], cal))]
+            row["reward_cost_minor"] -= clawed
+            row["cost:" + r["kind"]] -= clawed
+
+
 def _compute(tenant, start: date, end: date):
     """Every rollup row of the tenant-local days `[start, end]`, from raw rows."""
     cal = tenant.calendar
@@ -328,26 +388,6 @@ def _compute(tenant, start: date, end: date):
             daily[dims.referral_key(f["referral_id"], day_of(f["first"]))]["rewarded"] += 1
 
     # Reward cost: fulfilled value on the day of fulfilment, clawbacks on their day.
-    point_values = _point_values(tenant)
-    fields = (
-        "pk",
-        "program_id",
-        "referral_id",
-        "participant_id",
-        "kind",
-        "amount_minor",
-        "points",
-        "details",
-        "status",
-        "fulfilled_at",
-        "reversed_at",
-        "reversed_amount_minor",
-        "program_version__spec",
-        "side",
-        "reason",
-        "created_at",
-        "referral__created_at",
-    )
     fulfilled = list(
         Reward.objects.for_tenant(tenant)
         .filter(
@@ -359,48 +399,20 @@ def _compute(tenant, start: date, end: date):
                 fulfilled_at__isnull=False,
             )
         )
-        .values(*fields)
+        .values(*_REWARD_FIELDS)
     )
     dims.load_referrals(r["referral_id"] for r in fulfilled if r["referral_id"])
     dims.load_participants(r["participant_id"] for r in fulfilled)
-    redemptions = _coupon_redemptions(tenant, fulfilled)
-    for r in fulfilled:
-        spec = r["program_version__spec"] or {}
-        value, basis = reward_valuation(
-            kind=r["kind"],
-            amount_minor=r["amount_minor"],
-            points=r["points"],
-            details=r["details"],
-            point_value=spec.get("point_value") or point_values.get(r["program_id"]),
-            redeemed_order_minor=redemptions.get(r["pk"]),
-            expected_minor=_spec_item_estimate(spec, r["reason"]),
-        )
 
-        def key_for(day: date, r=r) -> tuple:
-            if r["referral_id"]:
-                return dims.referral_key(r["referral_id"], day)
-            region, segment = dims.participant(r["participant_id"])
-            return (r["program_id"], day, "", region, segment)
+    def key_for(r: dict, day: date) -> tuple:
+        if r["referral_id"]:
+            return dims.referral_key(r["referral_id"], day)
+        region, segment = dims.participant(r["participant_id"])
+        return (r["program_id"], day, "", region, segment)
 
-        if lo <= r["fulfilled_at"] < hi:
-            row = daily[key_for(day_of(r["fulfilled_at"]))]
-            row["rewards_fulfilled"] += 1
-            row["reward_cost_minor"] += value
-            row["cost:" + r["kind"]] += value
-            if basis != FACE:
-                row[f"basis:{basis}"] += value
-                row[f"basis:{basis}_count"] += 1
-        if (
-            r["status"] == RewardStatus.REVERSED
-            and r["reversed_at"] is not None
-            and lo <= r["reversed_at"] < hi
-        ):
-            clawed = value
-            if r["kind"] != "points" and r["reversed_amount_minor"] is not None:
-                clawed = min(int(r["reversed_amount_minor"]), value)
-            row = daily[key_for(day_of(r["reversed_at"]))]
-            row["reward_cost_minor"] -= clawed
-            row["cost:" + r["kind"]] -= clawed
+    _add_reward_costs(
+        tenant, daily, fulfilled, lo, hi, key_for, lambda r: r["program_version__spec"]
+    )
 
     # Eligible enrollments: the participation-rate denominator accumulates from these.
     enrollments = list(
@@ -435,12 +447,40 @@ _COUNTERS = (
 )
 
 
-@transaction.atomic
-def days_refresh(*, tenant, start: date, end: date) -> int:
-    """Recompute the rollups of tenant-local days `[start, end]`; returns rows written."""
-    daily, referrer, referrer_dims = _compute(tenant, start, end)
-    DailyRollup.objects.for_tenant(tenant).filter(day__gte=start, day__lte=end).delete()
-    ReferrerDaily.objects.for_tenant(tenant).filter(day__gte=start, day__lte=end).delete()
+def _compute_set_based(tenant, start: date, end: date) -> dict[tuple, dict]:
+    """`_compute`'s DailyRollup values summed in the database (`rollups_sql`); the
+    per-referrer rows are written there by `rollups_sql.referrer_daily_insert` from the same
+    facts (`rollups_sql.facts_collect`)."""
+    lo, hi = calendar.date_range_bounds(start, end, tenant.calendar)
+    daily: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+    rollups_sql.facts_collect(tenant, lo, hi)
+    for program_id, day, channel, region, segment, measure, n in rollups_sql.daily_counts(tenant):
+        daily[(program_id, day, channel, region, segment)][measure] += int(n)
+    specs = dict(ProgramVersion.objects.for_tenant(tenant).values_list("pk", "spec"))
+
+    def key_for(r: dict, day: date) -> tuple:
+        return (r["key_program_id"], day, r["key_channel"], r["key_region"], r["key_segment"])
+
+    # Rewards come back one row each: a month at a time bounds the memory of a rebuild.
+    cursor = start
+    while cursor <= end:
+        month_end = min(cursor + timedelta(days=30), end)
+        m_lo, m_hi = calendar.date_range_bounds(cursor, month_end, tenant.calendar)
+        rewards = rollups_sql.reward_rows(tenant, m_lo, m_hi)
+        _add_reward_costs(
+            tenant,
+            daily,
+            rewards,
+            m_lo,
+            m_hi,
+            key_for,
+            lambda r: specs.get(r["program_version_id"]),
+        )
+        cursor = month_end + timedelta(days=1)
+    return daily
+
+
+def _daily_rollups(tenant, daily: dict[tuple, dict]) -> list[DailyRollup]:
     rows = []
     for (program_id, day, channel, region, segment), values in daily.items():
         rows.append(
@@ -463,7 +503,26 @@ def days_refresh(*, tenant, start: date, end: date) -> int:
                 **{name: values.get(name, 0) for name in _COUNTERS},
             )
         )
+    return rows
+
+
+@transaction.atomic
+def days_refresh(*, tenant, start: date, end: date) -> int:
+    """Recompute the rollups of tenant-local days `[start, end]`; returns rows written.
+    Set-based on PostgreSQL (`rollups_sql`), in Python elsewhere: the same rows."""
+    set_based = rollups_sql.supported()
+    if set_based:
+        daily = _compute_set_based(tenant, start, end)
+    else:
+        daily, referrer, referrer_dims = _compute(tenant, start, end)
+    DailyRollup.objects.for_tenant(tenant).filter(day__gte=start, day__lte=end).delete()
+    ReferrerDaily.objects.for_tenant(tenant).filter(day__gte=start, day__lte=end).delete()
+    rows = _daily_rollups(tenant, daily)
     DailyRollup.unscoped.bulk_create(rows, batch_size=1000)
+    if set_based:
+        written = rollups_sql.referrer_daily_insert(tenant)
+        rollups_sql.facts_drop()
+        return len(rows) + written
     referrer_rows = [
         ReferrerDaily(
             tenant=tenant,
@@ -541,9 +600,34 @@ def customer_fact_values(
     }
 
 
+def _fact_days(facts) -> set[date]:
+    return {d for pair in facts.values_list("signup_day", "first_purchase_day") for d in pair if d}
+
+
+def _customers_refresh_set_based(tenant, participant_ids: set[int] | None) -> int:
+    """`customers_refresh` in the database (`rollups_sql.customer_facts_insert`); None
+    means every participant (a rebuild, after every fact was deleted)."""
+    facts = CustomerFact.objects.for_tenant(tenant)
+    if participant_ids is None:
+        written = rollups_sql.customer_facts_insert(tenant, None)
+        days = _fact_days(facts)
+    else:
+        written, days = 0, set()
+        for chunk in _chunks(participant_ids, 20_000):
+            stale = facts.filter(participant_id__in=chunk)
+            days |= _fact_days(stale)
+            stale.delete()
+            written += rollups_sql.customer_facts_insert(tenant, chunk)
+            days |= _fact_days(facts.filter(participant_id__in=chunk))
+    customer_days_refresh(tenant=tenant, days=days)
+    return written
+
+
 @transaction.atomic
 def customers_refresh(*, tenant, participant_ids: Iterable[int]) -> int:
     """Recompute the CustomerFact of these participants (those without a sign-up have none)."""
+    if rollups_sql.supported():
+        return _customers_refresh_set_based(tenant, set(participant_ids))
     cal = tenant.calendar
     written = 0
     days: set[date] = set()
@@ -682,16 +766,25 @@ def rollups_rebuild(*, tenant) -> dict:
     DailyRollup.objects.for_tenant(tenant).delete()
     ReferrerDaily.objects.for_tenant(tenant).delete()
     rows = 0
+    set_based = rollups_sql.supported()
     if stamps:
         first = calendar.local_date(min(stamps), cal)
         last = calendar.local_date(started, cal) + timedelta(days=1)
-        # Month-sized runs keep each run's working set small on a year of data.
+        # Month-sized runs keep each run's working set small on a year of data; summed in
+        # the database, one pass over each table is cheaper than one per month.
+        step = (last - first) if set_based else timedelta(days=30)
         cursor = first
         while cursor <= last:
-            run_end = min(cursor + timedelta(days=30), last)
+            run_end = min(cursor + step, last)
             rows += days_refresh(tenant=tenant, start=cursor, end=run_end)
             cursor = run_end + timedelta(days=1)
     CustomerFact.objects.for_tenant(tenant).delete()
+    if set_based:
+        customers = _customers_refresh_set_based(tenant, None)
+        RollupState.objects.for_tenant(tenant).update_or_create(
+            tenant=tenant, defaults={"watermark": started, "last_run_at": started}
+        )
+        return {"rows": rows, "customers": customers}
     ids = (
         Event.objects.for_tenant(tenant)
         .filter(type=EventType.SIGNUP)

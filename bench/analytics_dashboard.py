@@ -1,13 +1,14 @@
 """Analytics at scale: generate a year of one tenant's data with PostgreSQL COPY, build the
 rollups, then time the program overview (server time) and one day's incremental update.
 
-    python -m bench analytics_dashboard [--scale 1.0] [--reuse]
+    python -m bench analytics_dashboard [--scale 1.0] [--reuse [--rebuild]]
     python -m bench.analytics_dashboard --scale 0.05
 
 Scale 1.0 is the issue's target data set: 100,000 referrers, 1,000,000 referrals and
 10,000,000 clicks over one year (plus their sign-ups, stages, purchases, rewards and as many
 non-referred customers as referred ones). Targets: the overview renders in under 300 ms of
-server time; one day's new data updates the rollups in under a minute.
+server time; one day's new data updates the rollups in under a minute; a full rebuild takes
+at most 5 minutes.
 
 It refuses to run in CI (it is a benchmark, not a test) and checks the free disk of the
 PostgreSQL data directory first. The database is BENCH_ANALYTICS_DATABASE_URL (default a
@@ -402,6 +403,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench analytics_dashboard")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--reuse", action="store_true", help="keep a generated database")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="time a full rebuild on a reused database too"
+    )
     args, _unknown = parser.parse_known_args(argv)
     if os.environ.get("CI"):
         print("analytics_dashboard: a benchmark, not run in CI")
@@ -431,10 +435,12 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"generated in {time.perf_counter() - started:.1f} s")
     tenant = Tenant.objects.get(slug="analytics-bench")
     program = Program.unscoped.get(tenant=tenant, slug="bench")
-    if fresh or not RollupState.objects.for_tenant(tenant).exists():
+    rebuild_s = None
+    if fresh or args.rebuild or not RollupState.objects.for_tenant(tenant).exists():
         started = time.perf_counter()
         rollups_rebuild(tenant=tenant)
-        print(f"rollups rebuilt from raw rows in {time.perf_counter() - started:.1f} s")
+        rebuild_s = time.perf_counter() - started
+        print(f"rollups rebuilt from raw rows in {rebuild_s:.1f} s (target ≤ 300 s at scale 1.0)")
 
     timings = time_overview(tenant, program, (_TODAY - timedelta(days=1)).date())
     overview_ms = statistics.median(timings[1:])
@@ -453,7 +459,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"one day's rollup update: {update_s:.1f} s for {result} "
         f"(target < 60 s){'' if update_s < 60 else '  ** over target **'}"
     )
-    return {"overview_ms": overview_ms, "update_seconds": update_s}
+    return {"overview_ms": overview_ms, "update_seconds": update_s, "rebuild_seconds": rebuild_s}
 
 
 def _prepare(env: dict[str, str]) -> None:

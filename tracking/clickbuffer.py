@@ -24,7 +24,7 @@ KEY = "tracking:clicks"
 FLUSH_CHUNK = 500
 SHIP_SECONDS = 0.5
 
-_pending: list[str] = []
+_pending: list[dict] = []  # rows; JSON is made by the shipper thread, off the request
 _lock = threading.Lock()
 _wake = threading.Event()
 _shipper: threading.Thread | None = None
@@ -58,7 +58,7 @@ def push(row: dict) -> bool:
     if not enabled():
         return False
     with _lock:
-        _pending.append(json.dumps(row, separators=(",", ":")))
+        _pending.append(row)
         # Started lazily so each forked web worker gets its own thread.
         if _shipper is None or not _shipper.is_alive():
             _shipper = threading.Thread(target=_ship_forever, name="click-shipper", daemon=True)
@@ -68,7 +68,7 @@ def push(row: dict) -> bool:
     return True
 
 
-def _take() -> list[str]:
+def _take() -> list[dict]:
     global _pending
     with _lock:
         batch, _pending = _pending, []
@@ -81,11 +81,11 @@ def ship(*, own_connection: bool = False) -> int:
     if not batch:
         return 0
     try:
-        _redis().rpush(KEY, *batch)
+        _redis().rpush(KEY, *(json.dumps(row, separators=(",", ":")) for row in batch))
     except Exception:  # noqa: BLE001 - Redis down: the clicks still have to land somewhere
         logger.warning("click buffer unreachable; writing %s clicks directly", len(batch))
         try:
-            write_rows([json.loads(item) for item in batch])
+            write_rows(batch)
         finally:
             if own_connection:
                 # The shipper thread's own connection; never the request's.

@@ -20,7 +20,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
+        # META directly: `request.headers` would copy every header of the request first.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         # A correlation id, not a secret: made without a system call for randomness.
         request_id = incoming if _SAFE.match(incoming) else f"{random.getrandbits(128):032x}"
         token = _request_id.set(request_id)
