@@ -8,10 +8,6 @@ from referral_platform.core.tasks import task
 @task("tracking.events_process", soft_time_limit=120, time_limit=150)
 def events_process_task(tenant_id: int, event_pks: list[int]) -> dict:
     # The task's name and its enqueueing stay with event ingest; processing is the flow.
-    from pipeline.flow import event_process_by_id
+    from pipeline.flow import events_process
 
-    outcome: dict[str, int] = {}
-    for pk in event_pks:
-        result = event_process_by_id(int(pk))
-        outcome[result] = outcome.get(result, 0) + 1
-    return outcome
+    return events_process([int(pk) for pk in event_pks])

@@ -16,6 +16,7 @@ from .codes import (
     enrollment_create,
 )
 from .events import (
+    CLAIM_HEARTBEAT,
     CLAIM_SECONDS,
     FUTURE_TOLERANCE,
     MAX_ATTEMPTS,
@@ -30,6 +31,9 @@ from .events import (
     event_mark_processed,
     event_participant_attach,
     event_referrals,
+    events_claim,
+    events_claim_refresh,
+    events_claimed_load,
     events_due,
 )
 from .participants import (
@@ -89,6 +93,7 @@ def referral_progress(*, referral, event=None):
 
 
 __all__ = [
+    "CLAIM_HEARTBEAT",
     "CLAIM_SECONDS",
     "CODE_CACHE_SECONDS",
     "FUTURE_TOLERANCE",
@@ -118,6 +123,9 @@ __all__ = [
     "event_process",
     "event_process_by_id",
     "event_referrals",
+    "events_claim",
+    "events_claim_refresh",
+    "events_claimed_load",
     "events_due",
     "events_sweep",
     "lead_signup",
