@@ -76,10 +76,11 @@ def verdict_apply(referral, verdict: fraud_services.Verdict) -> None:
         fraud_services.assessment_flagged(referral, verdict.assessment)
 
 
-def assessment_run(*, referral, stage_key: str, linked: bool = True):
+def assessment_run(*, referral, stage_key: str, linked: bool = True, new: bool = False):
     """Score `referral` at `stage_key` and apply the verdict; then score again, one level
     deep, the earlier referrals a linking pattern seen now implicates. Returns the
-    assessment. If scoring raises, fraud's verdict is `review` (fail closed)."""
+    assessment. If scoring raises, fraud's verdict is `review` (fail closed). A `new`
+    referral (created in this transaction) has no rewards yet: none are counted."""
     # No savepoint: nothing inside is caught and carried on from; a failure ends the caller's
     # transaction (fraud's own scoring failures are caught, inside, by fraud).
     with transaction.atomic(savepoint=False):
@@ -87,7 +88,9 @@ def assessment_run(*, referral, stage_key: str, linked: bool = True):
         verdict = fraud_services.assessment_score(
             referral=locked,
             stage_key=stage_key,
-            unreleased_rewards=rewards_selectors.referral_unreleased_count(referral=locked),
+            unreleased_rewards=0
+            if new
+            else rewards_selectors.referral_unreleased_count(referral=locked),
         )
         verdict_apply(locked, verdict)
     _status_refresh(referral, locked)
@@ -108,7 +111,7 @@ def _status_refresh(referral, source) -> None:
 def referral_opened(referral) -> None:
     """A referral just created: fraud scores the sign-up, then the `referral.created` webhook
     and the referrer's email."""
-    assessment_run(referral=referral, stage_key="signup")
+    assessment_run(referral=referral, stage_key="signup", new=True)
     tracking.referral_created_announce(referral)
     rewards_services.referral_notify(referral=referral)
 
