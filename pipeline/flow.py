@@ -166,7 +166,7 @@ def event_process(event):
     return _event_process(event)
 
 
-def _event_process(event):
+def _event_process(event, *, mark: bool = True):
     event = tracking.event_lock(event)
     if event.status == EventStatus.PROCESSED:
         return event
@@ -176,7 +176,8 @@ def _event_process(event):
             referral_opened(referral)
     for referral in tracking.event_referrals(event):
         referral_advance(referral=referral, event=event)
-    return tracking.event_mark_processed(event)
+    # In a chunk, the events are marked processed together, before its commit.
+    return tracking.event_mark_processed(event) if mark else event
 
 
 def event_process_by_id(event_pk: int) -> str:
@@ -208,13 +209,13 @@ def events_process(event_pks: list[int]) -> dict[str, int]:
 def _chunk_process(event_pks: list[int], outcome: dict[str, int]) -> list[int]:
     """One transaction over claimed events; returns those left for the next one."""
     events = tracking.events_claimed_load(event_pks)
-    processed, failed, rest = 0, [], []
+    processed, failed, rest = [], [], []
     try:
         with transaction.atomic():
             for index, event in enumerate(events):
                 try:
                     with transaction.atomic(), tenant_context(event.tenant):
-                        _event_process(event)
+                        _event_process(event, mark=False)
                 except OperationalError as exc:
                     if index:
                         # Another worker holds what this event needs: keep what is done.
@@ -224,7 +225,8 @@ def _chunk_process(event_pks: list[int], outcome: dict[str, int]) -> list[int]:
                 except Exception as exc:  # noqa: BLE001 - recorded on the event, retried
                     failed.append((event, exc))
                 else:
-                    processed += 1
+                    processed.append(event.pk)
+            tracking.events_mark_processed(processed)
             for event, exc in failed:
                 tracking.event_failed(event, exc)
     except Exception as exc:  # noqa: BLE001 - the chunk could not commit as a whole
@@ -240,7 +242,7 @@ def _chunk_process(event_pks: list[int], outcome: dict[str, int]) -> list[int]:
                 logger.exception("event %s failed and could not be recorded", event.pk)
         outcome["failed"] += len(events)
         return []
-    outcome["processed"] += processed
+    outcome["processed"] += len(processed)
     outcome["failed"] += len(failed)
     return rest
 

@@ -142,11 +142,11 @@ def test_a_lock_conflict_commits_what_is_done_and_goes_on_in_a_new_transaction(
     real = flow._event_process
     conflicts = []
 
-    def process(event):
+    def process(event, **options):
         if event.external_id == "bo" and not conflicts:
             conflicts.append(event.pk)
             raise OperationalError("deadlock detected")
-        return real(event)
+        return real(event, **options)
 
     monkeypatch.setattr(flow, "_event_process", process)
     assert flow.events_process([e.pk for e in events]) == {

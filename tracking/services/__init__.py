@@ -35,6 +35,7 @@ from .events import (
     events_claim_refresh,
     events_claimed_load,
     events_due,
+    events_mark_processed,
 )
 from .participants import (
     LEAD_PREFIX,
@@ -127,6 +128,7 @@ __all__ = [
     "events_claim_refresh",
     "events_claimed_load",
     "events_due",
+    "events_mark_processed",
     "events_sweep",
     "lead_signup",
     "participant_erase",
