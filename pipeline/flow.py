@@ -19,10 +19,13 @@ score, means "review", never approve.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import threading
 
-from django.db import transaction
+from django.db import OperationalError, transaction
+from django.db import connections as db_connections
 
 from fraud import selectors as fraud_selectors
 from fraud import services as fraud_services
@@ -35,6 +38,7 @@ from rewards import services as rewards_services
 from tracking import selectors as tracking_selectors
 from tracking import services as tracking
 from tracking.models import EventStatus, EventType
+from tracking.services import events as tracking_events
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +77,11 @@ def verdict_apply(referral, verdict: fraud_services.Verdict) -> None:
         fraud_services.assessment_flagged(referral, verdict.assessment)
 
 
-def assessment_run(*, referral, stage_key: str, linked: bool = True):
+def assessment_run(*, referral, stage_key: str, linked: bool = True, new: bool = False):
     """Score `referral` at `stage_key` and apply the verdict; then score again, one level
     deep, the earlier referrals a linking pattern seen now implicates. Returns the
-    assessment. If scoring raises, fraud's verdict is `review` (fail closed)."""
+    assessment. If scoring raises, fraud's verdict is `review` (fail closed). A `new`
+    referral (created in this transaction) has no rewards yet: none are counted."""
     # No savepoint: nothing inside is caught and carried on from; a failure ends the caller's
     # transaction (fraud's own scoring failures are caught, inside, by fraud).
     with transaction.atomic(savepoint=False):
@@ -84,7 +89,9 @@ def assessment_run(*, referral, stage_key: str, linked: bool = True):
         verdict = fraud_services.assessment_score(
             referral=locked,
             stage_key=stage_key,
-            unreleased_rewards=rewards_selectors.referral_unreleased_count(referral=locked),
+            unreleased_rewards=0
+            if new
+            else rewards_selectors.referral_unreleased_count(referral=locked),
         )
         verdict_apply(locked, verdict)
     _status_refresh(referral, locked)
@@ -105,7 +112,7 @@ def _status_refresh(referral, source) -> None:
 def referral_opened(referral) -> None:
     """A referral just created: fraud scores the sign-up, then the `referral.created` webhook
     and the referrer's email."""
-    assessment_run(referral=referral, stage_key="signup")
+    assessment_run(referral=referral, stage_key="signup", new=True)
     tracking.referral_created_announce(referral)
     rewards_services.referral_notify(referral=referral)
 
@@ -158,6 +165,10 @@ def refund_apply(*, referral, event) -> list:
 def event_process(event):
     """Attribution for a sign-up, then each referral whose referee this is advances (a
     refund's reversals first). Idempotent: a processed event is left alone."""
+    return _event_process(event)
+
+
+def _event_process(event, *, mark: bool = True):
     event = tracking.event_lock(event)
     if event.status == EventStatus.PROCESSED:
         return event
@@ -167,28 +178,113 @@ def event_process(event):
             referral_opened(referral)
     for referral in tracking.event_referrals(event):
         referral_advance(referral=referral, event=event)
-    return tracking.event_mark_processed(event)
+    # In a chunk, the events are marked processed together, before its commit.
+    return tracking.event_mark_processed(event) if mark else event
 
 
 def event_process_by_id(event_pk: int) -> str:
     """Claim, process, and record the outcome; safe to call any number of times."""
-    event = tracking.event_get_claimed(event_pk)
-    if event is None:
-        return "skipped"
+    outcome = events_process([event_pk])
+    return next(name for name, count in outcome.items() if count)
+
+
+def events_process(event_pks: list[int]) -> dict[str, int]:
+    """Claim `event_pks` (one set-based claim) and process the events taken, in the order
+    given, in one transaction with a savepoint per event: an event that raises is rolled
+    back alone and recorded (`event_failed`: the sweep retries it after a back-off), the
+    others commit together. A lock conflict with another worker (a deadlock, a lock
+    timeout) commits what is done and goes on in a new transaction. Meanwhile a heartbeat
+    keeps the claims alive; a worker that is killed leaves claims that expire within
+    `CLAIM_SECONDS`, and the sweep takes them again. Safe to call any number of times:
+    a processed event is left alone. Returns the count of each outcome."""
+    outcome = {"processed": 0, "failed": 0, "skipped": 0}
+    claimed = tracking.events_claim(list(event_pks))
+    outcome["skipped"] = len(set(event_pks)) - len(claimed)
+    if claimed:
+        with claims_heartbeat(claimed):
+            pending = claimed
+            while pending:
+                pending = _chunk_process(pending, outcome)
+    return outcome
+
+
+def _chunk_process(event_pks: list[int], outcome: dict[str, int]) -> list[int]:
+    """One transaction over claimed events; returns those left for the next one."""
+    events = tracking.events_claimed_load(event_pks)
+    processed, failed, rest = [], [], []
     try:
-        with tenant_context(event.tenant):
-            event_process(event)
-    except Exception as exc:  # noqa: BLE001 - recorded on the event, retried by the sweep
-        tracking.event_failed(event, exc)
-        return "failed"
-    return "processed"
+        with transaction.atomic():
+            for index, event in enumerate(events):
+                try:
+                    with transaction.atomic(), tenant_context(event.tenant):
+                        _event_process(event, mark=False)
+                except OperationalError as exc:
+                    if index:
+                        # Another worker holds what this event needs: keep what is done.
+                        rest = [e.pk for e in events[index:]]
+                        break
+                    failed.append((event, exc))
+                except Exception as exc:  # noqa: BLE001 - recorded on the event, retried
+                    failed.append((event, exc))
+                else:
+                    processed.append(event.pk)
+            tracking.events_mark_processed(processed)
+            for event, exc in failed:
+                tracking.event_failed(event, exc)
+    except Exception as exc:  # noqa: BLE001 - the chunk could not commit as a whole
+        if len(events) > 1:
+            logger.warning("chunk of %s events failed (%s); one at a time", len(events), exc)
+            for event in events:
+                _chunk_process([event.pk], outcome)
+            return []
+        for event in events:
+            try:
+                tracking.event_failed(event, exc)
+            except Exception:  # noqa: BLE001 - the claim expires; the sweep retries it
+                logger.exception("event %s failed and could not be recorded", event.pk)
+        outcome["failed"] += len(events)
+        return []
+    outcome["processed"] += len(processed)
+    outcome["failed"] += len(failed)
+    return rest
+
+
+@contextlib.contextmanager
+def claims_heartbeat(event_pks: list[int], every: float | None = None):
+    """While the block runs, a thread refreshes the claims of `event_pks` every
+    `CLAIM_HEARTBEAT` seconds on its own connection (the block's transaction is not
+    committed yet): a slow chunk keeps its events, a dead worker's claims lapse."""
+    every = tracking.CLAIM_HEARTBEAT if every is None else every
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                try:
+                    tracking.events_claim_refresh(event_pks)
+                except Exception:  # noqa: BLE001 - a missed beat only shortens the lease
+                    logger.warning("claim heartbeat failed", exc_info=True)
+        finally:
+            db_connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=beat, name="claims-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def events_sweep(*, limit: int = 500, grace_seconds: int = 30) -> dict:
-    """Process the accepted events the broker never delivered."""
+    """Process the accepted events the broker never delivered (or whose worker died), in
+    chunks of `EVENT_CHUNK` in the order they arrived."""
     outcome = {"processed": 0, "failed": 0, "skipped": 0}
-    for pk in tracking.events_due(limit=limit, grace_seconds=grace_seconds):
-        outcome[event_process_by_id(pk)] += 1
+    due = tracking.events_due(limit=limit, grace_seconds=grace_seconds)
+    size = tracking_events.EVENT_CHUNK
+    for start in range(0, len(due), size):
+        for name, count in events_process(due[start : start + size]).items():
+            outcome[name] += count
     return outcome
 
 

@@ -12,8 +12,4 @@ from . import flow
 # keep working.
 @task("tracking.events_process", soft_time_limit=120, time_limit=150)
 def events_process_task(tenant_id: int, event_pks: list[int]) -> dict:
-    outcome: dict[str, int] = {}
-    for pk in event_pks:
-        result = flow.event_process_by_id(int(pk))
-        outcome[result] = outcome.get(result, 0) + 1
-    return outcome
+    return flow.events_process([int(pk) for pk in event_pks])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from pipeline import flow
 from rewards.models import Reward
@@ -81,3 +82,112 @@ def test_a_purchase_processed_before_the_referral_exists_is_paid_once_it_is_crea
     reward = Reward.unscoped.get(tenant=tenant)
     assert (reward.side, reward.amount_minor, reward.rule_key) == ("referrer", 5000, "paid_cash")
     assert reward.referral.referee.external_id == "bo"
+
+
+def _signups(tenant, code, names):
+    events = []
+    for name in names:
+        payload = {"event_id": f"s-{name}", "type": "signup", "occurred_at": T0.isoformat(),
+                   "participant": {"external_id": name}, "referral": {"code": code}}  # fmt: skip
+        events.append(
+            tracking.event_ingest(
+                tenant=tenant, data={**payload, "occurred_at": T0}, payload=payload
+            )[0]  # fmt: skip
+        )
+    return events
+
+
+def test_in_a_chunk_an_event_that_raises_is_rolled_back_alone_and_the_others_commit(
+    tenant,
+    referrer_code,  # noqa: F811
+    monkeypatch,
+):
+    from tracking.models import Referral
+
+    events = _signups(tenant, referrer_code.code, ["ann", "bad", "cy"])
+    real = tracking.signup_attribute
+
+    def attribute(*, event, participant):
+        referrals = real(event=event, participant=participant)  # written, then undone
+        if participant.external_id == "bad":
+            raise RuntimeError("boom")
+        return referrals
+
+    monkeypatch.setattr(flow.tracking, "signup_attribute", attribute)
+    outcome = flow.events_process([e.pk for e in events])
+    assert outcome == {"processed": 2, "failed": 1, "skipped": 0}
+    by_id = {e.external_id: e for e in Event.unscoped.filter(tenant=tenant)}
+    assert (by_id["ann"].status, by_id["cy"].status) == ("processed", "processed")
+    bad = by_id["bad"]
+    assert (bad.status, bad.attempts, bad.participant_id) == ("accepted", 1, None)
+    assert "RuntimeError: boom" in bad.error
+    referees = set(
+        Referral.unscoped.filter(tenant=tenant).values_list("referee__external_id", flat=True)
+    )
+    assert referees == {"ann", "cy"}
+    # Its claim backs off; the others are not taken again.
+    assert flow.events_process([e.pk for e in events]) == {
+        "processed": 0, "failed": 0, "skipped": 3,
+    }  # fmt: skip
+
+
+def test_a_lock_conflict_commits_what_is_done_and_goes_on_in_a_new_transaction(
+    tenant,
+    referrer_code,  # noqa: F811
+    monkeypatch,
+):
+    from django.db import OperationalError
+
+    events = _signups(tenant, referrer_code.code, ["ann", "bo", "cy"])
+    real = flow._event_process
+    conflicts = []
+
+    def process(event, **options):
+        if event.external_id == "bo" and not conflicts:
+            conflicts.append(event.pk)
+            raise OperationalError("deadlock detected")
+        return real(event, **options)
+
+    monkeypatch.setattr(flow, "_event_process", process)
+    assert flow.events_process([e.pk for e in events]) == {
+        "processed": 3, "failed": 0, "skipped": 0,
+    }  # fmt: skip
+    assert conflicts == [events[1].pk]
+    assert set(Event.unscoped.filter(tenant=tenant).values_list("status", flat=True)) == {
+        "processed"
+    }
+    assert not Event.unscoped.filter(tenant=tenant, attempts__gt=0).exists()
+
+
+def test_a_claim_is_a_lease_that_its_heartbeat_keeps_and_that_lapses_without_it(
+    tenant,
+    referrer_code,  # noqa: F811
+):
+    from referral_platform.core import clock
+
+    first, second = _signups(tenant, referrer_code.code, ["ann", "bo"])
+    assert tracking.events_claim([first.pk, second.pk]) == [first.pk, second.pk]
+    assert tracking.events_claim([first.pk, second.pk]) == []  # held
+    later = clock.now() + timedelta(seconds=tracking.CLAIM_SECONDS - 5)
+    with time_machine.travel(later):
+        assert tracking.events_claim_refresh([first.pk]) == 1  # a beat: 30 s more
+    with time_machine.travel(later + timedelta(seconds=10)):
+        # The beaten claim holds; the other lapsed: a dead worker's event is free again.
+        assert tracking.events_claim([first.pk, second.pk]) == [second.pk]
+    with time_machine.travel(later + timedelta(seconds=tracking.CLAIM_SECONDS + 1)):
+        assert tracking.events_claim([first.pk]) == [first.pk]
+
+
+def test_the_heartbeat_beats_while_the_chunk_runs_and_stops_after(monkeypatch):
+    import time
+
+    beats = []
+    monkeypatch.setattr(flow.tracking, "events_claim_refresh", lambda pks: beats.append(pks))
+    with flow.claims_heartbeat([7, 8], every=0.02):
+        deadline = time.monotonic() + 5
+        while len(beats) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    after = len(beats)
+    time.sleep(0.1)
+    assert after >= 3 and len(beats) == after
+    assert beats[0] == [7, 8]

@@ -62,3 +62,17 @@ def test_the_table_runs_events_before_the_sweeps_and_delivery_last():
     assert names.index("rewards.release_due") < names.index("rewards.fulfil_approved")
     assert names[-3:] == ["analytics.rollups", "webhooks.deliver", "analytics.exports"]
     assert len(set(names)) == len(names)
+
+
+def test_beat_runs_the_event_sweep_alone_every_fifteen_seconds(settings):
+    from referral_platform.core.tasks import job_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-events"]
+    assert (entry["task"], entry["args"], entry["schedule"]) == (
+        "core.job", ["tracking.sweep_events"], 15.0,
+    )  # fmt: skip
+    settings.PERIODIC_JOBS = "pipeline.tests.test_jobs.TABLE"
+    RAN.clear()
+    assert job_task("test.after") == {"done": 1}
+    assert job_task("test.boom") == {"error": "RuntimeError: tiers table locked"}
+    assert RAN == ["after", "boom"]

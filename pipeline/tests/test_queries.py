@@ -50,14 +50,21 @@ def pair(tenant, code, i):
     return signup, purchase
 
 
-# What one event costs (the last cut: 75 → 66 for the sign-up, 66 → 62 for the purchase;
-# then + 1 for the purchase: the program's holdout, read from its current spec before rewards
-# are written; + 5 for each event: the fraud signals for the referrer's own address,
-# duplicate referees and slow bursts).
-# Most of what is left is fraud's scoring facts (about 14 a referral and stage) and the
-# rewards sync under its lock; each query here is paid by every event the worker processes.
-SIGNUP_QUERIES = 71
-PURCHASE_QUERIES = 68
+# What one event costs when processed alone (`event_process_by_id`: its own claim and
+# transaction). History: 75 → 66 for the sign-up, 66 → 62 for the purchase; + 1 for the
+# purchase (the holdout); + 5 each (fraud's referrer-address, duplicate and slow-burst
+# signals): 71 and 68; then + 5 each when processing became chunked (a claim is a locked
+# SELECT and an UPDATE, the chunk's transaction and the event's each a savepoint here),
+# - 1 for the sign-up (a new referral's unreleased rewards are not counted: it has none).
+SIGNUP_QUERIES = 75
+PURCHASE_QUERIES = 73
+# Per event in a chunk (as the worker runs them; 71 and 68 before chunks): the claim, the
+# load, the UPDATE marking them processed and, in production, the COMMIT are paid once per
+# chunk. Most of what is left is fraud's scoring facts (about 20 queries a referral and
+# stage) and the rewards sync under its lock.
+CHUNK = 10
+SIGNUP_QUERIES_IN_CHUNK = 69
+PURCHASE_QUERIES_IN_CHUNK = 66
 
 
 def test_a_signup_and_a_purchase_cost_a_pinned_number_of_queries(
@@ -79,3 +86,27 @@ def test_a_signup_and_a_purchase_cost_a_pinned_number_of_queries(
     assert referral.status == "converted"
     rewards = Reward.unscoped.filter(referral=referral).order_by("side")
     assert [(r.side, r.amount_minor) for r in rewards] == [("referee", 2000), ("referrer", 3000)]
+
+
+def test_in_a_chunk_each_event_costs_a_pinned_number_of_queries(
+    tenant, bench_program, django_assert_max_num_queries
+):
+    referrers = []
+    for i in range(3):
+        referrer, _ = tracking.participant_upsert(tenant=tenant, external_id=f"referrer-{i}")
+        referrers.append(
+            tracking.enrollment_create(tenant=tenant, program=bench_program, participant=referrer)[
+                1
+            ]
+        )
+    for event in pair(tenant, referrers[0].code, 0):
+        assert flow.event_process_by_id(event.pk) == "processed"
+    pairs = [pair(tenant, referrers[i % 3].code, i) for i in range(1, CHUNK + 1)]
+    with django_assert_max_num_queries(SIGNUP_QUERIES_IN_CHUNK * CHUNK):
+        assert flow.events_process([s.pk for s, _ in pairs]) == {
+            "processed": CHUNK, "failed": 0, "skipped": 0,
+        }  # fmt: skip
+    with django_assert_max_num_queries(PURCHASE_QUERIES_IN_CHUNK * CHUNK):
+        assert flow.events_process([p.pk for _, p in pairs])["processed"] == CHUNK
+    assert Referral.unscoped.filter(tenant=tenant, status="converted").count() == CHUNK + 1
+    assert Reward.unscoped.filter(tenant=tenant).count() == 2 * (CHUNK + 1)

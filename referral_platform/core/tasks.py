@@ -95,6 +95,15 @@ def tick_task() -> dict:
     return run_all()
 
 
+@task("core.job", soft_time_limit=120, time_limit=150)
+def job_task(name: str) -> object:
+    """One job of the table on a schedule of its own (beat's `sweep-events` runs the event
+    sweep every EVENTS_SWEEP_SECONDS), isolated as in `core.tick`."""
+    from .periodic import job_run, jobs
+
+    return job_run(name, dict(jobs())[name])
+
+
 @task("core.ping")
 def ping_task(value: str) -> str:
     """Round trip through the broker; the worker test and /healthz use it."""

@@ -155,6 +155,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic job is run by the one `tick` task; see referral_platform/core/periodic.py.
 CELERY_BEAT_SCHEDULE = {
     "tick": {"task": "core.tick", "schedule": env.float("TICK_SECONDS", default=60.0)},
+    # The event sweep also runs on its own, more often: events claimed by a worker that died
+    # are retaken once their lease lapses (30 s, see tracking.services.events), in < 1 min.
+    "sweep-events": {
+        "task": "core.job",
+        "schedule": env.float("EVENTS_SWEEP_SECONDS", default=15.0),
+        "args": ["tracking.sweep_events"],
+    },
 }
 # Off by default: each redirect writes its click row. A Redis URL (e.g. redis://redis:6379/2)
 # batches clicks there; the `tracking.flush_clicks` periodic job writes them in bulk.

@@ -16,6 +16,7 @@ from .codes import (
     enrollment_create,
 )
 from .events import (
+    CLAIM_HEARTBEAT,
     CLAIM_SECONDS,
     FUTURE_TOLERANCE,
     MAX_ATTEMPTS,
@@ -30,7 +31,11 @@ from .events import (
     event_mark_processed,
     event_participant_attach,
     event_referrals,
+    events_claim,
+    events_claim_refresh,
+    events_claimed_load,
     events_due,
+    events_mark_processed,
 )
 from .participants import (
     LEAD_PREFIX,
@@ -54,6 +59,7 @@ from .referrals import (
 )
 
 __all__ = [
+    "CLAIM_HEARTBEAT",
     "CLAIM_SECONDS",
     "CODE_CACHE_SECONDS",
     "FUTURE_TOLERANCE",
@@ -80,7 +86,11 @@ __all__ = [
     "event_mark_processed",
     "event_participant_attach",
     "event_referrals",
+    "events_claim",
+    "events_claim_refresh",
+    "events_claimed_load",
     "events_due",
+    "events_mark_processed",
     "lead_signup",
     "participant_erase",
     "participant_export",

@@ -24,7 +24,11 @@ from .participants import LEAD_PREFIX, participant_upsert
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-CLAIM_SECONDS = 300
+# A claim is a lease: the worker processing an event refreshes it every CLAIM_HEARTBEAT
+# seconds (`events_claim_refresh`), so a worker that died (SIGKILL, lost machine) leaves
+# claims that expire within CLAIM_SECONDS and the sweeper takes them (issue 15).
+CLAIM_SECONDS = 30
+CLAIM_HEARTBEAT = 10
 # Events per processing task: small enough that a batch spreads over the worker processes
 # and a task ends well inside its time limit, large enough that the broker is not the cost.
 EVENT_CHUNK = 25
@@ -198,16 +202,53 @@ def _enqueue(tenant_id: int, rows: list[Event]) -> None:
         enqueue_on_commit(task, tenant_id, chunk)
 
 
+def _claimable(now):
+    return Q(status=EventStatus.ACCEPTED) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+
+
 def event_claim(event_pk: int, *, now=None) -> bool:
     """Take an event for processing with a conditional UPDATE, so two workers (a task and
     the sweeper) never process it at once; a claim left by a dead worker expires."""
+    return event_pk in events_claim([event_pk], now=now)
+
+
+def events_claim(event_pks: list[int], *, now=None) -> list[int]:
+    """Take the claims of those of `event_pks` that are free (or expired), set-based: the
+    ids taken, in the order given. Rows another worker holds locked (it is inside them) are
+    skipped, never waited for. Two workers never hold the same claim; the lease lasts
+    CLAIM_SECONDS unless its holder refreshes it (`events_claim_refresh`)."""
     now = now or clock.now()
-    taken = (
-        Event.unscoped.filter(pk=event_pk, status=EventStatus.ACCEPTED)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-    )
-    return taken == 1
+    with transaction.atomic():
+        free = set(
+            Event.unscoped.filter(_claimable(now), pk__in=event_pks)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        if free:
+            Event.unscoped.filter(pk__in=free).update(
+                claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+            )
+    return [pk for pk in dict.fromkeys(event_pks) if pk in free]
+
+
+def events_claim_refresh(event_pks: list[int]) -> int:
+    """The heartbeat of a worker processing `event_pks`: their claims (those still accepted)
+    last another CLAIM_SECONDS. Rows locked by a transaction (the worker's own, processing
+    them) are skipped: the row lock holds them. Returns how many were refreshed."""
+    now = clock.now()
+    with transaction.atomic():
+        held = list(
+            Event.unscoped.filter(pk__in=event_pks, status=EventStatus.ACCEPTED)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        if held:
+            Event.unscoped.filter(pk__in=held).update(
+                claimed_until=now + timedelta(seconds=CLAIM_SECONDS)
+            )
+    return len(held)
 
 
 def event_get_claimed(event_pk: int) -> Event | None:
@@ -215,6 +256,12 @@ def event_get_claimed(event_pk: int) -> Event | None:
     if not event_claim(event_pk):
         return None
     return Event.unscoped.select_related("tenant").get(pk=event_pk)
+
+
+def events_claimed_load(event_pks: list[int]) -> list[Event]:
+    """The claimed events with their tenants, in the order given (one query)."""
+    rows = Event.unscoped.select_related("tenant").in_bulk(event_pks)
+    return [rows[pk] for pk in event_pks if pk in rows]
 
 
 def event_failed(event: Event, exc: BaseException) -> None:
@@ -270,6 +317,15 @@ def event_mark_processed(event: Event) -> Event:
     event.error = ""
     event.save(update_fields=["status", "processed_at", "claimed_until", "error"])
     return event
+
+
+def events_mark_processed(event_pks: list[int]) -> None:
+    """`event_mark_processed` for many, in one UPDATE (a chunk, before its commit); an event
+    found processed already keeps its time."""
+    if event_pks:
+        Event.unscoped.filter(pk__in=event_pks, status=EventStatus.ACCEPTED).update(
+            status=EventStatus.PROCESSED, processed_at=clock.now(), claimed_until=None, error=""
+        )
 
 
 def events_due(*, limit: int = 500, grace_seconds: int = 30) -> list[int]:
