@@ -209,7 +209,11 @@ def requests(draw):
         path = draw(st.sampled_from(paths))
         parent = body
         for step in path[:-1]:
-            parent = parent[step] if isinstance(parent, (dict, list)) else None
+            # An earlier change may have replaced what this path walks through.
+            try:
+                parent = parent[step] if isinstance(parent, (dict, list)) else None
+            except (IndexError, KeyError, TypeError):
+                parent = None
             if parent is None:
                 break
         if not isinstance(parent, (dict, list)):
