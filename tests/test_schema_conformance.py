@@ -50,6 +50,7 @@ GAPS = {
     "GET /api/v1/analytics/funnel": {positive_data_acceptance: _DATES},
     "GET /api/v1/analytics/kpis": {positive_data_acceptance: _DATES},
     "GET /api/v1/analytics/referrers": {positive_data_acceptance: _DATES},
+    "GET /api/v1/analytics/incrementality": {positive_data_acceptance: _DATES},
     "POST /api/v1/portal-sessions": {positive_data_acceptance: _URL},
     "POST /api/v1/programs": {
         positive_data_acceptance: "a program spec must hold together (stages, rewards and "

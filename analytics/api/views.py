@@ -32,6 +32,17 @@ _PARAMS = [
     OpenApiParameter("region", OpenApiTypes.STR),
     OpenApiParameter("segment", OpenApiTypes.STR),
 ]
+# The holdout is a program's: the same filters with the program named.
+_PROGRAM_PARAMS = [
+    OpenApiParameter(
+        "program",
+        OpenApiTypes.STR,
+        required=True,
+        description="program slug",
+        pattern=r"^[-a-zA-Z0-9_]+$",
+    ),
+    *_PARAMS[1:],
+]
 
 
 def plain(value):
@@ -113,7 +124,7 @@ class IncrementalityView(TenantAPIView):
     difference with its 95 % confidence interval and `tell` (false: sample too small to
     tell). `holdout` is null when the program holds nobody out; `program` is required."""
 
-    @extend_schema(parameters=_PARAMS, responses={200: dict})
+    @extend_schema(parameters=_PROGRAM_PARAMS, responses={200: dict})
     def get(self, request):
         filters = filters_from(request)
         if filters.program is None:
