@@ -722,28 +722,31 @@ def _job(request, job_id: int) -> ExportJob:
     return job
 
 
+def _job_progress(job) -> dict:
+    """What the export page shows of its job, first rendered and then polled."""
+    done = job.status == ExportStatus.DONE
+    return {
+        "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "percent": 100 if done else (job.done * 100 // job.total if job.total else 0),
+        "download": reverse("analytics:export_download", args=[job.pk]) if done else None,
+    }
+
+
 @tenant_required(READ)
 def export_job(request, job_id: int):
     job = _job(request, job_id)
-    return render(request, "analytics/export_job.html", {"job": job, "tab": "exports"})
+    return render(
+        request,
+        "analytics/export_job.html",
+        {"job": job, "progress": _job_progress(job), "tab": "exports"},
+    )
 
 
 @tenant_required(READ)
 def export_job_status(request, job_id: int):
-    job = _job(request, job_id)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "done": job.done,
-            "total": job.total,
-            "percent": 100
-            if job.status == ExportStatus.DONE
-            else (job.done * 100 // job.total if job.total else 0),
-            "download": reverse("analytics:export_download", args=[job.pk])
-            if job.status == ExportStatus.DONE
-            else None,
-        }
-    )
+    return JsonResponse(_job_progress(_job(request, job_id)))
 
 
 @tenant_required(READ)
