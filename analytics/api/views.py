@@ -17,13 +17,18 @@ from ..kpis import funnel_steps
 from ..referrer_measures import referrer_measures
 from .serializers import AnalyticsQuery, FunnelOut, KpisOut, ReferrerMeasuresOut
 
-_PARAMS = [
-    OpenApiParameter(
+
+def _program_param(*, required: bool) -> OpenApiParameter:
+    return OpenApiParameter(
         "program",
         OpenApiTypes.STR,
-        description="program slug (all when absent)",
+        required=required,
+        description="program slug" if required else "program slug (all when absent)",
         pattern=r"^[-a-zA-Z0-9_]+$",
-    ),
+    )
+
+
+_FILTERS = [
     OpenApiParameter(
         "from", OpenApiTypes.DATE, required=True, description="tenant-local, inclusive"
     ),
@@ -32,17 +37,9 @@ _PARAMS = [
     OpenApiParameter("region", OpenApiTypes.STR),
     OpenApiParameter("segment", OpenApiTypes.STR),
 ]
+_PARAMS = [_program_param(required=False), *_FILTERS]
 # The holdout is a program's: the same filters with the program named.
-_PROGRAM_PARAMS = [
-    OpenApiParameter(
-        "program",
-        OpenApiTypes.STR,
-        required=True,
-        description="program slug",
-        pattern=r"^[-a-zA-Z0-9_]+$",
-    ),
-    *_PARAMS[1:],
-]
+_PROGRAM_PARAMS = [_program_param(required=True), *_FILTERS]
 
 
 def plain(value):

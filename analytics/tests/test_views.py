@@ -148,6 +148,11 @@ def test_a_large_export_runs_as_a_job_with_progress_and_a_download(
     status = client.get(f"/app/analytics/exports/{job.pk}/status").json()
     # Celery runs eagerly in tests: the job ran when the request committed.
     assert status["status"] == "done" and status["percent"] == 100
+    # The page of a job already done shows it done before any poll: full bar, count, link.
+    page = client.get(res.url).content.decode()
+    assert 'style="width: 100%"' in page and 'aria-valuenow="100"' in page
+    assert "10 / 10" in page
+    assert f'class="btn btn-primary" data-export-download href="{status["download"]}"' in page
     content = client.get(status["download"]).content.decode()
     # Every reward of `prog` (the data set's ten).
     assert len(list(csv.DictReader(io.StringIO(content)))) == status["total"] == 10
