@@ -12,11 +12,17 @@ from django.utils.translation import gettext as _
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import Conflict, ValidationFailed
+from referral_platform.core.ports import Port
 
 from .engine.rewards import parse_dt
 from .models import Program, ProgramStatus, ProgramVersion
 from .spec import validate_spec
 from .templates_data import ARCHETYPES
+
+# (program_id) -> None, once a new version has committed: what the apps above keep of the
+# program outside the database goes (tracking's cached code entries: destination, status,
+# end, holdout, attribution window), so a change reaches the redirect at once.
+program_changed = Port("programs.services.program_changed")
 
 # Which status changes a marketer may make; `ended` is final.
 TRANSITIONS = {
@@ -121,6 +127,7 @@ def program_update(*, program: Program, spec: dict, actor, note: str = "") -> Pr
     locked.current_version = version
     _denormalise(locked, spec)
     locked.save()
+    transaction.on_commit(lambda: program_changed(locked.pk))
     program.refresh_from_db()
     audit_log(
         tenant=locked.tenant, actor=actor, action="program.updated", target=locked,

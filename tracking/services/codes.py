@@ -162,6 +162,20 @@ def code_cache_forget(code: str) -> None:
     _local.pop(code_rules.normalize_code(code), None)
 
 
+def program_codes_forget(program_id: int) -> None:
+    """Forget the cached entries of every code of a program whose rules just changed."""
+    codes = ReferralCode.unscoped.filter(program_id=program_id).values_list("code", flat=True)
+    chunk: list[str] = []
+    for code in codes.iterator(chunk_size=1000):
+        _local.pop(code, None)
+        chunk.append(_code_cache_key(code))
+        if len(chunk) == 1000:
+            cache.delete_many(chunk)
+            chunk = []
+    if chunk:
+        cache.delete_many(chunk)
+
+
 def code_resolve(code: str) -> dict | None:
     """What the hot paths need to know about a code, from one cached lookup (None: unknown).
     The destination is program data only: nothing here comes from the request."""
