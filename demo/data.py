@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pipeline.flow import event_process_by_id
+from programs.holdout import SCALE, seed_splitting
 from programs.models import Program
+from programs.services import program_update
 from referral_platform.core import clock
 from tracking import identity
 from tracking.models import Event
@@ -49,6 +51,11 @@ _DEMO_PURCHASE = {
     "green-home": (15000, {"first_order": True}),
     "study-together": (198000, {"course_weeks": 12}),
 }
+# The program that holds a share of its members out (SEMANTICS §10), so the analytics
+# overview compares treated and held-out members; the named referrers stay treated.
+_HOLDOUT = {"green-home": 10}
+# Enrolled customers who buy for themselves: the members the holdout comparison counts.
+_MEMBERS = 40
 
 
 def demo_data_seed(*, tenant) -> dict:
@@ -72,6 +79,13 @@ def demo_data_seed(*, tenant) -> dict:
             codes_by_referrer.append(
                 enrollment_create(tenant=tenant, program=program, participant=participant)[1]
             )
+        if program.slug in _HOLDOUT:
+            program = _holdout_start(
+                program,
+                _HOLDOUT[program.slug],
+                [c.enrollment.participant_id for c in codes_by_referrer],
+            )
+            made["events"] += _members_seed(tenant, program, now)
         amount, properties = _DEMO_PURCHASE.get(program.slug, (20000, {"first_order": True}))
         for index in range(8):
             referee = f"demo-{program.slug}-friend-{index + 1}"
@@ -156,6 +170,41 @@ def demo_data_seed(*, tenant) -> dict:
                 event, created = event_ingest(tenant=tenant, data=data, payload=payload)
                 made["events"] += int(created)
                 event_process_by_id(event.pk)
+    return made
+
+
+def _holdout_start(program, percent: int, treated_ids: list[int]):
+    """The program with a holdout of `percent` whose seed keeps these participants treated."""
+    if (program.spec.get("holdout") or {}).get("percent"):
+        return program
+    seed = seed_splitting(percent * SCALE // 100, treated=treated_ids, prefix="demo")
+    spec = {**program.spec, "holdout": {"percent": percent, "seed": seed}}
+    program_update(program=program, spec=spec, actor=None, note="demo holdout")
+    return Program.objects.for_tenant(program.tenant_id).get(pk=program.pk)
+
+
+def _members_seed(tenant, program, now) -> int:
+    """Enrolled customers, each with a purchase of their own, some of them held out."""
+    made = 0
+    for index in range(_MEMBERS):
+        event_id = f"demo-{program.slug}-member-{index + 1}-order"
+        if Event.objects.for_tenant(tenant).filter(event_id=event_id).exists():
+            continue
+        external_id = f"demo-member-{index + 1}"
+        participant, _created = participant_upsert(tenant=tenant, external_id=external_id)
+        enrollment_create(tenant=tenant, program=program, participant=participant)
+        amount = 8000 + (index * 3700) % 24000
+        data, payload = _demo_event(
+            event_id,
+            "purchase",
+            external_id,
+            now - timedelta(days=index % 25 + 1),
+            amount={"amount_minor": amount, "currency": program.currency},
+            order_id=f"demo-member-{index + 1}",
+        )
+        event, created = event_ingest(tenant=tenant, data=data, payload=payload)
+        made += int(created)
+        event_process_by_id(event.pk)
     return made
 
 

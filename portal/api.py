@@ -27,6 +27,11 @@ class PortalSessionCreateApi(TenantAPIView):
             help_text="Open within `expires_at`; works for that participant only."
         )
         expires_at = serializers.DateTimeField()
+        held_out = serializers.BooleanField(
+            help_text="Every program this customer is in holds them out (SEMANTICS §10): "
+            "leave out the widget (or pass this as the widget's data-held-out), which then "
+            "draws nothing; the link itself opens the portal's non-program page."
+        )
 
     @extend_schema(
         operation_id="portal_sessions_create",

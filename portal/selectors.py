@@ -59,6 +59,25 @@ def participant_by_external_id(*, tenant, external_id: str):
     return participant
 
 
+def held_out_everywhere(participant) -> bool:
+    """Whether every program that would show this participant a link holds them out
+    (SEMANTICS §10): the programs they are enrolled in, else the tenant's live ones. Such a
+    customer gets no widget; the portal shows them the non-program page."""
+    from programs.models import Program, ProgramStatus
+
+    programs = list(
+        Program.objects.for_tenant(participant.tenant_id)
+        .filter(enrollments__participant=participant)
+        .select_related("current_version")
+        .distinct()
+    ) or list(
+        Program.objects.for_tenant(participant.tenant_id)
+        .filter(status=ProgramStatus.ACTIVE)
+        .select_related("current_version")
+    )
+    return bool(programs) and len(held_out_programs(programs, participant.pk)) == len(programs)
+
+
 @dataclass(frozen=True)
 class ReferrerCounts:
     successful: int

@@ -31,7 +31,7 @@ def _actor(participant) -> str:
 
 def portal_session_create(*, tenant, external_id: str, return_url: str = "") -> dict:
     """A signed link into the portal for one of the tenant's participants (API.md)."""
-    from .selectors import participant_by_external_id
+    from .selectors import held_out_everywhere, participant_by_external_id
 
     if return_url and urlsplit(return_url).scheme not in ("http", "https"):
         raise ValidationFailed(
@@ -47,6 +47,7 @@ def portal_session_create(*, tenant, external_id: str, return_url: str = "") -> 
     return {
         "url": f"{settings.PUBLIC_BASE_URL}/portal/?token={token}",
         "expires_at": expires_at,
+        "held_out": held_out_everywhere(participant),
         "participant": participant,
     }
 

@@ -9,6 +9,7 @@ spec: no query beyond the program's current version (callers select it along).""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import count
 
 from .engine import hash_point
 
@@ -51,3 +52,21 @@ def holdout_members(program, participant_ids: Iterable[int]) -> set[int]:
 def held_out_programs(programs: Iterable, participant_id: int) -> set[int]:
     """The ids of those programs that hold this participant out."""
     return {p.pk for p in programs if in_holdout(p, participant_id)}
+
+
+def seed_splitting(
+    basis_points: int,
+    *,
+    held: Iterable[int] = (),
+    treated: Iterable[int] = (),
+    prefix: str = "seed",
+) -> str:
+    """The first seed `<prefix>-<n>` of a holdout of this share that holds out every one of
+    `held` and none of `treated` (a demo or a test that needs named people on each side)."""
+    held, treated = list(held), list(treated)
+    return next(
+        seed
+        for seed in (f"{prefix}-{n}" for n in count())
+        if all(assigned(seed, pid, basis_points) for pid in held)
+        and not any(assigned(seed, pid, basis_points) for pid in treated)
+    )

@@ -14,7 +14,7 @@ from django.test import Client
 
 from pipeline.flow import referral_rewards_sync
 from portal.tests.conftest import portal_client
-from programs.holdout import assigned, in_holdout
+from programs.holdout import in_holdout, seed_splitting
 from programs.models import Program
 from programs.services import program_update
 from programs.templates_data import blank_spec
@@ -77,6 +77,38 @@ def test_the_portal_shows_a_held_out_participant_the_non_program_page(api, holdo
     assert "You are not taking part in a referral program yet." in page
     other = portal_client(api, treated.external_id).get("/portal/").content.decode()
     assert "You are not taking part in a referral program yet." not in other
+
+
+def test_the_portal_session_says_who_gets_no_widget(api, tenant, holdout):
+    prog, held, treated = holdout
+    _enrol(api, prog, held, treated)
+    answers = {
+        p.external_id: api.post(
+            "/api/v1/portal-sessions", {"participant": p.external_id}, format="json"
+        ).json()["held_out"]
+        for p in (held, treated)
+    }
+    assert answers == {held.external_id: True, treated.external_id: False}
+    # Not enrolled yet: the tenant's live programs decide; a draft holds nobody out.
+    prog.status = "active"
+    prog.save(update_fields=["status"])
+    newcomers = [rf.participant(tenant, f"n{i}") for i in range(12)]
+    expected = {p.external_id: in_holdout(prog, p.pk) for p in newcomers}
+    got = {
+        p.external_id: api.post(
+            "/api/v1/portal-sessions", {"participant": p.external_id}, format="json"
+        ).json()["held_out"]
+        for p in newcomers
+    }
+    assert got == expected and set(expected.values()) == {True, False}
+    prog.status = "draft"
+    prog.save(update_fields=["status"])
+    assert not any(
+        api.post("/api/v1/portal-sessions", {"participant": p.external_id}, format="json").json()[
+            "held_out"
+        ]
+        for p in newcomers
+    )
 
 
 def test_the_portal_refuses_to_share_or_redeem_for_a_held_out_participant(api, tenant, holdout):
@@ -145,11 +177,7 @@ def test_a_held_out_referrers_existing_code_no_longer_attributes(
     alice, carol = (
         Participant.objects.for_tenant(tenant).get(external_id=n) for n in ("alice", "carol")
     )
-    seed = next(
-        s
-        for s in (f"seed-{i}" for i in range(200))
-        if assigned(s, alice.pk, 5000) and not assigned(s, carol.pk, 5000)
-    )
+    seed = seed_splitting(5000, held=[alice.pk], treated=[carol.pk])
     program = Program.objects.for_tenant(tenant).get(slug="friends")
     with django_capture_on_commit_callbacks(execute=True):
         program_update(

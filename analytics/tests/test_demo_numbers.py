@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from analytics.views import OVERVIEW_KPIS, PER_UNIT, RATIOS
 from referral_platform.core import calendar, clock
 from referral_platform.core.money import format_minor
+from referral_platform.core.templatetags.ui import money_full
 from referral_platform.tenancy.middleware import SESSION_KEY
 from referral_platform.tenancy.models import Tenant
 
@@ -223,4 +224,47 @@ def test_every_demo_card_equals_the_api_and_a_direct_sql_count():
             (s["base"], _dec(s["conversion"]), _dec(s["per_base"])) for s in funnel["steps"]
         ]
         assert all(c is None or c <= 1 for _, c, _ in drawn)
+        if slug == "demo-shop":
+            _holdout_card_checked(api, page, query, tenant, start, end)
     assert checked == 3 * len(OVERVIEW_KPIS)
+
+
+def _holdout_card_checked(api, page, query, tenant, start, end) -> None:
+    """The shop's demo holds members out: the card, the API and SQL say the same."""
+    from programs.holdout import holdout_members
+
+    program = page.context["filters"].program
+    answer = api.get(f"/api/v1/analytics/incrementality?{query}").json()["holdout"]
+    card = page.context["holdout"]
+    assert json.loads(json.dumps(card, default=str)) == answer
+    lo, hi = calendar.date_range_bounds(start, end, tenant.calendar)
+    members = [
+        pid
+        for (pid,) in _sql(
+            "SELECT participant_id FROM tracking_enrollment WHERE program_id = %s"
+            " AND created_at < %s",
+            program.pk, hi,
+        )
+    ]  # fmt: skip
+    held = holdout_members(program, members)
+    assert (answer["treated_members"], answer["held_out_members"]) == (
+        len(members) - len(held),
+        len(held),
+    )
+    assert held and answer["too_small"] is True
+    revenue = dict(
+        _sql(
+            "SELECT participant_id, SUM(CASE WHEN type = 'refund' THEN -amount_minor"
+            " ELSE amount_minor END) FROM tracking_event WHERE type IN ('purchase', 'refund')"
+            " AND occurred_at >= %s AND occurred_at < %s GROUP BY participant_id",
+            lo, hi,
+        )
+    )  # fmt: skip
+    held_total = sum(int(revenue.get(pid) or 0) for pid in held)
+    treated_total = sum(int(revenue.get(pid) or 0) for pid in members if pid not in held)
+    measure = answer["revenue_per_member"]
+    assert (measure["held_out_total"], measure["treated_total"]) == (held_total, treated_total)
+    assert measure["held_out_mean"]["amount_minor"] == round(held_total / len(held))
+    html = page.content.decode()
+    held_mean = money_full(measure["held_out_mean"]["amount_minor"], "CNY")
+    assert 'data-testid="holdout-too-small"' in html and held_mean in html

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from portal.selectors import success_statuses
+from programs.holdout import in_holdout
 from programs.models import Program
 from referral_platform.core import clock
 from referral_platform.core.money import format_minor
@@ -87,7 +88,7 @@ def test_every_demo_referrer_sees_on_the_portal_the_figures_the_api_gives(db):
     call_command("seed_demo", stdout=out)
     keys = dict(re.findall(r"^tenant=(\S+) program=\S+ api_key=(\S+)$", out.getvalue(), re.M))
     assert sorted(keys) == ["demo-saas", "demo-school", "demo-shop"]
-    checked_rewards = referrers = 0
+    checked_rewards = referrers = held_out_pages = 0
     for slug, key in keys.items():
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
@@ -98,11 +99,17 @@ def test_every_demo_referrer_sees_on_the_portal_the_figures_the_api_gives(db):
         )
         by_participant: dict[str, list[Program]] = {}
         for e in enrollments:
-            by_participant.setdefault(e.participant.external_id, []).append(e.program)
+            # A program that holds the participant out is not on their portal (SEMANTICS §10).
+            shown_programs = by_participant.setdefault(e.participant.external_id, [])
+            if not in_holdout(e.program, e.participant_id):
+                shown_programs.append(e.program)
         for external_id, programs in by_participant.items():
             page = portal_client(api, external_id).get("/portal/").content.decode()
             now = clock.now()
             assert _portal_counts(page) == [_api_counts(api, external_id, p) for p in programs]
+            if not programs:
+                assert 'data-testid="no-program"' in page
+                held_out_pages += 1
             shown = _portal_rewards(page)
             api_rewards = _all(api, "/api/v1/rewards", participant=external_id)
             assert set(shown) == {r["id"] for r in api_rewards}
@@ -122,3 +129,5 @@ def test_every_demo_referrer_sees_on_the_portal_the_figures_the_api_gives(db):
                 checked_rewards += 1
             referrers += 1
     assert referrers >= 3 and checked_rewards > 0
+    # The shop's demo holds some of its members out: their portal has no program.
+    assert held_out_pages > 0

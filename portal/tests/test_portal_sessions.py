@@ -27,7 +27,7 @@ def test_a_portal_session_link_opens_the_portal_as_that_participant(api, shop):
         )
         assert response.status_code == 201
         body = response.json()
-        assert set(body) == {"url", "expires_at"}
+        assert set(body) == {"url", "expires_at", "held_out"} and body["held_out"] is False
         assert body["url"].startswith("http://127.0.0.1:8000/portal/?token=")
         assert body["expires_at"] == "2026-04-06T02:15:00Z"
         client = Client()

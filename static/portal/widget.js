@@ -2,7 +2,8 @@
  *
  * <script src="https://<platform>/static/portal/widget.js" defer
  *         data-session-url="<portal session url your server created for this customer>"
- *         data-session-endpoint="/referrals/portal-session"   (optional: GET → {"url": "..."})
+ *         data-session-endpoint="/referrals/portal-session"   (optional: GET → {"url": "...", "held_out": false})
+ *         data-held-out="{{ held_out }}"   (the portal session's held_out: "true" draws nothing)
  *         data-label="Refer friends, get ¥25"  data-colour="#1f6feb"
  *         data-mode="tab|modal"  data-position="bottom-right|bottom-left|inline"
  *         data-close-label="Close"  data-unavailable-label="unavailable"
@@ -15,6 +16,10 @@
  * is the customer's (data-lang), else the browser's, else the workspace's default; a word
  * missing in that language falls back to the plain attribute (data-label …).
  *
+ * A customer the programs hold out (SEMANTICS §10) gets no widget: with data-held-out="true"
+ * (the portal session's `held_out`) nothing is drawn; a session endpoint answering
+ * `held_out: true` removes the button.
+ *
  * No dependencies, no requests until the button is pressed, styles kept in a shadow root
  * so neither page nor widget restyles the other.
  */
@@ -23,6 +28,7 @@
   var script = document.currentScript;
   if (!script) return;
   var cfg = script.dataset;
+  if (/^true$/i.test(cfg.heldOut || "")) return;
   var mode = cfg.mode === "modal" ? "modal" : "tab";
   var position = cfg.position || "bottom-right";
   var colour = /^#[0-9a-fA-F]{6}$/.test(cfg.colour || "") ? cfg.colour : "#1f6feb";
@@ -58,7 +64,10 @@
     if (cfg.sessionEndpoint) {
       return fetch(cfg.sessionEndpoint, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { if (!r.ok) throw new Error("session " + r.status); return r.json(); })
-        .then(function (data) { return data.url; });
+        .then(function (data) {
+          if (data.held_out === true) throw new Error("held out");
+          return data.url;
+        });
     }
     return Promise.resolve(cfg.sessionUrl || "");
   }
@@ -130,8 +139,9 @@
       if (mode === "modal") openModal(url);
       else if (tab) { tab.opener = null; tab.location.href = url; }
       else window.location.href = url;
-    }).catch(function () {
+    }).catch(function (error) {
       if (tab) tab.close();
+      if (error.message === "held out") { host.remove(); return; }
       button.disabled = true;
       button.textContent = label + " \u2014 " + unavailableLabel;
     });

@@ -291,6 +291,75 @@ def test_the_widget_opens_the_portal_from_the_tenants_page(live_server, phone, a
     assert phone.locator("iframe").count() == 0
 
 
+def _page_of(html: str):
+    def fulfil(route):
+        route.fulfill(body=html, content_type="text/html; charset=utf-8")
+
+    return fulfil
+
+
+def test_a_customer_the_program_holds_out_gets_no_widget(live_server, phone, transactional_db):
+    """SEMANTICS §10: the holdout gets no widget. The tenant's page passes the portal
+    session's `held_out` on, or its session endpoint answers it."""
+    import json
+
+    from programs.holdout import seed_splitting
+    from programs.models import Program
+    from programs.services import program_update
+    from tracking.models import Participant
+
+    tenant, api, _code = _alice_shop()
+    alice, lena = (
+        Participant.objects.for_tenant(tenant).get(external_id=n) for n in ("alice", "lena")
+    )
+    seed = seed_splitting(5000, held=[alice.pk], treated=[lena.pk])
+    program = Program.objects.for_tenant(tenant).get(slug="green-home")
+    program_update(
+        program=program, spec={**program.spec, "holdout": {"percent": 50, "seed": seed}}, actor=None
+    )
+
+    def session_of(who):
+        return api.post("/api/v1/portal-sessions", {"participant": who}, format="json").json()
+
+    shown = {}
+    for who in ("alice", "lena"):
+        session = session_of(who)
+        html = (
+            "<!doctype html><html lang=en><meta charset=utf-8><title>Shop</title><main><h1>Shop"
+            f'</h1><script src="/static/portal/widget.js" data-session-url="{session["url"]}" '
+            f'data-held-out="{session["held_out"]}" data-label="Refer friends"></script></main>'
+        )
+        phone.route(f"{live_server.url}/account-{who}", _page_of(html))
+        phone.goto(f"{live_server.url}/account-{who}")
+        phone.locator("h1").wait_for()
+        shown[who] = (
+            session["held_out"],
+            phone.get_by_role("button", name="Refer friends").count(),
+        )
+    assert shown == {"alice": (True, 0), "lena": (False, 1)}
+
+    # A session endpoint that answers held_out: the button goes at the first press, no tab.
+    phone.route(
+        f"{live_server.url}/me/portal",
+        lambda route: route.fulfill(
+            body=json.dumps(session_of("alice")), content_type="application/json"
+        ),
+    )
+    html = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Shop</title><main><h1>Shop</h1>"
+        '<script src="/static/portal/widget.js" data-session-endpoint="/me/portal" '
+        'data-label="Refer friends"></script></main>'
+    )
+    phone.route(
+        f"{live_server.url}/account-endpoint",
+        lambda route: route.fulfill(body=html, content_type="text/html"),
+    )
+    phone.goto(f"{live_server.url}/account-endpoint")
+    phone.get_by_role("button", name="Refer friends").click()
+    phone.locator("[data-referral-widget]").wait_for(state="detached")
+    assert len(phone.context.pages) == 1
+
+
 def test_the_invite_page_is_light_accessible_and_shows_the_personal_note(
     live_server, phone, alice_shop, shot
 ):
