@@ -42,8 +42,12 @@ class Builder:
         self._redrawn(before)
 
     def _redrawn(self, before: str) -> None:
+        # A new form, and htmx done with it: new nodes get their handlers when the swap
+        # settles (20 ms after it), so a select changed before that would send nothing.
         self.page.wait_for_function(
-            "n => document.querySelector('#section-body').dataset.nonce !== n", arg=before
+            """n => document.querySelector('#section-body').dataset.nonce !== n
+                   && !document.querySelector('.htmx-swapping, .htmx-settling')""",
+            arg=before,
         )
 
     def _exists(self, selector: str) -> bool:
