@@ -110,6 +110,14 @@ def test_export_then_import_keeps_the_faq_and_terms(tenant, other_tenant, tmp_pa
     assert (copied.spec["faq"], copied.spec["terms"]) == (FAQ, TERMS)
 
 
+def test_the_three_plans_carry_an_faq_and_terms_in_both_languages():
+    for build in ARCHETYPES.values():
+        spec = build(2026)
+        assert problems(spec) == []
+        assert set(spec["faq"]) == set(spec["terms"]) == {"en", "zh-hans"}
+        assert len(spec["faq"]["en"]) == len(spec["faq"]["zh-hans"]) >= 3
+
+
 # ------------------------------------------------------------------ reading
 
 
