@@ -133,8 +133,9 @@ def test_the_portal_answers_the_programs_questions_in_both_languages(
     assert "Who can refer" in help_section.get_by_test_id("terms").inner_text()
     assert axe_problems(page) == []
 
-    page.locator("[data-testid=language-switch] button[value=zh-hans]").click()
-    page.wait_for_load_state()
+    # The switch posts and comes back to the same /portal/ address: wait for that load.
+    with page.expect_navigation():
+        page.locator("[data-testid=language-switch] button[value=zh-hans]").click()
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     _read_faq(page, "好友下单后我能得到什么？", "250 绿色里程")
     assert "谁可以推荐" in help_section.get_by_test_id("terms").inner_text()
