@@ -51,6 +51,8 @@ def _invite_context(entry: dict, click_id: str = "", language: str = "", tenant=
         "offer_headline": offer.get("headline", ""),
         "offer_body": offer.get("body", ""),
         "poster_text": (spec.get("share_copy") or {}).get("poster", ""),
+        "faq": spec.get("faq") or [],
+        "terms": spec.get("terms") or "",
         "referrer_name": "" if entry["rotated"] else entry["referrer_name"],
         "code": "" if entry["rotated"] else entry["code"],
         "landing_url": program.landing_url,

@@ -146,7 +146,10 @@ class EnrollmentView:
     tier_period: str = ""
     rank: int | None = None
     rank_needed: int = 0
+    # The program's terms in the page's language, else (a program without terms) the
+    # offer's own words; its FAQ in that language, else the other's (programs.copy).
     terms: str = ""
+    faq: list[dict] = field(default_factory=list)
     ineligible: list[str] = field(default_factory=list)
     counts: ReferrerCounts | None = None
     board: list = field(default_factory=list)
@@ -220,6 +223,11 @@ class PortalView:
     catalogue: list[CatalogueItem] = field(default_factory=list)
     redeemed: list[RedeemedItem] = field(default_factory=list)
     ambassador: bool = False  # holds ambassador status in one of the programs
+
+    @property
+    def generic_faq(self) -> bool:
+        """The product's own questions, where a program of the page has none of its own."""
+        return not self.enrollments or any(not e.faq for e in self.enrollments)
 
 
 def _base_url() -> str:
@@ -483,7 +491,8 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
             ),
             now=now,
         ),
-        terms=(spec.get("offer") or {}).get("body", ""),
+        terms=spec.get("terms") or (spec.get("offer") or {}).get("body", ""),
+        faq=spec.get("faq") or [],
         paused=new_referrals_paused(program.status),
         ineligible=rules.ineligible_labels(spec, enrollment.ineligible_reasons or []),
         counts=referrer_counts(

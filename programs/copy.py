@@ -1,12 +1,23 @@
 """A program's copy in one language. The spec's texts a customer reads (the offer, the share
 texts) are each one string for every language or an object keyed by language code
-(`{"en": …, "zh-hans": …}`, spec/schema.py `$defs/text`); the pages read them through here."""
+(`{"en": …, "zh-hans": …}`, spec/schema.py `$defs/text`); its FAQ (a list of questions and
+answers) and terms are objects keyed by language code. The pages read them through here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .spec.schema import COPY_LANGUAGES
+
+
+def _in_language(value: Mapping, language: str, usable: Callable[[object], bool]):
+    """The language's entry, else another language's (the languages in their listed order),
+    else None: the first that `usable` accepts."""
+    for code in ((language or "").lower(), *COPY_LANGUAGES, *value):
+        entry = value.get(code)
+        if usable(entry):
+            return entry
+    return None
 
 
 def text_in(value, language: str) -> str:
@@ -16,17 +27,21 @@ def text_in(value, language: str) -> str:
         return value
     if not isinstance(value, Mapping):
         return ""
-    for code in ((language or "").lower(), *COPY_LANGUAGES, *value):
-        text = value.get(code)
-        if isinstance(text, str) and text.strip():
-            return text
-    return ""
+    return _in_language(value, language, lambda t: isinstance(t, str) and bool(t.strip())) or ""
+
+
+def faq_in(faq, language: str) -> list[dict]:
+    """The program's questions and answers in `language`, else another language's whole list
+    (never one FAQ mixing languages), else []."""
+    if not isinstance(faq, Mapping):
+        return []
+    return _in_language(faq, language, lambda entries: isinstance(entries, list) and entries) or []
 
 
 def copy_in(spec: Mapping, language: str) -> dict:
-    """The spec with its copy (`offer`, `share_copy`) as plain strings in `language`; the
-    rest unchanged. Apply it after the visitor's variants (`spec_for_variants`), so a
-    variant's per-language copy is the one read."""
+    """The spec with its copy (`offer`, `share_copy`, `terms`) as plain strings and its `faq`
+    as one list, in `language`; the rest unchanged. Apply it after the visitor's variants
+    (`spec_for_variants`), so a variant's per-language copy is the one read."""
     out = dict(spec)
     offer = spec.get("offer")
     if isinstance(offer, Mapping):
@@ -36,4 +51,8 @@ def copy_in(spec: Mapping, language: str) -> dict:
         out["share_copy"] = {
             channel: text for channel, value in share.items() if (text := text_in(value, language))
         }
+    if "faq" in spec:
+        out["faq"] = faq_in(spec["faq"], language)
+    if "terms" in spec:
+        out["terms"] = text_in(spec["terms"], language)
     return out

@@ -33,7 +33,7 @@ from .spec.schema import COPY_LANGUAGES
 # (slug, title, the top-level spec keys it edits)
 SECTIONS = [
     ("general", gettext_lazy("General"), ["name", "starts_at", "ends_at", "landing_url", "clawback_days", "point_value", "estimates"]),
-    ("copy", gettext_lazy("Offer and share texts"), ["offer", "share_copy"]),
+    ("copy", gettext_lazy("Offer, share texts, FAQ and terms"), ["offer", "share_copy", "faq", "terms"]),
     ("eligibility", gettext_lazy("Eligibility"), ["eligibility", "first_team_of_company_only"]),
     ("attribution", gettext_lazy("Attribution"), ["attribution"]),
     ("stages", gettext_lazy("Stages and rewards"), ["stages"]),
@@ -213,8 +213,12 @@ def _schema_at(parts: list) -> dict | None:
                     else {}
                 )
             )
+        elif "properties" in schema:
+            schema = schema["properties"].get(part)
         else:
-            schema = (schema.get("properties") or {}).get(part)
+            # An entry of an object keyed by name (the FAQ's list in one language).
+            extra = schema.get("additionalProperties")
+            schema = extra if isinstance(extra, dict) else None
         if schema is None:
             return None
     return schema
@@ -581,17 +585,21 @@ class _Renderer:
         )  # fmt: skip
 
     def value(
-        self, schema: dict, value, path: str, name: str, *, required: bool, siblings=None
+        self,
+        schema: dict,
+        value,
+        path: str,
+        name: str,
+        *,
+        required: bool,
+        siblings=None,
+        title: str = "",
     ) -> SafeString:
+        title = title or _title(schema, name)
         if _is_condition(schema):
             return self.condition(
-                value,
-                path,
-                _title(schema, name),
-                required=required,
-                description=schema.get("description"),
+                value, path, title, required=required, description=schema.get("description")
             )
-        title = _title(schema, name)
         if _is_text(schema):
             return self.text(schema, value, path, title)
         schema = resolve(schema)
@@ -644,8 +652,14 @@ class _Renderer:
                 shown,
             )
         elif path.rsplit(".", 1)[-1] in LONG_TEXT or schema.get("maxLength", 0) >= 1000:
+            # A page of terms gets room for a few paragraphs; a sentence or two, two lines.
+            rows = 8 if schema.get("maxLength", 0) >= 10000 else 2
             control = format_html(
-                '<textarea class="form-control{}" rows="2" {}>{}</textarea>', invalid, attrs, shown
+                '<textarea class="form-control{}" rows="{}" {}>{}</textarea>',
+                invalid,
+                rows,
+                attrs,
+                shown,
             )
         else:
             mode = (
@@ -795,10 +809,14 @@ class _Renderer:
             if scalars:
                 body.append(self.rows(scalars))
         elif (schema.get("propertyNames") or {}).get("enum"):
-            body.append(self.rows([
-                self.value(schema["additionalProperties"], value.get(n, _MISSING), join_path(path, n), n, required=False)
-                for n in schema["propertyNames"]["enum"]
-            ]))  # fmt: skip
+            child = schema["additionalProperties"]
+            names = schema["propertyNames"]["enum"]
+            parts = [
+                self.value(child, value.get(n, _MISSING), join_path(path, n), n, required=False,
+                           title=self._per_language_title(names, n, title))
+                for n in names
+            ]  # fmt: skip
+            body.append(self.rows(parts) if self._is_scalar_schema(child) else _join(parts))
         elif _is_map(schema):
             body.append(self.map(schema, value, path))
         else:
@@ -823,6 +841,14 @@ class _Renderer:
             '<fieldset class="border rounded p-3 mb-3" data-path="{}">{}{}{}{}</fieldset>',
             path, head, self.errors(path), _join(body), remove,
         )  # fmt: skip
+
+    @staticmethod
+    def _per_language_title(names: list, name: str, title: str) -> str:
+        """An entry of an object keyed by language (the FAQ, the terms) is named by its
+        language: "Terms (English)"; other keyed entries (share channels) by their key."""
+        if names != COPY_LANGUAGES:
+            return ""
+        return f"{title} ({LANGUAGE_NAMES.get(name, name)})"
 
     @staticmethod
     def _is_scalar_schema(child: dict) -> bool:

@@ -112,6 +112,34 @@ FIELDS: dict[str, tuple[str, str, str]] = {
         ),
         "object",
     ),
+    "faq": (
+        gettext_noop("FAQ"),
+        gettext_noop(
+            "The program's questions and answers, shown on the portal and the invite page "
+            'instead of the generic ones; a list per language: {"en": [...], "zh-hans": [...]}, '
+            "at most 20 each. A reader whose language has none sees the other's."
+        ),
+        "object",
+    ),
+    "question": (
+        gettext_noop("Question"),
+        gettext_noop("As a customer would ask it; at most 300 characters."),
+        "text",
+    ),
+    "answer": (
+        gettext_noop("Answer"),
+        gettext_noop("Plain text, at most 2000 characters; promise only what the rules pay."),
+        "text",
+    ),
+    "terms": (
+        gettext_noop("Terms"),
+        gettext_noop(
+            "The program's terms as plain text per language (a blank line starts a paragraph), "
+            'at most 10000 characters each: {"en": …, "zh-hans": …}. Shown on the portal and '
+            "the invite page."
+        ),
+        "object",
+    ),
     "budget": (
         gettext_noop("Budget"),
         gettext_noop(

@@ -22,6 +22,12 @@ SOURCES = ["link", "qr", "code", "claim", "identity"]
 COPY_LANGUAGES = ["en", "zh-hans"]
 # A text a customer reads: one string for every language, or one per language code.
 TEXT = {"$ref": "#/$defs/text"}
+# The program's FAQ and terms, per language (programs.copy reads them in the reader's
+# language): a page-sized FAQ, and terms that fit a page of plain text.
+FAQ_MAX_ENTRIES = 20
+QUESTION_MAX_LENGTH = 300
+ANSWER_MAX_LENGTH = 2000
+TERMS_MAX_LENGTH = 10000
 SHARE_CHANNELS = [
     "wechat", "whatsapp", "telegram", "email", "sms", "x", "linkedin", "copy", "poster",
 ]  # fmt: skip
@@ -221,6 +227,36 @@ SCHEMA: dict = {
             "type": "object",
             "propertyNames": {"enum": SHARE_CHANNELS},
             "additionalProperties": TEXT,
+        },
+        "faq": {
+            "type": "object",
+            "propertyNames": {"enum": COPY_LANGUAGES},
+            "additionalProperties": {
+                "type": "array",
+                "maxItems": FAQ_MAX_ENTRIES,
+                "items": {
+                    "type": "object",
+                    "required": ["question", "answer"],
+                    "properties": {
+                        "question": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": QUESTION_MAX_LENGTH,
+                        },
+                        "answer": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": ANSWER_MAX_LENGTH,
+                        },
+                    },
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "terms": {
+            "type": "object",
+            "propertyNames": {"enum": COPY_LANGUAGES},
+            "additionalProperties": {"type": "string", "maxLength": TERMS_MAX_LENGTH},
         },
         "eligibility": {
             "type": "object",

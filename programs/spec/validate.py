@@ -100,6 +100,10 @@ def validate_spec(spec) -> list[Problem]:
                 message = _("Expected a text, or one text per language (%(languages)s).") % {
                     "languages": ", ".join(COPY_LANGUAGES)
                 }
+        elif error.validator == "type" and _per_language(error.schema):
+            message = _("Expected one per language code (%(languages)s).") % {
+                "languages": ", ".join(COPY_LANGUAGES)
+            }
         elif error.validator == "oneOf":
             message = _(
                 "Not a valid condition: use {field, op, value}, {segment}, {all}, {any} or {not}."
@@ -110,6 +114,11 @@ def validate_spec(spec) -> list[Problem]:
     if problems:
         return problems
     return _semantic_problems(spec)
+
+
+def _per_language(schema) -> bool:
+    """An object keyed by language code (the FAQ, the terms)."""
+    return (schema.get("propertyNames") or {}).get("enum") == COPY_LANGUAGES
 
 
 def _schema_message(error) -> str | None:
@@ -138,6 +147,7 @@ def _schema_message(error) -> str | None:
         "minLength": lambda: _("This field is required."),
         "maxLength": lambda: _("At most %(n)s characters.") % {"n": arg},
         "minItems": lambda: _("Add at least %(n)s.") % {"n": arg},
+        "maxItems": lambda: _("At most %(n)s entries.") % {"n": arg},
         "uniqueItems": lambda: _("Each value only once."),
         "const": lambda: _("Must be %(v)s.") % {"v": arg},
         "format": lambda: _("Enter a date and time.") if arg == "date-time" else None,
@@ -294,10 +304,25 @@ def _semantic_problems(spec: dict) -> list[Problem]:
             add(f"experiments[{e}].variants", _("Variant keys must be unique."))
         for v, variant in enumerate(experiment["variants"]):
             problems.extend(_override_problems(spec, experiment["key"], variant, e, v))
+    problems.extend(_copy_problems(spec))
     percent = (spec.get("holdout") or {}).get("percent")
     if percent is not None and round(percent * 100) != percent * 100:
         add("holdout.percent", str(too_many_decimals(2).messages[0]))
     return problems
+
+
+def _copy_problems(spec: dict) -> list[Problem]:
+    """An FAQ entry or terms of blanks only would show as an empty question or section."""
+    out = []
+    for language, entries in (spec.get("faq") or {}).items():
+        for e, entry in enumerate(entries):
+            for name in ("question", "answer"):
+                if not entry[name].strip():
+                    out.append(Problem(f"faq.{language}[{e}].{name}", _("This field is required.")))
+    for language, text in (spec.get("terms") or {}).items():
+        if not text.strip():
+            out.append(Problem(f"terms.{language}", _("This field is required.")))
+    return out
 
 
 # What only the program as a whole can be: a variant changes the rules, not the program.

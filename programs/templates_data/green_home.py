@@ -48,6 +48,58 @@ def green_home_spec(year: int = 2026) -> dict:
                 "zh-hans": "扫码立减 ¥20，再享免运费",
             },
         },
+        # The program's own questions and terms, per language: the portal and the invite page
+        # show them instead of the generic ones. They say only what the rules below pay.
+        "faq": {
+            "en": [
+                {
+                    "question": "What does my friend get?",
+                    "answer": "¥20 off their first order of ¥99 or more, plus a free-shipping coupon. Both are valid for 7 days after they sign up with your link or code.",
+                },
+                {
+                    "question": "What do I get when a friend orders?",
+                    "answer": "When your friend's first order of ¥99 or more has passed the 7-day no-return window, you choose a ¥25 coupon (orders of ¥129 or more, valid 14 days) or 250 green miles; without a choice within 7 days, you get the coupon. You also get 300 green miles and a ticket for this month's lottery.",
+                },
+                {
+                    "question": "Is there more for several friends in a month?",
+                    "answer": "At 3 successful referrals in a month: a ¥30 coupon (orders of ¥169 or more) and 200 green miles. At 5: an eco cutlery blind bag, shipped with your next order (or alone after 30 days), and a new-product trial place.",
+                },
+                {
+                    "question": "How does the lottery work?",
+                    "answer": "Each ticket takes part in every Friday draw of its month and in the monthly grand draw, and wins at most once. Each draw's seed is committed before the draw, so anyone can check the winners.",
+                },
+                {
+                    "question": "What if my friend returns the order?",
+                    "answer": "A refund or return within the 7 days cancels that referral's rewards.",
+                },
+            ],
+            "zh-hans": [
+                {
+                    "question": "好友能得到什么？",
+                    "answer": "首单满 ¥99 减 ¥20，再送一张免运费券。两张券均在好友通过你的链接或邀请码注册后 7 天内有效。",
+                },
+                {
+                    "question": "好友下单后我能得到什么？",
+                    "answer": "好友满 ¥99 的首单度过 7 天无理由退货期后，你可以选择一张 ¥25 优惠券（满 ¥129 可用，14 天内有效）或 250 绿色里程；7 天内未选择则默认发放优惠券。你还会获得 300 绿色里程和一张本月抽奖券。",
+                },
+                {
+                    "question": "一个月内邀请多位好友有额外奖励吗？",
+                    "answer": "一个月内成功邀请 3 位：一张 ¥30 优惠券（满 ¥169 可用）和 200 绿色里程。成功邀请 5 位：一份环保餐具盲盒（随下一单寄出，30 天内无订单则单独寄出），以及一个新品试用名额。",
+                },
+                {
+                    "question": "抽奖怎么进行？",
+                    "answer": "每张抽奖券参加当月每周五的抽奖和月度大奖抽奖，最多中奖一次。每次抽奖的种子在开奖前公布承诺，任何人都可以核验中奖结果。",
+                },
+                {
+                    "question": "好友退货了怎么办？",
+                    "answer": "7 天内退款或退货，该推荐的奖励将被取消。",
+                },
+            ],
+        },
+        "terms": {
+            "en": "Who can refer: members with at least one valid order, a verified phone and no serious returns or risk record in the last 12 months.\n\nWho counts as a new friend: someone who has never ordered before. A phone, device, shipping address or payment method already used by one of our customers does not count as new, and such a referral earns no reward.\n\nWhen a referral counts: your friend signs up within 30 days of using your link, code or QR code (the latest one counts), places a first order of ¥99 or more and keeps it for 7 days. A refund or return within those 7 days cancels it.\n\nLimits: at most 10 successful referrals per calendar month are rewarded. Green miles expire 6 months after they are credited. Each coupon is valid for the days shown on it.\n\nReferrals are checked for fraud: self-referrals and fake accounts are rejected and earn nothing.",
+            "zh-hans": "谁可以推荐：至少有一笔有效订单、已验证手机号，且近 12 个月内无严重退货或风险记录的会员。\n\n谁算新朋友：从未下过单的用户。手机号、设备、收货地址或支付方式已被我们的顾客使用过的，不算新用户，此类推荐不获得奖励。\n\n推荐何时生效：好友在使用你的链接、邀请码或二维码后 30 天内注册（以最后一次为准），首单满 ¥99 且 7 天内未退货。7 天内退款或退货则推荐取消。\n\n上限：每个自然月最多奖励 10 次成功推荐。绿色里程自发放起 6 个月后过期。每张优惠券的有效期以券面为准。\n\n所有推荐都会经过反作弊审核：自我推荐和虚假账号将被拒绝，不获得任何奖励。",
+        },
         "eligibility": {
             "referrer": [
                 {

@@ -55,6 +55,58 @@ def saas_b2b_spec(year: int = 2026) -> dict:
                 "zh-hans": "我的团队离不开的项目工具——也为你的团队准备了优惠。",
             },
         },
+        # The program's own questions and terms, per language: the portal and the invite page
+        # show them instead of the generic ones. They say only what the rules below pay.
+        "faq": {
+            "en": [
+                {
+                    "question": "What does my friend's team get?",
+                    "answer": "When the team buys its first annual plan (¥1,680 or more) within 60 days of signing up, it chooses at checkout: the first year 10% off (at most ¥500 off) or one month free. Teams that buy in April or September get one more free month.",
+                },
+                {
+                    "question": "What do I earn?",
+                    "answer": "¥50 when your friend's team becomes a qualified lead within 30 days of signing up (¥80 during the double week in March); ¥150 more when it pays for its first annual plan; and, if the team is still active 90 days after paying, ¥100 cash or a ¥100 product voucher, your choice.",
+                },
+                {
+                    "question": "What are the season tiers and prizes?",
+                    "answer": "Each quarter, your qualified leads count towards tiers: 3 for bronze (avatar frame and e-certificate), 5 for silver (1 month of Pro or 5 extra seats for a trial), 8 for gold (early access and a conference VIP ticket, or an online workshop seat). The quarter's top 3 referrers with at least 2 paid referrals win ¥500, ¥300 or ¥200, in cash or as a product voucher.",
+                },
+                {
+                    "question": "Is there a limit?",
+                    "answer": "Base rewards are paid for up to 10 referrals per quarter. Beyond that, each referral earns 100 honor points instead.",
+                },
+                {
+                    "question": "What is the customer-success bonus?",
+                    "answer": "If you rate us 9 or more (or have a case study with us) and your friend's team expects 10 or more users, the team gets a success pack (2 hours with an implementation consultant, template import, security guide) and a 30-day extension of the SSO and automation trial. If the team then enables 2 key modules and reaches the monthly-active threshold within 90 days of signing up, you join the customer success club and get a ¥200 product voucher.",
+                },
+            ],
+            "zh-hans": [
+                {
+                    "question": "好友的团队能得到什么？",
+                    "answer": "团队在注册后 60 天内首次购买年付方案（¥1,680 及以上）时，可在结账时二选一：首年 9 折（最多减 ¥500）或免费使用一个月。在 4 月或 9 月购买的团队再多送一个月。",
+                },
+                {
+                    "question": "我能获得什么？",
+                    "answer": "好友的团队在注册后 30 天内成为合格线索，你获得 ¥50（3 月双倍周期间为 ¥80）；首次支付年付方案，你再获得 ¥150；付款 90 天后团队仍保持活跃，你可以选择 ¥100 现金或 ¥100 产品代金券。",
+                },
+                {
+                    "question": "赛季等级和奖品是什么？",
+                    "answer": "每个季度，你带来的合格线索计入等级：3 个为铜牌（头像框和电子证书），5 个为银牌（1 个月 Pro 或试用增加 5 个席位），8 个为金牌（新功能抢先体验和大会 VIP 门票，或一个在线工作坊名额）。当季至少有 2 个付费推荐的前三名推荐人分别获得 ¥500、¥300、¥200，可选现金或产品代金券。",
+                },
+                {
+                    "question": "奖励有上限吗？",
+                    "answer": "每季度最多为 10 个推荐发放基础奖励。超出部分，每个推荐改为获得 100 荣誉积分。",
+                },
+                {
+                    "question": "客户成功共建奖励是什么？",
+                    "answer": "如果你给我们的评分为 9 分及以上（或与我们有客户案例），且好友团队预计有 10 名及以上用户，该团队将获得成功礼包（2 小时实施顾问、模板导入、安全指南），以及 SSO 和自动化功能试用延长 30 天。若该团队在注册后 90 天内启用 2 个关键模块并达到月活跃标准，你将加入客户成功俱乐部，并获得一张 ¥200 产品代金券。",
+                },
+            ],
+        },
+        "terms": {
+            "en": "Who can refer: a paying customer in good standing (no arrears, no violations); an active customer (5 or more active users in the last 30 days and a weekly active rate of 50% or more); or a qualified trial (7 or more trial days, 3 or more members and at least one core module connected).\n\nWho can be referred: a new account not seen in the last 12 months, from another company. Only the first referred team of a company counts; a team of the same company as you earns no reward.\n\nWhen a referral counts: the team signs up within 90 days of using your link, code or QR code (the latest one counts), becomes a qualified lead within 30 days and pays for an annual plan of ¥1,680 or more within 60 days of signing up.\n\nLimits: base rewards for at most 10 referrals per quarter; beyond that, 100 honor points per referral. A friend's discounts add up to at most ¥500. The retention reward is cancelled if the subscription is cancelled within the 90 days after payment.\n\nReferrals are checked for fraud: referrals found to be fake or from your own company are rejected and earn nothing.",
+            "zh-hans": "谁可以推荐：信誉良好的付费客户（无欠费、无违规）；活跃客户（近 30 天活跃用户 5 人及以上，且周活跃率 50% 及以上）；或合格试用客户（试用 7 天及以上、3 名及以上成员，且至少接入一个核心模块）。\n\n谁可以被推荐：近 12 个月内未出现过的新账户，且来自其他公司。同一公司只计第一个被推荐的团队；与你同一公司的团队不获得奖励。\n\n推荐何时生效：团队在使用你的链接、邀请码或二维码后 90 天内注册（以最后一次为准），在注册后 30 天内成为合格线索，并在注册后 60 天内支付 ¥1,680 及以上的年付方案。\n\n上限：每季度最多为 10 个推荐发放基础奖励；超出部分每个推荐获得 100 荣誉积分。好友的各项优惠合计最多 ¥500。付款后 90 天内取消订阅的，留存奖励取消。\n\n所有推荐都会经过反作弊审核：被认定为虚假或来自你所在公司的推荐将被拒绝，不获得任何奖励。",
+        },
         "eligibility": {
             "referrer": [
                 {

@@ -42,6 +42,58 @@ def study_together_spec(year: int = 2026) -> dict:
                 "zh-hans": "用我的邀请码：3 节免费体验课 + 立减 ¥300。",
             },
         },
+        # The program's own questions and terms, per language: the portal and the invite page
+        # show them instead of the generic ones. They say only what the rules below pay.
+        "faq": {
+            "en": [
+                {
+                    "question": "What does my friend get?",
+                    "answer": "A 3-lesson trial pack and ¥300 off their first course when they sign up with your link or code.",
+                },
+                {
+                    "question": "What do I earn?",
+                    "answer": "¥100 in study fund when your friend has attended 2 trial lessons. When your friend pays for a course of 12 weeks or more (¥1,800 or more) and keeps it for 7 days: ¥300 more in study fund or a 1-on-1 speaking diagnosis, your choice within 14 days. Study funds are valid for 60 days.",
+                },
+                {
+                    "question": "What is the yearly ladder?",
+                    "answer": "In each calendar year, 1 successful referral brings a teacher's speaking diagnosis; 3 bring a premium-course upgrade voucher or 2 more weeks of access (valid 30 days); 5 bring a small-class seat or an exam mock-camp pass, plus a charity certificate. In the February, June, July–August, September and December windows, each referral counts double on the ladder.",
+                },
+                {
+                    "question": "What is the charity match?",
+                    "answer": "The school donates ¥50 for each successful referral, and you receive an e-certificate.",
+                },
+                {
+                    "question": "Can we enrol as a team?",
+                    "answer": "Yes: 2 to 4 friends who enrol with a team code and all pay within 7 days each get ¥300 off (¥400 on courses of 24 weeks or more). The larger of the team and friend discounts applies, never both. The team leader gets ¥200 in study fund or a mock interview.",
+                },
+            ],
+            "zh-hans": [
+                {
+                    "question": "好友能得到什么？",
+                    "answer": "好友通过你的链接或邀请码注册，可获得 3 节体验课，首门课程立减 ¥300。",
+                },
+                {
+                    "question": "我能获得什么？",
+                    "answer": "好友上完 2 节体验课，你获得 ¥100 学习基金。好友购买 12 周及以上（¥1,800 及以上）的课程并保留 7 天后，你再获得 ¥300 学习基金或一次一对一口语诊断，14 天内任选其一。学习基金 60 天内有效。",
+                },
+                {
+                    "question": "年度阶梯奖励是什么？",
+                    "answer": "每个自然年内：成功推荐 1 位，获得一次老师口语诊断；3 位，获得精品课升级券或延长 2 周学习权限（30 天内有效）；5 位，获得一个小班课名额或一张考试模考营通行证，另加一份公益证书。在 2 月、6 月、7–8 月、9 月和 12 月的活动期内，每次推荐在阶梯上按双倍计算。",
+                },
+                {
+                    "question": "公益配捐是什么？",
+                    "answer": "每成功推荐一位好友，学校捐出 ¥50，你会收到一份电子证书。",
+                },
+                {
+                    "question": "可以组队报名吗？",
+                    "answer": "可以：2–4 位好友使用同一个团队码报名，并在 7 天内全部付款，每人立减 ¥300（24 周及以上课程立减 ¥400）。团队优惠与好友优惠取较高者，不可叠加。队长可获得 ¥200 学习基金或一次模拟面试。",
+                },
+            ],
+        },
+        "terms": {
+            "en": "Who can refer: students with at least 2 weeks of study or a passed stage test, graduates, and active community members who rate us 8 or more. Not while a refund is in progress, nor after a violation.\n\nWho can be referred: someone buying from us for the first time.\n\nWhen a referral counts: your friend signs up within 30 days of using your link or code (the latest one counts), pays for a course of 12 weeks or more (¥1,800 or more) and keeps it for 7 days. A refund or a class transfer within those 7 days cancels it.\n\nLimits: at most 10 successful referrals per calendar month are rewarded. Study funds are valid for 60 days from when they are granted.\n\nReferrals are checked for fraud: referrals found to be fake are rejected and earn nothing.",
+            "zh-hans": "谁可以推荐：学习满 2 周或通过阶段测试的学员、毕业学员，以及评分 8 分及以上的活跃社群成员。退款处理中或有违规记录的除外。\n\n谁可以被推荐：首次在我们这里购买的用户。\n\n推荐何时生效：好友在使用你的链接或邀请码后 30 天内注册（以最后一次为准），购买 12 周及以上（¥1,800 及以上）的课程并保留 7 天。7 天内退款或转班则推荐取消。\n\n上限：每个自然月最多奖励 10 次成功推荐。学习基金自发放起 60 天内有效。\n\n所有推荐都会经过反作弊审核：被认定为虚假的推荐将被拒绝，不获得任何奖励。",
+        },
         "eligibility": {
             "referrer": [
                 {

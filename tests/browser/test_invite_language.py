@@ -1,5 +1,6 @@
 """The friend's invite page on a 390 × 844 phone: the language switch changes the program's
-own offer text (its per-language copy), not only the page's words, and the choice is kept."""
+own offer text (its per-language copy), not only the page's words, and the choice is kept.
+The program's FAQ and terms read in either language there and on the referrer's portal."""
 
 from __future__ import annotations
 
@@ -83,3 +84,62 @@ def test_the_widgets_button_speaks_the_customers_language(live_server, browser, 
         page.goto(f"{live_server.url}/shop")
         assert page.get_by_role("button", name=expected).is_visible(), (locale, lang_attr)
         context.close()
+
+
+def _read_faq(page, question: str, answer_part: str) -> None:
+    """Open the question (a <details>) and check its answer is now visible."""
+    entry = page.locator("details[data-testid=faq]", has=page.locator("summary", has_text=question))
+    entry.locator("summary").click()
+    assert answer_part in entry.inner_text()
+    assert entry.get_attribute("open") is not None
+
+
+def test_the_invite_page_answers_the_programs_questions_in_both_languages(
+    live_server, phone390, transactional_db, shot
+):
+    _tenant, _api, code = _alice_shop()
+    page = phone390
+    page.goto(f"{live_server.url}/i/{code}")
+    _read_faq(page, "What does my friend get?", "free-shipping coupon")
+    page.get_by_test_id("terms-link").click()
+    assert page.locator("#terms").is_visible()
+    assert "Who can refer" in page.locator("#terms").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_problems(page) == []
+
+    page.locator("[data-testid=language-switch] button[value=zh-hans]").click()
+    page.wait_for_url(f"**/i/{code}")
+    _read_faq(page, "好友能得到什么？", "免运费券")
+    assert "谁可以推荐" in page.locator("#terms").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_problems(page) == []
+    shot(page, "invite-faq-zh-390")
+    assert page.console_problems == []
+
+
+def test_the_portal_answers_the_programs_questions_in_both_languages(
+    live_server, phone390, transactional_db, shot
+):
+    from urllib.parse import urlsplit
+
+    _tenant, api, _code = _alice_shop()
+    session = api.post("/api/v1/portal-sessions", {"participant": "alice"}, format="json").json()
+    parts = urlsplit(session["url"])
+    page = phone390
+    page.goto(f"{live_server.url}{parts.path}?{parts.query}")
+    help_section = page.locator("#help")
+    _read_faq(page, "What do I get when a friend orders?", "250 green miles")
+    assert "When do I get my reward?" not in help_section.inner_text()
+    assert "Who can refer" in help_section.get_by_test_id("terms").inner_text()
+    assert axe_problems(page) == []
+
+    # The switch posts and comes back to the same /portal/ address: wait for that load.
+    with page.expect_navigation():
+        page.locator("[data-testid=language-switch] button[value=zh-hans]").click()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    _read_faq(page, "好友下单后我能得到什么？", "250 绿色里程")
+    assert "谁可以推荐" in help_section.get_by_test_id("terms").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_problems(page) == []
+    shot(page, "portal-faq-zh-390")
+    assert page.console_problems == []
