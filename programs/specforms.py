@@ -167,7 +167,8 @@ def _dom_id(path: str) -> str:
 
 
 def raw_tree(data) -> dict:
-    """The posted fields as a nested dict (list positions as int keys)."""
+    """The posted fields as a nested dict (list positions as int keys). Browsers send a
+    textarea's line breaks as CRLF: the spec keeps plain LF, as the JSON view writes it."""
     root: dict = {}
     for key in data:
         if key.startswith("_") or key in (
@@ -178,7 +179,10 @@ def raw_tree(data) -> dict:
             continue
         parts = parse_path(key)
         if parts:
-            _parent_of(root, parts)[parts[-1]] = data.get(key)
+            value = data.get(key)
+            if isinstance(value, str):
+                value = value.replace("\r\n", "\n").replace("\r", "\n")
+            _parent_of(root, parts)[parts[-1]] = value
     return root
 
 
