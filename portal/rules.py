@@ -415,6 +415,18 @@ class TierProgress:
     reached_labels: tuple[str, ...]
 
 
+# The period a tier ladder counts in, as the progress box names it.
+PERIOD_HEADINGS = {
+    "day": gettext_lazy("Your progress today"),
+    "week": gettext_lazy("Your progress this week"),
+    "month": gettext_lazy("Your progress this month"),
+    "quarter": gettext_lazy("Your progress this quarter"),
+    "season": gettext_lazy("Your progress this season"),
+    "year": gettext_lazy("Your progress this year"),
+    "lifetime": gettext_lazy("Your progress"),
+}
+
+
 def tier_progress(tiers: list[Mapping], count: int) -> TierProgress | None:
     """Where a count stands on the ladder of one period: the next tier and how far it is."""
     if not tiers:

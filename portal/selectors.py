@@ -144,6 +144,11 @@ class EnrollmentView:
     offer: dict
     tier: rules.TierProgress | None = None
     tier_period: str = ""
+
+    @property
+    def tier_heading(self) -> str:
+        return str(rules.PERIOD_HEADINGS.get(self.tier_period, rules.PERIOD_HEADINGS["lifetime"]))
+
     rank: int | None = None
     rank_needed: int = 0
     # The program's terms in the page's language, else (a program without terms) the

@@ -43,6 +43,7 @@ def test_the_portal_shows_each_referral_reward_and_balance_with_exact_figures(
     )
     assert f'value="http://127.0.0.1:8000/r/{code}"' in response.content.decode()
     # One success this month (Lena's order): two more to the first ladder step.
+    assert 'data-testid="tier-heading">Your progress this month<' in response.content.decode()
     assert (
         "1 so far: 2 more successful referrals to reach ¥30 coupon (orders ≥ ¥169) and 200 green miles."
         in text
