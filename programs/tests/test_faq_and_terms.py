@@ -124,6 +124,16 @@ def test_the_three_plans_carry_an_faq_and_terms_in_both_languages():
         assert len(spec["faq"]["en"]) == len(spec["faq"]["zh-hans"]) >= 3
 
 
+def test_the_three_plans_speak_to_the_referrer_and_to_the_friend_alike_in_both_languages():
+    for build in ARCHETYPES.values():
+        faq = build(2026)["faq"]
+        audiences = [entry.get("for", "everyone") for entry in faq["en"]]
+        assert audiences == [entry.get("for", "everyone") for entry in faq["zh-hans"]]
+        assert audiences.count("friend") >= 2 and audiences.count("referrer") >= 2
+        # Everyone's questions are written without `for`, as the builder saves them.
+        assert "everyone" not in [entry.get("for") for entry in faq["en"] + faq["zh-hans"]]
+
+
 def test_an_audience_is_optional_and_an_entry_without_one_is_everyones():
     spec = green(faq={"en": [{"question": "Q", "answer": "A"}]})
     assert problems(spec) == []
