@@ -40,8 +40,11 @@ def _invite_context(entry: dict, click_id: str = "", language: str = "", tenant=
     tenant = tenant or Tenant.objects.get(pk=entry["tenant_id"])
     program = program_list(tenant).get(pk=entry["program_id"])
     variants = variants_assign(program.spec, "referee", click_id) if click_id else {}
+    # The friend reads the FAQ entries for friends and for everyone.
     spec = copy_in(
-        spec_for_variants(program.spec, variants), language or translation.get_language() or ""
+        spec_for_variants(program.spec, variants),
+        language or translation.get_language() or "",
+        audience="friend",
     )
     offer = spec.get("offer") or {}
     return {

@@ -152,7 +152,8 @@ class EnrollmentView:
     rank: int | None = None
     rank_needed: int = 0
     # The program's terms in the page's language, else (a program without terms) the
-    # offer's own words; its FAQ in that language, else the other's (programs.copy).
+    # offer's own words; its FAQ for referrers in that language, else the other's
+    # (programs.copy).
     terms: str = ""
     faq: list[dict] = field(default_factory=list)
     ineligible: list[str] = field(default_factory=list)
@@ -451,10 +452,11 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
 
     program = enrollment.program
     # The referrer's share texts and offer as their experiment variants make them, in the
-    # page's language.
+    # page's language; the FAQ entries for referrers and for everyone.
     spec = copy_in(
         spec_for_variants(program.spec, variants_decode(enrollment.variant)),
         translation.get_language() or "",
+        audience="referrer",
     )
     base = _base_url()
     link = f"{base}/r/{code}" if code else ""

@@ -83,6 +83,14 @@ CHOICE_TEXT = {
     "exists": gettext_lazy("is known"), "truthy": gettext_lazy("is yes"), "falsy": gettext_lazy("is no"),
     "days_since_gte": gettext_lazy("at least N days ago"), "days_since_lte": gettext_lazy("at most N days ago"),
 }  # fmt: skip
+# A field's own words for its choices, where the shared ones above would not say enough.
+FIELD_CHOICE_TEXT = {
+    "for": {
+        "everyone": gettext_lazy("everyone"),
+        "referrer": gettext_lazy("referrers on their portal"),
+        "friend": gettext_lazy("invited friends on the invite page"),
+    },
+}
 LONG_TEXT = {"description", "body", "headline"}
 _CONDITION_SHAPES = {
     "field": SCHEMA["$defs"]["condition"]["oneOf"][0],
@@ -314,6 +322,9 @@ class _Parser:
             value = None if text == "null" else text
             if value not in schema["enum"]:
                 return self.error(path, _("Pick one of the choices."), text)
+            # A choice's default is what its absence means: it is not written out.
+            if "default" in schema and value == schema["default"]:
+                return _MISSING
             return value
         if kind == "boolean":
             return {"true": True, "false": False}.get(text, _MISSING)
@@ -629,13 +640,16 @@ class _Renderer:
         described = f"{dom}-help" + (f" {dom}-error" if invalid else "")
         attrs = format_html('id="{}" name="{}" aria-describedby="{}"', dom, path, described)
         if "enum" in schema:
-            options = (
-                [("", "—")]
-                if not required or value is _MISSING or value is None and None not in schema["enum"]
-                else []
+            # A choice with a default has no blank: its absence shows as the default.
+            if "default" in schema and value is _MISSING and path not in self.ctx.bad_raw:
+                shown = schema["default"]
+            blank = (
+                not required or value is _MISSING or value is None and None not in schema["enum"]
             )
+            options = [("", "—")] if blank and "default" not in schema else []
+            words = {**CHOICE_TEXT, **FIELD_CHOICE_TEXT.get(path.rsplit(".", 1)[-1], {})}
             options += [
-                ("null" if v is None else v, _("none") if v is None else str(CHOICE_TEXT.get(v, v)))
+                ("null" if v is None else v, _("none") if v is None else str(words.get(v, v)))
                 for v in schema["enum"]
             ]
             control = format_html(

@@ -117,7 +117,9 @@ FIELDS: dict[str, tuple[str, str, str]] = {
         gettext_noop(
             "The program's questions and answers, shown on the portal and the invite page "
             'instead of the generic ones; a list per language: {"en": [...], "zh-hans": [...]}, '
-            "at most 20 each. A reader whose language has none sees the other's."
+            "at most 20 each. Each entry is shown to everyone, or only to referrers (portal) or "
+            "invited friends (invite page). A reader whose language has none for them sees the "
+            "other's."
         ),
         "object",
     ),
@@ -130,6 +132,14 @@ FIELDS: dict[str, tuple[str, str, str]] = {
         gettext_noop("Answer"),
         gettext_noop("Plain text, at most 2000 characters; promise only what the rules pay."),
         "text",
+    ),
+    "faq.for": (
+        gettext_noop("Shown to"),
+        gettext_noop(
+            "Who reads this question: everyone (the default, on both pages), referrers on "
+            "their portal, or invited friends on the invite page."
+        ),
+        "choice",
     ),
     "terms": (
         gettext_noop("Terms"),

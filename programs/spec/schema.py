@@ -28,6 +28,10 @@ FAQ_MAX_ENTRIES = 20
 QUESTION_MAX_LENGTH = 300
 ANSWER_MAX_LENGTH = 2000
 TERMS_MAX_LENGTH = 10000
+# Who reads an FAQ entry: the referrer on the portal, the invited friend on the invite page,
+# or both (the default, so an entry without `for` is shown on both pages).
+FAQ_AUDIENCES = ["everyone", "referrer", "friend"]
+FAQ_EVERYONE = "everyone"
 SHARE_CHANNELS = [
     "wechat", "whatsapp", "telegram", "email", "sms", "x", "linkedin", "copy", "poster",
 ]  # fmt: skip
@@ -248,6 +252,7 @@ SCHEMA: dict = {
                             "minLength": 1,
                             "maxLength": ANSWER_MAX_LENGTH,
                         },
+                        "for": {"enum": FAQ_AUDIENCES, "default": FAQ_EVERYONE},
                     },
                     "additionalProperties": False,
                 },

@@ -49,50 +49,90 @@ def green_home_spec(year: int = 2026) -> dict:
             },
         },
         # The program's own questions and terms, per language: the portal and the invite page
-        # show them instead of the generic ones. They say only what the rules below pay.
+        # show them instead of the generic ones. They say only what the rules below pay. Each
+        # question is for the referrer (portal), the friend (invite page) or, without "for",
+        # for both.
         "faq": {
             "en": [
                 {
                     "question": "What does my friend get?",
                     "answer": "¥20 off their first order of ¥99 or more, plus a free-shipping coupon. Both are valid for 7 days after they sign up with your link or code.",
+                    "for": "referrer",
                 },
                 {
                     "question": "What do I get when a friend orders?",
                     "answer": "When your friend's first order of ¥99 or more has passed the 7-day no-return window, you choose a ¥25 coupon (orders of ¥129 or more, valid 14 days) or 250 green miles; without a choice within 7 days, you get the coupon. You also get 300 green miles and a ticket for this month's lottery.",
+                    "for": "referrer",
                 },
                 {
                     "question": "Is there more for several friends in a month?",
                     "answer": "At 3 successful referrals in a month: a ¥30 coupon (orders of ¥169 or more) and 200 green miles. At 5: an eco cutlery blind bag, shipped with your next order (or alone after 30 days), and a new-product trial place.",
+                    "for": "referrer",
                 },
                 {
                     "question": "How does the lottery work?",
                     "answer": "Each ticket takes part in every Friday draw of its month and in the monthly grand draw, and wins at most once. Each draw's seed is committed before the draw, so anyone can check the winners.",
+                    "for": "referrer",
                 },
                 {
                     "question": "What if my friend returns the order?",
                     "answer": "A refund or return within the 7 days cancels that referral's rewards.",
+                    "for": "referrer",
+                },
+                {
+                    "question": "What do I get?",
+                    "answer": "¥20 off your first order of ¥99 or more, plus a free-shipping coupon, when you sign up with your friend's link or code. Both coupons are valid for 7 days after you sign up.",
+                    "for": "friend",
+                },
+                {
+                    "question": "How do I use my discount?",
+                    "answer": "Sign up with your friend's link or code; we then email you your coupons. Use them at checkout on your first order: the ¥20 off needs an order of ¥99 or more. Both expire 7 days after you sign up.",
+                    "for": "friend",
+                },
+                {
+                    "question": "Who counts as a new customer?",
+                    "answer": "Someone who has never ordered from us before and signs up within 30 days of opening a friend's link or using their code (the latest one counts).",
                 },
             ],
             "zh-hans": [
                 {
                     "question": "好友能得到什么？",
                     "answer": "首单满 ¥99 减 ¥20，再送一张免运费券。两张券均在好友通过你的链接或邀请码注册后 7 天内有效。",
+                    "for": "referrer",
                 },
                 {
                     "question": "好友下单后我能得到什么？",
                     "answer": "好友满 ¥99 的首单度过 7 天无理由退货期后，你可以选择一张 ¥25 优惠券（满 ¥129 可用，14 天内有效）或 250 绿色里程；7 天内未选择则默认发放优惠券。你还会获得 300 绿色里程和一张本月抽奖券。",
+                    "for": "referrer",
                 },
                 {
                     "question": "一个月内邀请多位好友有额外奖励吗？",
                     "answer": "一个月内成功邀请 3 位：一张 ¥30 优惠券（满 ¥169 可用）和 200 绿色里程。成功邀请 5 位：一份环保餐具盲盒（随下一单寄出，30 天内无订单则单独寄出），以及一个新品试用名额。",
+                    "for": "referrer",
                 },
                 {
                     "question": "抽奖怎么进行？",
                     "answer": "每张抽奖券参加当月每周五的抽奖和月度大奖抽奖，最多中奖一次。每次抽奖的种子在开奖前公布承诺，任何人都可以核验中奖结果。",
+                    "for": "referrer",
                 },
                 {
                     "question": "好友退货了怎么办？",
                     "answer": "7 天内退款或退货，该推荐的奖励将被取消。",
+                    "for": "referrer",
+                },
+                {
+                    "question": "我能得到什么？",
+                    "answer": "通过好友的链接或邀请码注册，首单满 ¥99 减 ¥20，再送一张免运费券。两张券均在注册后 7 天内有效。",
+                    "for": "friend",
+                },
+                {
+                    "question": "怎么使用我的优惠？",
+                    "answer": "通过好友的链接或邀请码注册后，我们会通过邮件把券发给你。首单结账时使用：满 ¥99 才可减 ¥20。两张券均在注册 7 天后过期。",
+                    "for": "friend",
+                },
+                {
+                    "question": "谁算新顾客？",
+                    "answer": "从未在我们这里下过单，且在打开好友的链接或使用其邀请码后 30 天内注册的用户（以最后一次为准）。",
                 },
             ],
         },

@@ -56,50 +56,90 @@ def saas_b2b_spec(year: int = 2026) -> dict:
             },
         },
         # The program's own questions and terms, per language: the portal and the invite page
-        # show them instead of the generic ones. They say only what the rules below pay.
+        # show them instead of the generic ones. They say only what the rules below pay. Each
+        # question is for the referrer (portal), the friend (invite page) or, without "for",
+        # for both.
         "faq": {
             "en": [
                 {
                     "question": "What does my friend's team get?",
                     "answer": "When the team buys its first annual plan (¥1,680 or more) within 60 days of signing up, it chooses at checkout: the first year 10% off (at most ¥500 off) or one month free. Teams that buy in April or September get one more free month.",
+                    "for": "referrer",
                 },
                 {
                     "question": "What do I earn?",
                     "answer": "¥50 when your friend's team becomes a qualified lead within 30 days of signing up (¥80 during the double week in March); ¥150 more when it pays for its first annual plan; and, if the team is still active 90 days after paying, ¥100 cash or a ¥100 product voucher, your choice.",
+                    "for": "referrer",
                 },
                 {
                     "question": "What are the season tiers and prizes?",
                     "answer": "Each quarter, your qualified leads count towards tiers: 3 for bronze (avatar frame and e-certificate), 5 for silver (1 month of Pro or 5 extra seats for a trial), 8 for gold (early access and a conference VIP ticket, or an online workshop seat). The quarter's top 3 referrers with at least 2 paid referrals win ¥500, ¥300 or ¥200, in cash or as a product voucher.",
+                    "for": "referrer",
                 },
                 {
                     "question": "Is there a limit?",
                     "answer": "Base rewards are paid for up to 10 referrals per quarter. Beyond that, each referral earns 100 honor points instead.",
+                    "for": "referrer",
                 },
                 {
                     "question": "What is the customer-success bonus?",
                     "answer": "If you rate us 9 or more (or have a case study with us) and your friend's team expects 10 or more users, the team gets a success pack (2 hours with an implementation consultant, template import, security guide) and a 30-day extension of the SSO and automation trial. If the team then enables 2 key modules and reaches the monthly-active threshold within 90 days of signing up, you join the customer success club and get a ¥200 product voucher.",
+                    "for": "referrer",
+                },
+                {
+                    "question": "What does my team get?",
+                    "answer": "When your team buys its first annual plan (¥1,680 or more) within 60 days of signing up, you choose at checkout: the first year 10% off (at most ¥500 off) or one month free. Teams that buy in April or September get one more free month.",
+                    "for": "friend",
+                },
+                {
+                    "question": "How do I use my offer?",
+                    "answer": "Sign up with the link or code you were sent, within 90 days of opening it. When you buy your first annual plan of ¥1,680 or more within 60 days of signing up, pick the 10% off or the free month at checkout.",
+                    "for": "friend",
+                },
+                {
+                    "question": "Which teams can get the offer?",
+                    "answer": "A new account not seen in the last 12 months. Only the first referred team of a company counts: a later team of the same company gets no offer, and its referrer no reward.",
                 },
             ],
             "zh-hans": [
                 {
                     "question": "好友的团队能得到什么？",
                     "answer": "团队在注册后 60 天内首次购买年付方案（¥1,680 及以上）时，可在结账时二选一：首年 9 折（最多减 ¥500）或免费使用一个月。在 4 月或 9 月购买的团队再多送一个月。",
+                    "for": "referrer",
                 },
                 {
                     "question": "我能获得什么？",
                     "answer": "好友的团队在注册后 30 天内成为合格线索，你获得 ¥50（3 月双倍周期间为 ¥80）；首次支付年付方案，你再获得 ¥150；付款 90 天后团队仍保持活跃，你可以选择 ¥100 现金或 ¥100 产品代金券。",
+                    "for": "referrer",
                 },
                 {
                     "question": "赛季等级和奖品是什么？",
                     "answer": "每个季度，你带来的合格线索计入等级：3 个为铜牌（头像框和电子证书），5 个为银牌（1 个月 Pro 或试用增加 5 个席位），8 个为金牌（新功能抢先体验和大会 VIP 门票，或一个在线工作坊名额）。当季至少有 2 个付费推荐的前三名推荐人分别获得 ¥500、¥300、¥200，可选现金或产品代金券。",
+                    "for": "referrer",
                 },
                 {
                     "question": "奖励有上限吗？",
                     "answer": "每季度最多为 10 个推荐发放基础奖励。超出部分，每个推荐改为获得 100 荣誉积分。",
+                    "for": "referrer",
                 },
                 {
                     "question": "客户成功共建奖励是什么？",
                     "answer": "如果你给我们的评分为 9 分及以上（或与我们有客户案例），且好友团队预计有 10 名及以上用户，该团队将获得成功礼包（2 小时实施顾问、模板导入、安全指南），以及 SSO 和自动化功能试用延长 30 天。若该团队在注册后 90 天内启用 2 个关键模块并达到月活跃标准，你将加入客户成功俱乐部，并获得一张 ¥200 产品代金券。",
+                    "for": "referrer",
+                },
+                {
+                    "question": "我的团队能得到什么？",
+                    "answer": "团队在注册后 60 天内首次购买年付方案（¥1,680 及以上）时，可在结账时二选一：首年 9 折（最多减 ¥500）或免费使用一个月。在 4 月或 9 月购买的团队再多送一个月。",
+                    "for": "friend",
+                },
+                {
+                    "question": "怎么使用我的优惠？",
+                    "answer": "在打开收到的链接或使用邀请码后 90 天内注册。注册后 60 天内首次购买 ¥1,680 及以上的年付方案时，在结账时选择 9 折或免费一个月。",
+                    "for": "friend",
+                },
+                {
+                    "question": "哪些团队可以获得优惠？",
+                    "answer": "近 12 个月内未出现过的新账户。同一公司只计第一个被推荐的团队：同一公司之后的团队不获得优惠，其推荐人也不获得奖励。",
                 },
             ],
         },

@@ -43,50 +43,88 @@ def study_together_spec(year: int = 2026) -> dict:
             },
         },
         # The program's own questions and terms, per language: the portal and the invite page
-        # show them instead of the generic ones. They say only what the rules below pay.
+        # show them instead of the generic ones. They say only what the rules below pay. Each
+        # question is for the referrer (portal), the friend (invite page) or, without "for",
+        # for both.
         "faq": {
             "en": [
                 {
                     "question": "What does my friend get?",
                     "answer": "A 3-lesson trial pack and ¥300 off their first course when they sign up with your link or code.",
+                    "for": "referrer",
                 },
                 {
                     "question": "What do I earn?",
                     "answer": "¥100 in study fund when your friend has attended 2 trial lessons. When your friend pays for a course of 12 weeks or more (¥1,800 or more) and keeps it for 7 days: ¥300 more in study fund or a 1-on-1 speaking diagnosis, your choice within 14 days. Study funds are valid for 60 days.",
+                    "for": "referrer",
                 },
                 {
                     "question": "What is the yearly ladder?",
                     "answer": "In each calendar year, 1 successful referral brings a teacher's speaking diagnosis; 3 bring a premium-course upgrade voucher or 2 more weeks of access (valid 30 days); 5 bring a small-class seat or an exam mock-camp pass, plus a charity certificate. In the February, June, July–August, September and December windows, each referral counts double on the ladder.",
+                    "for": "referrer",
                 },
                 {
                     "question": "What is the charity match?",
                     "answer": "The school donates ¥50 for each successful referral, and you receive an e-certificate.",
+                    "for": "referrer",
                 },
                 {
                     "question": "Can we enrol as a team?",
                     "answer": "Yes: 2 to 4 friends who enrol with a team code and all pay within 7 days each get ¥300 off (¥400 on courses of 24 weeks or more). The larger of the team and friend discounts applies, never both. The team leader gets ¥200 in study fund or a mock interview.",
+                },
+                {
+                    "question": "What do I get?",
+                    "answer": "A 3-lesson trial pack and ¥300 off your first course, when you sign up with your friend's link or code.",
+                    "for": "friend",
+                },
+                {
+                    "question": "How do I use my discount?",
+                    "answer": "Sign up with your friend's link or code within 30 days of opening it: the trial pack and the ¥300 discount are then yours, and we email them to you. The ¥300 comes off when you pay for your first course. If you also enrol as a team, you get the larger of the two discounts, not both.",
+                    "for": "friend",
+                },
+                {
+                    "question": "Who can be referred?",
+                    "answer": "Someone buying from us for the first time, who signs up within 30 days of opening a friend's link or using their code (the latest one counts).",
                 },
             ],
             "zh-hans": [
                 {
                     "question": "好友能得到什么？",
                     "answer": "好友通过你的链接或邀请码注册，可获得 3 节体验课，首门课程立减 ¥300。",
+                    "for": "referrer",
                 },
                 {
                     "question": "我能获得什么？",
                     "answer": "好友上完 2 节体验课，你获得 ¥100 学习基金。好友购买 12 周及以上（¥1,800 及以上）的课程并保留 7 天后，你再获得 ¥300 学习基金或一次一对一口语诊断，14 天内任选其一。学习基金 60 天内有效。",
+                    "for": "referrer",
                 },
                 {
                     "question": "年度阶梯奖励是什么？",
                     "answer": "每个自然年内：成功推荐 1 位，获得一次老师口语诊断；3 位，获得精品课升级券或延长 2 周学习权限（30 天内有效）；5 位，获得一个小班课名额或一张考试模考营通行证，另加一份公益证书。在 2 月、6 月、7–8 月、9 月和 12 月的活动期内，每次推荐在阶梯上按双倍计算。",
+                    "for": "referrer",
                 },
                 {
                     "question": "公益配捐是什么？",
                     "answer": "每成功推荐一位好友，学校捐出 ¥50，你会收到一份电子证书。",
+                    "for": "referrer",
                 },
                 {
                     "question": "可以组队报名吗？",
                     "answer": "可以：2–4 位好友使用同一个团队码报名，并在 7 天内全部付款，每人立减 ¥300（24 周及以上课程立减 ¥400）。团队优惠与好友优惠取较高者，不可叠加。队长可获得 ¥200 学习基金或一次模拟面试。",
+                },
+                {
+                    "question": "我能得到什么？",
+                    "answer": "通过好友的链接或邀请码注册，可获得 3 节体验课，首门课程立减 ¥300。",
+                    "for": "friend",
+                },
+                {
+                    "question": "怎么使用我的优惠？",
+                    "answer": "在打开好友的链接或使用其邀请码后 30 天内注册：体验课和 ¥300 优惠即归你所有，我们会通过邮件发给你。购买首门课程付款时立减 ¥300。若你同时组队报名，团队优惠与好友优惠取较高者，不可叠加。",
+                    "for": "friend",
+                },
+                {
+                    "question": "谁可以被推荐？",
+                    "answer": "首次在我们这里购买，且在打开好友的链接或使用其邀请码后 30 天内注册的用户（以最后一次为准）。",
                 },
             ],
         },

@@ -1,6 +1,7 @@
 """The program's FAQ and terms per language: checked at their own paths (the API's 422 names
 each), kept whole by export and import, read in the reader's language (else the other's,
-whole), and edited in the builder's copy section with rows added and removed in place."""
+whole) and for the reader (referrer, friend, or everyone), and edited in the builder's copy
+section with rows added and removed in place, each with whom it is shown to."""
 
 import json
 
@@ -9,7 +10,7 @@ from django.core.management import call_command
 from django.http import QueryDict
 
 from programs import selectors, services, specforms
-from programs.copy import copy_in, faq_in
+from programs.copy import copy_in, faq_for, faq_in
 from programs.spec import validate_spec
 from programs.templates_data import ARCHETYPES
 from programs.tests.conftest import section_data, signed_in
@@ -74,6 +75,11 @@ def test_an_faq_and_terms_per_language_are_valid():
         ),
         ({"faq": {"en": [{"question": "Q", "answer": "A"}] * 21}}, [("faq.en", "At most 20 entries.")]),
         ({"faq": {"en": [{"question": "  ", "answer": "A"}]}}, [("faq.en[0].question", "This field is required.")]),
+        (
+            {"faq": {"en": [{"question": "Q", "answer": "A", "for": "friends"}]}},
+            [("faq.en[0].for", "Pick one of: everyone, referrer, friend.")],
+        ),
+        ({"faq": {"zh-hans": [{"question": "Q", "answer": "A", "for": None}]}}, [("faq.zh-hans[0].for", "Pick one of: everyone, referrer, friend.")]),
         ({"terms": "One text"}, [("terms", "Expected one per language code (en, zh-hans).")]),
         ({"terms": {"en": "x" * 10001}}, [("terms.en", "At most 10000 characters.")]),
         ({"terms": {"en": 5}}, [("terms.en", "Expected text.")]),
@@ -118,6 +124,24 @@ def test_the_three_plans_carry_an_faq_and_terms_in_both_languages():
         assert len(spec["faq"]["en"]) == len(spec["faq"]["zh-hans"]) >= 3
 
 
+def test_the_three_plans_speak_to_the_referrer_and_to_the_friend_alike_in_both_languages():
+    for build in ARCHETYPES.values():
+        faq = build(2026)["faq"]
+        audiences = [entry.get("for", "everyone") for entry in faq["en"]]
+        assert audiences == [entry.get("for", "everyone") for entry in faq["zh-hans"]]
+        assert audiences.count("friend") >= 2 and audiences.count("referrer") >= 2
+        # Everyone's questions are written without `for`, as the builder saves them.
+        assert "everyone" not in [entry.get("for") for entry in faq["en"] + faq["zh-hans"]]
+
+
+def test_an_audience_is_optional_and_an_entry_without_one_is_everyones():
+    spec = green(faq={"en": [{"question": "Q", "answer": "A"}]})
+    assert problems(spec) == []
+    for audience in ("everyone", "referrer", "friend"):
+        spec["faq"]["en"][0]["for"] = audience
+        assert problems(spec) == []
+
+
 # ------------------------------------------------------------------ reading
 
 
@@ -132,6 +156,48 @@ def test_the_faq_and_terms_read_in_the_language_else_the_others_whole():
     assert faq_in(None, "en") == faq_in({}, "en") == []
     # A program without them has none to read.
     assert "faq" not in copy_in(green(), "en") and "terms" not in copy_in(green(), "en")
+
+
+AUDIENCES = {
+    "en": [
+        {"question": "Referrer?", "answer": "R", "for": "referrer"},
+        {"question": "Friend?", "answer": "F", "for": "friend"},
+        {"question": "Everyone?", "answer": "E", "for": "everyone"},
+        {"question": "Unmarked?", "answer": "U"},
+    ],
+    "zh-hans": [{"question": "推荐人？", "answer": "R", "for": "referrer"}],
+}
+
+
+def questions(entries) -> list[str]:
+    return [entry["question"] for entry in entries]
+
+
+def test_each_audience_reads_its_own_and_everyones_questions():
+    entries = AUDIENCES["en"]
+    assert questions(faq_for(entries, "referrer")) == ["Referrer?", "Everyone?", "Unmarked?"]
+    assert questions(faq_for(entries, "friend")) == ["Friend?", "Everyone?", "Unmarked?"]
+    # No audience: every entry (the spec's FAQ as written).
+    assert faq_for(entries, None) == entries
+    assert faq_for(None, "friend") == []
+    spec = green(faq=AUDIENCES)
+    assert questions(copy_in(spec, "en", audience="friend")["faq"]) == questions(
+        faq_for(entries, "friend")
+    )
+    assert copy_in(spec, "en")["faq"] == entries
+
+
+def test_a_language_without_a_question_for_the_reader_reads_the_others_for_them():
+    # The Chinese FAQ has nothing for friends: a Chinese friend reads the English ones for
+    # friends and everyone, whole, never a mix; a Chinese referrer reads the Chinese list.
+    assert questions(faq_in(AUDIENCES, "zh-hans", "friend")) == [
+        "Friend?",
+        "Everyone?",
+        "Unmarked?",
+    ]
+    assert questions(faq_in(AUDIENCES, "zh-hans", "referrer")) == ["推荐人？"]
+    only_referrers = {"en": [AUDIENCES["en"][0]], "zh-hans": AUDIENCES["zh-hans"]}
+    assert faq_in(only_referrers, "en", "friend") == []
 
 
 # ------------------------------------------------------------------ the builder
@@ -165,6 +231,47 @@ def test_the_copy_section_edits_the_faq_rows_and_terms_per_language():
     assert again["faq.en[0].question"] == "When?"
 
 
+def test_each_faq_row_has_a_shown_to_choice_that_round_trips():
+    spec = green(faq=AUDIENCES)
+    html = str(specforms.render_section("copy", spec, ctx()))
+    assert '<label class="form-label" for="f-faq-en-1-for">Shown to</label>' in html
+    assert (
+        '<select class="form-select" id="f-faq-en-1-for" name="faq.en[1].for" '
+        'aria-describedby="f-faq-en-1-for-help">'
+        '<option value="everyone">everyone</option>'
+        '<option value="referrer">referrers on their portal</option>'
+        '<option value="friend" selected>invited friends on the invite page</option>'
+        "</select>"
+    ) in html
+    fields = posted(html)
+    assert [fields[f"faq.en[{i}].for"] for i in range(4)] == [
+        "referrer",
+        "friend",
+        "everyone",
+        "everyone",
+    ]
+    values, context = parse(fields)
+    assert context.errors == {}
+    # Everyone, the default, is not written out: the entries read as before.
+    written = {"en": [dict(e) for e in AUDIENCES["en"]], "zh-hans": AUDIENCES["zh-hans"]}
+    del written["en"][2]["for"]
+    assert values["faq"] == written
+
+    # A spec without any audience comes back unchanged; a new row is everyone's.
+    values, _context = parse(posted(specforms.render_section("copy", green(faq=FAQ), ctx())))
+    assert values["faq"] == FAQ
+    values, _context = parse(fields, "add:faq.en")
+    again = posted(specforms.render_section("copy", green(faq=values["faq"]), ctx()))
+    assert again["faq.en[4].for"] == "everyone"
+
+
+def test_a_wrong_audience_posted_is_refused_at_its_field():
+    fields = posted(specforms.render_section("copy", green(faq=FAQ), ctx()))
+    fields["faq.en[0].for"] = "staff"
+    _values, context = parse(fields)
+    assert context.errors == {"faq.en[0].for": ["Pick one of the choices."]}
+
+
 def test_a_program_without_an_faq_offers_to_add_one():
     html = str(specforms.render_section("copy", green(), ctx()))
     assert 'value="add:faq"' in html and 'value="add:terms"' in html
@@ -183,6 +290,7 @@ def test_posting_the_copy_section_with_faq_rows_saves_them(marketer, plain):
             "faq.en[0].answer": "¥20 off.",
             "faq.zh-hans[0].question": "好友能得到什么？",
             "faq.zh-hans[0].answer": "立减 ¥20。",
+            "faq.zh-hans[0].for": "friend",
             "terms.__present": "1",
             "terms.en": "Who can refer.\r\n\r\nLimits.",
             "terms.zh-hans": "",
@@ -194,7 +302,7 @@ def test_posting_the_copy_section_with_faq_rows_saves_them(marketer, plain):
     assert plain.current_version.number == 2
     assert plain.spec["faq"] == {
         "en": [{"question": "What does my friend get?", "answer": "¥20 off."}],
-        "zh-hans": [{"question": "好友能得到什么？", "answer": "立减 ¥20。"}],
+        "zh-hans": [{"question": "好友能得到什么？", "answer": "立减 ¥20。", "for": "friend"}],
     }
     # The browser's CRLF line breaks are kept as the JSON view writes them.
     assert plain.spec["terms"] == {"en": "Who can refer.\n\nLimits."}

@@ -165,7 +165,8 @@ class Builder:
 
     def text(self, schema, value) -> str:
         if value is MISSING:
-            return ""
+            # A choice with a default (an FAQ entry's audience) shows it when absent.
+            return schema.get("default", "")
         if value is None:
             return "null"
         if isinstance(value, bool):

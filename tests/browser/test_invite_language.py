@@ -1,6 +1,8 @@
 """The friend's invite page on a 390 × 844 phone: the language switch changes the program's
 own offer text (its per-language copy), not only the page's words, and the choice is kept.
-The program's FAQ and terms read in either language there and on the referrer's portal."""
+The program's FAQ and terms read in either language there and on the referrer's portal, each
+page with its reader's questions: the friend's and everyone's on the invite page, the
+referrer's and everyone's on the portal."""
 
 from __future__ import annotations
 
@@ -94,13 +96,39 @@ def _read_faq(page, question: str, answer_part: str) -> None:
     assert entry.get_attribute("open") is not None
 
 
+def _questions(page) -> list[str]:
+    return page.locator("details[data-testid=faq] summary").all_inner_texts()
+
+
+# The green-home demo's questions (programs/templates_data/green_home.py), in its order:
+# the referrer's, then the friend's, then one for everyone.
+FOR_REFERRERS = {
+    "en": [
+        "What does my friend get?",
+        "What do I get when a friend orders?",
+        "Is there more for several friends in a month?",
+        "How does the lottery work?",
+        "What if my friend returns the order?",
+    ],
+    "zh-hans": ["好友能得到什么？", "好友下单后我能得到什么？", "一个月内邀请多位好友有额外奖励吗？", "抽奖怎么进行？", "好友退货了怎么办？"],
+}  # fmt: skip
+FOR_FRIENDS = {
+    "en": ["What do I get?", "How do I use my discount?"],
+    "zh-hans": ["我能得到什么？", "怎么使用我的优惠？"],
+}
+FOR_EVERYONE = {"en": ["Who counts as a new customer?"], "zh-hans": ["谁算新顾客？"]}
+
+
 def test_the_invite_page_answers_the_programs_questions_in_both_languages(
     live_server, phone390, transactional_db, shot
 ):
     _tenant, _api, code = _alice_shop()
     page = phone390
     page.goto(f"{live_server.url}/i/{code}")
-    _read_faq(page, "What does my friend get?", "free-shipping coupon")
+    # Only the friend's questions and everyone's: none written for the referrer.
+    assert _questions(page) == FOR_FRIENDS["en"] + FOR_EVERYONE["en"]
+    _read_faq(page, "What do I get?", "free-shipping coupon")
+    _read_faq(page, "Who counts as a new customer?", "never ordered from us before")
     page.get_by_test_id("terms-link").click()
     assert page.locator("#terms").is_visible()
     assert "Who can refer" in page.locator("#terms").inner_text()
@@ -109,7 +137,9 @@ def test_the_invite_page_answers_the_programs_questions_in_both_languages(
 
     page.locator("[data-testid=language-switch] button[value=zh-hans]").click()
     page.wait_for_url(f"**/i/{code}")
-    _read_faq(page, "好友能得到什么？", "免运费券")
+    assert _questions(page) == FOR_FRIENDS["zh-hans"] + FOR_EVERYONE["zh-hans"]
+    _read_faq(page, "我能得到什么？", "免运费券")
+    _read_faq(page, "怎么使用我的优惠？", "满 ¥99")
     assert "谁可以推荐" in page.locator("#terms").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert axe_problems(page) == []
@@ -128,7 +158,10 @@ def test_the_portal_answers_the_programs_questions_in_both_languages(
     page = phone390
     page.goto(f"{live_server.url}{parts.path}?{parts.query}")
     help_section = page.locator("#help")
+    # Only the referrer's questions and everyone's: none written for the friend.
+    assert _questions(page) == FOR_REFERRERS["en"] + FOR_EVERYONE["en"]
     _read_faq(page, "What do I get when a friend orders?", "250 green miles")
+    _read_faq(page, "Who counts as a new customer?", "within 30 days")
     assert "When do I get my reward?" not in help_section.inner_text()
     assert "Who can refer" in help_section.get_by_test_id("terms").inner_text()
     assert axe_problems(page) == []
@@ -137,6 +170,7 @@ def test_the_portal_answers_the_programs_questions_in_both_languages(
     with page.expect_navigation():
         page.locator("[data-testid=language-switch] button[value=zh-hans]").click()
     assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert _questions(page) == FOR_REFERRERS["zh-hans"] + FOR_EVERYONE["zh-hans"]
     _read_faq(page, "好友下单后我能得到什么？", "250 绿色里程")
     assert "谁可以推荐" in help_section.get_by_test_id("terms").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
