@@ -210,6 +210,14 @@ def code_resolve(code: str) -> dict | None:
     return entry
 
 
+def code_answered_from_memory(code: str) -> bool:
+    """Whether the redirect for `code` needs no connection at all: `code_resolve` answers from
+    this process's memory, with a second to spare so it still does when the view asks, and
+    `click_record` only appends to the in-process click buffer."""
+    hit = _local.get(code_rules.normalize_code(code))
+    return hit is not None and hit[0] > time.monotonic() + 1.0 and clickbuffer.enabled()
+
+
 def _local_keep(code: str, entry: dict, now: float) -> None:
     if len(_local) > 10_000:
         _local.clear()
