@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.core.cache import cache
@@ -12,6 +13,7 @@ from django.test.client import RequestFactory
 from referral_platform.core.testing import keep_test_connection
 from tracking import clickbuffer, services
 from tracking.models import Click
+from tracking.services import codes
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +178,15 @@ def test_a_post_and_other_paths_under_r_are_never_answered_from_memory(
     wsgi_get(f"/r/{alice_code.code}", "post", HTTP_USER_AGENT="Mozilla/5.0")
     wsgi_get(f"/r/{alice_code.code}/more", HTTP_USER_AGENT="Mozilla/5.0")
     assert request_signals == ["started", "finished"] * 2
+
+
+def test_a_code_about_to_leave_memory_is_served_through_the_full_request_cycle(
+    alice_code, buffered, request_signals
+):
+    wsgi_get(f"/r/{alice_code.code}", HTTP_USER_AGENT="Mozilla/5.0")
+    _, entry = services._local[alice_code.code]
+    services._local[alice_code.code] = (time.monotonic() + codes.MEMORY_SPARE / 2, entry)
+    request_signals.clear()
+    status, _, _ = wsgi_get(f"/r/{alice_code.code}", HTTP_USER_AGENT="Mozilla/5.0")
+    assert status == "302 Found"
+    assert request_signals == ["started", "finished"]
