@@ -2,7 +2,8 @@
 
 Django builds its middleware chain once per handler from `settings.MIDDLEWARE`; a second
 handler built from `settings.LEAN_MIDDLEWARE` serves the paths in `settings.LEAN_PATHS`
-with the same URLconf, views and signals (database connections are still closed per request).
+with the same URLconf, views and signals (database connections are still closed per request),
+except for the requests its `from_memory` check says use no connection at all.
 """
 
 from __future__ import annotations
