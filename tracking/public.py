@@ -80,6 +80,15 @@ def _lean_page(request, template: str, status: int):
         return render(request, template, status=status)
 
 
+def redirect_from_memory(environ: dict) -> bool:
+    """For the production WSGI entry point's lean handler (core.lean): a GET or HEAD of
+    `/r/<code>` that this process answers from memory, without the database or the cache."""
+    path = environ.get("PATH_INFO", "")
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not path.startswith("/r/"):
+        return False
+    return services.code_answered_from_memory(path[3:].removesuffix("/"))
+
+
 def redirect(request, code: str):
     """One cached lookup and one cheap write (a buffered or single-row click insert)."""
     now = clock.now()

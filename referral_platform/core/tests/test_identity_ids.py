@@ -14,6 +14,19 @@ def test_ulids_are_unique_and_sort_by_time():
     assert [i[:10] for i in ids] == sorted(i[:10] for i in ids)
 
 
+def test_a_ulid_is_its_time_and_random_bits_in_crockford_base32_most_significant_first(
+    monkeypatch,
+):
+    for random_bits in (0, 1, 2**80 - 1, 0x0123456789ABCDEF0123):
+        monkeypatch.setattr(identity, "_urandom10", lambda r=random_bits: r.to_bytes(10, "big"))
+        for ms in (0, 1, 1_700_000_000_000, 2**48 - 1):
+            value, digits = (ms << 80) | random_bits, []
+            for _ in range(26):
+                value, digit = divmod(value, 32)
+                digits.append("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[digit])
+            assert identity.new_ulid(ms) == "".join(reversed(digits))
+
+
 def test_a_forked_child_never_reuses_the_random_bytes_its_parent_drew():
     identity.new_ulid()  # the parent has a pool of random bytes now
     read, write = os.pipe()
