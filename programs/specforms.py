@@ -700,7 +700,9 @@ class _Renderer:
                 "days": _("days"), "business_days": _("business days"), "percent": "%",
                 "months": _("months"), "weeks": _("weeks"),
             }[unit])  # fmt: skip
-        wide = "col-12" if "textarea" in control else "col-sm-6 col-lg-4"
+        # A sentence (a question, a long text up to a few hundred characters) gets the row.
+        long_line = schema.get("maxLength", 0) >= 200
+        wide = "col-12" if "textarea" in control or long_line else "col-sm-6 col-lg-4"
         return format_html(
             '<div class="{} mb-2" data-field="{}"><label class="form-label{}" for="{}">{}{}</label>{}<div class="form-hint small" id="{}-help">{}</div>{}</div>',
             wide, path, " required" if required else "", dom, title, suffix, control, dom,
