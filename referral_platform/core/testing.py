@@ -170,9 +170,13 @@ def wait_for(condition, seconds: float = 60, interval: float = 0.3) -> bool:
 
 def drop_broker_connections(app) -> None:
     """Forget the Celery app's connections: the producer pool keeps those to the broker it
-    was made for, so a test that points the app at another broker calls this."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    was made for, so a test that points the app at another broker calls this. The app's
+    pool is kombu's process-wide one for that broker: closing it without emptying kombu's
+    registry left a closed pool there, which the next test on that broker was handed
+    ("Acquire on closed pool"); `pools.reset` closes and forgets them all."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
