@@ -97,6 +97,18 @@ _CONDITION_SHAPES = {
     "segment": SCHEMA["$defs"]["condition"]["oneOf"][1],
 }
 _MISSING = object()
+# The JSON shape a spec description shows (`: {"en": …, "zh-hans": …}`): the forms have a
+# field per language instead.
+_SHAPE_REMARK = re.compile(r'\s*[:：]\s*\{"en": [^}]*\}')
+
+
+def _described(schema: dict) -> str:
+    """The field's description as a form hint: translated, without the JSON shape."""
+    if not schema.get("description"):
+        return ""
+    return _SHAPE_REMARK.sub("", _(schema["description"]))
+
+
 # How the spec's descriptions name minor units, which the forms do not use.
 _MINOR_REMARK = re.compile(
     r"\s*\((?:in )?minor units[^)]*\)|,? in minor units(?: of the program's currency)?|"
@@ -729,7 +741,7 @@ class _Renderer:
         ]
         return format_html(
             '<div class="col-12 mb-2" data-field="{}" role="group" aria-label="{}">{}<div class="form-hint small">{}</div>{}</div>',
-            path, title, self.rows(parts), _(schema["description"]) if schema.get("description") else "",
+            path, title, self.rows(parts), _described(schema),
             self.errors(path),
         )  # fmt: skip
 
@@ -753,7 +765,7 @@ class _Renderer:
 
     def _help(self, schema, money: bool) -> str:
         """The field's description; for money, what to type instead of the spec's unit."""
-        text = _(schema["description"]) if schema.get("description") else ""
+        text = _described(schema)
         if not money:
             return text
         text = _MINOR_REMARK.sub("", text)
@@ -802,7 +814,7 @@ class _Renderer:
             return self.overrides(value, path)
         head = format_html(
             '<legend class="fs-4 w-auto px-2">{}</legend>{}',
-            title, format_html('<div class="form-hint mb-2">{}</div>', _(schema["description"])) if schema.get("description") else "",
+            title, format_html('<div class="form-hint mb-2">{}</div>', _described(schema)) if schema.get("description") else "",
         )  # fmt: skip
         body: list[SafeString] = []
         if not required and not _in_array(path):
@@ -928,7 +940,7 @@ class _Renderer:
         return format_html(
             '<section class="mb-3" data-path="{}" aria-label="{}"><h3 class="h4">{}</h3>{}{}{}<div>{}</div></section>',
             path, title, title,
-            format_html('<div class="form-hint mb-2">{}</div>', _(schema["description"])) if schema.get("description") else "",
+            format_html('<div class="form-hint mb-2">{}</div>', _described(schema)) if schema.get("description") else "",
             self.errors(path), _join(cards),
             self.button(f"add:{path}", _("Add: %(what)s") % {"what": item_title if item_title != title else title}),
         )  # fmt: skip

@@ -135,3 +135,20 @@ def test_a_condition_is_built_from_its_type_and_fields():
             {"field": "region", "op": "in", "value": ["south", "east"]},
         ]
     }
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_copy_section_hints_name_no_json_shape(language):
+    """The spec's descriptions show `{"en": …, "zh-hans": …}`; the form has a field per
+    language instead, so its hints leave the shape out and keep the rest."""
+    from django.utils import translation
+
+    spec = ARCHETYPES["green-home"](year=2026)
+    with translation.override(language):
+        html = str(specforms.render_section("copy", spec, ctx()))
+    assert '{"en"' not in html and "{&quot;en&quot;" not in html
+    expected = {
+        "en": "a list per language, at most 20 each",
+        "zh-hans": "按语言分别填写列表，每种语言最多 20 条",
+    }
+    assert expected[language] in html
