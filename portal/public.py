@@ -105,9 +105,7 @@ def invite(request, code: str):
         return render(request, "tracking/public/unknown.html", status=404)
     if _ended(entry, clock.now()):
         return render(request, "tracking/public/ended.html", status=410)
-    if entry.get("held_out"):
-        # The program holds this referrer out (SEMANTICS §10): like a rotated code.
-        entry = {**entry, "rotated": True}
+    entry = services.code_entry_for_visitors(entry)
     from referral_platform.tenancy.models import Tenant
 
     click_ids = _cookie_ids(request)
@@ -214,6 +212,7 @@ def poster(request, code: str):
     entry = services.code_resolve(code)
     if entry is None:
         return render(request, "tracking/public/unknown.html", status=404)
+    entry = services.code_entry_for_visitors(entry)
     # The portal asks for the poster in the language the referrer reads it in.
     chosen = request.GET.get("lang", "")
     language = chosen if chosen in dict(settings.LANGUAGES) else translation.get_language()

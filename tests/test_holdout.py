@@ -160,13 +160,15 @@ def _spec():
 
 
 def test_a_held_out_referrers_existing_code_no_longer_attributes(
-    api, client, tenant, owner, django_capture_on_commit_callbacks
+    api, client, tenant, owner, django_capture_on_commit_callbacks, monkeypatch
 ):
     with time_machine.travel(T0, tick=False):
         assert api.post("/api/v1/programs", _spec(), format="json").status_code == 201
         codes = {}
         for name in ("alice", "carol"):
-            api.post("/api/v1/participants", {"external_id": name}, format="json")
+            api.post(
+                "/api/v1/participants", {"external_id": name, "name": name.title()}, format="json"
+            )
             codes[name] = api.post(
                 "/api/v1/programs/friends/enrollments", {"participant": name}, format="json"
             ).json()["code"]
@@ -223,6 +225,16 @@ def test_a_held_out_referrers_existing_code_no_longer_attributes(
         assert invite.context["code"] == "" and invite.context["referrer_name"] == ""
         treated = client.get(f"/r/{codes['carol']}", HTTP_USER_AGENT=PHONE)
         assert parse_qs(urlsplit(treated["Location"]).query)["ref"] == [codes["carol"]]
+
+    # Her old poster names nobody either (as a rotated code's), Carol's still names her.
+    drawn = []
+    monkeypatch.setattr("tracking.qr.poster_png", lambda **kwargs: drawn.append(kwargs) or b"png")
+    for name in ("alice", "carol"):
+        assert client.get(f"/qr/{codes[name]}/poster.png").status_code == 200
+    assert [(d["referrer_name"], d["invite_line"]) for d in drawn] == [
+        ("", "You are invited"),
+        ("Carol", "Carol invites you"),
+    ]
 
 
 def test_the_overview_says_when_the_holdout_is_too_small_to_tell(api, holdout, owner):

@@ -97,9 +97,7 @@ def redirect(request, code: str):
         return _lean_page(request, "tracking/public/unknown.html", 404)
     if _ended(entry, now):
         return _lean_page(request, "tracking/public/ended.html", 410)
-    if entry.get("held_out"):
-        # The program holds this referrer out (SEMANTICS §10): like a rotated code.
-        entry = {**entry, "rotated": True}
+    entry = services.code_entry_for_visitors(entry)
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
     ua_class = classify(user_agent)
     counted = request.method == "GET" and ua_class != "bot" and not entry["opted_out"]

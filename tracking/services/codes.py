@@ -231,6 +231,13 @@ def code_resolve(code: str) -> dict | None:
 MEMORY_SPARE = 0.1
 
 
+def code_entry_for_visitors(entry: dict) -> dict:
+    """The entry as a visitor meets it (redirect, invite page, poster): a code whose referrer
+    the program holds out (SEMANTICS §10) works like a rotated one, naming and crediting
+    nobody."""
+    return {**entry, "rotated": True} if entry.get("held_out") else entry
+
+
 def code_answered_from_memory(code: str) -> bool:
     """Whether the redirect for `code` needs no connection at all: `code_resolve` answers from
     this process's memory, with MEMORY_SPARE to spare, and `click_record` only appends to the
