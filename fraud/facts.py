@@ -89,12 +89,14 @@ def participant_identity(tenant, participant, *, click=None) -> Identity:
     )
 
 
-def fingerprints_record(tenant, participant, ident: Identity, *, seen_at) -> None:
-    """Remember `participant`'s identifiers for later velocity, ring and sharing queries."""
+def fingerprints_record(tenant, identities: list[tuple], *, seen_at) -> None:
+    """Remember each `(participant, Identity)`'s identifiers for later velocity, ring and
+    sharing queries (one insert for all)."""
     rows = [
         Fingerprint(
             tenant=tenant, kind=kind, token=token, participant=participant, first_seen_at=seen_at
         )
+        for participant, ident in identities
         for kind, values in ident.tokens().items()
         for token in values
     ]
@@ -399,8 +401,11 @@ def assessment_facts(
     click = _referral_click(referral)
     referee = participant_identity(tenant, referral.referee, click=click)
     referrer = participant_identity(tenant, referral.referrer)
-    fingerprints_record(tenant, referral.referee, referee, seen_at=referral.created_at)
-    fingerprints_record(tenant, referral.referrer, referrer, seen_at=referral.created_at)
+    fingerprints_record(
+        tenant,
+        [(referral.referee, referee), (referral.referrer, referrer)],
+        seen_at=referral.created_at,
+    )
 
     click_to_signup = (referral.created_at - click.created_at).total_seconds() if click else None
     signup_to_purchase = None

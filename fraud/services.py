@@ -98,7 +98,8 @@ def assessment_score(*, referral, stage_key: str, unreleased_rewards: int | None
 
     Fails closed: if the facts cannot be gathered or scored, the decision is `review`
     (note `assessment_failed`), never approve. `unreleased_rewards` is the referral's rewards
-    not yet released, counted by rewards and handed over by the flow (None: unknown)."""
+    not yet released, counted by rewards and handed over by the flow (None: unknown). The
+    caller holds the referral's row lock (`tracking.referral_lock`)."""
     from .facts import assessment_facts
 
     idle = False
@@ -176,17 +177,25 @@ def _assessment_store(
         # A refund inside the hold already reversed what it undid: the score and signals
         # stay on record, the queue gets nothing it could act on.
         decision, note = Decision.APPROVE, NOTHING_AT_STAKE
-    assessment, _created = Assessment.unscoped.update_or_create(
-        tenant=tenant,
-        referral=referral,
-        stage_key=stage_key,
-        defaults={
-            "score": result.score,
-            "decision": decision,
-            "signals": list(result.signals),
-            "note": note,
-        },
-    )
+    # One row per referral and stage. The flow holds the referral's lock, so nobody else
+    # writes this row meanwhile: a read and a write, without update_or_create's savepoints.
+    values = {
+        "score": result.score,
+        "decision": decision,
+        "signals": list(result.signals),
+        "note": note,
+    }
+    assessment = Assessment.unscoped.filter(
+        tenant=tenant, referral=referral, stage_key=stage_key
+    ).first()
+    if assessment is None:
+        assessment = Assessment.unscoped.create(
+            tenant=tenant, referral=referral, stage_key=stage_key, **values
+        )
+    else:
+        for name, value in values.items():
+            setattr(assessment, name, value)
+        assessment.save(update_fields=list(values))
     action = ""
     if (
         decision == Decision.REVIEW

@@ -168,8 +168,9 @@ def event_process(event):
     return _event_process(event)
 
 
-def _event_process(event, *, mark: bool = True):
-    event = tracking.event_lock(event)
+def _event_process(event, *, mark: bool = True, locked: bool = False):
+    if not locked:
+        event = tracking.event_lock(event)
     if event.status == EventStatus.PROCESSED:
         return event
     participant = tracking.event_participant_attach(event)
@@ -214,10 +215,11 @@ def _chunk_process(event_pks: list[int], outcome: dict[str, int]) -> list[int]:
     processed, failed, rest = [], [], []
     try:
         with transaction.atomic():
+            events = tracking.events_lock(events)
             for index, event in enumerate(events):
                 try:
                     with transaction.atomic(), tenant_context(event.tenant):
-                        _event_process(event, mark=False)
+                        _event_process(event, mark=False, locked=True)
                 except OperationalError as exc:
                     if index:
                         # Another worker holds what this event needs: keep what is done.

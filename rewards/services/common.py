@@ -3,8 +3,6 @@ reward as webhooks carry it."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-
 from .. import rules
 from ..models import (
     HoldReason,
@@ -34,14 +32,19 @@ def reward_payload(reward: Reward) -> dict:
 
 
 def _lock(tenant_id: int, *keys: str) -> None:
-    """Lock rows in a fixed (sorted) order so two syncs can never deadlock each other."""
-    for key in sorted(set(keys)):
-        try:
-            with transaction.atomic():
-                RewardLock.unscoped.get_or_create(tenant_id=tenant_id, key=key)
-        except IntegrityError:
-            pass  # created concurrently: it exists now, which is all we need
-        RewardLock.unscoped.select_for_update().get(tenant_id=tenant_id, key=key)
+    """Lock rows in a fixed (sorted) order so two syncs can never deadlock each other: the
+    missing rows are created (a conflict means another sync just did), then all are locked
+    in one `SELECT … ORDER BY key FOR UPDATE`, which takes the rows in that order."""
+    keys = sorted(set(keys))
+    RewardLock.unscoped.bulk_create(
+        [RewardLock(tenant_id=tenant_id, key=key) for key in keys], ignore_conflicts=True
+    )
+    list(
+        RewardLock.unscoped.select_for_update()
+        .filter(tenant_id=tenant_id, key__in=keys)
+        .order_by("key")
+        .values_list("pk", flat=True)
+    )
 
 
 def _reserved(reward: Reward, spec: dict) -> int:

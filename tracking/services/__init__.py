@@ -37,6 +37,7 @@ from .events import (
     events_claim_refresh,
     events_claimed_load,
     events_due,
+    events_lock,
     events_mark_processed,
 )
 from .participants import (
@@ -93,6 +94,7 @@ __all__ = [
     "events_claim",
     "events_claim_refresh",
     "events_claimed_load",
+    "events_lock",
     "events_due",
     "events_mark_processed",
     "lead_signup",

@@ -286,6 +286,26 @@ def event_lock(event: Event) -> Event:
     return locked
 
 
+def events_lock(events: list[Event]) -> list[Event]:
+    """`event_lock` for many events in one query (rows locked in id order, so two callers
+    cannot deadlock on them), returned in the order given."""
+    rows = {
+        e.pk: e
+        for e in Event.unscoped.select_for_update()
+        .filter(pk__in=[e.pk for e in events])
+        .order_by("pk")
+    }
+    locked = []
+    for event in events:
+        row = rows.get(event.pk)
+        if row is None:
+            continue
+        if "tenant" in event._state.fields_cache and row.tenant_id == event.tenant_id:
+            row.tenant = event.tenant
+        locked.append(row)
+    return locked
+
+
 def event_participant_attach(event: Event):
     """Upsert the event's participant (contact details as sent) and link the event to it."""
     person = event.payload.get("participant") or {}
