@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 
 from fraud.models import Assessment, ReviewCase
@@ -751,9 +752,8 @@ def customer_days_refresh(*, tenant, days: Iterable[date]) -> int:
 # --- the two entry points -------------------------------------------------------------------
 
 
-@transaction.atomic
-def rollups_rebuild(*, tenant) -> dict:
-    """Everything from raw rows: every day that has data, every customer."""
+def _days_rebuild(*, tenant, started: datetime) -> int:
+    """Every DailyRollup and ReferrerDaily row from raw rows; returns rows written."""
     cal = tenant.calendar
     stamps = [
         Event.objects.for_tenant(tenant).aggregate(a=Min("occurred_at"))["a"],
@@ -761,39 +761,76 @@ def rollups_rebuild(*, tenant) -> dict:
         Referral.objects.for_tenant(tenant).aggregate(a=Min("created_at"))["a"],
         Enrollment.objects.for_tenant(tenant).aggregate(a=Min("created_at"))["a"],
     ]
-    started = clock.now()
     stamps = [s for s in stamps if s is not None]
     DailyRollup.objects.for_tenant(tenant).delete()
     ReferrerDaily.objects.for_tenant(tenant).delete()
     rows = 0
-    set_based = rollups_sql.supported()
     if stamps:
         first = calendar.local_date(min(stamps), cal)
         last = calendar.local_date(started, cal) + timedelta(days=1)
         # Month-sized runs keep each run's working set small on a year of data; summed in
         # the database, one pass over each table is cheaper than one per month.
-        step = (last - first) if set_based else timedelta(days=30)
+        step = (last - first) if rollups_sql.supported() else timedelta(days=30)
         cursor = first
         while cursor <= last:
             run_end = min(cursor + step, last)
             rows += days_refresh(tenant=tenant, start=cursor, end=run_end)
             cursor = run_end + timedelta(days=1)
+    return rows
+
+
+def _customers_rebuild(*, tenant, started: datetime) -> int:
+    """Every CustomerFact and CustomerDaily row from raw rows; returns the facts written."""
     CustomerFact.objects.for_tenant(tenant).delete()
-    if set_based:
-        customers = _customers_refresh_set_based(tenant, None)
-        RollupState.objects.for_tenant(tenant).update_or_create(
-            tenant=tenant, defaults={"watermark": started, "last_run_at": started}
-        )
-        return {"rows": rows, "customers": customers}
+    if rollups_sql.supported():
+        return _customers_refresh_set_based(tenant, None)
     ids = (
         Event.objects.for_tenant(tenant)
         .filter(type=EventType.SIGNUP)
         .values_list("participant_id", flat=True)
     )
-    customers = customers_refresh(tenant=tenant, participant_ids={i for i in ids if i})
-    RollupState.objects.for_tenant(tenant).update_or_create(
-        tenant=tenant, defaults={"watermark": started, "last_run_at": started}
-    )
+    return customers_refresh(tenant=tenant, participant_ids={i for i in ids if i})
+
+
+def _in_parallel(parts, **kwargs) -> list:
+    """Run each part in its own thread, on its own connection and in its own transaction;
+    returns their results in order (the first error is raised, after all have ended)."""
+
+    def run(part):
+        try:
+            with transaction.atomic():
+                return part(**kwargs)
+        finally:
+            connections.close_all()  # this thread's connection
+
+    with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="rollups") as pool:
+        futures = [pool.submit(run, part) for part in parts]
+        return [future.result() for future in futures]
+
+
+def rollups_rebuild(*, tenant) -> dict:
+    """Everything from raw rows: every day that has data, every customer.
+
+    On PostgreSQL, called outside a transaction (the `rebuild_rollups` command, a deploy's
+    backfill), the days and the customers are rebuilt at once, each on its own connection
+    and in its own transaction: the two are independent and each is one long statement
+    mostly on one core. The rollup state's row stays locked meanwhile, so the tick's
+    incremental update waits instead of interleaving. Inside a caller's transaction, or on
+    SQLite, they run one after the other in it."""
+    started = clock.now()
+    parts = (_days_rebuild, _customers_rebuild)
+    parallel = rollups_sql.supported() and not transaction.get_connection().in_atomic_block
+    with transaction.atomic():
+        RollupState.objects.for_tenant(tenant).select_for_update().first()
+        if parallel:
+            rows, customers = _in_parallel(parts, tenant=tenant, started=started)
+        else:
+            rows, customers = (part(tenant=tenant, started=started) for part in parts)
+        RollupState.objects.for_tenant(tenant).update_or_create(
+            tenant=tenant, defaults={"watermark": started, "last_run_at": started}
+        )
+        if rollups_sql.supported():
+            rollups_sql.rollups_analyze()
     return {"rows": rows, "customers": customers}
 
 

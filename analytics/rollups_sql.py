@@ -34,7 +34,7 @@ from tracking.models import (
     ReferralStatus,
 )
 
-from .models import CustomerFact, ReferrerDaily
+from .models import CustomerDaily, CustomerFact, DailyRollup, ReferrerDaily
 
 STAGE_STATUSES = (ReferralStatus.QUALIFIED, ReferralStatus.CONVERTED, ReferralStatus.RETAINED)
 
@@ -336,6 +336,16 @@ def reward_rows(tenant, lo: datetime, hi: datetime) -> list[dict]:
     return out
 
 
+def rollups_analyze() -> None:
+    """Fresh planner statistics for the rollup tables after a rebuild rewrote every row (the
+    dashboards' queries are planned on them; autovacuum would catch up only later)."""
+    tables = ", ".join(
+        _t(model) for model in (DailyRollup, ReferrerDaily, CustomerFact, CustomerDaily)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
 def _hours(days: int) -> str:
     """An exact span: `timedelta(days=n)` is n × 24 hours, whatever the session's zone."""
     return f"interval '{days * 24} hours'"
@@ -350,7 +360,10 @@ def customer_facts_insert(tenant, participant_ids: list[int] | None) -> int:
     sql = f"""
     WITH ev AS (
         SELECT e.id, e.participant_id AS pid, e.type, e.occurred_at AS at,
-            COALESCE(e.amount_minor, 0) AS amt, e.order_id, e.payload
+            COALESCE(e.amount_minor, 0) AS amt, e.order_id,
+            e.type = {_lit(EventType.PURCHASE)}
+                AND COALESCE(e.payload -> 'properties' ->> 'billing_period', '') = 'monthly'
+                AS monthly
         FROM {_t(Event)} e
         WHERE e.tenant_id = %(tenant)s AND e.participant_id IS NOT NULL
             AND e.type <> {_lit(EventType.SHARE)} {only}
@@ -360,8 +373,7 @@ def customer_facts_insert(tenant, participant_ids: list[int] | None) -> int:
         WHERE type = {_lit(EventType.SIGNUP)} GROUP BY pid
     ),
     fp AS (
-        SELECT DISTINCT ON (pid) pid, at, amt, order_id,
-            COALESCE(payload -> 'properties' ->> 'billing_period', '') = 'monthly' AS monthly
+        SELECT DISTINCT ON (pid) pid, at, amt, order_id, monthly
         FROM ev WHERE type = {_lit(EventType.PURCHASE)}
         ORDER BY pid, at, order_id, id
     ),

@@ -90,3 +90,34 @@ def test_on_generated_data_a_set_based_rebuild_equals_the_incremental_update(mon
         assert _dump(tenant) == incremental
         assert _python_rebuild(tenant, monkeypatch) == incremental
     assert incremental != rebuilt
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_days_and_customers_rebuild_at_once_with_the_same_rows(
+    monkeypatch,
+):
+    from django.db import transaction
+
+    from bench import analytics_dashboard as bench
+
+    threads = []
+    real = rollups._in_parallel
+
+    def spy(parts, **kwargs):
+        threads.append([part.__name__ for part in parts])
+        return real(parts, **kwargs)
+
+    monkeypatch.setattr(rollups, "_in_parallel", spy)
+    with time_machine.travel(NOW, tick=False):
+        tenant, _program = bench.generate(0.001, days=60, start=NOW - timedelta(days=60))
+        result = rollups.rollups_rebuild(tenant=tenant)
+        parallel = _dump(tenant)
+        assert threads == [["_days_rebuild", "_customers_rebuild"]]
+        with transaction.atomic():  # a caller's transaction: one after the other, in it
+            assert rollups.rollups_rebuild(tenant=tenant) == result
+        assert len(threads) == 1
+    assert _dump(tenant) == parallel
+    assert parallel[0] and parallel[1]
+    assert result["customers"] > 1000
+    state = RollupState.objects.for_tenant(tenant).get()
+    assert state.watermark == NOW
