@@ -934,7 +934,7 @@ class _Renderer:
             else:
                 inner = self.value(items, item, item_path, "", required=True)
             cards.append(format_html(
-                '<div class="card mb-2" data-path="{}"><div class="card-header py-2"><span class="fw-bold">{} {}</span>{}{}</div><div class="card-body">{}</div></div>',
+                '<div class="card mb-2" data-path="{}"><div class="card-header py-2 flex-wrap gap-1"><span class="fw-bold">{} {}</span>{}{}</div><div class="card-body">{}</div></div>',
                 item_path, title, index + 1, format_html(' <code class="ms-2">{}</code>', name) if name else "", tools, inner,
             ))  # fmt: skip
         return format_html(

@@ -79,3 +79,33 @@ def test_marketer_creates_the_ecommerce_program_edits_the_coupon_simulates_and_a
     assert program.spec["stages"][0]["rewards"][0]["amount"] == 3000
     assert program.current_version.number == 3
     assert page.console_problems == []
+
+
+def test_on_a_phone_every_builder_page_fits_the_screen_and_shows_its_form_first(
+    live_server, mobile_page, shop, staff_login
+):
+    from programs.specforms import SECTIONS
+
+    page = mobile_page
+    staff_login(page, live_server, "owner@shop.test", "pw-owner-12345")
+    page.goto(live_server.url + "/app/programs/new/")
+    page.check("input[name=template][value=green-home]")
+    page.fill("input[name=name]", "Green miles")
+    page.fill("input[name=slug]", "green-home")
+    page.click("[data-testid=new-program-form] button[type=submit]")
+    page.wait_for_url("**/app/programs/green-home/edit/general/")
+    base = live_server.url + "/app/programs/green-home/"
+    pages = ["", "simulate/", "estimate/", "versions/"]
+    pages += [f"edit/{key}/" for key, _label, _keys in SECTIONS] + ["edit/advanced/"]
+    too_wide = {}
+    for path in pages:
+        page.goto(base + path)
+        width = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if width > 0:
+            too_wide[path] = width
+        if path.startswith("edit/"):
+            # The section's form, then the list of sections, not 18 links to scroll past.
+            form = page.locator("[data-testid=section-form]").bounding_box()
+            sections = page.locator("[data-testid=section-list]").bounding_box()
+            assert form["y"] < sections["y"], path
+    assert too_wide == {}
