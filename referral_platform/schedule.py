@@ -21,6 +21,9 @@ from tracking import periodic as tracking_jobs
 JOBS = (
     ("tracking.flush_clicks", tracking_jobs.flush_clicks),
     ("tracking.sweep_events", pipeline_jobs.events_sweep),
+    # Before anything counts or releases: a refund's fraud check may put its referral back in
+    # review, and a referral in review is neither counted by a derived item nor released.
+    ("fraud.assess_refunds", pipeline_jobs.assess_refunds),
     ("rewards.tiers", rewards_jobs.tiers),
     ("rewards.seasons", rewards_jobs.seasons),
     ("rewards.lottery", rewards_jobs.lottery),
@@ -29,7 +32,6 @@ JOBS = (
     ("rewards.ambassadors", rewards_jobs.ambassadors),
     ("fraud.assess_missed", pipeline_jobs.assess_missed),
     ("rewards.release_due", rewards_jobs.release_due),
-    ("fraud.assess_refunds", pipeline_jobs.assess_refunds),
     ("rewards.fulfil_approved", rewards_jobs.fulfil_approved),
     ("rewards.points_expiry", rewards_jobs.points_expiry),
     ("rewards.choice_nudges", rewards_jobs.choice_nudges),

@@ -17,6 +17,7 @@ from tests.test_e2e_derived_rewards import (
     friend,
     later_fraud_rejection,
     referrer_code,
+    refund,
     statuses,
     tier_items,
 )
@@ -125,6 +126,32 @@ def test_a_tier_reversed_by_a_rejection_is_earned_again_once_the_count_is_back(t
     tick(local(3, 20))
     tick(local(3, 21))
     assert Reward.objects.for_tenant(tenant).filter(reason="tier:five_bonus").count() == 2
+
+
+def test_a_referral_a_refund_puts_back_in_review_is_not_counted_by_the_tier_it_would_complete(
+    tenant, api
+):
+    # The refund's fraud check runs in the same tick as the tier, before it: the referral is
+    # in review when the tier counts, so the tier is not earned again on it.
+    code = referrer_code(tenant, api, derived_spec(clawback_days=365, tier_threshold=3))
+    ordered = local(3, 2)
+    with time_machine.travel(ordered, tick=False):
+        for name in ("ann", "bob", "cat", "dan"):
+            friend(api, code, name, ordered)
+        tick()
+    tick(ordered + timedelta(days=8))
+    [first] = tier_items(tenant)
+    assert (first.status, basis_of(first)) == ("approved", {"ann", "bob", "cat"})
+    with time_machine.travel(ordered + timedelta(days=9), tick=False):
+        later_fraud_rejection(tenant, "ann")
+        refund(api, "bob", ordered + timedelta(days=9))
+    tick(ordered + timedelta(days=9))
+    assert statuses(tenant) == {
+        "ann": "rejected", "bob": "review", "cat": "converted", "dan": "converted",
+    }  # fmt: skip
+    # Bob's refund after his reward's release is for a person to judge: until then only cat
+    # and dan have cleared, one short of the tier.
+    assert [t.status for t in tier_items(tenant)] == ["reversed"]
 
 
 def test_a_tier_clawed_back_by_ops_is_not_earned_again_on_the_same_referrals(tenant, api):
