@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from . import identity
 from .models import BlockedIdentifier, CodeFlag, CodeFlagStatus, Fingerprint
@@ -260,10 +260,15 @@ def _first_event_time(tenant_id, participant_id, type_):
 def _refund_counts(tenant_id, referee_ids) -> tuple[int, int]:
     from tracking.models import Event
 
-    events = Event.objects.for_tenant(tenant_id).filter(participant_id__in=referee_ids)
-    purchases = events.filter(type="purchase").values("participant_id").distinct().count()
-    refunds = events.filter(type="refund").values("participant_id").distinct().count()
-    return purchases, refunds
+    counts = (
+        Event.objects.for_tenant(tenant_id)
+        .filter(participant_id__in=referee_ids, type__in=("purchase", "refund"))
+        .aggregate(
+            purchases=Count("participant_id", distinct=True, filter=Q(type="purchase")),
+            refunds=Count("participant_id", distinct=True, filter=Q(type="refund")),
+        )
+    )
+    return counts["purchases"], counts["refunds"]
 
 
 def _refund_timing(referral, stage_key: str) -> tuple[float | None, bool]:
