@@ -985,7 +985,7 @@ class _Renderer:
             for index, child in enumerate(children):
                 child_path = f"{path}.{kind}[{index}]"
                 parts.append(format_html(
-                    '<div class="d-flex gap-2 align-items-start" data-path="{}"><div class="flex-grow-1">{}</div>{}</div>',
+                    '<div class="d-flex gap-2 align-items-start condition-row" data-path="{}"><div class="flex-grow-1">{}</div>{}</div>',
                     child_path, self.condition(child, child_path, _("Condition %(n)s") % {"n": index + 1}, required=True),
                     self.button(f"remove:{child_path}", "✕", "btn-outline-danger", _("Remove")),
                 ))  # fmt: skip

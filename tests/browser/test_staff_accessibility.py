@@ -81,3 +81,33 @@ def test_keyboard_focus_is_visible(live_server, page, demo, staff_login):
     page.keyboard.press("Tab")
     style = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert style == "solid"
+
+
+@pytest.fixture
+def demo_with_data(transactional_db):
+    call_command("seed_demo", verbosity=0)
+
+
+def test_on_a_phone_no_staff_page_scrolls_sideways(
+    live_server, mobile_page, demo_with_data, staff_login
+):
+    """With the demo's data in the tables: wide tables scroll inside their card, the page
+    itself keeps the screen's width."""
+    page = mobile_page
+    staff_login(page, live_server, "owner@demo.test", "demo-owner-pass")
+    queue, seen, shapes, too_wide = ["/app/programs/"], set(), set(), {}
+    while queue and len(seen) < MAX_PAGES:
+        path = queue.pop(0)
+        if path in seen or _shape(path) in shapes:
+            continue
+        seen.add(path)
+        shapes.add(_shape(path))
+        response = page.goto(live_server.url + path)
+        if response is None or response.status >= 400 or "/app/" not in page.url:
+            continue
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            too_wide[path] = overflow
+        queue += [link for link in _links(page, live_server.url) if link not in seen]
+    assert len(seen) >= 25
+    assert too_wide == {}, too_wide
