@@ -41,20 +41,31 @@ def _links(page, origin: str) -> list[str]:
     return out
 
 
-def test_every_staff_page_has_landmarks_labels_focus_and_no_serious_axe_violation(
-    live_server, page, demo, staff_login
-):
-    staff_login(page, live_server, "owner@demo.test", "demo-owner-pass")
-    queue, seen, shapes, problems = ["/app/programs/"], set(), set(), {}
+def _crawl(page, origin: str, check) -> int:
+    """Walk the staff navigation from the programs page, one page of each shape (at most
+    MAX_PAGES); `check(path)` looks at each page reached. Returns how many were seen."""
+    queue, seen, shapes = ["/app/programs/"], set(), set()
     while queue and len(seen) < MAX_PAGES:
         path = queue.pop(0)
         if path in seen or _shape(path) in shapes:
             continue
         seen.add(path)
         shapes.add(_shape(path))
-        response = page.goto(live_server.url + path)
+        response = page.goto(origin + path)
         if response is None or response.status >= 400 or "/app/" not in page.url:
             continue
+        check(path)
+        queue += [link for link in _links(page, origin) if link not in seen]
+    return len(seen)
+
+
+def test_every_staff_page_has_landmarks_labels_focus_and_no_serious_axe_violation(
+    live_server, page, demo, staff_login
+):
+    staff_login(page, live_server, "owner@demo.test", "demo-owner-pass")
+    problems = {}
+
+    def check(path):
         found = []
         if page.locator("main").count() != 1:
             found.append(f"{page.locator('main').count()} main landmarks")
@@ -63,8 +74,8 @@ def test_every_staff_page_has_landmarks_labels_focus_and_no_serious_axe_violatio
         found += axe_problems(page)
         if found:
             problems[path] = found
-        queue += [link for link in _links(page, live_server.url) if link not in seen]
-    assert len(seen) >= 25
+
+    assert _crawl(page, live_server.url, check) >= 25
     assert problems == {}
 
 
@@ -95,19 +106,12 @@ def test_on_a_phone_no_staff_page_scrolls_sideways(
     itself keeps the screen's width."""
     page = mobile_page
     staff_login(page, live_server, "owner@demo.test", "demo-owner-pass")
-    queue, seen, shapes, too_wide = ["/app/programs/"], set(), set(), {}
-    while queue and len(seen) < MAX_PAGES:
-        path = queue.pop(0)
-        if path in seen or _shape(path) in shapes:
-            continue
-        seen.add(path)
-        shapes.add(_shape(path))
-        response = page.goto(live_server.url + path)
-        if response is None or response.status >= 400 or "/app/" not in page.url:
-            continue
+    too_wide = {}
+
+    def check(path):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 0:
             too_wide[path] = overflow
-        queue += [link for link in _links(page, live_server.url) if link not in seen]
-    assert len(seen) >= 25
+
+    assert _crawl(page, live_server.url, check) >= 25
     assert too_wide == {}, too_wide
