@@ -42,11 +42,21 @@ def job_run(name: str, func: Callable[[], object]) -> object:
         return {"error": f"{exc.__class__.__name__}: {exc}"[:500]}
 
 
+def did_something(result: object) -> bool:
+    """Whether a job's result reports work done: a non-zero count anywhere in it."""
+    if isinstance(result, dict):
+        return any(did_something(value) for value in result.values())
+    return bool(result)
+
+
 def run_all() -> dict[str, object]:
+    """Every job once, in order. A job that did something is logged at INFO, an idle one at
+    DEBUG: a tick every 30 s must not bury what a person looks for in the log."""
     results: dict[str, object] = {}
     for name, func in jobs():
         results[name] = job_run(name, func)
-        logger.info("periodic job=%s result=%s", name, results[name])
+        level = logging.INFO if did_something(results[name]) else logging.DEBUG
+        logger.log(level, "periodic job=%s result=%s", name, results[name])
     return results
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from demo.data import demo_data_seed
 from programs.services import demo_programs_seed
@@ -51,6 +52,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-data", action="store_true", help="skip the sample data")
 
     def handle(self, *args, **options):
+        # The sample history sends the referrers' emails; printed by the console backend they
+        # would bury the logins below. Emails sent once the server runs are shown as usual.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            lines = self._seed(with_data=not options["no_data"])
+        self._print(lines)
+
+    def _seed(self, *, with_data: bool) -> list[str]:
         lines = []
         for slug, name, currency, tz, locale, colour, program_slug in TENANTS:
             with transaction.atomic():
@@ -59,10 +67,13 @@ class Command(BaseCommand):
                     user = user_get_or_create(email=email, password=password)
                     membership_add(tenant=tenant, user=user, role=role)
                 full_key = self._rotate_key(tenant)
-            self._seed_apps(tenant, program_slug, with_data=not options["no_data"])
+            self._seed_apps(tenant, program_slug, with_data=with_data)
             lines.append(f"tenant={slug} program={program_slug} api_key={full_key}")
         # Process the sample events and fill the dashboards now, not at the first tick.
         periodic.run_all()
+        return lines
+
+    def _print(self, lines: list[str]) -> None:
         for line in lines:
             self.stdout.write(line)
         base = settings.PUBLIC_BASE_URL
