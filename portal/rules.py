@@ -537,9 +537,9 @@ def reward_label(*, value: str, description: str) -> str:
 
 def reward_state_text(*, status: str, hold_reason: str, blocked_reason: str) -> str:
     """The reward's state as the customer reads it; the date sits beside it on the page."""
+    if status in ("pending", "approved") and hold_reason == "review":
+        return _("Being checked")
     if status == "pending":
-        if hold_reason == "review":
-            return _("Being checked")
         if hold_reason == "choice":
             return _("Waiting for your choice")
         return _("Confirmed after the waiting period")

@@ -32,12 +32,14 @@ def release_due() -> dict:
 
 
 def fulfil_approved() -> dict:
-    """Crash recovery: an approved reward whose fulfilment did not commit is fulfilled now."""
-    from .models import Reward, RewardKind, RewardStatus
+    """Crash recovery: an approved reward whose fulfilment did not commit is fulfilled now;
+    so is one whose referral was cleared after a review held it."""
+    from .models import HoldReason, Reward, RewardKind, RewardStatus
     from .services import reward_fulfil
 
     ids = list(
         Reward.unscoped.filter(status=RewardStatus.APPROVED)
+        .exclude(hold_reason=HoldReason.REVIEW)
         .exclude(
             Q(kind=RewardKind.CASH) & Q(payouts__isnull=False) & ~Q(payouts__status="cancelled")
         )

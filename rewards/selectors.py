@@ -11,6 +11,7 @@ from referral_platform.core.spreadsheet import major_cell, safe_row
 from .models import (
     CouponCode,
     CouponPool,
+    HoldReason,
     LedgerEntry,
     Payout,
     PayoutBatch,
@@ -281,7 +282,8 @@ class CashPosition:
     back); `paid`: what payouts handed over, net; `balance` = earned − paid, negative while
     the participant owes cash back; `owed`: the part of that debt no requested payout keeps
     back yet, carried to the next payout; `payable`: what the tenant is still to pay —
-    requested payouts (net) and approved cash not yet in a payout, less `owed`."""
+    requested payouts (net) and approved cash not yet in a payout, less `owed`. Approved
+    cash whose referral is back in review is not payable until ops clears it."""
 
     currency: str
     earned_minor: int = 0
@@ -357,6 +359,7 @@ def cash_positions(*, tenant_id: int, participant_id: int) -> dict[str, CashPosi
             kind=RewardKind.CASH,
             status=RewardStatus.APPROVED,
         )
+        .exclude(hold_reason=HoldReason.REVIEW)
         .exclude(payouts__status__in=[PayoutStatus.REQUESTED, PayoutStatus.PAID])
         .values("currency")
         .annotate(s=Sum("amount_minor"))

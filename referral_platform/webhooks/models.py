@@ -16,6 +16,7 @@ EVENT_TYPES = (
     "reward.reversed",
     "conversion.flagged",
     "payout.requested",
+    "payout.cancelled",
     "redemption.created",
     "ambassador.granted",
     "ambassador.revoked",

@@ -3,9 +3,13 @@ reward as webhooks carry it."""
 
 from __future__ import annotations
 
+from referral_platform.webhooks.services import webhook_emit
+
 from .. import rules
 from ..models import (
     HoldReason,
+    Payout,
+    PayoutStatus,
     Reward,
     RewardLock,
     RewardStatus,
@@ -29,6 +33,29 @@ def reward_payload(reward: Reward) -> dict:
     from ..selectors import reward_to_dict
 
     return reward_to_dict(reward)
+
+
+def payouts_withdraw(*, tenant, reward_ids, reason: str, now) -> int:
+    """Cancel the requested (unpaid) payouts of `reward_ids` and tell the tenant with a
+    `payout.cancelled` webhook each, `reason` being `review` (its referral is back in
+    review), `rejected` or `reversed`: a tenant paying on `payout.requested` must not pay
+    them. Returns how many were cancelled."""
+    from ..selectors import payout_to_dict
+
+    payouts = list(
+        Payout.unscoped.select_for_update()
+        .filter(tenant_id=tenant.pk, reward_id__in=list(reward_ids), status=PayoutStatus.REQUESTED)
+        .order_by("pk")
+    )
+    for payout in payouts:
+        payout.status, payout.settled_at = PayoutStatus.CANCELLED, now
+        payout.save(update_fields=["status", "settled_at"])
+        webhook_emit(
+            tenant=tenant,
+            type="payout.cancelled",
+            data={"payout": payout_to_dict(payout), "reason": reason},
+        )
+    return len(payouts)
 
 
 def _lock(tenant_id: int, *keys: str) -> None:

@@ -176,6 +176,8 @@ def reward_fulfil(*, reward_id: int) -> str:
         )
         if reward is None or reward.status != RewardStatus.APPROVED:
             return "skipped"
+        if reward.hold_reason == HoldReason.REVIEW:
+            return "held"  # its referral went back into review: ops decides first
         if reward.kind == RewardKind.CASH:
             return _payout_request(reward, now)
         if reward.kind == RewardKind.COUPON:
@@ -280,6 +282,10 @@ def payout_request_again(*, reward: Reward, actor=None) -> str:
     )
     if reward.status != RewardStatus.APPROVED or reward.kind != RewardKind.CASH:
         raise Conflict(_("Only an approved cash reward can be paid out."))
+    if reward.hold_reason == HoldReason.REVIEW:
+        raise Conflict(
+            _("This reward's referral is being reviewed: it is paid out once it is approved.")
+        )
     if Payout.unscoped.filter(
         reward=reward, status__in=[PayoutStatus.REQUESTED, PayoutStatus.PAID]
     ).exists():

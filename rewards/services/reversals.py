@@ -16,13 +16,20 @@ from ..models import (
     LedgerAccount,
     LedgerEntry,
     LedgerEntryKind,
-    Payout,
-    PayoutStatus,
     Reward,
     RewardBasis,
     RewardStatus,
 )
-from .common import AMBASSADOR, LIVE, UNRELEASED, _lock, _reserved, _slots_taken, reward_payload
+from .common import (
+    AMBASSADOR,
+    LIVE,
+    UNRELEASED,
+    _lock,
+    _reserved,
+    _slots_taken,
+    payouts_withdraw,
+    reward_payload,
+)
 
 
 def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
@@ -62,9 +69,7 @@ def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
                 memo=reason,
             )
             reversed_amount = credit.amount_minor
-    Payout.unscoped.filter(reward=reward, status=PayoutStatus.REQUESTED).update(
-        status=PayoutStatus.CANCELLED, settled_at=now
-    )
+    payouts_withdraw(tenant=reward.tenant, reward_ids=[reward.pk], reason="reversed", now=now)
     Reward.unscoped.filter(pk=reward.pk).update(
         status=RewardStatus.REVERSED,
         reversed_at=now,
@@ -73,8 +78,9 @@ def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
         if reversed_amount is not None
         else reward.amount_minor,
         # A reversal before due_at frees the cap slot (SEMANTICS §5 Caps); an item still
-        # waiting in review never took one.
-        slot_freed=inside_hold or reward.hold_reason == HoldReason.REVIEW,
+        # waiting in review never took one (an approved one back in review did).
+        slot_freed=inside_hold
+        or (reward.status == RewardStatus.PENDING and reward.hold_reason == HoldReason.REVIEW),
     )
     reward.refresh_from_db()
     audit_log(
@@ -338,10 +344,22 @@ def refund_apply(*, referral, event, facts, spec: dict | None = None) -> list[Re
 
 @transaction.atomic
 def rewards_hold_for_review(*, referral) -> int:
-    """Nothing under review is released: pending rows wait until ops decides."""
-    count = Reward.unscoped.filter(
-        tenant_id=referral.tenant_id, referral_id=referral.pk, status=RewardStatus.PENDING
-    ).update(hold_reason=HoldReason.REVIEW)
+    """Nothing under review is released or paid out (fraud fails closed, SEMANTICS §10):
+    pending rows wait until ops decides, and so do approved rows not yet fulfilled; their
+    requested payouts are cancelled, so no batch pays them meanwhile. Approval requests
+    them again (`rewards_release_after_review`); rejection rejects them."""
+    rows = Reward.unscoped.filter(
+        tenant_id=referral.tenant_id,
+        referral_id=referral.pk,
+        status__in=[RewardStatus.PENDING, RewardStatus.APPROVED],
+    )
+    approved = list(
+        rows.filter(status=RewardStatus.APPROVED)
+        .exclude(hold_reason=HoldReason.REVIEW)
+        .values_list("pk", flat=True)
+    )
+    payouts_withdraw(tenant=referral.tenant, reward_ids=approved, reason="review", now=clock.now())
+    count = rows.update(hold_reason=HoldReason.REVIEW)
     count += _derived_hold(referral, held=True)
     if count:
         audit_log(
@@ -388,6 +406,17 @@ def rewards_release_after_review(*, referral, actor=None) -> int:
     """Back to their hold (or choice); the release sweep pays them once due. An item whose
     cap slot cleared referrals took while this one waited is capped instead."""
     _lock(referral.tenant_id, f"participant:{referral.referrer_id}")
+    # Approved rows held meanwhile go on to their fulfilment: the next tick's
+    # `rewards.fulfil_approved` requests their payout again.
+    approved = list(
+        Reward.unscoped.filter(
+            tenant_id=referral.tenant_id,
+            referral_id=referral.pk,
+            status=RewardStatus.APPROVED,
+            hold_reason=HoldReason.REVIEW,
+        ).values_list("pk", flat=True)
+    )
+    Reward.unscoped.filter(pk__in=approved).update(hold_reason="")
     rows = list(
         Reward.unscoped.select_for_update().filter(
             tenant_id=referral.tenant_id,
@@ -421,7 +450,7 @@ def rewards_release_after_review(*, referral, actor=None) -> int:
             hold_reason=HoldReason.CHOICE if waiting_choice else HoldReason.HOLD
         )
         count += 1
-    count += _derived_hold(referral, held=False)
+    count += len(approved) + _derived_hold(referral, held=False)
     audit_log(
         tenant=referral.tenant,
         actor=actor,
@@ -441,9 +470,7 @@ def rewards_reject(*, referral, reason: str = "fraud", actor=None) -> int:
         tenant_id=referral.tenant_id, referral_id=referral.pk, status__in=UNRELEASED
     )
     ids = [r.pk for r in rows]
-    Payout.unscoped.filter(reward_id__in=ids, status=PayoutStatus.REQUESTED).update(
-        status=PayoutStatus.CANCELLED, settled_at=now
-    )
+    payouts_withdraw(tenant=referral.tenant, reward_ids=ids, reason="rejected", now=now)
     Reward.unscoped.filter(pk__in=ids).update(
         status=RewardStatus.REJECTED,
         blocked_reason=(reason or "fraud")[:100],

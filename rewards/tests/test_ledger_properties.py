@@ -3,7 +3,8 @@
 The rules drive the real services: the referral's rewards written by `referral_rewards_sync`
 through the real rule engine, release, fulfilment, cash payouts (paid, failed, requested
 again), the release sweep, refunds inside and after the hold, staff clawbacks, fraud review
-and rejection. The program pays each referrer ¥50.00 in cash and 300 points per success,
+and rejection (a referral back in review holds its approved items and withdraws their
+payouts). The program pays each referrer ¥50.00 in cash and 300 points per success,
 at most two successes per calendar month (tenant time), and the referee 100 points.
 
 After every step: each participant's balance equals the sum of its entries and the model's;
@@ -159,6 +160,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def _fulfil(self, item: Item) -> str:
         if item.status != "approved":
             return "skipped"
+        if item.in_review:
+            return "held"
         if item.kind == "cash":
             if item.payout:
                 return "skipped"
@@ -178,7 +181,8 @@ class LedgerMachine(RuleBasedStateMachine):
         item.status, item.in_review, item.slot_freed = (
             "reversed",
             False,
-            inside_hold or item.in_review,  # an item waiting in review never took a slot
+            # An item waiting in review never took a slot; an approved one back in review did.
+            inside_hold or (item.in_review and item.status == "pending"),
         )
 
     def _balance(self, participant_id: int) -> dict[str, int]:
@@ -306,7 +310,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def request_payout_again(self, data):
         item = self._pick(data, self._cash_with("failed") + self._cash_with("paid"))
         reward = Reward.unscoped.get(pk=item.pk)
-        if item.status != "approved" or item.payout == "paid":
+        if item.status != "approved" or item.payout == "paid" or item.in_review:
             with pytest.raises(Conflict):
                 payout_request_again(reward=reward)
             return
@@ -346,14 +350,22 @@ class LedgerMachine(RuleBasedStateMachine):
         if expected:
             self._reverse(item, inside_hold=False)
 
-    @precondition(lambda self: self._with("pending"))
+    @precondition(lambda self: self._with("pending", "approved"))
     @rule(data=st.data())
     def review(self, data):
-        pk = self._pick(data, self._with("pending")).referral_id
-        pending = [i for i in self.items.values() if i.referral_id == pk and i.status == "pending"]
-        assert rewards_hold_for_review(referral=self._referral(pk)) == len(pending)
-        for item in pending:
+        """The referral goes (back) into review: nothing of it is released or paid out, and
+        a payout requested for an approved item is withdrawn."""
+        pk = self._pick(data, self._with("pending", "approved")).referral_id
+        unreleased = [
+            i
+            for i in self.items.values()
+            if i.referral_id == pk and i.status in ("pending", "approved")
+        ]
+        assert rewards_hold_for_review(referral=self._referral(pk)) == len(unreleased)
+        for item in unreleased:
             item.in_review = True
+            if item.payout == "requested":
+                item.payout = ""  # cancelled
 
     @precondition(lambda self: any(i.in_review for i in self.items.values()))
     @rule(data=st.data())
@@ -364,7 +376,8 @@ class LedgerMachine(RuleBasedStateMachine):
         capped = [
             i
             for i in held
-            if i.cap_slot
+            if i.status == "pending"
+            and i.cap_slot
             and len(self._slot_holders(i.participant_id, i.cap_slot, other_than=pk)) >= CAP_LIMIT
         ]
         assert rewards_release_after_review(referral=self._referral(pk)) == len(held) - len(capped)

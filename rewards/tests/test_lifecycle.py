@@ -257,6 +257,85 @@ def test_cash_is_requested_by_webhook_and_fulfilled_only_when_marked_paid(tenant
     assert ledger.balances(tenant.pk, ledger.participant_account(ref.referrer_id)) == {"CNY": 5000}
 
 
+@pytest.fixture
+def approved_cash(tenant, engine):
+    """A referral whose ¥50 cash reward is approved, its payout requested, not yet paid."""
+    prog = f.program(tenant)
+    ref = f.referral(tenant, prog)
+    engine.answer = lambda facts: [
+        f.decision(
+            ref.referrer, f"referral:{ref.pk}", "paid-cash", kind="cash", amount_minor=5000,
+            due_at=T0,
+        )
+    ]  # fmt: skip
+    referral_rewards_sync(referral=ref)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        run_all()
+    assert Payout.objects.for_tenant(tenant).get().status == PayoutStatus.REQUESTED
+    return ref
+
+
+def test_an_approved_reward_back_in_review_is_not_paid_out_until_ops_approves(
+    tenant, approved_cash
+):
+    from referral_platform.core.errors import Conflict
+    from rewards.services import payout_request_again
+
+    ref = approved_cash
+    assert rewards_hold_for_review(referral=ref) == 1
+    reward = Reward.objects.for_tenant(tenant).get()
+    assert (reward.status, reward.hold_reason) == ("approved", "review")
+    # The payout waiting in its batch is withdrawn, and nothing requests another meanwhile.
+    assert Payout.objects.for_tenant(tenant).get().status == PayoutStatus.CANCELLED
+    with time_machine.travel(T0 + timedelta(days=2), tick=False):
+        assert run_all()["rewards.fulfil_approved"] == {}
+    with pytest.raises(Conflict):
+        payout_request_again(reward=reward)
+    assert not Payout.objects.for_tenant(tenant).filter(status=PayoutStatus.REQUESTED).exists()
+    # Ops clears the referral: the next tick requests the payout again, for the full amount.
+    assert rewards_release_after_review(referral=ref) == 1
+    with time_machine.travel(T0 + timedelta(days=2), tick=False):
+        assert run_all()["rewards.fulfil_approved"] == {"payout_requested": 1}
+    reward.refresh_from_db()
+    payout = Payout.objects.for_tenant(tenant).get(status=PayoutStatus.REQUESTED)
+    assert (reward.status, reward.hold_reason, payout.amount_minor) == ("approved", "", 5000)
+    payout_mark_paid(payout=payout)
+    reward.refresh_from_db()
+    assert reward.status == "fulfilled"
+    assert ledger.balances(tenant.pk, ledger.participant_account(ref.referrer_id)) == {"CNY": 5000}
+
+
+def test_a_withdrawn_payout_tells_the_tenant_why(tenant, approved_cash):
+    from referral_platform.webhooks.models import WebhookEndpoint, WebhookMessage
+
+    WebhookEndpoint.unscoped.create(
+        tenant=tenant, url="https://hooks.example.com/in", secret="whsec_test", events=[]
+    )
+    payout = Payout.objects.for_tenant(tenant).get()
+    assert rewards_reject(referral=approved_cash, reason="fraud") == 1
+    [message] = WebhookMessage.objects.for_tenant(tenant).filter(type="payout.cancelled")
+    assert message.data["reason"] == "rejected"
+    assert (message.data["payout"]["id"], message.data["payout"]["status"]) == (
+        payout.pk,
+        "cancelled",
+    )
+    assert message.data["payout"]["amount"] == {"amount_minor": 5000, "currency": "CNY"}
+
+
+def test_an_approved_reward_back_in_review_and_rejected_is_never_paid(tenant, approved_cash):
+    ref = approved_cash
+    rewards_hold_for_review(referral=ref)
+    assert rewards_reject(referral=ref, reason="fraud") == 1
+    reward = Reward.objects.for_tenant(tenant).get()
+    assert (reward.status, reward.blocked_reason, reward.hold_reason) == ("rejected", "fraud", "")
+    with time_machine.travel(T0 + timedelta(days=2), tick=False):
+        run_all()
+    assert list(Payout.objects.for_tenant(tenant).values_list("status", flat=True)) == [
+        PayoutStatus.CANCELLED
+    ]
+    assert not LedgerEntry.objects.for_tenant(tenant).exists()
+
+
 def test_choosing_changes_the_row_once_and_a_second_choice_is_a_no_op(tenant, engine):
     prog = f.program(tenant)
     ref = f.referral(tenant, prog)

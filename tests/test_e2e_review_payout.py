@@ -1,0 +1,113 @@
+"""Fraud fails closed on money already approved (SEMANTICS §10): a referral a refund puts
+back into review after its reward's release has that cash withdrawn from its payout batch,
+not payable and shown as being checked until ops decides; approval pays it, rejection
+never does."""
+
+from datetime import timedelta
+
+import time_machine
+from django.test import Client
+
+from referral_platform.webhooks.models import WebhookEndpoint, WebhookMessage
+from rewards.models import Payout, PayoutStatus, Reward
+from tests.scenario import local, tick
+from tests.test_e2e_derived_rewards import decide, derived_spec, friend, referrer_code, refund
+
+
+def bobs_reward(tenant) -> Reward:
+    return Reward.objects.for_tenant(tenant).get(
+        referral__referee__external_id="bob", reason="stage:per_success"
+    )
+
+
+def payouts(tenant) -> list[tuple[str, int]]:
+    return list(
+        Payout.objects.for_tenant(tenant).order_by("pk").values_list("status", "amount_minor")
+    )
+
+
+def payable(api) -> int:
+    """The referrer's payable cash in the API (no currency listed: nothing)."""
+    answer = api.get("/api/v1/balances", {"participant": "boss"})
+    assert answer.status_code == 200, answer.content
+    return sum(row["payable"]["amount_minor"] for row in answer.json()["cash"])
+
+
+def portal_reward_state(api) -> str:
+    session = api.post("/api/v1/portal-sessions", {"participant": "boss"}, format="json")
+    page = Client().get(session.json()["url"], follow=True).content.decode()
+    [item] = page.split('data-testid="reward" ')[1:]
+    state = item[item.index('class="state state-') :]
+    return state[state.index(">") + 1 : state.index("<")].strip()
+
+
+def cancelled_webhooks(tenant) -> list[tuple[int, str, int]]:
+    """The `payout.cancelled` webhooks: (payout id, reason, amount)."""
+    return [
+        (m.data["payout"]["id"], m.data["reason"], m.data["payout"]["amount"]["amount_minor"])
+        for m in WebhookMessage.objects.for_tenant(tenant)
+        .filter(type="payout.cancelled")
+        .order_by("pk")
+    ]
+
+
+def bob_back_in_review(tenant, api):
+    """Bob's ¥20 is approved and its payout requested; his order is refunded two days later,
+    outside the clawback window: fraud puts his referral back in review."""
+    WebhookEndpoint.unscoped.create(
+        tenant=tenant, url="https://hooks.example.com/in", secret="whsec_test", events=[]
+    )
+    code = referrer_code(tenant, api, derived_spec(clawback_days=0, tier_threshold=50))
+    ordered = local(3, 2)
+    with time_machine.travel(ordered, tick=False):
+        friend(api, code, "bob", ordered)
+        tick()
+    tick(ordered + timedelta(days=8))
+    reward = bobs_reward(tenant)
+    assert (reward.status, reward.hold_reason) == ("approved", "")
+    assert payouts(tenant) == [(PayoutStatus.REQUESTED, 2000)]
+    assert payable(api) == 2000
+    with time_machine.travel(ordered + timedelta(days=10), tick=False):
+        refund(api, "bob", ordered + timedelta(days=10))
+    tick(ordered + timedelta(days=10))
+    return ordered
+
+
+def test_approved_cash_back_in_review_waits_for_ops_and_is_paid_once_cleared(tenant, api, ops):
+    ordered = bob_back_in_review(tenant, api)
+    reward = bobs_reward(tenant)
+    assert reward.referral.status == "review"
+    assert (reward.status, reward.hold_reason) == ("approved", "review")
+    # Withdrawn from its batch (the tenant is told), not payable, and no tick requests it
+    # again meanwhile.
+    assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000)]
+    [withdrawn] = Payout.objects.for_tenant(tenant)
+    assert cancelled_webhooks(tenant) == [(withdrawn.pk, "review", 2000)]
+    tick(ordered + timedelta(days=11))
+    assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000)]
+    assert payable(api) == 0
+    listed = api.get("/api/v1/rewards", {"participant": "boss"}).json()["results"]
+    assert [(r["status"], r["hold_reason"]) for r in listed] == [("approved", "review")]
+    assert portal_reward_state(api) == "Being checked"
+
+    with time_machine.travel(ordered + timedelta(days=12), tick=False):
+        decide(tenant, ops, ["bob"], "approve")
+    tick(ordered + timedelta(days=12))
+    reward.refresh_from_db()
+    assert (reward.status, reward.hold_reason) == ("approved", "")
+    assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000), (PayoutStatus.REQUESTED, 2000)]
+    assert payable(api) == 2000
+    assert portal_reward_state(api) == "Approved, on its way"
+
+
+def test_approved_cash_back_in_review_and_rejected_is_never_paid(tenant, api, ops):
+    ordered = bob_back_in_review(tenant, api)
+    with time_machine.travel(ordered + timedelta(days=12), tick=False):
+        decide(tenant, ops, ["bob"], "reject")
+    tick(ordered + timedelta(days=12))
+    reward = bobs_reward(tenant)
+    assert (reward.status, reward.blocked_reason) == ("rejected", "fraud")
+    assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000)]
+    assert [reason for _id, reason, _amount in cancelled_webhooks(tenant)] == ["review"]
+    assert payable(api) == 0
+    assert portal_reward_state(api) == "Not paid"
