@@ -63,14 +63,18 @@ def worker(redis_):
 
 
 def _client(url: str) -> Celery:
-    # A client of our own, not the project's app: the test changes no global configuration.
-    return Celery("broker-loss-test", broker=url, backend=url)
+    # A client of our own, not the project's app: the test changes no global configuration
+    # (nor celery's current app, which later tests' tasks would otherwise be sent through).
+    return Celery("broker-loss-test", broker=url, backend=url, set_as_current=False)
 
 
 def _echo(client: Celery, value: int, timeout: float) -> list:
     # `celery.accumulate` is built in: it answers its arguments, so an answer means the
-    # worker took the task from the broker, ran it and stored the result.
-    return client.send_task("celery.accumulate", args=(value,)).get(timeout=timeout)
+    # worker took the task from the broker, ran it and stored the result. This test is no
+    # task: celery's process-wide "inside a task" flag, which another test of the session
+    # may have left set by running a worker in this process, must not refuse the wait.
+    result = client.send_task("celery.accumulate", args=(value,))
+    return result.get(timeout=timeout, disable_sync_subtasks=False)
 
 
 def test_the_worker_survives_the_broker_going_away_and_processes_tasks_after(redis_, worker):

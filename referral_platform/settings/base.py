@@ -124,11 +124,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Jobs -------------------------------------------------------------------
-# Without Redis the embedded default runs tasks in-process and a loop inside
 # The periodic jobs, in order (one table); `manage.py serve` runs them as beat does in production.
 PERIODIC_JOBS = "referral_platform.schedule.JOBS"
-# `manage.py serve` runs the periodic jobs that beat runs in production.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without Redis the embedded default runs tasks in-process and a loop inside
+# `manage.py serve` runs the periodic jobs that beat runs in production. The in-memory
+# broker is named with a host, or kombu warns that none was supplied.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 # Results are not kept by default (tasks write their effects to the database).
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
