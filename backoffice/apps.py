@@ -23,3 +23,5 @@ class BackofficeConfig(AppConfig):
         programs_readside.in_flight.install(selectors.program_in_flight)
         # The reward money of referrals the fraud policy's backtest weighs (`fraud.readside`).
         fraud_readside.reward_money.install(rewards_selectors.referral_reward_money)
+        # The rewards a review case releases or loses (`fraud.readside`).
+        fraud_readside.referral_rewards.install(rewards_selectors.referral_reward_rows)

@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from referral_platform.core.errors import NotFound
 from referral_platform.tenancy.permissions import tenant_required
+from rewards import selectors as rewards_selectors
 from tracking import selectors as tracking_selectors
 
 from . import selectors
@@ -27,6 +28,9 @@ def referral_detail(request, referral_id: int):
             "referral": referral,
             "evidence": referral.evidence or {},
             "timeline": selectors.referral_timeline(referral, story),
+            "reward_rows": rewards_selectors.referral_reward_rows(
+                referral=referral, rewards=story["rewards"]
+            ),
             **story,
         },
     )

@@ -20,7 +20,7 @@ from referral_platform.core.errors import DomainError
 from referral_platform.tenancy.models import Role
 from referral_platform.tenancy.permissions import REVIEW, has_role, tenant_required
 
-from . import selectors, services
+from . import readside, selectors, services
 from .forms import BlocklistForm, DecisionForm, DisputeAnswerForm, QueueFilterForm
 from .models import BlockedIdentifier, CodeFlag, Dispute
 from .signals import SIGNAL_CODES, signal_label
@@ -114,6 +114,7 @@ def detail(request, referral_id: int):
             ),
             "referee_referrals": selectors.participant_other_referrals(referral, referral.referee),
             "shared": selectors.shared_identifiers(referral),
+            "rewards": readside.referral_rewards(referral=referral),
             "history": selectors.decision_log(request.tenant, referral_id=referral.pk)[:50],
             "form": DecisionForm(),
             "can_decide": has_role(request, REVIEW),

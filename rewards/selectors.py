@@ -165,6 +165,54 @@ def referral_rewards(*, referral) -> list[Reward]:
     )
 
 
+@dataclass(frozen=True)
+class RewardRow:
+    """One reward as staff read it: `value` in the currency's major unit (the row's amount,
+    boosts included), never the rule's label."""
+
+    reward: Reward
+    value: str
+
+
+@dataclass(frozen=True)
+class ReferralRewards:
+    """A referral's rewards for the staff pages (its page, its review case), and the cash
+    not yet paid per currency (pending or approved rows): what a review decision releases
+    or loses."""
+
+    rows: list[RewardRow]
+    cash_unpaid: list[str]
+
+
+def referral_reward_rows(*, referral, rewards: list[Reward] | None = None) -> ReferralRewards:
+    """`rewards`: the referral's rows when the caller read them already."""
+    from referral_platform.core.money import format_minor
+
+    from .words import reward_value_text
+
+    rows, unpaid = [], {}
+    for reward in rewards if rewards is not None else referral_rewards(referral=referral):
+        value = reward_value_text(
+            kind=reward.kind,
+            amount_minor=reward.amount_minor,
+            currency=reward.currency,
+            points=reward.points,
+            description=reward.description,
+            details=reward.details,
+        )
+        rows.append(RewardRow(reward=reward, value=value))
+        if (
+            reward.kind == RewardKind.CASH
+            and reward.status in (RewardStatus.PENDING, RewardStatus.APPROVED)
+            and reward.amount_minor
+        ):
+            unpaid[reward.currency] = unpaid.get(reward.currency, 0) + int(reward.amount_minor)
+    return ReferralRewards(
+        rows=rows,
+        cash_unpaid=[format_minor(amount, currency) for currency, amount in sorted(unpaid.items())],
+    )
+
+
 def referral_reward_money(*, tenant, referral_ids) -> dict[int, dict[str, int]]:
     """The money of each referral's rewards (both sides, any status), per currency, in minor
     units: {referral_id: {currency: amount_minor}}."""

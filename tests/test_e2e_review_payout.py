@@ -51,6 +51,29 @@ def cancelled_webhooks(tenant) -> list[tuple[int, str, int]]:
     ]
 
 
+def staff_rewards(ops, path) -> tuple[list[tuple[str, str]], str]:
+    """The rewards card of a staff page: (value, status and hold) per row, and the cash not
+    yet paid."""
+    staff = Client()
+    staff.force_login(ops)
+    page = staff.get(path)
+    assert page.status_code == 200
+    html = page.content.decode()
+    table = html[html.index('data-testid="referral-rewards"') :].split("</table>")[0]
+
+    def text(row, testid):
+        return row.split(f'data-testid="{testid}">')[1].split("<")[0] if testid in row else ""
+
+    rows = [
+        (text(row, "reward-value"), f"{text(row, 'reward-status')} {text(row, 'reward-hold')}")
+        for row in table.split("<tr data-reward=")[1:]
+    ]
+    unpaid = ""
+    if 'data-testid="cash-unpaid"' in html:
+        unpaid = html.split('data-testid="cash-unpaid"')[1].split("<strong>")[1].split("<")[0]
+    return rows, unpaid
+
+
 def bob_back_in_review(tenant, api):
     """Bob's ¥20 is approved and its payout requested; his order is refunded two days later,
     outside the clawback window: fraud puts his referral back in review."""
@@ -89,6 +112,12 @@ def test_approved_cash_back_in_review_waits_for_ops_and_is_paid_once_cleared(ten
     listed = api.get("/api/v1/rewards", {"participant": "boss"}).json()["results"]
     assert [(r["status"], r["hold_reason"]) for r in listed] == [("approved", "review")]
     assert portal_reward_state(api) == "Being checked"
+    # The reviewer sees what the decision releases or loses, in yuan as the API has it.
+    [amount] = [r["amount"]["amount_minor"] for r in listed]
+    assert amount == 2000
+    expected = ([("¥20 cash", "Approved Fraud review")], "¥20")
+    assert staff_rewards(ops, f"/app/review/{reward.referral_id}/") == expected
+    assert staff_rewards(ops, f"/app/referrals/{reward.referral_id}/") == expected
 
     with time_machine.travel(ordered + timedelta(days=12), tick=False):
         decide(tenant, ops, ["bob"], "approve")
@@ -98,6 +127,10 @@ def test_approved_cash_back_in_review_waits_for_ops_and_is_paid_once_cleared(ten
     assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000), (PayoutStatus.REQUESTED, 2000)]
     assert payable(api) == 2000
     assert portal_reward_state(api) == "Approved, on its way"
+    assert staff_rewards(ops, f"/app/review/{reward.referral_id}/") == (
+        [("¥20 cash", "Approved ")],
+        "¥20",
+    )
 
 
 def test_approved_cash_back_in_review_and_rejected_is_never_paid(tenant, api, ops):
@@ -111,3 +144,7 @@ def test_approved_cash_back_in_review_and_rejected_is_never_paid(tenant, api, op
     assert [reason for _id, reason, _amount in cancelled_webhooks(tenant)] == ["review"]
     assert payable(api) == 0
     assert portal_reward_state(api) == "Not paid"
+    assert staff_rewards(ops, f"/app/referrals/{reward.referral_id}/") == (
+        [("¥20 cash", "Rejected ")],
+        "",
+    )
