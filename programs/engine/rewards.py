@@ -632,6 +632,13 @@ def describe_value(values: Mapping, currency: str) -> str:
     return values.get("description") or str(kind)
 
 
+def _currency_of(values: Mapping, currency: str) -> str:
+    """The program's currency for an item that holds money (an amount, or a percent coupon's
+    cap or minimum spend, which are read in it too), else none."""
+    money_keys = ("amount", "max_amount", "min_spend")
+    return currency if any(values.get(k) is not None for k in money_keys) else ""
+
+
 def _to_decision(draft: dict, spec: Mapping) -> RewardDecision:
     currency = spec["currency"]
     chosen = draft.get("chosen")
@@ -640,7 +647,7 @@ def _to_decision(draft: dict, spec: Mapping) -> RewardDecision:
             "key": o["key"],
             "kind": o["kind"],
             "amount_minor": o.get("amount"),
-            "currency": currency if o.get("amount") is not None else "",
+            "currency": _currency_of(o, currency),
             "points": o.get("points"),
             "description": o.get("description", ""),
             "details": {k: o[k] for k in DETAIL_KEYS if k in o},
@@ -669,7 +676,7 @@ def _to_decision(draft: dict, spec: Mapping) -> RewardDecision:
         rule_key=draft["rule_key"],
         kind=draft["kind"],
         amount_minor=draft.get("amount"),
-        currency=currency if draft.get("amount") is not None else "",
+        currency=_currency_of(draft, currency),
         points=draft.get("points"),
         description=draft.get("description", ""),
         status=draft["status"],

@@ -55,7 +55,10 @@ def test_the_first_annual_payment_pays_150_and_gives_the_referee_the_offer_chose
         10,
         50000,
     )
+    # No amount, but its cap is money: it is in the program's currency, for every reader.
+    assert (offer.amount_minor, offer.currency) == (None, "CNY")
     assert [o["chosen"] for o in offer.options] == [True, False]
+    assert [o["currency"] for o in offer.options] == ["CNY", ""]  # a month free holds none
     f = _referral(at(2026, 1, 9), _annual(at(2026, 2, 2), offer_choice="one_month_free"))
     offer = by_reason(evaluate_rewards(SPEC, f, at(2026, 2, 3), CAL))[
         "referee", "stage:referee_offer"
