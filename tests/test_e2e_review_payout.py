@@ -148,3 +148,23 @@ def test_approved_cash_back_in_review_and_rejected_is_never_paid(tenant, api, op
         [("¥20 cash", "Rejected ")],
         "",
     )
+
+
+def test_a_refund_inside_the_clawback_window_withdraws_the_payout_as_reversed(tenant, api):
+    WebhookEndpoint.unscoped.create(
+        tenant=tenant, url="https://hooks.example.com/in", secret="whsec_test", events=[]
+    )
+    code = referrer_code(tenant, api, derived_spec(clawback_days=30, tier_threshold=50))
+    ordered = local(3, 2)
+    with time_machine.travel(ordered, tick=False):
+        friend(api, code, "bob", ordered)
+        tick()
+    tick(ordered + timedelta(days=8))
+    [requested] = Payout.objects.for_tenant(tenant)
+    with time_machine.travel(ordered + timedelta(days=10), tick=False):
+        refund(api, "bob", ordered + timedelta(days=10))
+    tick(ordered + timedelta(days=10))
+    assert bobs_reward(tenant).status == "reversed"
+    assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000)]
+    assert cancelled_webhooks(tenant) == [(requested.pk, "reversed", 2000)]
+    assert payable(api) == 0
