@@ -3,6 +3,7 @@ reward as webhooks carry it."""
 
 from __future__ import annotations
 
+from referral_platform.core.audit import audit_log
 from referral_platform.webhooks.services import webhook_emit
 
 from .. import rules
@@ -36,10 +37,10 @@ def reward_payload(reward: Reward) -> dict:
 
 
 def payouts_withdraw(*, tenant, reward_ids, reason: str, now) -> int:
-    """Cancel the requested (unpaid) payouts of `reward_ids` and tell the tenant with a
-    `payout.cancelled` webhook each, `reason` being `review` (its referral is back in
-    review), `rejected` or `reversed`: a tenant paying on `payout.requested` must not pay
-    them. Returns how many were cancelled."""
+    """Cancel the requested (unpaid) payouts of `reward_ids`, each with an audit entry and a
+    `payout.cancelled` webhook, `reason` being `review` (its referral is back in review),
+    `rejected` or `reversed`: a tenant paying on `payout.requested` must not pay them.
+    Returns how many were cancelled."""
     from ..selectors import payout_to_dict
 
     payouts = list(
@@ -50,6 +51,14 @@ def payouts_withdraw(*, tenant, reward_ids, reason: str, now) -> int:
     for payout in payouts:
         payout.status, payout.settled_at = PayoutStatus.CANCELLED, now
         payout.save(update_fields=["status", "settled_at"])
+        audit_log(
+            tenant=tenant,
+            actor=None,
+            action="payout.cancelled",
+            target=payout,
+            data={"reward": payout.reward_id, "reason": reason},
+            actor_label="system:rewards",
+        )
         webhook_emit(
             tenant=tenant,
             type="payout.cancelled",

@@ -320,6 +320,11 @@ def test_a_withdrawn_payout_tells_the_tenant_why(tenant, approved_cash):
         "cancelled",
     )
     assert message.data["payout"]["amount"] == {"amount_minor": 5000, "currency": "CNY"}
+    from referral_platform.core.models import AuditEntry
+
+    [entry] = AuditEntry.objects.for_tenant(tenant).filter(action="payout.cancelled")
+    assert (entry.target_id, entry.data) == (str(payout.pk), {"reward": payout.reward_id,
+                                                              "reason": "rejected"})  # fmt: skip
 
 
 def test_an_approved_reward_back_in_review_and_rejected_is_never_paid(tenant, approved_cash):
