@@ -359,3 +359,20 @@ def backtest_rows(tenant, *, program_id: int | None = None, days: int = BACKTEST
         )
         for pk, referrer_id in referral_ids
     ]
+
+
+def cases_reward_money(tenant, cases) -> None:
+    """Give each review case of a page `reward_money`: its referral's reward money (both
+    sides, in the currency's major unit), which the queue shows so the costly cases are
+    seen first. One read for the page, through rewards' port."""
+    from referral_platform.core.money import format_minor
+
+    from . import readside
+
+    cases = list(cases)
+    money = readside.reward_money(tenant=tenant, referral_ids=[c.referral_id for c in cases])
+    for case in cases:
+        by_currency = money.get(case.referral_id, {})
+        case.reward_money = ", ".join(
+            format_minor(amount, currency) for currency, amount in sorted(by_currency.items())
+        )

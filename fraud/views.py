@@ -81,6 +81,8 @@ def queue(request):
         assignee=request.user if filters.get("mine") else None,
     )
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    selectors.cases_reward_money(request.tenant, page.object_list)
     return render(
         request,
         "fraud/queue.html",

@@ -117,6 +117,11 @@ def test_approved_cash_back_in_review_waits_for_ops_and_is_paid_once_cleared(ten
     assert amount == 2000
     expected = ([("¥20 cash", "Approved Fraud review")], "¥20")
     assert staff_rewards(ops, f"/app/review/{reward.referral_id}/") == expected
+    staff = Client()
+    staff.force_login(ops)
+    queue = staff.get("/app/review/").content.decode()
+    row = queue.split(f'data-referral="{reward.referral_id}"')[1].split("</tr>")[0]
+    assert 'data-testid="case-reward-money">¥20<' in row
     assert staff_rewards(ops, f"/app/referrals/{reward.referral_id}/") == expected
 
     with time_machine.travel(ordered + timedelta(days=12), tick=False):
