@@ -269,6 +269,14 @@ class PayoutBatch(TenantOwnedModel):
         ]
 
 
+class PayoutCancelReason(models.TextChoices):
+    """Why a requested payout was withdrawn before it was paid (`payout.cancelled`)."""
+
+    REVIEW = "review", _("Referral back in review")
+    REJECTED = "rejected", _("Referral rejected")
+    REVERSED = "reversed", _("Reward reversed")
+
+
 class Payout(TenantOwnedModel):
     """A cash or gift-card reward handed to the tenant to pay (`payout.requested`)."""
 
@@ -286,6 +294,7 @@ class Payout(TenantOwnedModel):
         max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED
     )
     failure_reason = models.CharField(max_length=300, blank=True)
+    cancel_reason = models.CharField(max_length=10, choices=PayoutCancelReason.choices, blank=True)
     external_ref = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
     settled_at = models.DateTimeField(null=True, blank=True)

@@ -316,6 +316,7 @@ def payout_to_dict(payout: Payout) -> dict:
         "clawback_offset": _money(payout.offset_minor, payout.currency),
         "status": payout.status,
         "failure_reason": payout.failure_reason or None,
+        "cancel_reason": payout.cancel_reason or None,
         "external_ref": payout.external_ref or None,
         "created_at": _iso(payout.created_at),
         "settled_at": _iso(payout.settled_at),

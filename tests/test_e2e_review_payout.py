@@ -106,6 +106,12 @@ def test_approved_cash_back_in_review_waits_for_ops_and_is_paid_once_cleared(ten
     assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000)]
     [withdrawn] = Payout.objects.for_tenant(tenant)
     assert cancelled_webhooks(tenant) == [(withdrawn.pk, "review", 2000)]
+    listed_payouts = api.get("/api/v1/payouts").json()["results"]
+    assert [(p["status"], p["cancel_reason"]) for p in listed_payouts] == [("cancelled", "review")]
+    staff = Client()
+    staff.force_login(ops)
+    batch = staff.get(f"/app/rewards/payouts/{withdrawn.batch_id}/").content.decode()
+    assert 'data-testid="payout-cancel-reason">Referral back in review<' in batch
     tick(ordered + timedelta(days=11))
     assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000)]
     assert payable(api) == 0
@@ -117,8 +123,6 @@ def test_approved_cash_back_in_review_waits_for_ops_and_is_paid_once_cleared(ten
     assert amount == 2000
     expected = ([("¥20 cash", "Approved Fraud review")], "¥20")
     assert staff_rewards(ops, f"/app/review/{reward.referral_id}/") == expected
-    staff = Client()
-    staff.force_login(ops)
     queue = staff.get("/app/review/").content.decode()
     row = queue.split(f'data-referral="{reward.referral_id}"')[1].split("</tr>")[0]
     assert 'data-testid="case-reward-money">¥20<' in row

@@ -49,8 +49,8 @@ def payouts_withdraw(*, tenant, reward_ids, reason: str, now) -> int:
         .order_by("pk")
     )
     for payout in payouts:
-        payout.status, payout.settled_at = PayoutStatus.CANCELLED, now
-        payout.save(update_fields=["status", "settled_at"])
+        payout.status, payout.settled_at, payout.cancel_reason = PayoutStatus.CANCELLED, now, reason
+        payout.save(update_fields=["status", "settled_at", "cancel_reason"])
         audit_log(
             tenant=tenant,
             actor=None,
