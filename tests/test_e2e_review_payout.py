@@ -74,13 +74,13 @@ def staff_rewards(ops, path) -> tuple[list[tuple[str, str]], str]:
     return rows, unpaid
 
 
-def bob_back_in_review(tenant, api):
-    """Bob's ¥20 is approved and its payout requested; his order is refunded two days later,
-    outside the clawback window: fraud puts his referral back in review."""
+def bob_refunded_after_payout(tenant, api, *, clawback_days: int):
+    """Bob's ¥20 is approved and its payout requested; his order is refunded two days
+    later. Every webhook is recorded."""
     WebhookEndpoint.unscoped.create(
         tenant=tenant, url="https://hooks.example.com/in", secret="whsec_test", events=[]
     )
-    code = referrer_code(tenant, api, derived_spec(clawback_days=0, tier_threshold=50))
+    code = referrer_code(tenant, api, derived_spec(clawback_days=clawback_days, tier_threshold=50))
     ordered = local(3, 2)
     with time_machine.travel(ordered, tick=False):
         friend(api, code, "bob", ordered)
@@ -94,6 +94,12 @@ def bob_back_in_review(tenant, api):
         refund(api, "bob", ordered + timedelta(days=10))
     tick(ordered + timedelta(days=10))
     return ordered
+
+
+def bob_back_in_review(tenant, api):
+    """The refund falls outside the clawback window: the reward stays, and fraud puts the
+    referral back in review."""
+    return bob_refunded_after_payout(tenant, api, clawback_days=0)
 
 
 def test_approved_cash_back_in_review_waits_for_ops_and_is_paid_once_cleared(tenant, api, ops):
@@ -160,20 +166,9 @@ def test_approved_cash_back_in_review_and_rejected_is_never_paid(tenant, api, op
 
 
 def test_a_refund_inside_the_clawback_window_withdraws_the_payout_as_reversed(tenant, api):
-    WebhookEndpoint.unscoped.create(
-        tenant=tenant, url="https://hooks.example.com/in", secret="whsec_test", events=[]
-    )
-    code = referrer_code(tenant, api, derived_spec(clawback_days=30, tier_threshold=50))
-    ordered = local(3, 2)
-    with time_machine.travel(ordered, tick=False):
-        friend(api, code, "bob", ordered)
-        tick()
-    tick(ordered + timedelta(days=8))
-    [requested] = Payout.objects.for_tenant(tenant)
-    with time_machine.travel(ordered + timedelta(days=10), tick=False):
-        refund(api, "bob", ordered + timedelta(days=10))
-    tick(ordered + timedelta(days=10))
+    bob_refunded_after_payout(tenant, api, clawback_days=30)
     assert bobs_reward(tenant).status == "reversed"
     assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000)]
+    [requested] = Payout.objects.for_tenant(tenant)
     assert cancelled_webhooks(tenant) == [(requested.pk, "reversed", 2000)]
     assert payable(api) == 0

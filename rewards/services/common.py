@@ -10,6 +10,7 @@ from .. import rules
 from ..models import (
     HoldReason,
     Payout,
+    PayoutCancelReason,
     PayoutStatus,
     Reward,
     RewardLock,
@@ -36,10 +37,10 @@ def reward_payload(reward: Reward) -> dict:
     return reward_to_dict(reward)
 
 
-def payouts_withdraw(*, tenant, reward_ids, reason: str, now) -> int:
+def payouts_withdraw(*, tenant, reward_ids, reason: PayoutCancelReason, now) -> int:
     """Cancel the requested (unpaid) payouts of `reward_ids`, each with an audit entry and a
-    `payout.cancelled` webhook, `reason` being `review` (its referral is back in review),
-    `rejected` or `reversed`: a tenant paying on `payout.requested` must not pay them.
+    `payout.cancelled` webhook giving `reason` (the referral is back in review, rejected,
+    or the reward reversed): a tenant paying on `payout.requested` must not pay them.
     Returns how many were cancelled."""
     from ..selectors import payout_to_dict
 
@@ -56,13 +57,13 @@ def payouts_withdraw(*, tenant, reward_ids, reason: str, now) -> int:
             actor=None,
             action="payout.cancelled",
             target=payout,
-            data={"reward": payout.reward_id, "reason": reason},
+            data={"reward": payout.reward_id, "reason": str(reason)},
             actor_label="system:rewards",
         )
         webhook_emit(
             tenant=tenant,
             type="payout.cancelled",
-            data={"payout": payout_to_dict(payout), "reason": reason},
+            data={"payout": payout_to_dict(payout), "reason": str(reason)},
         )
     return len(payouts)
 

@@ -16,6 +16,7 @@ from ..models import (
     LedgerAccount,
     LedgerEntry,
     LedgerEntryKind,
+    PayoutCancelReason,
     Reward,
     RewardBasis,
     RewardStatus,
@@ -69,7 +70,9 @@ def _reverse(reward: Reward, *, inside_hold: bool, reason: str, now) -> bool:
                 memo=reason,
             )
             reversed_amount = credit.amount_minor
-    payouts_withdraw(tenant=reward.tenant, reward_ids=[reward.pk], reason="reversed", now=now)
+    payouts_withdraw(
+        tenant=reward.tenant, reward_ids=[reward.pk], reason=PayoutCancelReason.REVERSED, now=now
+    )
     Reward.unscoped.filter(pk=reward.pk).update(
         status=RewardStatus.REVERSED,
         reversed_at=now,
@@ -358,7 +361,12 @@ def rewards_hold_for_review(*, referral) -> int:
         .exclude(hold_reason=HoldReason.REVIEW)
         .values_list("pk", flat=True)
     )
-    payouts_withdraw(tenant=referral.tenant, reward_ids=approved, reason="review", now=clock.now())
+    payouts_withdraw(
+        tenant=referral.tenant,
+        reward_ids=approved,
+        reason=PayoutCancelReason.REVIEW,
+        now=clock.now(),
+    )
     count = rows.update(hold_reason=HoldReason.REVIEW)
     count += _derived_hold(referral, held=True)
     if count:
@@ -470,7 +478,9 @@ def rewards_reject(*, referral, reason: str = "fraud", actor=None) -> int:
         tenant_id=referral.tenant_id, referral_id=referral.pk, status__in=UNRELEASED
     )
     ids = [r.pk for r in rows]
-    payouts_withdraw(tenant=referral.tenant, reward_ids=ids, reason="rejected", now=now)
+    payouts_withdraw(
+        tenant=referral.tenant, reward_ids=ids, reason=PayoutCancelReason.REJECTED, now=now
+    )
     Reward.unscoped.filter(pk__in=ids).update(
         status=RewardStatus.REJECTED,
         blocked_reason=(reason or "fraud")[:100],
