@@ -58,16 +58,17 @@ def pair(tenant, code, i):
 # - 1 for the sign-up (a new referral's unreleased rewards are not counted: it has none);
 # - 7 each (an assessment stored with a read and a write instead of update_or_create's
 # savepoints, the reward locks taken in one statement, the chunk's events locked together,
-# a referrer's purchases and refunds counted in one query).
-SIGNUP_QUERIES = 68
-PURCHASE_QUERIES = 66
+# a referrer's purchases and refunds counted in one query); - 1 each (a program without a
+# budget no longer reads its other rewards to add up a budget it does not have).
+SIGNUP_QUERIES = 67
+PURCHASE_QUERIES = 65
 # Per event in a chunk (as the worker runs them; 71 and 68 before chunks, 69 and 66 with
-# them before the savings above): the claim, the load and lock, the UPDATE marking them
+# them before the savings above, 60 and 58 before the budget's read went): the claim, the load and lock, the UPDATE marking them
 # processed and, in production, the COMMIT are paid once per chunk. Most of what is left is fraud's scoring facts (about 20 queries a referral and
 # stage) and the rewards sync under its lock.
 CHUNK = 10
-SIGNUP_QUERIES_IN_CHUNK = 60
-PURCHASE_QUERIES_IN_CHUNK = 58
+SIGNUP_QUERIES_IN_CHUNK = 59
+PURCHASE_QUERIES_IN_CHUNK = 57
 
 
 def test_a_signup_and_a_purchase_cost_a_pinned_number_of_queries(
@@ -113,3 +114,45 @@ def test_in_a_chunk_each_event_costs_a_pinned_number_of_queries(
         assert flow.events_process([p.pk for _, p in pairs])["processed"] == CHUNK
     assert Referral.unscoped.filter(tenant=tenant, status="converted").count() == CHUNK + 1
     assert Reward.unscoped.filter(tenant=tenant).count() == 2 * (CHUNK + 1)
+
+
+def rows_read(event_pk: int) -> int:
+    """The rows the database returned while the event was processed."""
+    from django.db import connection
+
+    rows = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal rows
+        result = execute(sql, params, many, context)
+        if sql.lstrip().upper().startswith("SELECT"):
+            rows += max(context["cursor"].rowcount, 0)
+        return result
+
+    with connection.execute_wrapper(count):
+        assert flow.event_process_by_id(event_pk) == "processed"
+    return rows
+
+
+def test_what_an_event_reads_does_not_grow_with_the_program(tenant, bench_program):
+    """A program without a budget never reads its other referrals' rewards: an event of a
+    program paying thousands costs what it costs in a new one."""
+
+    def first_referral_of_a_new_referrer(i):
+        referrer, _ = tracking.participant_upsert(tenant=tenant, external_id=f"referrer-{i}")
+        code = tracking.enrollment_create(
+            tenant=tenant, program=bench_program, participant=referrer
+        )[1]
+        return pair(tenant, code.code, i)
+
+    def paid(count, start):
+        for i in range(start, start + count):
+            for event in first_referral_of_a_new_referrer(i):
+                assert flow.event_process_by_id(event.pk) == "processed"
+
+    paid(2, 0)
+    small = [rows_read(e.pk) for e in first_referral_of_a_new_referrer(100)]
+    paid(10, 2)
+    large = [rows_read(e.pk) for e in first_referral_of_a_new_referrer(200)]
+    assert Reward.unscoped.filter(tenant=tenant).count() == 2 * 14
+    assert large == small

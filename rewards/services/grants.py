@@ -20,7 +20,7 @@ from ..models import (
     RewardBasis,
     RewardStatus,
 )
-from .common import AMBASSADOR, LIVE, _lock, _reserved, _slots_taken, reward_payload
+from .common import AMBASSADOR, LIVE, _lock, _slots_taken, reward_payload
 from .reversals import _stage_reversals_apply
 
 
@@ -37,21 +37,28 @@ def _reward_facts(referral, spec: dict) -> dict:
             cap_state[rules.split_cap_slot(r.cap_slot)[0]] = "held"
         elif r.status == RewardStatus.CAPPED and r.blocked_reason.startswith("cap:"):
             cap_state.setdefault(r.blocked_reason[4:], "refused")
-    budget_used = sum(
-        _reserved(r, spec)
-        for r in program_rows.exclude(referral_id=referral.pk).filter(
-            status__in=LIVE, slot_freed=False
-        )
-    )
     chosen = {r.rule_key: r.details.get("chosen_option", "") for r in own if r.chosen_at}
     return {
         "slots_used": _slots_taken(referral, spec),
         "cap_state": cap_state,
-        "budget_used": budget_used,
+        "budget_used": _budget_used(program_rows.exclude(referral_id=referral.pk), spec),
         "chosen_options": chosen,
         "company_referred_before": bool(spec.get("first_team_of_company_only"))
         and _company_referred_before(referral),
     }
+
+
+def _budget_used(rows, spec: dict) -> int:
+    """What the program's other live rewards reserve against its budget. Read only when the
+    program has a budget: it is one row per reward of the program, and a program without one
+    would pay that read on every event for nothing."""
+    if spec.get("budget") is None:
+        return 0
+    fields = ("kind", "amount_minor", "points", "details", "options")
+    return sum(
+        rules.reserved_minor(**dict(zip(fields, values, strict=True)), spec=spec)
+        for values in rows.filter(status__in=LIVE, slot_freed=False).values_list(*fields)
+    )
 
 
 def _company_key(participant) -> str:
