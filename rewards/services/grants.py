@@ -165,9 +165,12 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
         decisions = engine_bridge.evaluate_rewards(spec, facts, now, tenant.calendar)
         if not decisions:
             return []
+        # The keys already written among the decisions' own (not all a busy referrer's).
         existing = set(
             Reward.unscoped.filter(
-                tenant_id=tenant.pk, participant_id__in={d.beneficiary_id for d in decisions}
+                tenant_id=tenant.pk,
+                participant_id__in={d.beneficiary_id for d in decisions},
+                scope__in={d.scope for d in decisions},
             ).values_list("participant_id", "scope", "reason")
         )
         in_review = referral.status == "review" or facts.fraud_decision == "review"
