@@ -11,7 +11,14 @@ from django.test import Client
 from referral_platform.webhooks.models import WebhookEndpoint, WebhookMessage
 from rewards.models import Payout, PayoutStatus, Reward
 from tests.scenario import local, tick
-from tests.test_e2e_derived_rewards import decide, derived_spec, friend, referrer_code, refund
+from tests.test_e2e_derived_rewards import (
+    TIER_MINOR,
+    decide,
+    derived_spec,
+    friend,
+    referrer_code,
+    refund,
+)
 
 
 def bobs_reward(tenant) -> Reward:
@@ -74,13 +81,14 @@ def staff_rewards(ops, path) -> tuple[list[tuple[str, str]], str]:
     return rows, unpaid
 
 
-def bob_refunded_after_payout(tenant, api, *, clawback_days: int):
-    """Bob's ¥20 is approved and its payout requested; his order is refunded two days
-    later. Every webhook is recorded."""
+def bob_refunded_after_payout(tenant, api, *, clawback_days: int, tier: bool = False):
+    """Bob's ¥20 is approved and its payout requested (with `tier`, so is the ¥300 tier his
+    one success earns); his order is refunded two days later. Every webhook is recorded."""
     WebhookEndpoint.unscoped.create(
         tenant=tenant, url="https://hooks.example.com/in", secret="whsec_test", events=[]
     )
-    code = referrer_code(tenant, api, derived_spec(clawback_days=clawback_days, tier_threshold=50))
+    spec = derived_spec(clawback_days=clawback_days, tier_threshold=1 if tier else 50)
+    code = referrer_code(tenant, api, spec)
     ordered = local(3, 2)
     with time_machine.travel(ordered, tick=False):
         friend(api, code, "bob", ordered)
@@ -88,8 +96,9 @@ def bob_refunded_after_payout(tenant, api, *, clawback_days: int):
     tick(ordered + timedelta(days=8))
     reward = bobs_reward(tenant)
     assert (reward.status, reward.hold_reason) == ("approved", "")
-    assert payouts(tenant) == [(PayoutStatus.REQUESTED, 2000)]
-    assert payable(api) == 2000
+    requested = [(PayoutStatus.REQUESTED, 2000)] + [(PayoutStatus.REQUESTED, TIER_MINOR)] * tier
+    assert payouts(tenant) == requested
+    assert payable(api) == 2000 + TIER_MINOR * tier
     with time_machine.travel(ordered + timedelta(days=10), tick=False):
         refund(api, "bob", ordered + timedelta(days=10))
     tick(ordered + timedelta(days=10))
@@ -171,4 +180,47 @@ def test_a_refund_inside_the_clawback_window_withdraws_the_payout_as_reversed(te
     assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000)]
     [requested] = Payout.objects.for_tenant(tenant)
     assert cancelled_webhooks(tenant) == [(requested.pk, "reversed", 2000)]
+    assert payable(api) == 0
+
+
+def tier_reward(tenant) -> Reward:
+    return Reward.objects.for_tenant(tenant).get(reason="tier:five_bonus")
+
+
+def test_a_tier_resting_on_a_referral_back_in_review_waits_and_is_paid_once_cleared(
+    tenant, api, ops
+):
+    """A derived item counts only cleared referrals (SEMANTICS §10): the ¥300 tier that
+    Bob's success earned is withdrawn with his ¥20 while he is back in review."""
+    ordered = bob_refunded_after_payout(tenant, api, clawback_days=0, tier=True)
+    tier = tier_reward(tenant)
+    assert (tier.status, tier.hold_reason) == ("approved", "review")
+    assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000), (PayoutStatus.CANCELLED, TIER_MINOR)]
+    assert [(reason, amount) for _id, reason, amount in cancelled_webhooks(tenant)] == [
+        ("review", 2000),
+        ("review", TIER_MINOR),
+    ]
+    tick(ordered + timedelta(days=11))
+    assert len(payouts(tenant)) == 2
+    assert payable(api) == 0
+
+    with time_machine.travel(ordered + timedelta(days=12), tick=False):
+        decide(tenant, ops, ["bob"], "approve")
+    tick(ordered + timedelta(days=12))
+    tier.refresh_from_db()
+    assert (tier.status, tier.hold_reason) == ("approved", "")
+    assert sorted(payouts(tenant)[2:]) == [
+        (PayoutStatus.REQUESTED, 2000),
+        (PayoutStatus.REQUESTED, TIER_MINOR),
+    ]
+    assert payable(api) == 2000 + TIER_MINOR
+
+
+def test_a_tier_resting_on_a_referral_back_in_review_and_rejected_is_never_paid(tenant, api, ops):
+    ordered = bob_refunded_after_payout(tenant, api, clawback_days=0, tier=True)
+    with time_machine.travel(ordered + timedelta(days=12), tick=False):
+        decide(tenant, ops, ["bob"], "reject")
+    tick(ordered + timedelta(days=12))
+    assert tier_reward(tenant).status == "reversed"
+    assert payouts(tenant) == [(PayoutStatus.CANCELLED, 2000), (PayoutStatus.CANCELLED, TIER_MINOR)]
     assert payable(api) == 0

@@ -206,22 +206,35 @@ def derived_rewards_reverse(
 
 
 def _derived_hold(referral, *, held: bool) -> int:
-    """A counted referral back in review holds the unreleased derived items resting on it;
-    once no referral they rest on is in review, they return to their hold."""
+    """A counted referral back in review holds the unreleased derived items resting on it
+    (a tier's cash, say), approved ones too, whose requested payouts are withdrawn; once no
+    referral they rest on is in review, they return to their hold (pending) or go on to
+    their fulfilment (approved: the next tick requests the payout again)."""
     ids = RewardBasis.unscoped.filter(
         tenant_id=referral.tenant_id, referral_id=referral.pk
     ).values_list("reward_id", flat=True)
-    pending = Reward.unscoped.filter(pk__in=list(ids), status=RewardStatus.PENDING)
+    unreleased = Reward.unscoped.filter(pk__in=list(ids), status__in=UNRELEASED)
     if held:
-        return pending.update(hold_reason=HoldReason.REVIEW)
+        approved = unreleased.filter(status=RewardStatus.APPROVED).exclude(
+            hold_reason=HoldReason.REVIEW
+        )
+        payouts_withdraw(
+            tenant=referral.tenant,
+            reward_ids=list(approved.values_list("pk", flat=True)),
+            reason=PayoutCancelReason.REVIEW,
+            now=clock.now(),
+        )
+        return unreleased.update(hold_reason=HoldReason.REVIEW)
     count = 0
-    for reward in pending.filter(hold_reason=HoldReason.REVIEW):
+    for reward in unreleased.filter(hold_reason=HoldReason.REVIEW):
         if RewardBasis.unscoped.filter(reward=reward, referral__status="review").exists():
             continue
-        waiting_choice = bool(reward.options) and reward.chosen_at is None
-        count += Reward.unscoped.filter(pk=reward.pk).update(
-            hold_reason=HoldReason.CHOICE if waiting_choice else HoldReason.HOLD
-        )
+        if reward.status == RewardStatus.APPROVED:
+            hold_reason = ""
+        else:
+            waiting_choice = bool(reward.options) and reward.chosen_at is None
+            hold_reason = HoldReason.CHOICE if waiting_choice else HoldReason.HOLD
+        count += Reward.unscoped.filter(pk=reward.pk).update(hold_reason=hold_reason)
     return count
 
 
