@@ -186,7 +186,12 @@ def main(argv: list[str] | None = None) -> dict:
                 time.sleep(0.5)
     finally:
         worker.terminate()
-        worker.wait(30)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            # Still finishing follow-up tasks (emails, webhooks): the figures are in already.
+            worker.kill()
+            worker.wait()
     stored, processed, rewards = progress()
     rate, latencies = measured()
     p = _common.Result(0, 0, 1, latencies, {}).percentile
