@@ -24,20 +24,33 @@ MONEY_KEYS = frozenset(
 CASH_KINDS = frozenset({"cash", "credit", "coupon"})
 
 
-def money_paths(value, path: str = "") -> Iterator[tuple[str, int]]:
+def money_paths(value) -> Iterator[tuple[str, int]]:
     """(`stages[0].rewards[1].amount`, 5000) for every money number in `value`, including an
     amount cap's `limit`."""
+    return _numbers(
+        value,
+        lambda key, parent: (
+            key in MONEY_KEYS or (key == "limit" and parent.get("measure") == "amount")
+        ),
+    )
+
+
+def points_paths(value) -> Iterator[tuple[str, int]]:
+    """(`stages[0].rewards[0].points`, 300) for every number of points an item gives."""
+    return _numbers(value, lambda key, parent: key == "points")
+
+
+def _numbers(value, wanted, path: str = "") -> Iterator[tuple[str, int]]:
     if isinstance(value, dict):
         for key, child in value.items():
             child_path = f"{path}.{key}" if path else key
-            is_money = key in MONEY_KEYS or (key == "limit" and value.get("measure") == "amount")
-            if is_money and isinstance(child, int) and not isinstance(child, bool):
+            if wanted(key, value) and isinstance(child, int) and not isinstance(child, bool):
                 yield child_path, child
             else:
-                yield from money_paths(child, child_path)
+                yield from _numbers(child, wanted, child_path)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from money_paths(child, f"{path}[{index}]")
+            yield from _numbers(child, wanted, f"{path}[{index}]")
 
 
 def _items(value, path: str = "") -> Iterator[tuple[str, dict]]:

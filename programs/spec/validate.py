@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 
 from referral_platform.core.forms import too_many_decimals
+from referral_platform.core.money import format_minor, max_minor
 from referral_platform.core.net import is_web_url
 
 from ..engine.experiments import spec_for_variants
 from .schema import COPY_LANGUAGES, SCHEMA
+from .units import money_paths, points_paths
 
 _validator = Draft202012Validator(SCHEMA, format_checker=FormatChecker())
 _TEXT_FORMS = SCHEMA["$defs"]["text"]["anyOf"]
@@ -179,7 +181,7 @@ def _dt(value: str) -> datetime:
 
 
 def _semantic_problems(spec: dict) -> list[Problem]:
-    problems: list[Problem] = []
+    problems: list[Problem] = _size_problems(spec)
     add = lambda path, msg: problems.append(Problem(path, msg))  # noqa: E731
 
     if (
@@ -308,6 +310,28 @@ def _semantic_problems(spec: dict) -> list[Problem]:
     percent = (spec.get("holdout") or {}).get("percent")
     if percent is not None and round(percent * 100) != percent * 100:
         add("holdout.percent", str(too_many_decimals(2).messages[0]))
+    return problems
+
+
+# The most points one item may give: a bigint's sum of many stays far from its limit.
+MAX_POINTS = 10**12
+
+
+def _size_problems(spec: dict) -> list[Problem]:
+    """Amounts and points beyond what any program pays: a spec holding one would be saved,
+    then fail on the first event that earns it (the database refuses the row)."""
+    currency = spec.get("currency") or "CNY"
+    most = max_minor(currency)
+    problems = [
+        Problem(path, _("Must be at most %(amount)s.") % {"amount": format_minor(most, currency)})
+        for path, value in money_paths(spec)
+        if abs(value) > most
+    ]
+    problems += [
+        Problem(path, _("Must be at most %(points)s points.") % {"points": f"{MAX_POINTS:,}"})
+        for path, value in points_paths(spec)
+        if abs(value) > MAX_POINTS
+    ]
     return problems
 
 

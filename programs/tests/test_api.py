@@ -45,6 +45,22 @@ def test_an_invalid_spec_gets_422_with_the_path_of_every_problem(api, tenant):
     assert not Program.objects.for_tenant(tenant).exists()
 
 
+
+def test_amounts_and_points_beyond_any_program_get_422(api, tenant):
+    spec = _spec()
+    spec["stages"][1]["rewards"][0]["amount"] = 10**14 + 1  # ¥1,000,000,000,000.01
+    spec["budget"] = 10**14  # ¥1,000,000,000,000.00: the most there is
+    spec["stages"][0]["rewards"][0] = {**spec["stages"][0]["rewards"][0], "kind": "points"}
+    spec["stages"][0]["rewards"][0].pop("amount", None)
+    spec["stages"][0]["rewards"][0]["points"] = 10**12 + 1
+    response = api.post("/api/v1/programs", spec, format="json")
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "stages[0].rewards[0].points": ["Must be at most 1,000,000,000,000 points."],
+        "stages[1].rewards[0].amount": ["Must be at most ¥1,000,000,000,000."],
+    }
+    assert not Program.objects.for_tenant(tenant).exists()
+
 def test_cross_reference_problems_are_reported_by_path(api):
     spec = _spec()
     spec["caps"][0]["items"] = ["no_such_reward"]

@@ -123,6 +123,26 @@ def test_amounts_typed_with_more_decimals_than_the_currency_has_are_refused(mark
     assert green.current_version.number == 1
 
 
+
+def test_amounts_and_points_beyond_any_program_are_refused_and_nothing_is_saved(marketer, green):
+    """Saved, such an amount would fail the first event that earns it: the database refuses
+    the reward row."""
+    client = _client(marketer)
+    huge = "99999999999999999999"
+    data = section_data(client, "green-home", "stages", {AMOUNT: huge})
+    data["stages[0].condition.min_amount"] = "1000000000001"
+    response = client.post("/app/programs/green-home/edit/stages/", data)
+    assert response.status_code == 422
+    most = ["Must be at most ¥1,000,000,000,000."]
+    assert response.context["errors"] == {AMOUNT: most, "stages[0].condition.min_amount": most}
+    html = response.content.decode()
+    assert f'value="{huge}.00"' in html  # what was typed stays in the field
+    data = section_data(client, "green-home", "caps", {"budget": "1000000000000"})
+    assert client.post("/app/programs/green-home/edit/caps/", data).status_code == 302
+    green.refresh_from_db()
+    assert green.current_version.number == 2
+    assert green.spec["stages"][0]["rewards"][0]["amount"] == 2000
+
 def test_the_caps_section_takes_and_shows_amounts_in_the_programs_currency(marketer, green):
     client = _client(marketer)
     data = section_data(client, "green-home", "caps")

@@ -9,10 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .money import exponent, to_major, to_minor
+from .money import MAX_AMOUNT, exponent, to_major, to_minor
 
-# Far below BigIntegerField's limit in any currency's minor units.
-MAX_AMOUNT = Decimal(10) ** 12
+__all__ = ["MAX_AMOUNT", "MoneyField", "too_many_decimals"]
 
 
 def too_many_decimals(places: int) -> ValidationError:

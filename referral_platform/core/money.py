@@ -9,6 +9,10 @@ from decimal import Decimal
 _EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "JOD": 3}
 _SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 
+# The most any amount may be, in the currency's main unit: far below a bigint's limit in any
+# currency's minor units, and far above any reward, order or budget.
+MAX_AMOUNT = Decimal(10) ** 12
+
 
 def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
@@ -86,6 +90,11 @@ def to_minor(amount: Decimal | int | str, currency: str) -> int:
     """An amount typed in the currency's main unit as minor units: 35.00 CNY → 3500,
     1500 JPY → 1500. ValueError beyond the currency's decimals (0.5 JPY)."""
     return decimal_to_scaled(amount, exponent(currency))
+
+
+def max_minor(currency: str) -> int:
+    """`MAX_AMOUNT` in `currency`'s minor units."""
+    return to_minor(MAX_AMOUNT, currency)
 
 
 def to_major(amount_minor: int | None, currency: str) -> Decimal | None:
