@@ -173,6 +173,26 @@ def parse_path(path: str) -> list:
     return [int(i) if i else n for n, i in _TOKEN.findall(path)]
 
 
+
+def path_label(path: str) -> str:
+    """A spec path as the builder names its field: `stages[1].rewards[0].amount` →
+    "Stages 2 › Rewards 1 › Amount" (in the page's language); the path itself where the
+    schema does not know it."""
+    parts = parse_path(path)
+    if not parts:
+        return path
+    words: list[str] = []
+    for index, part in enumerate(parts):
+        if isinstance(part, int):
+            if words:
+                words[-1] = f"{words[-1]} {part + 1}"
+            continue
+        schema = _schema_at(parts[: index + 1])
+        if schema is None:
+            return path
+        words.append(_title(resolve(schema), str(part)))
+    return " › ".join(words)
+
 def join_path(path: str, part) -> str:
     if isinstance(part, int):
         return f"{path}[{part}]"

@@ -256,6 +256,9 @@ def program_section(request, slug, section):
         raise PermissionDenied
     ctx = _form_context(request, program, section)
     action = request.POST.get("_action", "")
+    if action == "refresh" and section == ADVANCED:
+        # "Back to editing" from the review of a live change: the JSON as it was typed.
+        return _section_render(request, program, section, body=request.POST.get("body"))
     if action and section != ADVANCED:
         # Add, move or remove a part, or re-draw a condition: nothing is saved.
         spec, errors = _section_candidate(

@@ -101,8 +101,23 @@ def test_editing_a_live_program_shows_who_the_change_reaches_before_saving(marke
     response = client.post("/app/programs/green-home/edit/stages/", data)
     text = response.content.decode()
     assert response.status_code == 200 and 'data-testid="live-diff"' in text
-    assert "<code>stages[0].rewards[0].amount</code>" in text and "New referrals only" in text
+    row = text.split('data-testid="live-diff"')[1].split("</tr>")[1]
+    assert '<span data-testid="field-label">Stages 1 › Rewards 1 › Amount</span>' in row
+    assert ">¥20.00<" in row and ">¥30.00<" in row and "New referrals only" in row
     assert "The 1 referrals in flight keep following the version they were created under" in text
+    assert Program.unscoped.get(pk=live_shop.pk).current_version.number == 1
+    # "Back to editing" returns to the form as it was typed, nothing saved.
+    assert 'name="_action" value="refresh" data-testid="back-to-editing"' in text
+    back = client.post(
+        "/app/programs/green-home/edit/stages/", {**data, "confirm_live": "1", "_action": "refresh"}
+    )
+    assert back.status_code == 200
+    assert 'name="stages[0].rewards[0].amount" aria-describedby' in back.content.decode()
+    assert section_data(client, "green-home", "stages")["stages[0].rewards[0].amount"] == "20.00"
+    assert (
+        'value="30.00"'
+        in back.content.decode().split('name="stages[0].rewards[0].amount"')[1][:120]
+    )
     assert Program.unscoped.get(pk=live_shop.pk).current_version.number == 1
     response = client.post("/app/programs/green-home/edit/stages/", {**data, "confirm_live": "1"})
     assert response.status_code == 302
@@ -110,6 +125,23 @@ def test_editing_a_live_program_shows_who_the_change_reaches_before_saving(marke
     assert live_shop.current_version.number == 2
     assert live_shop.spec["stages"][0]["rewards"][0]["amount"] == 3000
 
+
+
+def test_back_to_editing_the_json_keeps_what_was_typed(marketer, live_shop):
+    import json
+
+    client = signed_in(marketer)
+    spec = {**live_shop.spec, "name": "Green home, renamed"}
+    body = json.dumps(spec, indent=2, ensure_ascii=False)
+    preview = client.post("/app/programs/green-home/edit/advanced/", {"body": body})
+    assert 'data-testid="live-diff"' in preview.content.decode()
+    back = client.post(
+        "/app/programs/green-home/edit/advanced/",
+        {"body": body, "confirm_live": "1", "_action": "refresh"},
+    )
+    assert back.status_code == 200
+    assert "Green home, renamed" in back.content.decode()
+    assert Program.unscoped.get(pk=live_shop.pk).current_version.number == 1
 
 def test_a_tier_change_reaches_referrals_in_flight_and_a_stage_change_does_not():
     old = ARCHETYPES["green-home"](year=2026)

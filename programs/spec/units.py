@@ -15,6 +15,7 @@ MONEY_KEYS = frozenset(
         "min_spend",
         "min_amount",
         "estimated_value",
+        "average_order",
         "budget",
         "referee_discount_cap",
         "per_referrer_limit",
@@ -27,12 +28,12 @@ CASH_KINDS = frozenset({"cash", "credit", "coupon"})
 def money_paths(value) -> Iterator[tuple[str, int]]:
     """(`stages[0].rewards[1].amount`, 5000) for every money number in `value`, including an
     amount cap's `limit`."""
-    return _numbers(
-        value,
-        lambda key, parent: (
-            key in MONEY_KEYS or (key == "limit" and parent.get("measure") == "amount")
-        ),
-    )
+    return _numbers(value, is_money)
+
+
+def is_money(key, parent: dict) -> bool:
+    """Whether `parent[key]` is money: a money key, or the limit of an amount cap."""
+    return key in MONEY_KEYS or (key == "limit" and parent.get("measure") == "amount")
 
 
 def points_paths(value) -> Iterator[tuple[str, int]]:

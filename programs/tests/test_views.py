@@ -169,7 +169,10 @@ def test_inline_validation_reports_problems_without_saving(marketer, green):
     data = section_data(client, "green-home", "caps", {"caps[0].limit": "-1"})
     response = client.post("/app/programs/green-home/edit/caps/validate/", data)
     assert response.status_code == 200
-    assert "<code>caps[0].limit</code>: Must be at least 0." in response.content.decode()
+    assert (
+        '<span data-testid="field-label">Caps 1 › Limit</span> '
+        '<code class="small text-secondary">caps[0].limit</code>: Must be at least 0.'
+    ) in response.content.decode()
     response = client.post("/app/programs/green-home/edit/advanced/", {"body": "{not json"})
     assert response.status_code == 422 and b"Not valid JSON" in response.content
     green.refresh_from_db()
@@ -235,7 +238,12 @@ def test_the_version_history_shows_the_diff(marketer, green):
         section_data(client, "green-home", "stages", {AMOUNT: "25"}),
     )
     text = client.get("/app/programs/green-home/versions/").content.decode()
-    assert "stages[0].rewards[0].amount" in text and "2000" in text and "2500" in text
+    row = text.split('data-testid="field-label">')[1].split("</tr>")[0]
+    # Named as the builder names the field, the amounts in yuan as they were typed.
+    assert row.startswith("Stages 1 › Rewards 1 › Amount</span>")
+    assert '<code class="small text-secondary">stages[0].rewards[0].amount</code>' in row
+    assert ">¥20.00<" in row and ">¥25.00<" in row
+    assert "2500" not in row
 
 
 def test_the_list_shows_headline_numbers_and_local_start_dates(marketer, tenant):
