@@ -173,7 +173,6 @@ def parse_path(path: str) -> list:
     return [int(i) if i else n for n, i in _TOKEN.findall(path)]
 
 
-
 def path_label(path: str) -> str:
     """A spec path as the builder names its field: `stages[1].rewards[0].amount` →
     "Stages 2 › Rewards 1 › Amount" (in the page's language); the path itself where the
@@ -192,6 +191,7 @@ def path_label(path: str) -> str:
             return path
         words.append(_title(resolve(schema), str(part)))
     return " › ".join(words)
+
 
 def join_path(path: str, part) -> str:
     if isinstance(part, int):

@@ -126,7 +126,6 @@ def test_editing_a_live_program_shows_who_the_change_reaches_before_saving(marke
     assert live_shop.spec["stages"][0]["rewards"][0]["amount"] == 3000
 
 
-
 def test_back_to_editing_the_json_keeps_what_was_typed(marketer, live_shop):
     import json
 
@@ -142,6 +141,7 @@ def test_back_to_editing_the_json_keeps_what_was_typed(marketer, live_shop):
     assert back.status_code == 200
     assert "Green home, renamed" in back.content.decode()
     assert Program.unscoped.get(pk=live_shop.pk).current_version.number == 1
+
 
 def test_a_tier_change_reaches_referrals_in_flight_and_a_stage_change_does_not():
     old = ARCHETYPES["green-home"](year=2026)

@@ -45,7 +45,6 @@ def test_an_invalid_spec_gets_422_with_the_path_of_every_problem(api, tenant):
     assert not Program.objects.for_tenant(tenant).exists()
 
 
-
 def test_amounts_and_points_beyond_any_program_get_422(api, tenant):
     spec = _spec()
     spec["stages"][1]["rewards"][0]["amount"] = 10**14 + 1  # ¥1,000,000,000,000.01
@@ -60,6 +59,7 @@ def test_amounts_and_points_beyond_any_program_get_422(api, tenant):
         "stages[1].rewards[0].amount": ["Must be at most ¥1,000,000,000,000."],
     }
     assert not Program.objects.for_tenant(tenant).exists()
+
 
 def test_cross_reference_problems_are_reported_by_path(api):
     spec = _spec()

@@ -123,7 +123,6 @@ def test_amounts_typed_with_more_decimals_than_the_currency_has_are_refused(mark
     assert green.current_version.number == 1
 
 
-
 def test_amounts_and_points_beyond_any_program_are_refused_and_nothing_is_saved(marketer, green):
     """Saved, such an amount would fail the first event that earns it: the database refuses
     the reward row."""
@@ -142,6 +141,7 @@ def test_amounts_and_points_beyond_any_program_are_refused_and_nothing_is_saved(
     green.refresh_from_db()
     assert green.current_version.number == 2
     assert green.spec["stages"][0]["rewards"][0]["amount"] == 2000
+
 
 def test_the_caps_section_takes_and_shows_amounts_in_the_programs_currency(marketer, green):
     client = _client(marketer)
