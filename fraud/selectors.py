@@ -144,7 +144,9 @@ def review_queue(
     if signal:
         # JSON containment is not portable to SQLite; the open queue is small enough to
         # filter in Python, and the page is paginated after this.
-        ids = [c.pk for c in cases.only("pk", "signal_codes") if signal in (c.signal_codes or [])]
+        ids = [
+            pk for pk, codes in cases.values_list("pk", "signal_codes") if signal in (codes or [])
+        ]
         cases = cases.filter(pk__in=ids)
     return cases
 

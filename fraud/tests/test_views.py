@@ -67,6 +67,16 @@ def test_the_queue_names_signals_by_their_label_and_keeps_the_code_as_a_title(op
     assert ">same_domain<" not in body
 
 
+def test_the_queue_filters_by_signal(ops, flagged):
+    client = login(ops)
+    response = client.get("/app/review/", {"signal": "same_domain"})
+    assert response.status_code == 200
+    assert f'data-referral="{flagged.pk}"' in response.content.decode()
+    response = client.get("/app/review/", {"signal": "disposable_email"})
+    assert response.status_code == 200
+    assert f'data-referral="{flagged.pk}"' not in response.content.decode()
+
+
 def test_a_refused_policy_names_the_fields_by_their_labels(ops):
     response = login(ops).post(
         "/app/review/policy/", {"review_threshold": "120", "w_same_ip": "400"}, follow=True
