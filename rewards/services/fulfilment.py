@@ -186,21 +186,31 @@ def reward_fulfil(*, reward_id: int) -> str:
     return "fulfilled"
 
 
+def _open_batch(reward: Reward, now) -> PayoutBatch:
+    """The open batch of the reward's cadence for the period of `now`. Once that period's
+    batch is approved or paid, cash released later in the period goes in a follow-on batch
+    (2026-Q4-2, …), which staff approve in turn: every payout waits in a batch."""
+    cadence = rules.payout_cadence(int(reward.amount_minor or 0), WEEKLY_PAYOUT_MAX_MINOR)
+    key = period_key(now, cadence, reward.tenant.calendar)
+    number = 1
+    while True:
+        batch, _ = PayoutBatch.unscoped.get_or_create(
+            tenant_id=reward.tenant_id,
+            program_id=reward.program_id,
+            cadence=cadence,
+            period_key=key if number == 1 else f"{key}-{number}",
+            currency=reward.currency,
+            defaults={"created_at": now},
+        )
+        if batch.status == BatchStatus.OPEN:
+            return batch
+        number += 1
+
+
 def _payout_request(reward: Reward, now) -> str:
     if Payout.unscoped.filter(reward=reward).exclude(status=PayoutStatus.CANCELLED).exists():
         return "skipped"  # a live payout exists, or a failed one waits for staff
-    cadence = rules.payout_cadence(int(reward.amount_minor or 0), WEEKLY_PAYOUT_MAX_MINOR)
-    key = period_key(now, cadence, reward.tenant.calendar)
-    batch, _ = PayoutBatch.unscoped.get_or_create(
-        tenant_id=reward.tenant_id,
-        program_id=reward.program_id,
-        cadence=cadence,
-        period_key=key,
-        currency=reward.currency,
-        defaults={"created_at": now},
-    )
-    if batch.status != BatchStatus.OPEN:
-        batch = None
+    batch = _open_batch(reward, now)
     from ..selectors import cash_owed_minor, payout_to_dict
 
     # Under the participant's lock no other payout can keep back the same debt.

@@ -122,6 +122,36 @@ def test_a_batch_above_the_threshold_needs_a_second_approver_then_exports_and_is
     ) == {"fulfilled"}
 
 
+def test_cash_released_after_its_periods_batch_was_paid_waits_in_a_follow_on_batch(
+    tenant, ops, engine, paid_out
+):
+    prog, batch = paid_out
+    client = login(ops)
+    client.post(f"/app/rewards/payouts/{batch.pk}/approve/")
+    client.post(f"/app/rewards/payouts/{batch.pk}/paid/")
+    batch.refresh_from_db()
+    assert batch.status == "paid"
+    late = f.referral(tenant, prog, referrer=f.participant(tenant, "r2"))
+    engine.answer = lambda facts: [
+        f.decision(late.referrer, f"referral:{late.pk}", "mql-cash", kind="cash",
+                   amount_minor=7000, due_at=T0),
+    ]  # fmt: skip
+    referral_rewards_sync(referral=late)
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        run_all()
+    payout = Payout.objects.for_tenant(tenant).get(reward__referral=late)
+    follow_on = payout.batch
+    assert (follow_on.period_key, follow_on.status) == (f"{batch.period_key}-2", "open")
+    assert (payout.status, payout.amount_minor) == ("requested", 7000)
+    page = client.get("/app/rewards/payouts/").content.decode()
+    row = page.split(f'href="/app/rewards/payouts/{follow_on.pk}/"')[1].split("</tr>")[0]
+    assert f"<td>{follow_on.period_key}</td>" in row and "¥70" in row and "Open" in row
+    client.post(f"/app/rewards/payouts/{follow_on.pk}/approve/")
+    client.post(f"/app/rewards/payouts/{follow_on.pk}/paid/")
+    payout.refresh_from_db()
+    assert payout.status == "paid"
+
+
 def test_the_second_approval_threshold_is_typed_and_shown_as_an_amount(tenant, owner, marketer):
     client = login(owner)
     assert "Second approval above (CNY)" in client.get("/app/rewards/payouts/").content.decode()
