@@ -129,6 +129,24 @@ class _Dims:
         return (program_id, day, channel, region, segment)
 
 
+def reward_keys(tenant, rewards: list[dict], dims: _Dims | None = None):
+    """`key_for(reward, day)`: the rollup key a reward counts under on a day. A referral's
+    reward takes its referral's channel and its referrer's region and segment; a reward of
+    no referral (a tier, a season prize) its beneficiary's, with no channel. `rewards` are
+    dicts with `referral_id`, `participant_id` and `program_id`."""
+    dims = dims or _Dims(tenant)
+    dims.load_referrals(r["referral_id"] for r in rewards if r["referral_id"])
+    dims.load_participants(r["participant_id"] for r in rewards)
+
+    def key_for(r: dict, day: date | None) -> tuple:
+        if r["referral_id"]:
+            return dims.referral_key(r["referral_id"], day)
+        region, segment = dims.participant(r["participant_id"])
+        return (r["program_id"], day, "", region, segment)
+
+    return key_for
+
+
 # --- computing days -------------------------------------------------------------------------
 
 
@@ -402,15 +420,7 @@ def _compute(tenant, start: date, end: date):
         )
         .values(*_REWARD_FIELDS)
     )
-    dims.load_referrals(r["referral_id"] for r in fulfilled if r["referral_id"])
-    dims.load_participants(r["participant_id"] for r in fulfilled)
-
-    def key_for(r: dict, day: date) -> tuple:
-        if r["referral_id"]:
-            return dims.referral_key(r["referral_id"], day)
-        region, segment = dims.participant(r["participant_id"])
-        return (r["program_id"], day, "", region, segment)
-
+    key_for = reward_keys(tenant, fulfilled, dims)
     _add_reward_costs(
         tenant, daily, fulfilled, lo, hi, key_for, lambda r: r["program_version__spec"]
     )

@@ -17,7 +17,7 @@ from referral_platform.core.errors import NotFound
 from rewards.models import Reward, RewardKind, RewardStatus
 from tracking.models import Enrollment, Event, EventType, Referral, ReferralStatus
 
-from . import units
+from . import rollups, units
 from .kpis import FUNNEL_STEPS, MATURITY_DAYS, CohortFigures, FunnelCounts, KpiInputs, kpis_compute
 from .models import (
     CustomerDaily,
@@ -194,6 +194,27 @@ def approved_unfulfilled_minor(*, tenant, program: Program | None) -> int:
     return int(qs.aggregate(n=Sum("amount_minor"))["n"] or 0)
 
 
+def approved_past_due(tenant, filters: Filters, now: datetime) -> int:
+    """The `fulfilment_rate`'s rewards approved past due (SEMANTICS §7): approved and not yet
+    fulfilled, with their due day in the range and already passed, cut by the same program,
+    channel, region and segment as the fulfilled rewards they are set against."""
+    lo, hi = calendar.date_range_bounds(filters.start, filters.end, tenant.calendar)
+    rows = Reward.objects.for_tenant(tenant).filter(
+        status=RewardStatus.APPROVED, due_at__gte=lo, due_at__lt=min(hi, now)
+    )
+    if filters.program is not None:
+        rows = rows.filter(program=filters.program)
+    if not (filters.channel or filters.region or filters.segment):
+        return rows.count()
+    rewards = list(rows.values("referral_id", "participant_id", "program_id"))
+    key_for = rollups.reward_keys(tenant, rewards)
+    wanted = (filters.channel, filters.region, filters.segment)
+    return sum(
+        all(not want or want == got for want, got in zip(wanted, key_for(r, None)[2:], strict=True))
+        for r in rewards
+    )
+
+
 def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiInputs:
     now = now or clock.now()
     sums = _sums(_rollups(tenant, filters))
@@ -215,14 +236,12 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
         n=Sum("customers")
     )["n"]
     all_revenue = _customer_days(tenant, filters, "purchase").aggregate(n=Sum("revenue_minor"))["n"]
-    rewards = Reward.objects.for_tenant(tenant).filter(status=RewardStatus.APPROVED, due_at__lt=now)
     in_review = Referral.objects.for_tenant(tenant).filter(status=ReferralStatus.REVIEW)
     cases = ReviewCase.objects.for_tenant(tenant).filter(
         status=CaseStatus.OPEN, referral__status=ReferralStatus.REVIEW
     )
     targets = None
     if filters.program is not None:
-        rewards = rewards.filter(program=filters.program)
         in_review = in_review.filter(program=filters.program)
         cases = cases.filter(program=filters.program)
         targets = ProgramTargets.objects.for_tenant(tenant).filter(program=filters.program).first()
@@ -239,7 +258,7 @@ def kpi_inputs(*, tenant, filters: Filters, now: datetime | None = None) -> KpiI
         reward_cost_minor=sums["reward_cost_minor"],
         reward_cost_by_kind=json_sums["cost_by_kind"],
         fulfilled=sums["rewards_fulfilled"],
-        approved_past_due=rewards.count(),
+        approved_past_due=approved_past_due(tenant, filters, now),
         rejected=sums["rejected"],
         assessed=sums["assessed"],
         review_backlog=in_review.count(),

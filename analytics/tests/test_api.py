@@ -86,6 +86,17 @@ def test_kpis_answer_every_definition_with_money_as_minor_units(api, data):
     assert body["baseline_retention_90d"] == 0.3333
 
 
+def test_the_fulfilment_rate_counts_what_fell_due_in_the_range_and_the_cut(api, data):
+    """Approved rewards past due count in the range their due day falls in, cut by the
+    same filters as the fulfilled ones: the code channel has 2 fulfilled and 1 approved
+    past due (due 30 March); February had neither."""
+    with time_machine.travel(NOW, tick=False):
+        kpis = lambda query: api.get(f"/api/v1/analytics/kpis?program=prog&{query}").json()  # noqa: E731
+        assert kpis("from=2026-03-01&to=2026-03-31")["fulfilment_rate"] == 0.8571
+        assert kpis("from=2026-03-01&to=2026-03-31&channel=code")["fulfilment_rate"] == 0.6667
+        assert kpis("from=2026-02-01&to=2026-02-28")["fulfilment_rate"] is None
+
+
 def test_a_date_range_ending_before_it_starts_is_a_422_naming_the_field(api, data):
     res = api.get("/api/v1/analytics/funnel?program=prog&from=2026-03-31&to=2026-03-01")
     assert res.status_code == 422

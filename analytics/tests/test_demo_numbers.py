@@ -132,8 +132,8 @@ def _direct(tenant: Tenant, program_id: int, start, end, now) -> dict:
             cost += amount if amount is not None else int(details.get("estimated_value") or 0)
     past_due = _one(
         "SELECT COUNT(*) FROM rewards_reward WHERE tenant_id = %s AND program_id = %s"
-        " AND status = 'approved' AND due_at < %s",
-        t, program_id, now,
+        " AND status = 'approved' AND due_at >= %s AND due_at < %s",
+        t, program_id, lo, min(hi, now),
     )  # fmt: skip
     assessed, rejected = _sql(
         "SELECT COUNT(*), SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END)"
