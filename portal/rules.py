@@ -483,15 +483,23 @@ class Balances:
     cash_paid: str
     charity: str
     cash_owed: str = ""  # cash owed back beyond what is on the way, when there is any
+    charity_pending: str = ""  # donations not made yet (their hold), when there are any
 
 
 def balances(
-    rewards: Iterable[RewardFact], *, ledger_points: int, currency: str, cash_debt_minor: int = 0
+    rewards: Iterable[RewardFact],
+    *,
+    ledger_points: int,
+    currency: str,
+    cash_debt_minor: int = 0,
+    donated_minor: int = 0,
 ) -> Balances:
     """Points come from the ledger (what was credited, minus what was spent or clawed back);
     pending figures from rewards not yet released, net of `cash_debt_minor` (cash taken back
     after it was paid, kept back from the next payouts, SEMANTICS §10 "Net cash"); what the
-    cash on the way does not cover is shown as owed. Donations are the charity total."""
+    cash on the way does not cover is shown as owed. Donations are what the ledger booked to
+    charity (`donated_minor`): a donation counts once made; those waiting for their hold are
+    shown apart, as on their way."""
     rewards = list(rewards)
     cash_pending = sum(
         r.amount_minor or 0
@@ -509,16 +517,19 @@ def balances(
     points_pending = sum(
         r.points or 0 for r in rewards if r.kind == "points" and r.status in ("pending", "approved")
     )
-    charity = sum(
-        r.amount_minor or 0 for r in rewards if r.kind == "donation" and r.status in LIVE_STATUSES
+    charity_pending = sum(
+        r.amount_minor or 0
+        for r in rewards
+        if r.kind == "donation" and r.status in ("pending", "approved")
     )
     return Balances(
         points=ledger_points,
         points_pending=points_pending,
         cash_pending=format_minor(cash_pending, currency),
         cash_paid=format_minor(cash_paid, currency),
-        charity=format_minor(charity, currency),
+        charity=format_minor(donated_minor, currency),
         cash_owed=cash_owed,
+        charity_pending=format_minor(charity_pending, currency) if charity_pending else "",
     )
 
 

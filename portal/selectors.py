@@ -24,6 +24,7 @@ from programs.holdout import held_out_programs
 from programs.pause import new_referrals_paused
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
+from rewards import selectors as rewards_selectors
 from tracking.selectors import referral_spec
 
 from . import rules
@@ -663,6 +664,9 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         ledger_points=ledger_points,
         currency=currency,
         cash_debt_minor=_cash_debt(tenant, participant, currency, rewards),
+        donated_minor=rewards_selectors.participant_donated_minor(
+            tenant=tenant, participant_id=participant.pk
+        ),
     )
     points_name = ""
     for e in enrollments:

@@ -3,6 +3,7 @@ from datetime import timedelta
 import time_machine
 from django.test import Client
 
+from referral_platform.core.periodic import run_all
 from rewards.models import LedgerEntry, Reward
 
 from .conftest import T0, portal_client, shop_with_charity
@@ -29,11 +30,20 @@ def test_a_reward_can_be_donated_instead_after_a_confirmation(tenant, api):
     reward.refresh_from_db()
     assert (reward.kind, reward.amount_minor, reward.status) == ("donation", 2500, "pending")
     assert not LedgerEntry.objects.for_tenant(tenant).filter(reward=reward).exists()
-    # The charity total counts it while it waits for its hold, beside the program's own ¥5
-    # matched per success.
+    # While it waits for its hold it is on its way, beside the program's own ¥5 matched per
+    # success; once made, the ledger's charity total counts both.
     with time_machine.travel(T0 + timedelta(days=1, minutes=1), tick=False):
         page = client.get("/portal/").content.decode()
+    assert 'data-testid="charity">¥0<' in page
+    assert 'data-testid="charity-pending">¥30<' in page
+    with time_machine.travel(T0 + timedelta(days=60), tick=False):
+        run_all()
+        page = portal_client(api, "alice").get("/portal/").content.decode()
+    assert set(
+        Reward.objects.for_tenant(tenant).filter(kind="donation").values_list("status", flat=True)
+    ) == {"fulfilled"}
     assert 'data-testid="charity">¥30<' in page
+    assert "charity-pending" not in page
 
 
 def test_without_a_charity_in_the_program_there_is_nothing_to_donate_to(api, busy_shop, tenant):

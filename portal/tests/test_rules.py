@@ -256,7 +256,7 @@ def test_balances_add_up_without_counting_reversed_or_capped_items():
         rules.RewardFact(7, "donation", "fulfilled", 5000, "CNY", None),
         rules.RewardFact(8, "donation", "reversed", 5000, "CNY", None),
     ]
-    b = rules.balances(facts, ledger_points=300, currency="CNY")
+    b = rules.balances(facts, ledger_points=300, currency="CNY", donated_minor=5000)
     assert b == rules.Balances(
         points=300, points_pending=250, cash_pending="¥200", cash_paid="¥75", charity="¥50"
     )
