@@ -261,9 +261,12 @@ def _channel_label(channel: str) -> str:
     return {"email": _("Email"), "sms": _("SMS")}[channel]
 
 
-def _counted_stages(*, tenant, program, counts: str, start: datetime, end: datetime):
+def _counted_stages(*, tenant, program, counts: str, start: datetime, end: datetime, now=None):
     """The counted stages (successes, or the stage the program names) whose period moment
-    (the end of the hold, else the stage's own time: SEMANTICS §2) falls in `[start, end)`."""
+    (the end of the hold, else the stage's own time: SEMANTICS §2) falls in `[start, end)`
+    and has passed: what the tiers and the season count (SEMANTICS §10 "Derived items":
+    referrals that cleared fraud review and their holds), not one in review or still held."""
+    end = min(end, now or clock.now())
     from tracking.models import ReferralStage
 
     spec = program.spec
@@ -274,15 +277,19 @@ def _counted_stages(*, tenant, program, counts: str, start: datetime, end: datet
     return (
         ReferralStage.objects.for_tenant(tenant)
         .filter(referral__program=program, stage_key__in=keys, reversed_at__isnull=True)
-        .exclude(referral__status="rejected")
+        .exclude(referral__status__in=("review", "rejected"))
         .annotate(moment=Coalesce("due_at", "occurred_at"))
         .filter(moment__gte=start, moment__lt=end)
     )
 
 
-def _success_counts(*, tenant, program, counts: str, start: datetime, end: datetime, referrer=None):
-    """Referrer → number of counted stages in `[start, end)`."""
-    rows = _counted_stages(tenant=tenant, program=program, counts=counts, start=start, end=end)
+def _success_counts(
+    *, tenant, program, counts: str, start: datetime, end: datetime, referrer=None, now=None
+):
+    """Referrer → number of counted stages in `[start, end)` (up to `now`)."""
+    rows = _counted_stages(
+        tenant=tenant, program=program, counts=counts, start=start, end=end, now=now
+    )
     if referrer is not None:
         rows = rows.filter(referral__referrer=referrer)
     return dict(
@@ -315,7 +322,12 @@ def season_board(*, tenant, program, participant, now: datetime) -> tuple[int | 
         calendar.period_key(now, season.get("period", "season"), cal), cal
     )
     rows = _counted_stages(
-        tenant=tenant, program=program, counts=season.get("metric", "success"), start=start, end=end
+        tenant=tenant,
+        program=program,
+        counts=season.get("metric", "success"),
+        start=start,
+        end=end,
+        now=now,
     )
     per_referrer: dict[int, list[datetime]] = {}
     for referrer_id, moment in rows.values_list("referral__referrer_id", "moment"):
@@ -520,6 +532,7 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
             start=start,
             end=end,
             referrer=participant,
+            now=now,
         ).get(participant.pk, 0)
         same_period = [t for t in tiers if t.get("period", "month") == period]
         view.tier = rules.tier_progress(same_period, mine)

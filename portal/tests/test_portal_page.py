@@ -42,10 +42,11 @@ def test_the_portal_shows_each_referral_reward_and_balance_with_exact_figures(
         "miles for each successful referral." in text
     )
     assert f'value="http://127.0.0.1:8000/r/{code}"' in response.content.decode()
-    # One success this month (Lena's order): two more to the first ladder step.
+    # Lena's order is a success still in its 7-day hold: the ladder counts it once the hold
+    # ends (SEMANTICS §10), so three more to the first step for now.
     assert 'data-testid="tier-heading">Your progress this month<' in response.content.decode()
     assert (
-        "1 so far: 2 more successful referrals to reach ¥30 coupon (orders ≥ ¥169) and 200 green miles."
+        "0 so far: 3 more successful referrals to reach ¥30 coupon (orders ≥ ¥169) and 200 green miles."
         in text
     )
     # Referees are masked; each shows its timeline and what comes next.
@@ -108,7 +109,7 @@ def test_the_portal_speaks_simplified_chinese_to_a_chinese_customer(api, busy_sh
     assert "即将到账的积分 300 " in s["balances"]
     assert "即将到账的现金 ¥0 " in s["balances"]
     assert (
-        "已成功 1 位：再成功推荐 2 位即可获得 ¥30 coupon (orders ≥ ¥169)和200 green miles。"
+        "已成功 0 位：再成功推荐 3 位即可获得 ¥30 coupon (orders ≥ ¥169)和200 green miles。"
         in _text(response)
     )
     assert "April" not in s["rewards"] + s["referrals"]
@@ -255,3 +256,17 @@ def test_a_referee_sees_only_their_own_rewards_and_no_referrals(api, busy_shop, 
     # Lena's own welcome coupon, not Alice's rewards.
     assert "¥20 off orders ≥ ¥99 Received" in s["rewards"]
     assert "green miles" not in s["rewards"]
+
+
+def test_the_ladder_counts_a_success_once_its_hold_ends_and_not_while_it_is_reviewed(
+    api, busy_shop, tenant
+):
+    after_hold = T0 + timedelta(days=8)
+    with time_machine.travel(after_hold, tick=False):
+        tick()
+        text = _text(portal_client(api, "alice").get("/portal/"))
+    assert "1 so far: 2 more successful referrals to reach" in text
+    Referral.objects.for_tenant(tenant).filter(referee__external_id="lena").update(status="review")
+    with time_machine.travel(after_hold, tick=False):
+        text = _text(portal_client(api, "alice").get("/portal/"))
+    assert "0 so far: 3 more successful referrals to reach" in text
