@@ -890,7 +890,7 @@ def invite_extras(*, tenant, program, entry: dict) -> dict:
     joined = (
         Referral.objects.for_tenant(tenant)
         .filter(program=program, created_at__gte=clock.now() - timedelta(days=30))
-        .exclude(status="rejected")
+        .exclude(status__in=("review", "rejected"))  # not while fraud checks them
         .count()
     )
     return {

@@ -47,7 +47,10 @@ def test_social_proof_appears_only_from_three_friends_in_30_days(api, shop):
         assert 'data-testid="social-proof"' not in _invite(code).content.decode()
         refer(api, code, "f3", T0, email="f3@example.net", buy=False)
         tick()
-        assert "3 friends joined through invitations this month." in _invite(code).content.decode()
+        assert (
+            "3 friends joined through invitations in the last 30 days."
+            in _invite(code).content.decode()
+        )
     with time_machine.travel(T0 + timedelta(days=31), tick=False):
         assert 'data-testid="social-proof"' not in _invite(code).content.decode()
 
