@@ -188,19 +188,11 @@ def referral_reward_rows(*, referral, rewards: list[Reward] | None = None) -> Re
     """`rewards`: the referral's rows when the caller read them already."""
     from referral_platform.core.money import format_minor
 
-    from .words import reward_value_text
+    from .words import reward_words
 
     rows, unpaid = [], {}
     for reward in rewards if rewards is not None else referral_rewards(referral=referral):
-        value = reward_value_text(
-            kind=reward.kind,
-            amount_minor=reward.amount_minor,
-            currency=reward.currency,
-            points=reward.points,
-            description=reward.description,
-            details=reward.details,
-        )
-        rows.append(RewardRow(reward=reward, value=value))
+        rows.append(RewardRow(reward=reward, value=reward_words(reward)))
         if (
             reward.kind == RewardKind.CASH
             and reward.status in (RewardStatus.PENDING, RewardStatus.APPROVED)

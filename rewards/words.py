@@ -59,3 +59,15 @@ def reward_value_text(
     if money:
         return money
     return description
+
+
+def reward_words(reward) -> str:
+    """`reward_value_text` of a reward row."""
+    return reward_value_text(
+        kind=reward.kind,
+        amount_minor=reward.amount_minor,
+        currency=reward.currency,
+        points=reward.points,
+        description=reward.description,
+        details=reward.details,
+    )

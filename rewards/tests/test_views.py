@@ -224,3 +224,24 @@ def test_a_marketer_uploads_a_coupon_pool_and_issued_coupons_draw_from_it(tenant
 def test_charity_totals_show_the_running_total(tenant, owner, paid_out):
     page = login(owner).get("/app/rewards/charity/").content.decode()
     assert "¥100" in page
+
+
+def test_staff_read_each_rewards_value_as_the_participant_does(tenant, analyst, engine):
+    prog = f.program(tenant)
+    referral = f.referral(tenant, prog, referrer=f.participant(tenant, "r0"))
+    engine.answer = lambda facts: [
+        f.decision(referral.referrer, f"referral:{referral.pk}", "draw", kind="lottery_ticket",
+                   points=1),
+        f.decision(referral.referrer, f"referral:{referral.pk}", "miles", kind="points",
+                   points=250),
+        f.decision(referral.referrer, f"referral:{referral.pk}", "cash", kind="cash",
+                   amount_minor=5000),
+    ]  # fmt: skip
+    referral_rewards_sync(referral=referral)
+    client = login(analyst)
+    page = client.get("/app/rewards/").content.decode()
+    values = sorted(cell.split("<")[0] for cell in page.split('data-testid="reward-value">')[1:])
+    assert values == ["1 lottery ticket", "250 points", "¥50 cash"]
+    ticket = Reward.objects.for_tenant(tenant).get(kind="lottery_ticket")
+    detail = client.get(f"/app/rewards/{ticket.pk}/").content.decode()
+    assert detail.split('data-testid="reward-value">')[1].startswith("1 lottery ticket")
