@@ -201,19 +201,19 @@ def evaluate_stages(
         if reversed_at:
             explanation = _("Stage “%(stage)s” reached on %(at)s, then reversed: %(why)s.") % {
                 "stage": label,
-                "at": event.occurred_at.date().isoformat(),
+                "at": calendar.local(event.occurred_at, cal).date().isoformat(),
                 "why": why,
             }
         elif due > event.occurred_at:
             explanation = _("Stage “%(stage)s” reached on %(at)s; its hold ends %(due)s.") % {
                 "stage": label,
-                "at": event.occurred_at.date().isoformat(),
-                "due": due.isoformat(),
+                "at": calendar.local(event.occurred_at, cal).date().isoformat(),
+                "due": calendar.local(due, cal).strftime("%Y-%m-%d %H:%M"),
             }
         else:
             explanation = _("Stage “%(stage)s” reached on %(at)s.") % {
                 "stage": label,
-                "at": event.occurred_at.date().isoformat(),
+                "at": calendar.local(event.occurred_at, cal).date().isoformat(),
             }
         decision = StageDecision(
             stage_key=stage["key"],
@@ -497,7 +497,7 @@ def evaluate_rewards(
                 draft["hold_reason"] = "choice"
             elif draft["due_at"] is not None and draft["due_at"] > now:
                 draft["hold_reason"] = "hold"
-    return [_to_decision(d, spec) for d in drafts]
+    return [_to_decision(d, spec, cal) for d in drafts]
 
 
 def _success_extras(spec, facts, decision, base_context, scope, now) -> list[dict]:
@@ -639,7 +639,7 @@ def _currency_of(values: Mapping, currency: str) -> str:
     return currency if any(values.get(k) is not None for k in money_keys) else ""
 
 
-def _to_decision(draft: dict, spec: Mapping) -> RewardDecision:
+def _to_decision(draft: dict, spec: Mapping, cal: TenantCalendar) -> RewardDecision:
     currency = spec["currency"]
     chosen = draft.get("chosen")
     options = tuple(
@@ -662,7 +662,9 @@ def _to_decision(draft: dict, spec: Mapping) -> RewardDecision:
         "source": draft["source_label"],
     }
     if draft["due_at"] is not None:
-        explanation += " · " + _("due %(d)s") % {"d": draft["due_at"].isoformat()}
+        # In the tenant's time, as every page shows a date.
+        due = calendar.local(draft["due_at"], cal).strftime("%Y-%m-%d %H:%M")
+        explanation += " · " + _("due %(d)s") % {"d": due}
     if draft["notes"]:
         explanation += " · " + "; ".join(draft["notes"])
     details = {k: draft[k] for k in DETAIL_KEYS if draft.get(k) is not None}

@@ -72,6 +72,10 @@ def test_a_first_order_kept_seven_days_pays_both_sides_exactly_as_the_plan_says(
     assert decisions["referrer", "stage:lottery_ticket"].points == 1
     assert decisions["referrer", "stage:success_points"].points == 300
     assert all(d.status == "pending" and d.explanation for d in decisions.values())
+    # The explanation gives the due time in the tenant's time, as every page shows a date.
+    local_due = choice.due_at.astimezone(CAL.tz).strftime("%Y-%m-%d %H:%M")
+    assert f"due {local_due}" in choice.explanation
+    assert "+00:00" not in choice.explanation
 
 
 def test_the_referrers_choice_of_points_changes_the_item_once_chosen():
