@@ -17,6 +17,16 @@ EVENT_TEXT = {
     "share": gettext_lazy("shares"),
 }
 
+# An event as the thing that happens ("a refund or an activity … takes its rewards back").
+EVENT_NOUN = {
+    "signup": gettext_lazy("a sign-up"),
+    "qualified_lead": gettext_lazy("a qualified-lead event"),
+    "purchase": gettext_lazy("a purchase"),
+    "refund": gettext_lazy("a refund"),
+    "activity": gettext_lazy("an activity"),
+    "share": gettext_lazy("a share"),
+}
+
 # The calendar periods of caps, tiers and seasons (`core.calendar.PERIODS`) in a sentence.
 PERIOD_TEXT = {
     "day": gettext_lazy("day"),
@@ -212,7 +222,7 @@ def summarize(spec: dict) -> list[str]:
             )
         if hold.get("days") or hold.get("business_days"):
             undo = [_("a refund")] + [
-                str(EVENT_TEXT.get(r["event"], r["event"]))
+                str(EVENT_NOUN.get(r["event"], r["event"]))
                 + (f" ({describe_condition(r['properties'])})" if r.get("properties") else "")
                 for r in stage.get("reverse_on") or ()
             ]

@@ -50,7 +50,7 @@ def test_the_summary_names_amounts_eligibility_attribution_holds_and_refunds():
     assert "Who counts as a new friend: A new account not seen in the last 12 months." in lines
     assert "within 90 days before they sign up; the last touch wins" in text
     assert (
-        "During the hold of “Retained 90 days”, a refund or is active "
+        "During the hold of “Retained 90 days”, a refund or an activity "
         "(kind = subscription_cancelled) takes its rewards back." in lines
     )
     assert "A refund after the hold takes nothing back." in lines
@@ -87,3 +87,4 @@ def test_a_cash_amount_under_one_yuan_warns_before_it_is_saved(marketer, saas):
     assert response.status_code == 302
     saas.refresh_from_db()
     assert saas.spec["stages"][0]["rewards"][0]["amount"] == 50
+
