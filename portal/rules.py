@@ -79,11 +79,32 @@ def _join(items: list[str]) -> str:
     return _("%(first)s and %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
 
 
-def _item_text(item: Mapping) -> str:
+def _item_text(item: Mapping, spec: Mapping) -> str:
     options = item.get("options") or []
     if options:
-        return _(" or ").join(o.get("description") or o.get("key", "") for o in options)
-    return item.get("description") or ""
+        return _(" or ").join(_one_item_text(o, spec) or o.get("key", "") for o in options)
+    return _one_item_text(item, spec)
+
+
+def _one_item_text(item: Mapping, spec: Mapping) -> str:
+    """An item's value, with the rule's words beside it when they name something else: a
+    description that states the value ("1 month free", "¥100 cash") stands alone; one that
+    names the occasion ("Qualified lead") follows the value: "¥50 cash (Qualified lead)"."""
+    description = item.get("description") or ""
+    value = reward_value_text(
+        kind=item.get("kind", ""),
+        amount_minor=item.get("amount"),
+        currency=spec.get("currency", ""),
+        points=item.get("points"),
+        description=description,
+        details={k: item[k] for k in ("percent_off", "max_amount", "min_spend") if k in item},
+        points_name=(spec.get("points") or {}).get("name", ""),
+    )
+    if not description or description.casefold() in value.casefold():
+        return value
+    if value.casefold() in description.casefold() or any(c.isdigit() for c in description):
+        return description
+    return _("%(value)s (%(label)s)") % {"value": value, "label": description}
 
 
 def _side_items(stage: Mapping, side: str) -> list[Mapping]:
@@ -156,7 +177,7 @@ def condition_words(condition: Mapping) -> str:
     return f"{text} {unit}".strip()
 
 
-def _split_items(items, context, now):
+def _split_items(items, context, now, spec):
     """Items paid as they are, and those paid only under a condition (with its words);
     an item the referrer's own facts already rule out is not offered at all."""
     plain, conditional = [], []
@@ -164,9 +185,9 @@ def _split_items(items, context, now):
         when = item.get("when")
         decided = condition_resolve(when, context, now=now) if context is not None else when
         if decided is True or not when:
-            plain.append(_item_text(item))
+            plain.append(_item_text(item, spec))
         elif decided is not False:
-            conditional.append((_item_text(item), condition_words(decided)))
+            conditional.append((_item_text(item, spec), condition_words(decided)))
     grouped: dict[str, list[str]] = {}
     for text, words in conditional:
         grouped.setdefault(words, []).append(text)
@@ -182,7 +203,7 @@ def offer_sentences(
     condition, never promised outright."""
     stages = spec.get("stages") or []
     friend, friend_if = _split_items(
-        [i for s in stages for i in _side_items(s, "referee")], referrer, now
+        [i for s in stages for i in _side_items(s, "referee")], referrer, now, spec
     )
     friend_text = _join(friend) or text_in(
         (spec.get("offer") or {}).get("headline"), translation.get_language() or ""
@@ -198,8 +219,9 @@ def offer_sentences(
         ],
         referrer,
         now,
+        spec,
     )
-    main, main_if = _split_items(_side_items(success, "referrer"), referrer, now)
+    main, main_if = _split_items(_side_items(success, "referrer"), referrer, now, spec)
     out = {"friend": "", "you": ""}
     if friend_text:
         out["friend"] = _("Your friend gets %(items)s.") % {"items": friend_text}

@@ -38,7 +38,7 @@ def test_the_portal_shows_each_referral_reward_and_balance_with_exact_figures(
     s = _sections(response)
     assert "Your friend gets ¥20 off orders ≥ ¥99 and Free shipping coupon." in text
     assert (
-        "You get ¥25 coupon (orders ≥ ¥129) or 250 green miles, Lottery ticket and 300 green "
+        "You get ¥25 coupon (orders ≥ ¥129) or 250 green miles, 1 lottery ticket and 300 green "
         "miles for each successful referral." in text
     )
     assert f'value="http://127.0.0.1:8000/r/{code}"' in response.content.decode()

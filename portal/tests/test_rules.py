@@ -56,8 +56,17 @@ def test_the_offer_reads_as_one_sentence_per_side():
         "For friends who meet: Never ordered before."
     )
     assert sentences["you"] == (
-        "You get ¥25 coupon (orders ≥ ¥129) or 250 green miles, Lottery ticket and 300 green "
+        "You get ¥25 coupon (orders ≥ ¥129) or 250 green miles, 1 lottery ticket and 300 green "
         "miles for each successful referral."
+    )
+
+
+def test_an_item_named_for_its_occasion_shows_its_value_first():
+    """ "Qualified lead" names when ¥50 is paid, not what: the amount comes first."""
+    sentences = rules.offer_sentences(saas_b2b_spec(2026), referrer={"nps": 5, "segments": []})
+    assert sentences["you"] == (
+        "You get ¥50 cash (Qualified lead) and ¥100 cash or ¥100 product voucher along the way, "
+        "then ¥150 cash (First annual payment) for each successful referral."
     )
 
 
