@@ -87,4 +87,3 @@ def test_a_cash_amount_under_one_yuan_warns_before_it_is_saved(marketer, saas):
     assert response.status_code == 302
     saas.refresh_from_db()
     assert saas.spec["stages"][0]["rewards"][0]["amount"] == 50
-
