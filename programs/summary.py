@@ -65,12 +65,19 @@ def _value_text(values: dict, currency: str) -> str:
     return text
 
 
+def _option_name(item: dict) -> str:
+    """The default option by its description, as the customer chooses it (its key else)."""
+    key = item.get("default_option")
+    option = next((o for o in item["options"] if o.get("key") == key), {})
+    return option.get("description") or str(key)
+
+
 def _item_text(item: dict, currency: str) -> str:
     if item.get("options"):
         return (
             _(" or ").join(_value_text(o, currency) for o in item["options"])
             + " "
-            + _("(default: %(d)s)") % {"d": item.get("default_option")}
+            + _("(default: %(d)s)") % {"d": _option_name(item)}
         )
     return _value_text(item, currency)
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from referral_platform.core import calendar
 from referral_platform.core.calendar import TenantCalendar
@@ -617,6 +618,16 @@ def _apply_budget(spec, facts, drafts) -> None:
             running += value
 
 
+# A kind after an amount ("¥50.00 cash"), in the page's language.
+KIND_WORDS = {
+    "cash": gettext_lazy("cash"),
+    "coupon": gettext_lazy("coupon"),
+    "credit": gettext_lazy("credit"),
+    "perk": gettext_lazy("perk"),
+    "donation": gettext_lazy("donation"),
+}
+
+
 def describe_value(values: Mapping, currency: str) -> str:
     kind = values.get("kind")
     if values.get("percent_off") is not None:
@@ -625,7 +636,7 @@ def describe_value(values: Mapping, currency: str) -> str:
             text += " " + _("(up to %(m)s)") % {"m": money(values["max_amount"], currency)}
         return text
     if values.get("amount") is not None:
-        return f"{money(values['amount'], currency)} {kind}"
+        return f"{money(values['amount'], currency)} {KIND_WORDS.get(kind, kind)}"
     if values.get("points") is not None:
         unit = _("tickets") if kind == "lottery_ticket" else _("points")
         return f"{values['points']} {unit}"

@@ -61,6 +61,11 @@ def test_the_summary_reads_in_chinese():
         text = "\n".join(summarize(ARCHETYPES["green-home"](year=2026)))
     assert "¥20.00" in text
     assert "推荐人资格" in text and "退款" in text
+    # Kinds and the default option read in the page's language, not as spec keys.
+    with translation.override("zh-hans"):
+        saas = "\n".join(summarize(ARCHETYPES["saas-b2b"](year=2026)))
+    assert "¥50.00 现金" in saas and "¥50.00 cash" not in saas
+    assert "（默认：First year 10% off）" in saas and "ten_percent_off" not in saas
 
 
 def test_the_json_view_says_minor_units_and_lists_what_each_amount_means(marketer, saas):

@@ -61,7 +61,7 @@ def test_the_summary_says_who_earns_what_and_when():
     assert "At most 10 rewarded referrals per quarter; beyond that, honor points only." in lines
     assert "Season rank 1 wins ¥500 cash or Product voucher (default: cash)." not in lines
     assert (
-        "Season rank 1 wins ¥500.00 cash (“Cash”) or ¥500.00 coupon (“Product voucher”) (default: cash)."
+        "Season rank 1 wins ¥500.00 cash (“Cash”) or ¥500.00 coupon (“Product voucher”) (default: Cash)."
         in lines
     )
     assert not any("held out" in line for line in lines)
