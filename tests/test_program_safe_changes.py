@@ -84,7 +84,9 @@ def test_pause_and_end_say_what_happens_to_referrals_in_hold_and_pending_rewards
         text = client.get("/app/programs/green-home/status/?to=paused").content.decode()
     assert "1 referral is in its hold window" in text
     # The ¥25 coupon, the ticket and 300 points held for 7 days (the ¥20 sign-up coupon is out).
-    assert "3 rewards not yet handed over (¥25.00 in money) stay and are handed over when due" in text
+    assert (
+        "3 rewards not yet handed over (¥25.00 in money) stay and are handed over when due" in text
+    )
     assert 'data-testid="confirm-checkbox"' in text
     text = client.get("/app/programs/green-home/status/?to=ended").content.decode()
     assert "Ending cannot be undone." in text
