@@ -21,6 +21,7 @@ from referral_platform.core import calendar, clock
 from referral_platform.core.errors import DomainError
 from referral_platform.core.money import format_minor, to_major
 from referral_platform.tenancy.permissions import EDIT_PROGRAMS, READ, has_role, tenant_required
+from tracking.selectors import channel_label
 
 from . import advocates, exports, selectors, services
 from .experiments import experiment_results
@@ -135,12 +136,14 @@ def _filters(request) -> selectors.Filters:
 
 
 def _base_context(request, filters: selectors.Filters, tab: str) -> dict:
+    dims = selectors.dimension_values(tenant=request.tenant, filters=filters)
     return {
         "filters": filters,
         "query": filters.as_query(),
         "querystring": urlencode(filters.as_query()),
         "programs": selectors.program_list(tenant=request.tenant),
-        "dims": selectors.dimension_values(tenant=request.tenant, filters=filters),
+        "dims": dims,
+        "channels": [(v, channel_label(v)) for v in dims["channel"]],
         "tab": tab,
         "currency": filters.program.currency if filters.program else request.tenant.currency,
         "can_edit": has_role(request, EDIT_PROGRAMS),
@@ -276,6 +279,8 @@ def breakdowns(request):
         by: selectors.breakdown(tenant=tenant, filters=filters, by=by)
         for by in ("channel", "region", "segment")
     }
+    for row in tables["channel"]:
+        row["label"] = channel_label(row["key"])
     pilot_rows = [
         {
             "region": region,
@@ -287,7 +292,7 @@ def breakdowns(request):
     ]
     channel_chart = {
         "type": "bars",
-        "x": [row["key"] or "—" for row in tables["channel"]],
+        "x": [channel_label(row["key"]) for row in tables["channel"]],
         "series": [
             {"name": str(STEP_LABELS[k]), "data": [row[k] for row in tables["channel"]]}
             for k in ("clicks", "signups", "converted")

@@ -25,7 +25,7 @@ from programs.pause import new_referrals_paused
 from referral_platform.core import calendar, clock
 from referral_platform.core.errors import NotFound
 from rewards import selectors as rewards_selectors
-from tracking.selectors import referral_spec
+from tracking.selectors import channel_label, referral_spec
 
 from . import rules
 
@@ -239,26 +239,6 @@ class PortalView:
 
 def _base_url() -> str:
     return settings.PUBLIC_BASE_URL
-
-
-CHANNEL_LABELS = {
-    "wechat": "WeChat",
-    "whatsapp": "WhatsApp",
-    "telegram": "Telegram",
-    "email": None,
-    "sms": None,
-    "x": "X",
-    "linkedin": "LinkedIn",
-}
-
-
-def _channel_label(channel: str) -> str:
-    from django.utils.translation import gettext as _
-
-    label = CHANNEL_LABELS.get(channel)
-    if label:
-        return label
-    return {"email": _("Email"), "sms": _("SMS")}[channel]
 
 
 def _counted_stages(*, tenant, program, counts: str, start: datetime, end: datetime, now=None):
@@ -481,7 +461,7 @@ def _enrollment_view(participant, enrollment, code, now) -> EnrollmentView:
         shares.append(
             ShareButton(
                 channel=channel,
-                label=_channel_label(channel),
+                label=channel_label(channel),
                 href=rules.share_link(
                     channel,
                     url=rules.channel_url(link, channel),

@@ -260,3 +260,26 @@ def program_referrals_in_flight(*, program) -> dict:
         .annotate(n=Count("id"))
     )
     return dict(rows)
+
+
+# Share channels by their own names (not translated); email and SMS are words.
+SHARE_CHANNEL_NAMES = {
+    "wechat": "WeChat",
+    "whatsapp": "WhatsApp",
+    "telegram": "Telegram",
+    "x": "X",
+    "linkedin": "LinkedIn",
+}
+
+
+def channel_label(channel: str) -> str:
+    """A channel as people read it: an attribution source ("QR code"), a share channel
+    ("WeChat", "Email"), else the code itself; "—" for none."""
+    from .models import AttributionSource
+
+    if not channel:
+        return "—"
+    if channel in AttributionSource.values:
+        return str(AttributionSource(channel).label)
+    words = {"email": _("Email"), "sms": _("SMS"), "share": _("Share")}
+    return SHARE_CHANNEL_NAMES.get(channel) or str(words.get(channel, channel))

@@ -448,3 +448,14 @@ def test_an_export_whose_task_was_lost_runs_at_a_later_tick(
         assert exports_job() == 1
     job.refresh_from_db()
     assert (job.status, job.total) == ("done", 10)
+
+
+def test_channels_are_named_in_the_readers_language_and_filtered_by_code(analyst, data):
+    client = login(analyst)
+    page = client.get(f"/app/analytics/breakdowns/?{MARCH}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    table = html.split('data-testid="breakdown-channel"')[1].split("</table>")[0]
+    assert "<tr><td>推荐码</td>" in table and "<tr><td>code</td>" not in table
+    assert '<option value="code">推荐码</option>' in html
+    chosen = client.get(f"/app/analytics/breakdowns/?{MARCH}&channel=code").content.decode()
+    assert '<option value="code" selected>Code</option>' in chosen
