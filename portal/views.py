@@ -23,6 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from referral_platform.core import clock
 from referral_platform.core.errors import DomainError, NotFound
 from referral_platform.core.ratelimit import check_ip_limit, limit_per_ip
 from referral_platform.tenancy.scoping import tenant_context
@@ -269,7 +270,14 @@ def portal_choose(request, participant, reward_id: int):
             request,
             participant,
             "portal/choose_confirm.html",
-            {"reward": overview_reward, "option": option},
+            {
+                "reward": overview_reward,
+                "option": option,
+                # A release date already past is not "expected": the next sweep releases it.
+                "expected_at": due
+                if (due := overview_reward.reward.due_at) and due > clock.now()
+                else None,
+            },
         )
     if option is None:
         messages.error(request, _("Pick one of the options first."))

@@ -34,6 +34,7 @@ def test_choosing_points_over_the_coupon_changes_the_reward_once_and_pays_only_a
         confirm = client.get(f"/portal/rewards/{reward.pk}/choose/", {"option": 1})
         assert confirm.status_code == 200
         assert "You are choosing <strong>250 green miles</strong>." in confirm.content.decode()
+        assert "(expected on April 13, 2026)." in confirm.content.decode()  # still ahead
         # Asking is not choosing.
         reward.refresh_from_db()
         assert reward.chosen_at is None
@@ -203,3 +204,13 @@ def test_deleting_my_data_wipes_identity_and_keeps_the_ledger_whole(api, busy_sh
         api.post("/api/v1/portal-sessions", {"participant": "alice"}, format="json").status_code
         == 404
     )
+
+
+def test_a_release_date_already_past_is_not_given_as_expected(api, busy_shop, tenant):
+    reward = _choice(tenant)
+    with time_machine.travel(reward.due_at + timedelta(hours=1), tick=False):
+        confirm = portal_client(api, "alice").get(
+            f"/portal/rewards/{reward.pk}/choose/", {"option": 1}
+        )
+    assert "You receive it when the reward is released." in confirm.content.decode()
+    assert "expected on" not in confirm.content.decode()
