@@ -223,10 +223,17 @@ def summarize(spec: dict) -> list[str]:
             ) % {"d": days}
         for item in stage.get("rewards") or ():
             who = _("Your customer") if item["side"] == "referrer" else _("Their friend")
-            lines.append(
-                _("%(who)s earns %(what)s when the friend %(when)s.")
-                % {"who": who, "what": _item_text(item, currency), "when": when}
-            )
+            line = _("%(who)s earns %(what)s when the friend %(when)s.") % {
+                "who": who,
+                "what": _item_text(item, currency),
+                "when": when,
+            }
+            if item.get("when"):
+                # Paid only when its own condition holds too: never read as unconditional.
+                line = (
+                    line[:-1] + ", " + _("only if %(c)s.") % {"c": describe_condition(item["when"])}
+                )
+            lines.append(line)
         if hold.get("days") or hold.get("business_days"):
             undo = [_("a refund")] + [
                 str(EVENT_NOUN.get(r["event"], r["event"]))

@@ -54,6 +54,12 @@ def test_the_summary_names_amounts_eligibility_attribution_holds_and_refunds():
         "(kind = subscription_cancelled) takes its rewards back." in lines
     )
     assert "A refund after the hold takes nothing back." in lines
+    # A reward with a condition of its own says so: the success pack is not for everyone.
+    [pack] = [line for line in lines if line.startswith("Their friend earns Success pack")]
+    assert pack.endswith(
+        ", only if ((referrer.nps ≥ 9 or referrer.case_study is yes) and "
+        "first.qualified_lead.expected_users ≥ 10)."
+    )
 
 
 def test_the_summary_reads_in_chinese():
