@@ -230,6 +230,8 @@ class PortalView:
     catalogue: list[CatalogueItem] = field(default_factory=list)
     redeemed: list[RedeemedItem] = field(default_factory=list)
     ambassador: bool = False  # holds ambassador status in one of the programs
+    # With no program of their own: the live programs they may join here for a link.
+    joinable: list = field(default_factory=list)
 
     @property
     def generic_faq(self) -> bool:
@@ -722,7 +724,27 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
             and r.status in ("pending", "approved", "fulfilled")
             for r in rewards
         ),
+        joinable=[] if rows else joinable_programs(participant),
     )
+
+
+def joinable_programs(participant) -> list:
+    """The tenant's programs a customer may join from the portal and get a link (DESIGN:
+    "or the participant opens the portal"): live and taking new referrals, not holding them
+    out; none for a lead (a friend not known as a customer yet) or one who opted out."""
+    from programs.models import Program, ProgramStatus
+
+    if participant.is_lead or participant.opted_out_at is not None:
+        return []
+    programs = list(
+        Program.objects.for_tenant(participant.tenant_id)
+        .filter(status=ProgramStatus.ACTIVE)
+        .exclude(enrollments__participant=participant)
+        .select_related("current_version")
+        .order_by("name", "pk")
+    )
+    held_out = held_out_programs(programs, participant.pk)
+    return [p for p in programs if p.pk not in held_out and not new_referrals_paused(p.status)]
 
 
 def reward_view(reward, now: datetime) -> RewardView:

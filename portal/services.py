@@ -348,3 +348,26 @@ def participant_data_erase(*, participant):
             personal_message=""
         )
     return erased
+
+
+def program_join(*, participant, program_slug: str):
+    """A customer joins one of the programs the portal offers them (`joinable_programs`) and
+    gets their link and code, as an enrolment through the API gives them."""
+    from tracking.services import enrollment_create
+
+    from .selectors import joinable_programs
+
+    program = next((p for p in joinable_programs(participant) if p.slug == program_slug), None)
+    if program is None:
+        raise NotFound("No such program to join.")
+    enrollment, code, _created = enrollment_create(
+        tenant=participant.tenant, program=program, participant=participant
+    )
+    audit_log(
+        tenant=participant.tenant,
+        actor=None,
+        action="portal.joined",
+        target=enrollment,
+        actor_label=f"participant:{participant.pk}",
+    )
+    return enrollment, code

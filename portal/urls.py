@@ -12,6 +12,7 @@ urlpatterns = [
     path("language/", views.portal_language, name="language"),
     path("share/", views.portal_share, name="share"),
     path("message/", views.portal_message, name="message"),
+    path("join/", views.portal_join, name="join"),
     path("rewards/<int:reward_id>/choose/", views.portal_choose, name="choose"),
     path("rewards/<int:reward_id>/donate/", views.portal_donate, name="donate"),
     path("rewards/<int:reward_id>/certificate.png", views.portal_certificate, name="certificate"),

@@ -253,6 +253,20 @@ def portal_message(request, participant):
     return redirect(reverse("portal:home") + "#share")
 
 
+@require_POST
+@portal_view
+def portal_join(request, participant):
+    enrollment, _code = services.program_join(
+        participant=participant, program_slug=request.POST.get("program", "")
+    )
+    messages.success(
+        request,
+        _("You are in %(program)s: here is your link to share.")
+        % {"program": enrollment.program.name},
+    )
+    return redirect(reverse("portal:home") + "#share")
+
+
 @require_http_methods(["GET", "POST"])
 @portal_view
 def portal_choose(request, participant, reward_id: int):

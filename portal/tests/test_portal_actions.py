@@ -6,7 +6,7 @@ from django.test import Client
 from fraud.models import Dispute
 from rewards import ledger
 from rewards.models import LedgerEntry, Reward
-from tracking.models import Click, Enrollment, Event, Participant, Referral
+from tracking.models import Click, Enrollment, Event, Participant, Referral, ReferralCode
 
 from .conftest import T0, portal_client, tick
 
@@ -214,3 +214,21 @@ def test_a_release_date_already_past_is_not_given_as_expected(api, busy_shop, te
         )
     assert "You receive it when the reward is released." in confirm.content.decode()
     assert "expected on" not in confirm.content.decode()
+
+
+def test_a_customer_with_no_program_joins_one_from_the_portal_and_gets_a_link(
+    api, busy_shop, tenant
+):
+    """DESIGN: a participant who opens the portal gets a link, as one the API enrolls."""
+    program, _code, _alice = busy_shop
+    with time_machine.travel(NOW, tick=False):
+        lena = portal_client(api, "lena")
+        home = lena.get("/portal/").content.decode()
+        assert 'data-testid="no-program"' in home
+        assert f'name="program" value="{program.slug}"' in home
+        assert lena.post("/portal/join/", {"program": "no-such-program"}).status_code == 404
+        joined = lena.post("/portal/join/", {"program": program.slug}, follow=True)
+    page = joined.content.decode()
+    enrollment = Enrollment.objects.for_tenant(tenant).get(participant__external_id="lena")
+    code = ReferralCode.unscoped.get(enrollment=enrollment).code
+    assert f"/r/{code}" in page and 'data-testid="no-program"' not in page
