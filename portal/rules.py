@@ -370,7 +370,12 @@ def referral_timeline(
     # A referee may pay before they qualify: the page tells what happened when it happened.
     done.sort(key=lambda s: s.at)
     if status != "rejected":
-        upcoming = next((s for s in rest if s.state == "todo"), None)
+        # The next step is the first one after the furthest reached: a friend who paid
+        # before qualifying is waiting to be retained, not to qualify.
+        furthest = max((present.index(s.step) for s in done), default=-1)
+        upcoming = next(
+            (s for s in rest if s.state == "todo" and present.index(s.step) > furthest), None
+        )
         if upcoming is not None:
             upcoming.state = "next"
             timeline.next_step, timeline.next_label = upcoming.step, upcoming.label

@@ -193,6 +193,23 @@ def test_steps_appear_in_the_order_they_happened():
     ]
 
 
+def test_a_friend_who_paid_before_qualifying_waits_to_be_retained_not_to_qualify():
+    spec = saas_b2b_spec(2026)
+    paid = rules.StageFact("paid", "converted", MON + timedelta(days=1))
+    timeline = rules.referral_timeline(
+        spec=spec, clicked_at=None, signed_up_at=MON, stages=[paid], status="converted",
+        expected=_expected(spec, MON), now=MON + timedelta(days=2),
+    )  # fmt: skip
+    assert [(s.step, s.state) for s in timeline.steps] == [
+        ("clicked", "skipped"),
+        ("signed_up", "done"),
+        ("paid", "done"),
+        ("qualified", "todo"),
+        ("retained", "next"),
+    ]
+    assert timeline.next_step == "retained"
+
+
 def test_a_step_reversed_inside_its_hold_is_not_reached():
     spec = green_home_spec(2026)
     paid = rules.StageFact("first_order", "converted", MON, reversed_at=MON + timedelta(days=2))
