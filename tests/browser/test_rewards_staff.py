@@ -101,9 +101,9 @@ def test_owner_filters_rewards_and_a_second_person_approves_the_batch_before_it_
     page.wait_for_url(re.compile(r".*status=approved&kind=cash.*"))
     assert _rows(page, "[data-testid=reward-totals]") == [["Approved", "Cash", "3", "¥1,000", ""]]
     assert sorted(r[1:5] for r in _rows(page, "[data-testid=reward-rows]")) == [
-        ["ann-admin", "Refer a team", "Season prize: 1", "¥500"],
-        ["bo-buyer", "Refer a team", "Season prize: 2", "¥300"],
-        ["cy-lead", "Refer a team", "Season prize: 3", "¥200"],
+        ["ann-admin", "Refer a team", "Season prize: 1", "¥500 cash"],
+        ["bo-buyer", "Refer a team", "Season prize: 2", "¥300 cash"],
+        ["cy-lead", "Refer a team", "Season prize: 3", "¥200 cash"],
     ]
     shot(page, "rewards-filtered")
     page.goto(live_server.url + "/app/rewards/?participant=cy-lead")
