@@ -215,12 +215,17 @@ def _derived_hold(referral, *, held: bool) -> int:
     ).values_list("reward_id", flat=True)
     unreleased = Reward.unscoped.filter(pk__in=list(ids), status__in=UNRELEASED)
     if held:
-        approved = unreleased.filter(status=RewardStatus.APPROVED).exclude(
-            hold_reason=HoldReason.REVIEW
+        # Locked first: a fulfilment running now waits, then finds them held.
+        approved = list(
+            unreleased.filter(status=RewardStatus.APPROVED)
+            .exclude(hold_reason=HoldReason.REVIEW)
+            .select_for_update()
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
         payouts_withdraw(
             tenant=referral.tenant,
-            reward_ids=list(approved.values_list("pk", flat=True)),
+            reward_ids=approved,
             reason=PayoutCancelReason.REVIEW,
             now=clock.now(),
         )
@@ -369,9 +374,12 @@ def rewards_hold_for_review(*, referral) -> int:
         referral_id=referral.pk,
         status__in=[RewardStatus.PENDING, RewardStatus.APPROVED],
     )
+    # Locked first: a fulfilment running now waits, then finds them held.
     approved = list(
         rows.filter(status=RewardStatus.APPROVED)
         .exclude(hold_reason=HoldReason.REVIEW)
+        .select_for_update()
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
     payouts_withdraw(
