@@ -71,7 +71,7 @@ def payout_provider_save(
 
 def transfers_open(*, limit: int = 500) -> int:
     """A transfer for each requested payout that may leave: the tenant pays through a
-    provider, and the payout's batch is approved (or it has none)."""
+    provider, and the payout's batch is approved (every payout waits in a batch)."""
     providers = {
         p.tenant_id: p
         for p in PayoutProvider.unscoped.exclude(kind=PayoutKind.CSV).select_related("tenant")
@@ -81,7 +81,7 @@ def transfers_open(*, limit: int = 500) -> int:
     now = clock.now()
     due = (
         Payout.unscoped.filter(tenant_id__in=providers, status=PayoutStatus.REQUESTED)
-        .filter(Q(batch__isnull=True) | Q(batch__status=BatchStatus.APPROVED))
+        .filter(batch__status=BatchStatus.APPROVED)
         .exclude(pk__in=PayoutTransfer.unscoped.values("payout_id"))
         .order_by("pk")[:limit]
     )
