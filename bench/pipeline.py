@@ -14,6 +14,7 @@ Targets: ≥ 1,000 events/s processed on 2 cores, p99 acceptance → reward ≤ 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -23,7 +24,7 @@ import urllib.request
 
 from bench import _common
 
-OCCURRED = "2026-03-03T09:30:00+08:00"
+START = dt.datetime(2026, 1, 2, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 def seed(referrers: int) -> tuple[str, list[str]]:
@@ -57,17 +58,24 @@ def seed(referrers: int) -> tuple[str, list[str]]:
     return api_key_create(tenant=tenant, name="bench")[1], codes
 
 
-def batches(codes: list[str], referrals: int, size: int):
-    """Sign-ups of a chunk, then its purchases: each batch holds one kind, in arrival order."""
+def batches(codes: list[str], referrals: int, size: int, burst: bool = False):
+    """Sign-ups of a chunk, then its purchases: each batch holds one kind, in arrival order.
+
+    By default the referrals are what a healthy program sees, which fraud lets through: a
+    referrer's friends sign up about two weeks apart, each from an address of their own, and
+    buy an hour later. `burst` sends every sign-up at the same moment, so each referrer's
+    friends arrive together and fraud holds or rejects them all (its slower path)."""
     signups, purchases = [], []
+    step = dt.timedelta(days=14) / len(codes)
     for i in range(referrals):
         who = {"external_id": f"referee-{i}", "email": f"referee{i}@example.com"}
-        context = {"ip": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"}
+        signed_up = START if burst else START + i * step
+        context = {"ip": f"10.{i // 256 % 256}.{i % 256}.7"}
         signups.append(
             {
                 "event_id": f"signup-{i}",
                 "type": "signup",
-                "occurred_at": OCCURRED,
+                "occurred_at": signed_up.isoformat(),
                 "participant": who,
                 "referral": {"code": codes[i % len(codes)]},
                 "context": context,
@@ -77,7 +85,7 @@ def batches(codes: list[str], referrals: int, size: int):
             {
                 "event_id": f"purchase-{i}",
                 "type": "purchase",
-                "occurred_at": "2026-03-03T10:30:00+08:00",
+                "occurred_at": (signed_up + dt.timedelta(hours=1)).isoformat(),
                 "participant": who,
                 "order_id": f"order-{i}",
                 "amount": {"amount_minor": 15000, "currency": "CNY"},
@@ -114,6 +122,15 @@ def progress() -> tuple[int, int, int]:
         total, processed = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM rewards_reward")
         return total, processed, cursor.fetchone()[0]
+
+
+def statuses() -> str:
+    """How fraud and the stages left the referrals: which path the run measured."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status, count(*) FROM tracking_referral GROUP BY 1 ORDER BY 1")
+        return ", ".join(f"{count} {status}" for status, count in cursor.fetchall())
 
 
 def measured() -> tuple[float, list[float]]:
@@ -156,6 +173,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--burst", action="store_true", help="every sign-up at once: fraud flags them all"
+    )
     args, _unknown = parser.parse_known_args(argv)
 
     env = _common.server_env(REDIS_URL=_common.REDIS)
@@ -175,7 +195,7 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         with _common.Server(env, workers=2) as server:
             started = time.perf_counter()
-            for chunk in batches(codes, args.referrals, args.batch):
+            for chunk in batches(codes, args.referrals, args.batch, args.burst):
                 post(server.port, api_key, chunk)
             posted = time.perf_counter() - started
             deadline = time.perf_counter() + args.timeout
@@ -196,6 +216,7 @@ def main(argv: list[str] | None = None) -> dict:
     rate, latencies = measured()
     p = _common.Result(0, 0, 1, latencies, {}).percentile
     print(f"accepted {stored} events in {posted:.1f} s ({stored / posted:.0f} events/s)")
+    print(f"referrals: {statuses()}")
     print(
         f"processed {processed}/{total} events, {rewards} rewards: {rate:.0f} events/s "
         f"(target ≥ 1000); acceptance → reward p50 {p(50) / 1000:.2f} s, "

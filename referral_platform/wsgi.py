@@ -5,6 +5,7 @@ none of which a 302 uses. A redirect whose code and click need no connection (th
 lookup held in this process, the click buffered) also skips Django's request signals (see
 core/lean.py). Every other path goes through the full stack."""
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -18,3 +19,8 @@ from tracking.public import redirect_from_memory  # noqa: E402 - after setup
 
 lean_application = LeanWSGIHandler(from_memory=redirect_from_memory)
 application = dispatch(lean=lean_application, full=full_application)
+
+# Everything loaded so far (Django, the apps, their modules) lives as long as the process:
+# out of the collector's reach, a full collection no longer walks it. Its pause, which every
+# request in flight waits out, fell from 74 to 18 ms (docs/benchmarks.md).
+gc.freeze()
