@@ -14,6 +14,7 @@ class BackofficeConfig(AppConfig):
         # and rewards.
         from fraud import readside as fraud_readside
         from programs import readside as programs_readside
+        from referral_platform.tenancy import readside as tenancy_readside
         from rewards import selectors as rewards_selectors
         from tracking import selectors as tracking_selectors
 
@@ -25,3 +26,5 @@ class BackofficeConfig(AppConfig):
         fraud_readside.reward_money.install(rewards_selectors.referral_reward_money)
         # The rewards a review case releases or loses (`fraud.readside`).
         fraud_readside.referral_rewards.install(rewards_selectors.referral_reward_rows)
+        # The work waiting for a person, on the staff home (`tenancy.readside`).
+        tenancy_readside.waiting.install(selectors.staff_waiting)

@@ -66,3 +66,12 @@ def program_in_flight(program) -> dict:
         "referrals": sum(by_version.values()),
         "by_version": sorted(by_version.items()),
     }
+
+
+def staff_waiting(tenant) -> dict:
+    """The work waiting for a person, for the staff home: open review cases (fraud's) and
+    payout batches to approve or to pay (rewards'). See `tenancy.readside.waiting`."""
+    return {
+        "review": fraud_selectors.open_cases_waiting(tenant),
+        **rewards_selectors.payout_batches_waiting(tenant=tenant),
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 
 from .models import Assessment, CaseStatus, Dispute, FraudPolicy, ReviewCase
@@ -102,8 +103,14 @@ def dispute_list_for_participant(participant):
     )
 
 
-def open_case_count(tenant) -> int:
-    return ReviewCase.objects.for_tenant(tenant).filter(status=CaseStatus.OPEN).count()
+def open_cases_waiting(tenant) -> dict:
+    """The open review cases: how many (the queue's rows without filters) and when the
+    oldest was opened (None when there is none)."""
+    return (
+        ReviewCase.objects.for_tenant(tenant)
+        .filter(status=CaseStatus.OPEN)
+        .aggregate(cases=Count("pk"), oldest=Min("opened_at"))
+    )
 
 
 # --- the review queue ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from referral_platform.core.spreadsheet import major_cell, safe_row
 
 from .models import (
+    BatchStatus,
     CouponCode,
     CouponPool,
     HoldReason,
@@ -226,6 +227,42 @@ def payout_batch_total(batch: PayoutBatch) -> int:
         ).aggregate(s=Sum("amount_minor"))["s"]
         or 0
     )
+
+
+def payout_batches_waiting(*, tenant) -> dict[str, dict]:
+    """Payout batches waiting for a person. `approve`: open batches with a payout requested,
+    with their totals as the batches page shows them (`payout_batch_total`); `pay`: approved
+    batches with payouts not yet paid, with what is still to pay. Each is
+    `{"batches": n, "totals": [(currency, amount_minor), …]}`."""
+    rows = (
+        Payout.objects.for_tenant(tenant)
+        .filter(batch__status__in=[BatchStatus.OPEN, BatchStatus.APPROVED])
+        .values("batch_id", "batch__status", "batch__currency")
+        .annotate(
+            requested=Count("pk", filter=Q(status=PayoutStatus.REQUESTED)),
+            requested_minor=Sum("amount_minor", filter=Q(status=PayoutStatus.REQUESTED)),
+            total_minor=Sum(
+                "amount_minor", filter=Q(status__in=[PayoutStatus.REQUESTED, PayoutStatus.PAID])
+            ),
+        )
+        .order_by()
+    )
+    waiting: dict[str, dict] = {"approve": {}, "pay": {}}
+    counts = {"approve": 0, "pay": 0}
+    for row in rows:
+        if not row["requested"]:
+            continue
+        if row["batch__status"] == BatchStatus.OPEN:
+            key, amount = "approve", row["total_minor"]
+        else:
+            key, amount = "pay", row["requested_minor"]
+        counts[key] += 1
+        totals = waiting[key]
+        totals[row["batch__currency"]] = totals.get(row["batch__currency"], 0) + int(amount or 0)
+    return {
+        key: {"batches": counts[key], "totals": sorted(totals.items())}
+        for key, totals in waiting.items()
+    }
 
 
 def charity_totals(*, tenant) -> list[dict]:

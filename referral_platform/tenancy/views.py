@@ -21,16 +21,28 @@ from referral_platform.core.models import AuditEntry
 from referral_platform.core.net import client_ip
 from referral_platform.core.ratelimit import limit_per_ip
 
-from . import services
+from . import readside, services
 from .forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, RoleForm, TenantSettingsForm
 from .middleware import SESSION_KEY
 from .models import ApiKey, Invitation, Membership
-from .permissions import MANAGE_KEYS, MANAGE_TEAM, tenant_required
+from .permissions import MANAGE_KEYS, MANAGE_PAYOUTS, MANAGE_TEAM, REVIEW, tenant_required
 
 
 @tenant_required()
 def home(request):
-    return render(request, "tenancy/home.html")
+    """Where each app starts, and the work waiting for this member's role."""
+    waiting = readside.waiting(request.tenant)
+    role = request.membership.role
+    shown = {
+        "review": role in REVIEW and waiting["review"]["cases"],
+        "approve": role in MANAGE_PAYOUTS and waiting["approve"]["batches"],
+        "pay": role in MANAGE_PAYOUTS and waiting["pay"]["batches"],
+    }
+    return render(
+        request,
+        "tenancy/home.html",
+        {"waiting": waiting, "shown": shown, "waits_on_role": role in REVIEW | MANAGE_PAYOUTS},
+    )
 
 
 @require_POST
