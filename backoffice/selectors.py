@@ -69,9 +69,10 @@ def program_in_flight(program) -> dict:
 
 
 def staff_waiting(tenant) -> dict:
-    """The work waiting for a person, for the staff home: open review cases (fraud's) and
-    payout batches to approve or to pay (rewards'). See `tenancy.readside.waiting`."""
+    """The work waiting for a person, for the staff home: open review cases (fraud's), payout
+    batches to approve or to pay and failed payouts (rewards'). See `tenancy.readside.waiting`."""
     return {
         "review": fraud_selectors.open_cases_waiting(tenant),
         **rewards_selectors.payout_batches_waiting(tenant=tenant),
+        "failed": rewards_selectors.payouts_failed_waiting(tenant=tenant),
     }

@@ -97,8 +97,14 @@ def reward_list(
     program: str | None = None,
     referral_id: int | None = None,
     kind: str | None = None,
+    payout: str | None = None,
 ) -> QuerySet:
+    """`payout="failed"`: the rewards whose payout failed and waits for staff to request it
+    again (`payout_request_again`)."""
     qs = Reward.objects.for_tenant(tenant).select_related("participant", "program")
+    if payout == "failed":
+        failed = Payout.objects.for_tenant(tenant).filter(status=PayoutStatus.FAILED)
+        qs = qs.filter(pk__in=failed.values("reward_id"))
     if participant:
         qs = qs.filter(participant__external_id=participant)
     if status:
@@ -262,6 +268,22 @@ def payout_batches_waiting(*, tenant) -> dict[str, dict]:
     return {
         key: {"batches": counts[key], "totals": sorted(totals.items())}
         for key, totals in waiting.items()
+    }
+
+
+def payouts_failed_waiting(*, tenant) -> dict:
+    """Failed payouts waiting for staff to request them again: how many, and their amounts
+    per currency (`{"payouts": n, "totals": [(currency, amount_minor), …]}`)."""
+    rows = (
+        Payout.objects.for_tenant(tenant)
+        .filter(status=PayoutStatus.FAILED)
+        .values("currency")
+        .annotate(n=Count("pk"), amount=Sum("amount_minor"))
+        .order_by("currency")
+    )
+    return {
+        "payouts": sum(row["n"] for row in rows),
+        "totals": [(row["currency"], int(row["amount"] or 0)) for row in rows],
     }
 
 

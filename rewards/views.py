@@ -50,6 +50,10 @@ class RewardFilterForm(forms.Form):
     )
     program = forms.SlugField(required=False)
     participant = forms.CharField(required=False, max_length=200)
+    payout = forms.ChoiceField(
+        choices=[("", gettext_lazy("Any payout")), ("failed", gettext_lazy("Payout failed"))],
+        required=False,
+    )
 
 
 class CouponUploadForm(forms.Form):

@@ -89,3 +89,49 @@ def test_the_home_lists_review_cases_and_batches_as_their_pages_show_them(
     page = home(ops)
     assert item(page, "waiting-pay") == ""
     assert "Nothing is waiting for you." in page
+
+
+def failed_rows(user) -> list[tuple[str, str]]:
+    """The rewards list filtered to failed payouts: (participant, value) per row."""
+    staff = Client()
+    staff.force_login(user)
+    html = staff.get("/app/rewards/", {"payout": "failed"}).content.decode()
+    table = html.split('data-testid="reward-rows"')[1].split("</table>")[0]
+    rows = table.split("<tbody>")[1].split("<tr>")[1:]
+    return [
+        (
+            row.split("</td>")[1].split("<td>")[1].split("<")[0],
+            row.split('data-testid="reward-value">')[1].split("<")[0],
+        )
+        for row in rows
+        if 'data-testid="reward-value"' in row
+    ]
+
+
+def test_a_failed_payout_waits_on_the_home_until_it_is_requested_again(tenant, api, ops):
+    code = referrer_code(tenant, api, derived_spec())
+    ordered = local(3, 2)
+    with time_machine.travel(ordered, tick=False):
+        friend(api, code, "bob", ordered)
+        tick()
+    tick(ordered + timedelta(days=8))
+    [batch] = PayoutBatch.objects.for_tenant(tenant)
+    rewards_services.payout_batch_approve(batch=batch, actor=ops)
+    [payout] = Payout.objects.for_tenant(tenant)
+    answer = api.post(
+        f"/api/v1/payouts/{payout.pk}/failed", {"reason": "account closed"}, format="json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["amount"]["amount_minor"] == 2000
+
+    page = home(ops)
+    assert item(page, "waiting-failed") == "1 failed payout to request again · ¥20"
+    assert item(page, "waiting-pay") == ""  # nothing left to pay in the approved batch
+    assert failed_rows(ops) == [("boss", "¥20 cash")]
+
+    rewards_services.payout_request_again(reward=payout.reward, actor=ops)
+    page = home(ops)
+    assert item(page, "waiting-failed") == ""
+    assert failed_rows(ops) == []
+    # Requested again, the payout waits in the period's follow-on batch.
+    assert item(page, "waiting-approve") == "1 payout batch to approve · ¥20"

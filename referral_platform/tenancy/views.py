@@ -37,6 +37,7 @@ def home(request):
         "review": role in REVIEW and waiting["review"]["cases"],
         "approve": role in MANAGE_PAYOUTS and waiting["approve"]["batches"],
         "pay": role in MANAGE_PAYOUTS and waiting["pay"]["batches"],
+        "failed": role in MANAGE_PAYOUTS and waiting["failed"]["payouts"],
     }
     return render(
         request,
