@@ -7,6 +7,7 @@ from datetime import timedelta
 import time_machine
 from django.test import Client
 
+from fraud.models import ReviewCase
 from rewards import services as rewards_services
 from rewards.models import Payout, PayoutBatch
 from tests.scenario import local, tick
@@ -56,6 +57,10 @@ def test_the_home_lists_review_cases_and_batches_as_their_pages_show_them(
         friend(api, code, "bob", ordered)  # clean: ¥20 for the referrer after the 7-day hold
         friend(api, code, "carol", ordered, colleague=True)  # held for review
         tick()
+    [opened] = ReviewCase.objects.for_tenant(tenant).values_list("opened_at", flat=True)
+    with time_machine.travel(opened + timedelta(seconds=30), tick=False):
+        just_opened = "1 review case waiting · the oldest opened just now"
+        assert item(home(ops), "waiting-review") == just_opened
     tick(ordered + timedelta(days=8))
 
     with time_machine.travel(ordered + timedelta(days=9, hours=2), tick=False):

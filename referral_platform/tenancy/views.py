@@ -4,6 +4,7 @@ sandbox and the audit log. Each view checks the role, calls one service, renders
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from referral_platform.core import clock
 from referral_platform.core.audit import AUDIT_CSV_HEADER, audit_csv_row
 from referral_platform.core.colour import brand_colour_warnings
 from referral_platform.core.errors import DomainError
@@ -39,10 +41,17 @@ def home(request):
         "pay": role in MANAGE_PAYOUTS and waiting["pay"]["batches"],
         "failed": role in MANAGE_PAYOUTS and waiting["failed"]["payouts"],
     }
+    oldest = waiting["review"]["oldest"]
     return render(
         request,
         "tenancy/home.html",
-        {"waiting": waiting, "shown": shown, "waits_on_role": role in REVIEW | MANAGE_PAYOUTS},
+        {
+            "waiting": waiting,
+            "shown": shown,
+            "waits_on_role": role in REVIEW | MANAGE_PAYOUTS,
+            # `timesince` would say "0 minutes".
+            "oldest_just_now": oldest is not None and clock.now() - oldest < timedelta(minutes=1),
+        },
     )
 
 
