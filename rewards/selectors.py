@@ -226,11 +226,15 @@ def referral_reward_money(*, tenant, referral_ids) -> dict[int, dict[str, int]]:
     return money
 
 
+# What a batch's total counts: the payouts waiting to leave and those that left.
+BATCH_TOTAL_STATUSES = (PayoutStatus.REQUESTED, PayoutStatus.PAID)
+
+
 def payout_batch_total(batch: PayoutBatch) -> int:
     return int(
-        Payout.unscoped.filter(
-            batch=batch, status__in=[PayoutStatus.REQUESTED, PayoutStatus.PAID]
-        ).aggregate(s=Sum("amount_minor"))["s"]
+        Payout.unscoped.filter(batch=batch, status__in=BATCH_TOTAL_STATUSES).aggregate(
+            s=Sum("amount_minor")
+        )["s"]
         or 0
     )
 
@@ -247,9 +251,7 @@ def payout_batches_waiting(*, tenant) -> dict[str, dict]:
         .annotate(
             requested=Count("pk", filter=Q(status=PayoutStatus.REQUESTED)),
             requested_minor=Sum("amount_minor", filter=Q(status=PayoutStatus.REQUESTED)),
-            total_minor=Sum(
-                "amount_minor", filter=Q(status__in=[PayoutStatus.REQUESTED, PayoutStatus.PAID])
-            ),
+            total_minor=Sum("amount_minor", filter=Q(status__in=BATCH_TOTAL_STATUSES)),
         )
         .order_by()
     )
