@@ -32,9 +32,12 @@ from .permissions import MANAGE_KEYS, MANAGE_PAYOUTS, MANAGE_TEAM, REVIEW, tenan
 
 @tenant_required()
 def home(request):
-    """Where each app starts, and the work waiting for this member's role."""
-    waiting = readside.waiting(request.tenant)
+    """Where each app starts, and the work waiting for this member's role (none waits for
+    marketers and analysts: they see no list, and it is not read for them)."""
     role = request.membership.role
+    if role not in REVIEW | MANAGE_PAYOUTS:
+        return render(request, "tenancy/home.html", {"waits_on_role": False})
+    waiting = readside.waiting(request.tenant)
     shown = {
         "review": role in REVIEW and waiting["review"]["cases"],
         "approve": role in MANAGE_PAYOUTS and waiting["approve"]["batches"],
@@ -48,7 +51,7 @@ def home(request):
         {
             "waiting": waiting,
             "shown": shown,
-            "waits_on_role": role in REVIEW | MANAGE_PAYOUTS,
+            "waits_on_role": True,
             # `timesince` would say "0 minutes".
             "oldest_just_now": oldest is not None and clock.now() - oldest < timedelta(minutes=1),
         },
