@@ -191,6 +191,8 @@ class RewardView:
     can_donate: bool = False
     # A fulfilled donation: the donor can download its certificate.
     certificate: bool = False
+    # A referrer's reward: the friend (masked, as in the referrals list) it was earned for.
+    friend: str = ""
 
 
 @dataclass
@@ -636,6 +638,9 @@ def portal_overview(participant, *, now: datetime | None = None) -> PortalView:
         .order_by("-created_at", "-id")
     )
     reward_views = [reward_view(r, now) for r in rewards]
+    friends = {v.referral.pk: v.who for v in referral_views}
+    for view in reward_views:
+        view.friend = friends.get(view.reward.referral_id, "")
     ledger_points = (
         LedgerEntry.objects.for_tenant(tenant)
         .filter(account=participant_account(participant.pk))

@@ -90,6 +90,8 @@ def test_the_portal_shows_each_referral_reward_and_balance_with_exact_figures(
         in s["choices"]
     )
     assert "250 green miles" in s["choices"]
+    # The choice says whose referral earned it, masked as in the referrals list.
+    assert "For referring l***@gmail.com" in s["choices"]
 
 
 def test_the_portal_speaks_simplified_chinese_to_a_chinese_customer(api, busy_shop, tenant):
