@@ -71,8 +71,8 @@ def test_the_home_lists_review_cases_and_batches_as_their_pages_show_them(
         )
         [total] = batch_totals(ops)
         assert total == "¥20"
-        [requested] = Payout.objects.for_tenant(tenant).values_list("amount_minor", flat=True)
-        assert requested == 2000
+        listed = api.get("/api/v1/payouts").json()["results"]
+        assert [(p["status"], p["amount"]["amount_minor"]) for p in listed] == [("requested", 2000)]
         assert item(page, "waiting-approve") == "1 payout batch to approve · ¥20"
         assert item(page, "waiting-pay") == ""
         assert item(home(owner), "waiting-approve") == "1 payout batch to approve · ¥20"
