@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -31,21 +32,38 @@ VELOCITY_KINDS = ("ip", "device", "address")
 MAX_EVENTS = 200
 
 
-def _contexts(tenant, participant) -> list[dict]:
+def _contexts(tenant, participants) -> dict[int, list[dict]]:
+    """Each participant's latest `MAX_EVENTS` event contexts, newest first, in one read; a
+    participant with more events than that is read on its own, so each keeps its latest."""
     from tracking.models import Event
 
-    payloads = (
-        Event.objects.for_tenant(tenant)
-        .filter(participant=participant)
-        .order_by("-occurred_at")
-        .values_list("payload", flat=True)[:MAX_EVENTS]
+    events = Event.objects.for_tenant(tenant).order_by("-occurred_at")
+    ids = list(dict.fromkeys(p.pk for p in participants))
+    rows = list(
+        events.filter(participant_id__in=ids).values_list("participant_id", "payload")[
+            : MAX_EVENTS * len(ids) + 1
+        ]
     )
-    return [p.get("context") or {} for p in payloads if isinstance(p, dict)]
+    payloads: dict[int, list] = {pk: [] for pk in ids}
+    for participant_id, payload in rows:
+        payloads[participant_id].append(payload)
+    # Past the limit, someone has more than MAX_EVENTS: read each alone.
+    if any(len(found) > MAX_EVENTS for found in payloads.values()):
+        payloads = {
+            pk: list(
+                events.filter(participant_id=pk).values_list("payload", flat=True)[:MAX_EVENTS]
+            )
+            for pk in ids
+        }
+    return {
+        pk: [p.get("context") or {} for p in found if isinstance(p, dict)]
+        for pk, found in payloads.items()
+    }
 
 
-def participant_identity(tenant, participant, *, click=None) -> Identity:
-    """Every identifier seen for `participant`: its contact details, its events' context
-    and, for a referee, the click that brought it."""
+def participant_identity(participant, contexts: list[dict], *, click=None) -> Identity:
+    """Every identifier seen for `participant`: its contact details, its events' `contexts`
+    (`_contexts`) and, for a referee, the click that brought it."""
     tokens: dict[str, set[str]] = defaultdict(set)
     ip_seen: Counter[str] = Counter()
     email = participant.email or ""
@@ -55,7 +73,7 @@ def participant_identity(tenant, participant, *, click=None) -> Identity:
         or (identity.phone_token(participant.phone) if participant.phone else "")
     )
     ua_classes: list[str] = []
-    for context in _contexts(tenant, participant):
+    for context in contexts:
         if context.get("ip"):
             ip, net = identity.ip_tokens(str(context["ip"]))
             tokens["ip"].add(ip)
@@ -145,47 +163,59 @@ def _velocity(referral, referee_ident: Identity, public_ips=frozenset()) -> dict
     return counts
 
 
-def _burst(referral) -> tuple[int, float]:
-    from tracking.models import Referral
+BURST_ROWS = 2000
+_OPS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
-    mine = Referral.objects.for_tenant(referral.tenant_id).filter(referrer_id=referral.referrer_id)
-    last_hour = mine.filter(
-        created_at__gt=referral.created_at - BURST_WINDOW, created_at__lte=referral.created_at
-    ).count()
-    history = list(
-        mine.filter(
-            created_at__gte=referral.created_at - BURST_HISTORY,
-            created_at__lte=referral.created_at - BURST_WINDOW,
-        ).values_list("created_at", flat=True)[:2000]
-    )
+
+class _ReferrerTimes:
+    """When the referrer's referrals were created, as the burst signals read them: the
+    referrals from `WEEK` + `WEEK_HISTORY` before this one to `WEEK` after, in one read. A
+    referrer with more of them than the signals keep (`BURST_ROWS`) is read window by window,
+    so each window keeps what it kept when it was read alone."""
+
+    def __init__(self, referral):
+        from tracking.models import Referral
+
+        self.mine = Referral.objects.for_tenant(referral.tenant_id).filter(
+            referrer_id=referral.referrer_id
+        )
+        at = referral.created_at
+        times = list(
+            self.mine.filter(
+                created_at__gte=at - WEEK - WEEK_HISTORY, created_at__lt=at + WEEK
+            ).values_list("created_at", flat=True)[: BURST_ROWS + 1]
+        )
+        self.times = times if len(times) <= BURST_ROWS else None
+
+    def between(self, *, limit: int | None = BURST_ROWS, **bounds) -> list:
+        """The times within `bounds` (`gt`, `gte`, `lt`, `lte`), at most `limit` of them."""
+        if self.times is not None:
+            return [t for t in self.times if all(_OPS[op](t, v) for op, v in bounds.items())]
+        window = self.mine.filter(**{f"created_at__{op}": v for op, v in bounds.items()})
+        return list(window.values_list("created_at", flat=True)[:limit])
+
+
+def _burst(referral, times: _ReferrerTimes) -> tuple[int, float]:
+    at = referral.created_at
+    last_hour = len(times.between(gt=at - BURST_WINDOW, lte=at, limit=None))
+    history = times.between(gte=at - BURST_HISTORY, lte=at - BURST_WINDOW)
     hours = {when.replace(minute=0, second=0, microsecond=0) for when in history}
     return max(last_hour, 1), (len(history) / len(hours)) if hours else 0.0
 
 
-def _burst_days(referral) -> tuple[int, float, float]:
+def _burst_days(referral, times: _ReferrerTimes) -> tuple[int, float, float]:
     """The most sign-ups of this referrer in a 7-day window holding this one, their usual
     count per active week in the 90 days before, and the shortest gap between two of the
     window's sign-ups in hours. Windows after it count too, so the first referrals of a slow
     burst look the same when it is re-assessed later."""
-    from tracking.models import Referral
-
-    mine = Referral.objects.for_tenant(referral.tenant_id).filter(referrer_id=referral.referrer_id)
     at = referral.created_at
-    around = sorted(
-        mine.filter(created_at__gt=at - WEEK, created_at__lt=at + WEEK).values_list(
-            "created_at", flat=True
-        )[:2000]
-    )
+    around = sorted(times.between(gt=at - WEEK, lt=at + WEEK))
     starts = [t for t in around if t <= at] or [at]
     windows = [[t for t in around if start <= t < start + WEEK] for start in starts]
     best = max(windows, key=len)
     gaps = [(b - a).total_seconds() / 3600 for a, b in zip(best, best[1:], strict=False)]
     first = min(starts)
-    history = list(
-        mine.filter(created_at__gte=first - WEEK_HISTORY, created_at__lt=first).values_list(
-            "created_at", flat=True
-        )[:2000]
-    )
+    history = times.between(gte=first - WEEK_HISTORY, lt=first)
     weeks = {when.isocalendar()[:2] for when in history}
     usual = (len(history) / len(weeks)) if weeks else 0.0
     return max(len(best), 1), usual, min(gaps, default=0.0)
@@ -404,8 +434,9 @@ def assessment_facts(
 ) -> AssessmentFacts:
     tenant = referral.tenant
     click = _referral_click(referral)
-    referee = participant_identity(tenant, referral.referee, click=click)
-    referrer = participant_identity(tenant, referral.referrer)
+    contexts = _contexts(tenant, [referral.referee, referral.referrer])
+    referee = participant_identity(referral.referee, contexts[referral.referee_id], click=click)
+    referrer = participant_identity(referral.referrer, contexts[referral.referrer_id])
     fingerprints_record(
         tenant,
         [(referral.referee, referee), (referral.referrer, referrer)],
@@ -432,8 +463,9 @@ def assessment_facts(
         program_purchases, program_refunds = _refund_counts(
             tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
         )
-    last_hour, usual = _burst(referral)
-    week, usual_week, closest_hours = _burst_days(referral)
+    times = _ReferrerTimes(referral)
+    last_hour, usual = _burst(referral, times)
+    week, usual_week, closest_hours = _burst_days(referral, times)
     circle = _circle(referral)
     ip_others = _ip_others(referral, referee, circle)
     shared_ips = referrer.ip & referee.ip

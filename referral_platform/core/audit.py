@@ -1,4 +1,4 @@
-"""`audit_log()` — the single write path into the audit log."""
+"""`audit_log()` and `audit_log_all()`: the only write paths into the audit log."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db import models
 from .middleware import current_request_id
 
 
-def audit_log(
+def audit_entry(
     *,
     tenant,
     actor,
@@ -18,11 +18,12 @@ def audit_log(
     actor_label: str | None = None,
     ip_address: str | None = None,
 ):
+    """An audit entry, not saved yet: `audit_log` writes one, `audit_log_all` many."""
     from .models import AuditEntry
 
     if actor_label is None:
         actor_label = f"user:{actor.email}" if actor is not None else "system"
-    return AuditEntry.unscoped.create(
+    return AuditEntry(
         tenant=tenant,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=actor_label,
@@ -34,6 +35,20 @@ def audit_log(
         ip_address=ip_address,
         request_id=current_request_id() if current_request_id() != "-" else "",
     )
+
+
+def audit_log(**entry):
+    """Write one audit entry (the arguments of `audit_entry`)."""
+    entry = audit_entry(**entry)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_log_all(entries: list) -> None:
+    """Write the `audit_entry` entries in one statement."""
+    from .models import AuditEntry
+
+    AuditEntry.unscoped.bulk_create(entries)
 
 
 AUDIT_CSV_HEADER = ["created_at", "actor", "action", "target_type", "target_id", "data", "note"]

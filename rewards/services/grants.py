@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 
 from programs.holdout import holdout_members
 from referral_platform.core import clock
-from referral_platform.core.audit import audit_log
+from referral_platform.core.audit import audit_entry, audit_log_all
 from referral_platform.core.retry import retry_on_conflict
 from referral_platform.webhooks.services import webhook_emit
 
@@ -39,7 +39,8 @@ def _reward_facts(referral, spec: dict) -> dict:
             cap_state.setdefault(r.blocked_reason[4:], "refused")
     chosen = {r.rule_key: r.details.get("chosen_option", "") for r in own if r.chosen_at}
     return {
-        "slots_used": _slots_taken(referral, spec),
+        # Only a cap reads the slots taken (`programs.engine.rewards._apply_caps`).
+        "slots_used": _slots_taken(referral, spec) if spec.get("caps") else {},
         "cap_state": cap_state,
         "budget_used": _budget_used(program_rows.exclude(referral_id=referral.pk), spec),
         "chosen_options": chosen,
@@ -151,7 +152,6 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
     program_version = referral.program_version
     spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     tenant = referral.tenant
-    created: list[Reward] = []
     now = clock.now()
     with transaction.atomic():
         keys = [f"participant:{referral.referrer_id}"]
@@ -176,30 +176,55 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
         in_review = referral.status == "review" or facts.fraud_decision == "review"
         # The program's holdout gets no reward (SEMANTICS §10).
         held_out = holdout_members(referral.program, {d.beneficiary_id for d in decisions})
+        due = []
         for d in decisions:
-            if (d.beneficiary_id, d.scope, d.reason) in existing or d.beneficiary_id in held_out:
+            key = (d.beneficiary_id, d.scope, d.reason)
+            if key in existing or d.beneficiary_id in held_out:
                 continue
-            reward = _reward_from_decision(tenant.pk, referral, program_version, d, in_review)
-            try:
-                with transaction.atomic():
-                    reward.save()
-            except IntegrityError:
-                continue  # written by a concurrent period sweep: the key says it exists
-            existing.add((d.beneficiary_id, d.scope, d.reason))
-            created.append(reward)
-            audit_log(
-                tenant=tenant,
-                actor=None,
-                action="reward.created",
-                target=reward,
-                data={
-                    "status": reward.status,
-                    "reason": reward.reason,
-                    "due_at": reward.due_at.isoformat() if reward.due_at else None,
-                },
-                actor_label="system:rewards",
-            )
+            existing.add(key)
+            due.append(_reward_from_decision(tenant.pk, referral, program_version, d, in_review))
+        created = _rewards_write(due)
+        audit_log_all(
+            [
+                audit_entry(
+                    tenant=tenant,
+                    actor=None,
+                    action="reward.created",
+                    target=reward,
+                    data={
+                        "status": reward.status,
+                        "reason": reward.reason,
+                        "due_at": reward.due_at.isoformat() if reward.due_at else None,
+                    },
+                    actor_label="system:rewards",
+                )
+                for reward in created
+            ]
+        )
     return created
+
+
+def _rewards_write(rewards: list[Reward]) -> list[Reward]:
+    """Insert `rewards` in one statement and return them. If one was written meanwhile by a
+    concurrent period sweep (its unique key says so), each is written alone and that one is
+    left out."""
+    if not rewards:
+        return []
+    if connection.features.can_return_rows_from_bulk_insert:
+        try:
+            with transaction.atomic():
+                return Reward.unscoped.bulk_create(rewards)
+        except IntegrityError:
+            pass
+    written = []
+    for reward in rewards:
+        try:
+            with transaction.atomic():
+                reward.save(force_insert=True)
+        except IntegrityError:
+            continue
+        written.append(reward)
+    return written
 
 
 def _reward_from_decision(tenant_id, referral, program_version, d, in_review: bool) -> Reward:

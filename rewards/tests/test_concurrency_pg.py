@@ -68,7 +68,8 @@ def test_a_reward_released_by_several_workers_at_once_is_released_and_credited_o
 
 
 def test_two_syncs_racing_for_the_last_cap_slot_give_it_to_exactly_one(tenant, monkeypatch):
-    prog = f.program(tenant)
+    cap = {"key": "monthly", "measure": "count", "limit": 2, "period": "month"}
+    prog = f.program(tenant, spec={**f.SPEC, "caps": [cap]})
     referrer = f.participant(tenant)
     taken = f.referral(tenant, prog, referrer=referrer)
     racers = [f.referral(tenant, prog, referrer=referrer) for _ in range(4)]

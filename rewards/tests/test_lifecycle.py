@@ -71,7 +71,9 @@ def test_sync_writes_one_row_per_item_and_a_second_sync_writes_nothing(tenant, s
 
 
 def test_slots_taken_by_other_referrals_of_the_referrer_reach_the_engine(tenant, engine):
-    prog = f.program(tenant)
+    # The slots are read for a cap; a program without one does not read them.
+    cap = {"key": "monthly", "measure": "count", "limit": 5, "period": "month"}
+    prog = f.program(tenant, spec={**f.SPEC, "caps": [cap]})
     referrer = f.participant(tenant)
     refs = [f.referral(tenant, prog, referrer=referrer) for _ in range(3)]
     engine.answer = lambda facts: [
@@ -431,3 +433,24 @@ def test_verify_ledger_detects_an_edited_entry(tenant, setup, capsys):
     with pytest.raises(SystemExit):
         call_command("verify_ledger")
     assert "hash mismatch" in capsys.readouterr().out
+
+
+def test_an_item_another_writer_wrote_meanwhile_is_left_out_and_the_rest_written(tenant, setup):
+    from rewards.services import grants
+
+    prog, ref = setup
+    scope = f"referral:{ref.pk}"
+    points = f.decision(ref.referrer, scope, "paid-points", points=300, due_at=DUE)
+    coupon = f.decision(
+        ref.referrer, scope, "paid-coupon", kind="coupon", amount_minor=2500, due_at=DUE
+    )
+
+    def row(d):
+        return grants._reward_from_decision(tenant.pk, ref, prog.current_version, d, False)
+
+    assert [r.rule_key for r in grants._rewards_write([row(points)])] == ["paid-points"]
+    # A writer that read before the first wrote: its batch holds the points again.
+    written = grants._rewards_write([row(points), row(coupon)])
+    assert [r.rule_key for r in written] == ["paid-coupon"]
+    assert Reward.objects.for_tenant(tenant).get(rule_key="paid-coupon").pk == written[0].pk
+    assert Reward.objects.for_tenant(tenant).count() == 2

@@ -1,0 +1,86 @@
+"""The facts read together give what each read alone gives, and a busy participant or
+referrer, past what one read keeps, is read the old way."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fraud import facts
+from referral_platform.core import clock
+
+
+def referrals_over_months(make, program, referrer, hours: list[float]):
+    start = clock.now() - timedelta(days=100)
+    return [
+        make.referral(
+            program,
+            referrer,
+            make.participant(program.tenant),
+            at=start + timedelta(hours=h),
+        )
+        for h in hours
+    ]
+
+
+# Sign-ups spread over 100 days, with a burst in the last week: every window of the
+# burst signals (the last hour, 30 days, ±7 days, 90 days before the week) holds some.
+HOURS = [5, 30, 31, 200, 700, 1500, 2300, 2310, 2320, 2330, 2350, 2395, 2399.5, 2400]
+
+
+def test_one_read_of_the_referrers_times_gives_what_each_window_read_alone_gives(
+    tenant, program, make
+):
+    ann = make.participant(tenant)
+    referrals = referrals_over_months(make, program, ann, HOURS)
+    for referral in (referrals[-1], referrals[-5], referrals[4]):
+        with CaptureQueriesContext(connection) as together:
+            times = facts._ReferrerTimes(referral)
+            merged = (facts._burst(referral, times), facts._burst_days(referral, times))
+        alone = facts._ReferrerTimes(referral)
+        alone.times = None  # as for a referrer past BURST_ROWS: each window read alone
+        with CaptureQueriesContext(connection) as each:
+            separate = (facts._burst(referral, alone), facts._burst_days(referral, alone))
+        assert merged == separate
+        assert (len(together), len(each)) == (1, 4)
+    # The burst is seen: two sign-ups within the last one's hour, eight in its week.
+    last = referrals[-1]
+    times = facts._ReferrerTimes(last)
+    assert facts._burst(last, times)[0] == 2
+    week, _usual, closest_hours = facts._burst_days(last, times)
+    assert (week, closest_hours) == (8, 0.5)
+
+
+def test_a_referrer_past_the_limit_is_read_window_by_window(tenant, program, make, monkeypatch):
+    ann = make.participant(tenant)
+    referrals = referrals_over_months(make, program, ann, HOURS)
+    monkeypatch.setattr(facts, "BURST_ROWS", 5)
+    times = facts._ReferrerTimes(referrals[-1])
+    assert times.times is None
+    assert facts._burst(referrals[-1], times)[0] == 2
+
+
+def test_both_parties_contexts_come_from_one_read_newest_first(tenant, make, monkeypatch):
+    ann, bo = make.participant(tenant), make.participant(tenant)
+    now = clock.now()
+    for n in range(3):
+        make.event(ann, at=now - timedelta(hours=n), context={"ip": f"10.0.0.{n}"})
+    make.event(bo, at=now, context={"ip": "10.9.9.9"})
+    with CaptureQueriesContext(connection) as read:
+        contexts = facts._contexts(tenant, [ann, bo])
+    assert len(read) == 1
+    assert contexts == {
+        ann.pk: [{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}],
+        bo.pk: [{"ip": "10.9.9.9"}],
+    }
+    # Past MAX_EVENTS each keeps its own latest, read alone.
+    monkeypatch.setattr(facts, "MAX_EVENTS", 2)
+    with CaptureQueriesContext(connection) as read:
+        contexts = facts._contexts(tenant, [ann, bo])
+    assert len(read) == 3
+    assert contexts == {
+        ann.pk: [{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}],
+        bo.pk: [{"ip": "10.9.9.9"}],
+    }
