@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 
+from referral_platform.core import memo
+
 from . import identity
 from .models import BlockedIdentifier, CodeFlag, CodeFlagStatus, Fingerprint
 from .signals import (
@@ -32,38 +34,40 @@ VELOCITY_KINDS = ("ip", "device", "address")
 MAX_EVENTS = 200
 
 
-def _contexts(tenant, participants) -> dict[int, list[dict]]:
-    """Each participant's latest `MAX_EVENTS` event contexts, newest first, in one read; a
-    participant with more events than that is read on its own, so each keeps its latest."""
+def _recent_events(tenant, participants) -> dict[int, list[tuple]]:
+    """Each participant's latest `MAX_EVENTS` events, newest first, as `(pk, type,
+    occurred_at, payload)`, in one read; a participant with more events than that is read on
+    its own, so each keeps its latest."""
     from tracking.models import Event
 
     events = Event.objects.for_tenant(tenant).order_by("-occurred_at")
     ids = list(dict.fromkeys(p.pk for p in participants))
-    rows = list(
-        events.filter(participant_id__in=ids).values_list("participant_id", "payload")[
-            : MAX_EVENTS * len(ids) + 1
-        ]
-    )
-    payloads: dict[int, list] = {pk: [] for pk in ids}
-    for participant_id, payload in rows:
-        payloads[participant_id].append(payload)
+    fields = ("pk", "type", "occurred_at", "payload")
+    rows = events.filter(participant_id__in=ids).values_list("participant_id", *fields)
+    found: dict[int, list] = {pk: [] for pk in ids}
+    for participant_id, *row in rows[: MAX_EVENTS * len(ids) + 1]:
+        found[participant_id].append(tuple(row))
     # Past the limit, someone has more than MAX_EVENTS: read each alone.
-    if any(len(found) > MAX_EVENTS for found in payloads.values()):
-        payloads = {
-            pk: list(
-                events.filter(participant_id=pk).values_list("payload", flat=True)[:MAX_EVENTS]
-            )
+    if any(len(latest) > MAX_EVENTS for latest in found.values()):
+        found = {
+            pk: list(events.filter(participant_id=pk).values_list(*fields)[:MAX_EVENTS])
             for pk in ids
         }
-    return {
-        pk: [p.get("context") or {} for p in found if isinstance(p, dict)]
-        for pk, found in payloads.items()
-    }
+    return found
+
+
+def _all_of(recent: list[tuple]) -> bool:
+    """Whether `recent` (`_recent_events`) holds every event of its participant."""
+    return len(recent) < MAX_EVENTS
+
+
+def _contexts(recent: list[tuple]) -> list[dict]:
+    return [p.get("context") or {} for *_row, p in recent if isinstance(p, dict)]
 
 
 def participant_identity(participant, contexts: list[dict], *, click=None) -> Identity:
-    """Every identifier seen for `participant`: its contact details, its events' `contexts`
-    (`_contexts`) and, for a referee, the click that brought it."""
+    """Every identifier seen for `participant`: its contact details, its latest events'
+    `contexts` and, for a referee, the click that brought it."""
     tokens: dict[str, set[str]] = defaultdict(set)
     ip_seen: Counter[str] = Counter()
     email = participant.email or ""
@@ -275,9 +279,13 @@ def _duplicates(referral, referee: Identity, circle: set) -> dict[str, int]:
     return counts
 
 
-def _first_event_time(tenant_id, participant_id, type_):
+def _first_event_time(tenant_id, participant_id, type_, recent: list[tuple]):
+    """When the participant's first `type_` event happened: from its `recent` events when
+    they are all it has, else read."""
     from tracking.models import Event
 
+    if _all_of(recent):
+        return min((at for _pk, kind, at, _payload in recent if kind == type_), default=None)
     return (
         Event.objects.for_tenant(tenant_id)
         .filter(participant_id=participant_id, type=type_)
@@ -301,21 +309,27 @@ def _refund_counts(tenant_id, referee_ids) -> tuple[int, int]:
     return counts["purchases"], counts["refunds"]
 
 
-def _refund_timing(referral, stage_key: str) -> tuple[float | None, bool]:
+def _refund_timing(referral, stage_key: str, recent: list[tuple]) -> tuple[float | None, bool]:
     """When the refund came relative to the referral's holds: (days since the latest hold
     that ended before it, or None; whether it fell inside a reached stage's hold). The refund
-    is the one a refund assessment names (`refund:<event id>`), else the referee's latest."""
+    is the one a refund assessment names (`refund:<event id>`), else the referee's latest:
+    found in the referee's `recent` events when they are all it has, else read."""
     from tracking.models import Event, ReferralStage
 
-    refunds = (
-        Event.objects.for_tenant(referral.tenant_id)
-        .filter(participant_id=referral.referee_id, type="refund")
-        .order_by("-occurred_at")
-    )
     kind, _sep, event_pk = stage_key.partition(":")
-    if kind == "refund" and event_pk.isdigit():
-        refunds = refunds.filter(pk=int(event_pk))
-    refund_at = refunds.values_list("occurred_at", flat=True).first()
+    named = int(event_pk) if kind == "refund" and event_pk.isdigit() else None
+    if _all_of(recent):
+        refund_at = max(
+            (at for pk, type_, at, _payload in recent if type_ == "refund" and named in (None, pk)),
+            default=None,
+        )
+    else:
+        refunds = Event.objects.for_tenant(referral.tenant_id).filter(
+            participant_id=referral.referee_id, type="refund"
+        )
+        if named is not None:
+            refunds = refunds.filter(pk=named)
+        refund_at = refunds.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
     if refund_at is None:
         return None, False
     holds = list(
@@ -334,6 +348,9 @@ def _refund_timing(referral, stage_key: str) -> tuple[float | None, bool]:
 
 
 def _blocklisted(tenant_id, identities: list[Identity]) -> tuple[str, ...]:
+    blocked = BlockedIdentifier.objects.for_tenant(tenant_id)
+    if not memo.once(("blocklist_any", tenant_id), blocked.exists):
+        return ()
     query = Q()
     for ident in identities:
         for kind, values in ident.tokens().items():
@@ -343,10 +360,20 @@ def _blocklisted(tenant_id, identities: list[Identity]) -> tuple[str, ...]:
             query |= Q(kind="domain", value_hash=identity.domain_token(ident.email_domain))
     if not query:
         return ()
-    kinds = (
-        BlockedIdentifier.objects.for_tenant(tenant_id).filter(query).values_list("kind", flat=True)
-    )
+    kinds = blocked.filter(query).values_list("kind", flat=True)
     return tuple(sorted(set(kinds)))
+
+
+def _leaked_codes(tenant_id) -> set[str]:
+    """The codes flagged as leaked and not yet cleared (a handful per tenant)."""
+    return memo.once(
+        ("leaked_codes", tenant_id),
+        lambda: set(
+            CodeFlag.objects.for_tenant(tenant_id)
+            .filter(status__in=[CodeFlagStatus.OPEN, CodeFlagStatus.ROTATED])
+            .values_list("code", flat=True)
+        ),
+    )
 
 
 def _ring(referral, identities: list[Identity]) -> tuple[str, ...]:
@@ -434,9 +461,10 @@ def assessment_facts(
 ) -> AssessmentFacts:
     tenant = referral.tenant
     click = _referral_click(referral)
-    contexts = _contexts(tenant, [referral.referee, referral.referrer])
-    referee = participant_identity(referral.referee, contexts[referral.referee_id], click=click)
-    referrer = participant_identity(referral.referrer, contexts[referral.referrer_id])
+    events = _recent_events(tenant, [referral.referee, referral.referrer])
+    referee_events = events[referral.referee_id]
+    referee = participant_identity(referral.referee, _contexts(referee_events), click=click)
+    referrer = participant_identity(referral.referrer, _contexts(events[referral.referrer_id]))
     fingerprints_record(
         tenant,
         [(referral.referee, referee), (referral.referrer, referrer)],
@@ -446,7 +474,7 @@ def assessment_facts(
     click_to_signup = (referral.created_at - click.created_at).total_seconds() if click else None
     signup_to_purchase = None
     if stage_key != "signup":
-        purchased_at = _first_event_time(tenant.pk, referral.referee_id, "purchase")
+        purchased_at = _first_event_time(tenant.pk, referral.referee_id, "purchase", referee_events)
         if purchased_at is not None:
             signup_to_purchase = (purchased_at - referral.created_at).total_seconds()
 
@@ -469,13 +497,10 @@ def assessment_facts(
     circle = _circle(referral)
     ip_others = _ip_others(referral, referee, circle)
     shared_ips = referrer.ip & referee.ip
-    refund_after_reward_days, refund_inside_hold = _refund_timing(referral, stage_key)
-    code_leaked = (
-        bool(referral.code)
-        and CodeFlag.objects.for_tenant(tenant)
-        .filter(code=referral.code, status__in=[CodeFlagStatus.OPEN, CodeFlagStatus.ROTATED])
-        .exists()
+    refund_after_reward_days, refund_inside_hold = _refund_timing(
+        referral, stage_key, referee_events
     )
+    code_leaked = bool(referral.code) and referral.code in _leaked_codes(tenant.pk)
     return AssessmentFacts(
         stage_key=stage_key,
         referrer=referrer,

@@ -5,17 +5,26 @@ from __future__ import annotations
 from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 
+from referral_platform.core import memo
+
 from .models import Assessment, CaseStatus, Dispute, FraudPolicy, ReviewCase
 from .signals import Policy
 
 
 def policy_for(tenant, program_id: int | None) -> Policy:
     """Built-in defaults, overridden by the tenant's policy, then by the program's."""
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    return memo.once(
+        ("fraud_policy", tenant_id, program_id), lambda: _policy(tenant_id, program_id)
+    )
+
+
+def _policy(tenant_id: int, program_id: int | None) -> Policy:
     policy = Policy()
     rows = {
         row.program_id: row
-        for row in FraudPolicy.objects.for_tenant(tenant).filter(program_id__in=[program_id])
-        | FraudPolicy.objects.for_tenant(tenant).filter(program=None)
+        for row in FraudPolicy.objects.for_tenant(tenant_id).filter(program_id__in=[program_id])
+        | FraudPolicy.objects.for_tenant(tenant_id).filter(program=None)
     }
     for key in (None, program_id):
         row = rows.get(key)

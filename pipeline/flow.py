@@ -30,7 +30,7 @@ from django.db import connections as db_connections
 from fraud import selectors as fraud_selectors
 from fraud import services as fraud_services
 from programs import engine
-from referral_platform.core import clock
+from referral_platform.core import clock, memo
 from referral_platform.core.retry import retry_on_conflict
 from referral_platform.tenancy.scoping import tenant_context
 from rewards import selectors as rewards_selectors
@@ -214,7 +214,7 @@ def _chunk_process(event_pks: list[int], outcome: dict[str, int]) -> list[int]:
     events = tracking.events_claimed_load(event_pks)
     processed, failed, rest = [], [], []
     try:
-        with transaction.atomic():
+        with transaction.atomic(), memo.memo_scope():
             events = tracking.events_lock(events)
             for index, event in enumerate(events):
                 try:

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from referral_platform.core import memo
 from referral_platform.tenancy.scoping import TenantOwnedModel
 
 
@@ -42,7 +43,12 @@ class Program(TenantOwnedModel):
 
     @property
     def spec(self) -> dict:
-        return self.current_version.spec if self.current_version_id else {}
+        if not self.current_version_id:
+            return {}
+        # Versions never change: a chunk of events reads each once.
+        return memo.once(
+            ("program_version_spec", self.current_version_id), lambda: self.current_version.spec
+        )
 
 
 class ProgramVersion(TenantOwnedModel):

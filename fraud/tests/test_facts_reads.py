@@ -62,25 +62,71 @@ def test_a_referrer_past_the_limit_is_read_window_by_window(tenant, program, mak
     assert facts._burst(referrals[-1], times)[0] == 2
 
 
-def test_both_parties_contexts_come_from_one_read_newest_first(tenant, make, monkeypatch):
+def test_both_parties_events_come_from_one_read_and_answer_the_referees_times(
+    tenant, make, monkeypatch
+):
     ann, bo = make.participant(tenant), make.participant(tenant)
     now = clock.now()
-    for n in range(3):
-        make.event(ann, at=now - timedelta(hours=n), context={"ip": f"10.0.0.{n}"})
+    for n, kind in enumerate(("refund", "purchase", "signup")):
+        make.event(ann, type=kind, at=now - timedelta(hours=n), context={"ip": f"10.0.0.{n}"})
     make.event(bo, at=now, context={"ip": "10.9.9.9"})
+    first_purchase = now - timedelta(hours=1)
+
     with CaptureQueriesContext(connection) as read:
-        contexts = facts._contexts(tenant, [ann, bo])
+        recent = facts._recent_events(tenant, [ann, bo])
+        assert facts._first_event_time(tenant.pk, ann.pk, "purchase", recent[ann.pk]) == (
+            first_purchase
+        )
     assert len(read) == 1
-    assert contexts == {
-        ann.pk: [{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}],
-        bo.pk: [{"ip": "10.9.9.9"}],
-    }
-    # Past MAX_EVENTS each keeps its own latest, read alone.
+    assert [facts._contexts(recent[p.pk]) for p in (ann, bo)] == [
+        [{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}],
+        [{"ip": "10.9.9.9"}],
+    ]
+
+    # Past MAX_EVENTS each keeps its own latest, read alone, and what the latest do not
+    # hold is read.
     monkeypatch.setattr(facts, "MAX_EVENTS", 2)
     with CaptureQueriesContext(connection) as read:
-        contexts = facts._contexts(tenant, [ann, bo])
-    assert len(read) == 3
-    assert contexts == {
-        ann.pk: [{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}],
-        bo.pk: [{"ip": "10.9.9.9"}],
+        recent = facts._recent_events(tenant, [ann, bo])
+        assert facts._first_event_time(tenant.pk, ann.pk, "purchase", recent[ann.pk]) == (
+            first_purchase
+        )
+    assert len(read) == 4
+    assert [facts._contexts(recent[p.pk]) for p in (ann, bo)] == [
+        [{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}],
+        [{"ip": "10.9.9.9"}],
+    ]
+
+
+def test_the_refunds_timing_is_the_same_from_the_latest_events_and_read_alone(
+    tenant, program, make, monkeypatch
+):
+    from tracking.models import ReferralStage
+
+    ann, bob = make.participant(tenant), make.participant(tenant)
+    now = clock.now()
+    referral = make.referral(program, ann, bob, at=now - timedelta(days=30))
+    ReferralStage.unscoped.create(
+        tenant=tenant,
+        referral=referral,
+        stage_key="paid",
+        status_set="converted",
+        occurred_at=now - timedelta(days=30),
+        due_at=now - timedelta(days=16),
+    )
+    make.event(bob, type="purchase", at=now - timedelta(days=30))
+    late = make.event(bob, type="refund", at=now - timedelta(days=6))
+    inside = make.event(bob, type="refund", at=now - timedelta(days=20))
+
+    def timing(stage_key):
+        recent = facts._recent_events(tenant, [bob])[bob.pk]
+        return facts._refund_timing(referral, stage_key, recent)
+
+    expected = {
+        "paid": (10.0, False),  # the latest refund, ten days after the hold ended
+        f"refund:{late.pk}": (10.0, False),
+        f"refund:{inside.pk}": (None, True),  # inside the hold
     }
+    assert {key: timing(key) for key in expected} == expected
+    monkeypatch.setattr(facts, "MAX_EVENTS", 1)  # the latest event alone: the rest is read
+    assert {key: timing(key) for key in expected} == expected

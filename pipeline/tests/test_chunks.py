@@ -14,7 +14,7 @@ from tracking.models import Event
 from tracking.services.events import event_chunks
 
 from .test_flow import T0, cash_program, referrer_code  # noqa: F401 - fixtures
-from .test_queries import bench_program  # noqa: F401 - fixture
+from .test_queries import bench_program, pair  # noqa: F401 - fixture
 
 
 def rows(*spec):
@@ -191,3 +191,33 @@ def test_the_heartbeat_beats_while_the_chunk_runs_and_stops_after(monkeypatch):
     time.sleep(0.1)
     assert after >= 3 and len(beats) == after
     assert beats[0] == [7, 8]
+
+
+def test_staff_changes_between_chunks_reach_the_next_chunk(tenant, bench_program):  # noqa: F811
+    """A chunk reads the blocklist, the fraud policy and the webhook endpoints once
+    (`referral_platform.core.memo`); what staff change before the next chunk applies to it."""
+    from fraud import identity
+    from fraud.models import BlockedIdentifier, FraudPolicy
+    from referral_platform.webhooks.models import WebhookEndpoint, WebhookMessage
+    from tracking.models import Referral
+
+    referrer, _ = tracking.participant_upsert(tenant=tenant, external_id="referrer-0")
+    code = tracking.enrollment_create(tenant=tenant, program=bench_program, participant=referrer)[1]
+
+    def signed_up(i):
+        signup, _purchase = pair(tenant, code.code, i)
+        assert flow.events_process([signup.pk])["processed"] == 1
+        return Referral.unscoped.get(referee__external_id=f"referee-{i}").status
+
+    assert signed_up(1) == "pending"
+    assert not WebhookMessage.unscoped.filter(tenant=tenant).exists()
+    WebhookEndpoint.unscoped.create(tenant=tenant, url="https://hooks.example.com/", secret="s")
+    BlockedIdentifier.unscoped.create(
+        tenant=tenant, kind="email", value_hash=identity.email_token("referee2@example.com")
+    )
+    assert signed_up(2) == "rejected"
+    created = WebhookMessage.unscoped.filter(tenant=tenant, type="referral.created")
+    assert [m.data["referee"] for m in created] == ["referee-2"]
+    # Everything to review: a threshold of 0 holds even a clean sign-up.
+    FraudPolicy.unscoped.create(tenant=tenant, review_threshold=0, reject_threshold=100)
+    assert signed_up(3) == "review"

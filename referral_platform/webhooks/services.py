@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from referral_platform.core import clock
+from referral_platform.core import clock, memo
 from referral_platform.core.audit import audit_log
 from referral_platform.core.errors import Conflict, ValidationFailed
 from referral_platform.core.tasks import enqueue_on_commit
@@ -138,11 +138,11 @@ def webhook_emit(*, tenant, type: str, data: dict) -> WebhookMessage | None:
     the caller's transaction; deliveries are enqueued only once it commits."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook type {type!r}")
-    endpoints = [
-        e
-        for e in WebhookEndpoint.unscoped.filter(tenant=tenant, is_active=True)
-        if e.subscribes_to(type)
-    ]
+    active = memo.once(
+        ("webhook_endpoints", tenant.pk),
+        lambda: list(WebhookEndpoint.unscoped.filter(tenant=tenant, is_active=True)),
+    )
+    endpoints = [e for e in active if e.subscribes_to(type)]
     if not endpoints:
         return None
     now = clock.now()

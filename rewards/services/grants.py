@@ -24,13 +24,21 @@ from .common import AMBASSADOR, LIVE, _lock, _slots_taken, reward_payload
 from .reversals import _stage_reversals_apply
 
 
-def _reward_facts(referral, spec: dict) -> dict:
-    """The facts rewards owns: cap slots of other referrals, this referral's cap state, the
-    budget used, the options already chosen."""
+def _own_rewards(referral) -> list[Reward]:
+    """The referral's rewards: every row of its scope (`referral:<pk>`) and no other."""
+    return list(
+        Reward.unscoped.filter(
+            tenant_id=referral.tenant_id, program_id=referral.program_id, referral_id=referral.pk
+        )
+    )
+
+
+def _reward_facts(referral, spec: dict, own: list[Reward]) -> dict:
+    """The facts rewards owns: cap slots of other referrals, this referral's cap state (from
+    its rewards, `own`), the budget used, the options already chosen."""
     program_rows = Reward.unscoped.filter(
         tenant_id=referral.tenant_id, program_id=referral.program_id
     )
-    own = list(program_rows.filter(referral_id=referral.pk))
     cap_state: dict[str, str] = {}
     for r in own:
         if r.cap_slot and not r.slot_freed and r.status in LIVE:
@@ -160,19 +168,13 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
         # Under this lock the slots counted below cannot be taken by another worker before
         # our rows are written: two workers never both take the last slot.
         _lock(tenant.pk, *keys)
-        facts = engine_bridge.with_reward_facts(facts, **_reward_facts(referral, spec))
+        own = _own_rewards(referral)
+        facts = engine_bridge.with_reward_facts(facts, **_reward_facts(referral, spec, own))
         _stage_reversals_apply(referral, spec, stages, now)
         decisions = engine_bridge.evaluate_rewards(spec, facts, now, tenant.calendar)
         if not decisions:
             return []
-        # The keys already written among the decisions' own (not all a busy referrer's).
-        existing = set(
-            Reward.unscoped.filter(
-                tenant_id=tenant.pk,
-                participant_id__in={d.beneficiary_id for d in decisions},
-                scope__in={d.scope for d in decisions},
-            ).values_list("participant_id", "scope", "reason")
-        )
+        existing = _keys_written(referral, decisions, own)
         in_review = referral.status == "review" or facts.fraud_decision == "review"
         # The program's holdout gets no reward (SEMANTICS §10).
         held_out = holdout_members(referral.program, {d.beneficiary_id for d in decisions})
@@ -202,6 +204,22 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
             ]
         )
     return created
+
+
+def _keys_written(referral, decisions, own: list[Reward]) -> set[tuple]:
+    """The keys already written among the decisions' (not all a busy referrer's): those of
+    the referral's own scope from its rows (`own`), any other scope's (a period's tier) read."""
+    keys = {(r.participant_id, r.scope, r.reason) for r in own}
+    others = {d.scope for d in decisions} - {f"referral:{referral.pk}"}
+    if others:
+        keys |= set(
+            Reward.unscoped.filter(
+                tenant_id=referral.tenant_id,
+                participant_id__in={d.beneficiary_id for d in decisions},
+                scope__in=others,
+            ).values_list("participant_id", "scope", "reason")
+        )
+    return keys
 
 
 def _rewards_write(rewards: list[Reward]) -> list[Reward]:
