@@ -225,16 +225,26 @@ def _burst_days(referral, times: _ReferrerTimes) -> tuple[int, float, float]:
     return max(len(best), 1), usual, min(gaps, default=0.0)
 
 
-def _circle(referral):
-    """The referrer and every referee of theirs: the people a shared identifier may link."""
+CIRCLE_ROWS = 5000
+# Up to this many, a referrer's referees are named in a query rather than read again in it:
+# its plan then needs no statistics about the referrals.
+NAMED_REFEREES = 200
+
+
+def _referees(referral) -> list[int]:
+    """The referee of each of the referrer's referrals: all of them, or `CIRCLE_ROWS` + 1
+    when there are more."""
     from tracking.models import Referral
 
-    referees = Referral.objects.for_tenant(referral.tenant_id).filter(
-        referrer_id=referral.referrer_id
-    )
-    return {referral.referrer_id, referral.referee_id} | set(
-        referees.values_list("referee_id", flat=True)[:5000]
-    )
+    referrals = Referral.objects.for_tenant(referral.tenant_id)
+    mine = referrals.filter(referrer_id=referral.referrer_id)
+    return list(mine.values_list("referee_id", flat=True)[: CIRCLE_ROWS + 1])
+
+
+def _circle(referral, referees: list[int]) -> set[int]:
+    """The referrer and every referee of theirs (at most `CIRCLE_ROWS`): the people a shared
+    identifier may link."""
+    return {referral.referrer_id, referral.referee_id} | set(referees[:CIRCLE_ROWS])
 
 
 def _ip_others(referral, referee: Identity, circle: set) -> dict[str, int]:
@@ -481,8 +491,12 @@ def assessment_facts(
     from tracking.models import Referral
 
     referrals = Referral.objects.for_tenant(tenant)
+    referees = _referees(referral)
     referrer_purchases, referrer_refunds = _refund_counts(
-        tenant.pk, referrals.filter(referrer_id=referral.referrer_id).values("referee_id")
+        tenant.pk,
+        set(referees)
+        if len(referees) <= NAMED_REFEREES
+        else referrals.filter(referrer_id=referral.referrer_id).values("referee_id"),
     )
     program_purchases, program_refunds = 0, 0
     # The program-wide rate scans every referee's events; it only matters once this
@@ -494,7 +508,7 @@ def assessment_facts(
     times = _ReferrerTimes(referral)
     last_hour, usual = _burst(referral, times)
     week, usual_week, closest_hours = _burst_days(referral, times)
-    circle = _circle(referral)
+    circle = _circle(referral, referees)
     ip_others = _ip_others(referral, referee, circle)
     shared_ips = referrer.ip & referee.ip
     refund_after_reward_days, refund_inside_hold = _refund_timing(

@@ -130,3 +130,28 @@ def test_the_refunds_timing_is_the_same_from_the_latest_events_and_read_alone(
     assert {key: timing(key) for key in expected} == expected
     monkeypatch.setattr(facts, "MAX_EVENTS", 1)  # the latest event alone: the rest is read
     assert {key: timing(key) for key in expected} == expected
+
+
+def test_an_assessments_facts_are_the_same_whichever_way_they_are_read(
+    tenant, program, make, monkeypatch
+):
+    """Named referees or a subquery, one read of the referrer's times or one per window:
+    the same facts for a referrer whose friends buy and refund."""
+    ann = make.participant(tenant)
+    now = clock.now()
+    referrals = []
+    for n in range(4):
+        friend = make.participant(tenant, email=f"f{n}@qq.com")
+        referrals.append(make.referral(program, ann, friend, at=now - timedelta(days=3 * n)))
+        make.event(friend, type="purchase", at=now - timedelta(days=3 * n - 1))
+        if n % 2:
+            make.event(friend, type="refund", at=now - timedelta(days=3 * n - 2))
+
+    def read(referral):
+        return facts.assessment_facts(referral=referral, stage_key="paid", unreleased_rewards=1)
+
+    usual = [read(r) for r in referrals]
+    assert (usual[0].referrer_purchases, usual[0].referrer_refunds) == (4, 2)
+    monkeypatch.setattr(facts, "NAMED_REFEREES", 0)
+    monkeypatch.setattr(facts, "BURST_ROWS", 0)
+    assert [read(r) for r in referrals] == usual

@@ -322,12 +322,16 @@ def event_participant_attach(event: Event):
 
 
 def event_referrals(event: Event) -> list[Referral]:
-    """The referrals in which the event's participant is the referee."""
-    return list(
+    """The referrals in which the event's participant is the referee, with their related
+    rows (the tenant and the referee are the event's own)."""
+    referrals = list(
         Referral.objects.for_tenant(event.tenant)
         .filter(referee=event.participant)
-        .select_related("tenant", "program", "program_version", "referrer", "referee")
+        .select_related("program", "program_version", "referrer")
     )
+    for referral in referrals:
+        referral.tenant, referral.referee = event.tenant, event.participant
+    return referrals
 
 
 def event_mark_processed(event: Event) -> Event:
