@@ -1,6 +1,7 @@
 """End-to-end processing: events accepted by the API until their rewards are written.
 
-    python -m bench pipeline [--referrals 2000] [--batch 500] [--workers 2]
+    python -m bench pipeline [--referrals 2000] [--batch 500] [--workers 2] [--burst]
+    python -m bench pipeline --in-process [--referrals 300]   # the cost per event
 
 On PostgreSQL (BENCH_DATABASE_URL) with Redis (BENCH_REDIS_URL) and a real Celery worker
 (`--workers` prefork processes). Each referral is a referee's `signup` carrying the
@@ -157,6 +158,66 @@ def measured() -> tuple[float, list[float]]:
     return count / float(seconds), latencies
 
 
+def in_process(codes: list[str], referrals: int, burst: bool) -> dict:
+    """The worker's cost per event without the broker, the web server or a second process:
+    the same events, accepted as the API accepts them, processed here in chunks as a worker
+    processes them. Prints, for the sign-ups and then the purchases, the wall time, this
+    process's CPU, the CPU of its PostgreSQL backend (read from /proc: PostgreSQL on this
+    machine) and the statements, per event."""
+    from django.db import connection
+
+    from pipeline import flow
+    from referral_platform.tenancy.models import Tenant
+    from tracking import services as tracking
+    from tracking.models import Event
+    from tracking.services.events import EVENT_CHUNK
+
+    tenant = Tenant.objects.get(slug="bench")
+    for chunk in batches(codes, referrals, referrals, burst):
+        for payload in chunk:
+            data = {**payload, "occurred_at": dt.datetime.fromisoformat(payload["occurred_at"])}
+            tracking.event_ingest(tenant=tenant, data=data, payload=payload)
+
+    def backend_cpu() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            fields = open(f"/proc/{cursor.fetchone()[0]}/stat").read().split()  # noqa: SIM115
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+    statements = 0
+
+    def count(execute, *args):
+        nonlocal statements
+        statements += 1
+        return execute(*args)
+
+    figures = {}
+    for kind in ("signup", "purchase"):
+        pks = list(Event.unscoped.filter(type=kind).order_by("pk").values_list("pk", flat=True))
+        flow.events_process(pks[:2])  # warm what a running worker holds
+        pks, statements = pks[2:], 0
+        wall, cpu, db = time.perf_counter(), time.process_time(), backend_cpu()
+        with connection.execute_wrapper(count):
+            for start in range(0, len(pks), EVENT_CHUNK):
+                flow.events_process(pks[start : start + EVENT_CHUNK])
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        db = backend_cpu() - db
+        figures[kind] = per = {
+            "wall_ms": wall * 1000 / len(pks),
+            "python_cpu_ms": cpu * 1000 / len(pks),
+            "postgresql_cpu_ms": db * 1000 / len(pks),
+            "statements": statements / len(pks),
+        }
+        print(
+            f"{kind}: {per['wall_ms']:.1f} ms an event, {per['python_cpu_ms']:.1f} ms Python "
+            f"CPU, {per['postgresql_cpu_ms']:.1f} ms PostgreSQL CPU, "
+            f"{per['statements']:.1f} statements",
+            flush=True,
+        )
+    print(f"referrals: {statuses()}")
+    return figures
+
+
 def start_worker(env: dict[str, str], processes: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "referral_platform", "worker",
@@ -176,6 +237,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--burst", action="store_true", help="every sign-up at once: fraud flags them all"
     )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="no broker, server or worker: the cost per event in this process",
+    )
     args, _unknown = parser.parse_known_args(argv)
 
     env = _common.server_env(REDIS_URL=_common.REDIS)
@@ -185,6 +251,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     redis.Redis.from_url(_common.REDIS).flushdb()
     api_key, codes = seed(args.referrers)
+    if args.in_process:
+        print(f"{args.referrals} referrals ({args.referrals * 2} events) in this process")
+        return in_process(codes, args.referrals, args.burst)
     total = args.referrals * 2
     print(
         f"{args.referrals} referrals ({total} events) in batches of {args.batch}, "
