@@ -133,20 +133,14 @@ def _referral_click(referral):
     return Click.objects.for_tenant(referral.tenant_id).filter(pk=referral.click_id).first()
 
 
-def _velocity(referral, referee_ident: Identity, public_ips=frozenset()) -> dict[str, int]:
-    from tracking.models import Referral
-
-    start = referral.created_at - VELOCITY_WINDOW
-    others = (
-        Referral.objects.for_tenant(referral.tenant_id)
-        .filter(
-            referrer_id=referral.referrer_id,
-            created_at__gte=start,
-            # Later referrals count too when a later stage re-assesses this one.
-            created_at__lte=referral.created_at + VELOCITY_WINDOW,
-        )
-        .exclude(pk=referral.pk)
-        .values("referee_id")
+def _velocity(
+    referral, referee_ident: Identity, sharing: _Sharing, times: _ReferrerTimes, public_ips
+) -> dict[str, int]:
+    # Later referrals count too when a later stage re-assesses this one.
+    others = times.referees(
+        gte=referral.created_at - VELOCITY_WINDOW,
+        lte=referral.created_at + VELOCITY_WINDOW,
+        besides=referral.pk,
     )
     counts: dict[str, int] = {}
     for kind in VELOCITY_KINDS:
@@ -154,16 +148,8 @@ def _velocity(referral, referee_ident: Identity, public_ips=frozenset()) -> dict
         if kind == "ip":
             # Colleagues behind an office's NAT or phones behind a carrier's share these.
             mine = mine - public_ips
-        if not mine:
-            counts[kind] = 0
-            continue
-        counts[kind] = (
-            Fingerprint.objects.for_tenant(referral.tenant_id)
-            .filter(kind=kind, token__in=mine, participant_id__in=others)
-            .values("participant_id")
-            .distinct()
-            .count()
-        )
+        holders = sharing.holders((kind,), mine, among=others)
+        counts[kind] = len({participant_id for _kind, _token, participant_id in holders})
     return counts
 
 
@@ -172,10 +158,10 @@ _OPS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operato
 
 
 class _ReferrerTimes:
-    """When the referrer's referrals were created, as the burst signals read them: the
-    referrals from `WEEK` + `WEEK_HISTORY` before this one to `WEEK` after, in one read. A
-    referrer with more of them than the signals keep (`BURST_ROWS`) is read window by window,
-    so each window keeps what it kept when it was read alone."""
+    """The referrer's referrals as the burst and velocity signals read them (when each was
+    created, whom it referred): those from `WEEK` + `WEEK_HISTORY` before this one to `WEEK`
+    after, in one read. A referrer with more of them than the signals keep (`BURST_ROWS`) is
+    read window by window, so each window keeps what it kept when it was read alone."""
 
     def __init__(self, referral):
         from tracking.models import Referral
@@ -184,19 +170,81 @@ class _ReferrerTimes:
             referrer_id=referral.referrer_id
         )
         at = referral.created_at
-        times = list(
+        rows = list(
             self.mine.filter(
-                created_at__gte=at - WEEK - WEEK_HISTORY, created_at__lt=at + WEEK
-            ).values_list("created_at", flat=True)[: BURST_ROWS + 1]
+                created_at__gte=at - WEEK - WEEK_HISTORY, created_at__lte=at + WEEK
+            ).values_list("created_at", "referee_id", "pk")[: BURST_ROWS + 1]
         )
-        self.times = times if len(times) <= BURST_ROWS else None
+        self.rows = rows if len(rows) <= BURST_ROWS else None
+
+    def _within(self, at, bounds) -> bool:
+        return all(_OPS[op](at, v) for op, v in bounds.items())
+
+    def _window(self, bounds):
+        return self.mine.filter(**{f"created_at__{op}": v for op, v in bounds.items()})
 
     def between(self, *, limit: int | None = BURST_ROWS, **bounds) -> list:
         """The times within `bounds` (`gt`, `gte`, `lt`, `lte`), at most `limit` of them."""
-        if self.times is not None:
-            return [t for t in self.times if all(_OPS[op](t, v) for op, v in bounds.items())]
-        window = self.mine.filter(**{f"created_at__{op}": v for op, v in bounds.items()})
-        return list(window.values_list("created_at", flat=True)[:limit])
+        if self.rows is not None:
+            return [at for at, _referee, _pk in self.rows if self._within(at, bounds)]
+        return list(self._window(bounds).values_list("created_at", flat=True)[:limit])
+
+    def referees(self, *, besides: int, **bounds):
+        """The referees of the referrals within `bounds` but `besides`: a set, or (read
+        window by window) a query of them."""
+        if self.rows is not None:
+            return {
+                referee
+                for at, referee, pk in self.rows
+                if pk != besides and self._within(at, bounds)
+            }
+        return self._window(bounds).exclude(pk=besides).values_list("referee_id", flat=True)
+
+
+SHARED_ROWS = 2000
+# What the linking signals look for: all an identity's kinds but its /24 networks.
+SHARED_KINDS = ("email", "phone", "device", "payment", "address", "ip")
+
+
+class _Sharing:
+    """Who holds the parties' identifiers, as the linking signals (velocity, shared
+    addresses, duplicates, rings) read it: every fingerprint of the referee's and the
+    referrer's tokens, in one read. Past `SHARED_ROWS` (an address a carrier shares among
+    thousands), each signal reads its own."""
+
+    def __init__(self, tenant_id, identities: list[Identity]):
+        self.fingerprints = Fingerprint.objects.for_tenant(tenant_id)
+        tokens = {t for ident in identities for kind in SHARED_KINDS for t in getattr(ident, kind)}
+        rows = []
+        if tokens:
+            rows = list(
+                self.fingerprints.filter(kind__in=SHARED_KINDS, token__in=tokens).values_list(
+                    "kind", "token", "participant_id"
+                )[: SHARED_ROWS + 1]
+            )
+        self.rows = rows if len(rows) <= SHARED_ROWS else None
+
+    def holders(self, kinds, tokens, *, among=None, besides=()) -> list[tuple[str, str, int]]:
+        """`(kind, token, participant)` of the fingerprints of `kinds` holding one of `tokens`,
+        of the participants `among` (when given) and not `besides`."""
+        if not tokens:
+            return []
+        if self.rows is not None:
+            if among is not None and not isinstance(among, set):
+                among = set(among)
+            return [
+                (kind, token, pid)
+                for kind, token, pid in self.rows
+                if kind in kinds
+                and token in tokens
+                and (among is None or pid in among)
+                and pid not in besides
+            ]
+        query = self.fingerprints.filter(kind__in=kinds, token__in=tokens)
+        if among is not None:
+            query = query.filter(participant_id__in=among)
+        query = query.exclude(participant_id__in=besides)
+        return list(query.values_list("kind", "token", "participant_id").distinct())
 
 
 def _burst(referral, times: _ReferrerTimes) -> tuple[int, float]:
@@ -247,20 +295,11 @@ def _circle(referral, referees: list[int]) -> set[int]:
     return {referral.referrer_id, referral.referee_id} | set(referees[:CIRCLE_ROWS])
 
 
-def _ip_others(referral, referee: Identity, circle: set) -> dict[str, int]:
+def _ip_others(referee: Identity, sharing: _Sharing, circle: set) -> dict[str, int]:
     """For each of the referee's addresses, the participants outside the referrer's circle
     seen on it: many means a carrier's CGNAT, an office's NAT or a café."""
-    if not referee.ip:
-        return {}
-    rows = (
-        Fingerprint.objects.for_tenant(referral.tenant_id)
-        .filter(kind="ip", token__in=referee.ip)
-        .exclude(participant_id__in=circle)
-        .values_list("token", "participant_id")
-        .distinct()
-    )
     counts: dict[str, int] = defaultdict(int)
-    for token, _participant_id in rows:
+    for _kind, token, _pid in set(sharing.holders(("ip",), referee.ip, besides=circle)):
         counts[token] += 1
     return dict(counts)
 
@@ -269,21 +308,15 @@ def _public_ips(ip_others: dict[str, int]) -> set[str]:
     return {token for token, n in ip_others.items() if n >= SHARED_IP_MIN_OTHERS}
 
 
-def _duplicates(referral, referee: Identity, circle: set) -> dict[str, int]:
+def _duplicates(referral, referee: Identity, sharing: _Sharing, circle: set) -> dict[str, int]:
     """Other referees of this referrer holding this referee's one-per-person identifiers."""
     others = circle - {referral.referrer_id, referral.referee_id}
     counts = {kind: 0 for kind in DUPLICATE_KINDS}
     tokens = {t for kind in DUPLICATE_KINDS for t in getattr(referee, kind)}
     if not tokens or not others:
         return counts
-    rows = (
-        Fingerprint.objects.for_tenant(referral.tenant_id)
-        .filter(kind__in=DUPLICATE_KINDS, token__in=tokens, participant_id__in=others)
-        .values_list("kind", "participant_id")
-        .distinct()
-    )
     seen: dict[str, set] = defaultdict(set)
-    for kind, participant_id in rows:
+    for kind, _token, participant_id in sharing.holders(DUPLICATE_KINDS, tokens, among=others):
         seen[kind].add(participant_id)
     counts.update({kind: len(ids) for kind, ids in seen.items()})
     return counts
@@ -386,21 +419,15 @@ def _leaked_codes(tenant_id) -> set[str]:
     )
 
 
-def _ring(referral, identities: list[Identity]) -> tuple[str, ...]:
+def _ring(referral, identities: list[Identity], sharing: _Sharing) -> tuple[str, ...]:
     from tracking.models import Referral
 
     tokens = {t for ident in identities for kind in RING_KINDS for t in getattr(ident, kind)}
     if not tokens:
         return ()
     parties = {referral.referrer_id, referral.referee_id}
-    shared = (
-        Fingerprint.objects.for_tenant(referral.tenant_id)
-        .filter(token__in=tokens, kind__in=RING_KINDS)
-        .exclude(participant_id__in=parties)
-        .values_list("participant_id", "kind")
-    )
     by_participant: dict[int, set[str]] = defaultdict(set)
-    for participant_id, kind in shared:
+    for kind, _token, participant_id in sharing.holders(RING_KINDS, tokens, besides=parties):
         by_participant[participant_id].add(kind)
     suspects = set(by_participant) | {referral.referee_id}
     rejected = (
@@ -509,7 +536,8 @@ def assessment_facts(
     last_hour, usual = _burst(referral, times)
     week, usual_week, closest_hours = _burst_days(referral, times)
     circle = _circle(referral, referees)
-    ip_others = _ip_others(referral, referee, circle)
+    sharing = _Sharing(tenant.pk, [referee, referrer])
+    ip_others = _ip_others(referee, sharing, circle)
     shared_ips = referrer.ip & referee.ip
     refund_after_reward_days, refund_inside_hold = _refund_timing(
         referral, stage_key, referee_events
@@ -523,7 +551,7 @@ def assessment_facts(
         referee_domain_is_free_mail=identity.is_free_mail_domain(referee.email_domain),
         click_to_signup_seconds=click_to_signup,
         signup_to_purchase_seconds=signup_to_purchase,
-        velocity=_velocity(referral, referee, _public_ips(ip_others)),
+        velocity=_velocity(referral, referee, sharing, times, _public_ips(ip_others)),
         signups_last_hour=last_hour,
         signups_per_active_hour=usual,
         referrer_purchases=referrer_purchases,
@@ -533,12 +561,12 @@ def assessment_facts(
         refund_inside_hold=refund_inside_hold,
         unreleased_rewards=unreleased_rewards,
         blocklisted=_blocklisted(tenant.pk, [referee, referrer]),
-        ring_kinds=_ring(referral, [referee, referrer]),
+        ring_kinds=_ring(referral, [referee, referrer], sharing),
         code_leaked=code_leaked,
         payment_shared_with=_payment_shared_with(referral, referee),
         shared_ip_others=max((ip_others.get(t, 0) for t in shared_ips), default=0),
         signups_week=week,
         signups_per_active_week=usual_week,
         signups_week_closest_hours=closest_hours,
-        duplicates=_duplicates(referral, referee, circle),
+        duplicates=_duplicates(referral, referee, sharing, circle),
     )

@@ -40,7 +40,7 @@ def test_one_read_of_the_referrers_times_gives_what_each_window_read_alone_gives
             times = facts._ReferrerTimes(referral)
             merged = (facts._burst(referral, times), facts._burst_days(referral, times))
         alone = facts._ReferrerTimes(referral)
-        alone.times = None  # as for a referrer past BURST_ROWS: each window read alone
+        alone.rows = None  # as for a referrer past BURST_ROWS: each window read alone
         with CaptureQueriesContext(connection) as each:
             separate = (facts._burst(referral, alone), facts._burst_days(referral, alone))
         assert merged == separate
@@ -58,7 +58,7 @@ def test_a_referrer_past_the_limit_is_read_window_by_window(tenant, program, mak
     referrals = referrals_over_months(make, program, ann, HOURS)
     monkeypatch.setattr(facts, "BURST_ROWS", 5)
     times = facts._ReferrerTimes(referrals[-1])
-    assert times.times is None
+    assert times.rows is None
     assert facts._burst(referrals[-1], times)[0] == 2
 
 
@@ -135,23 +135,53 @@ def test_the_refunds_timing_is_the_same_from_the_latest_events_and_read_alone(
 def test_an_assessments_facts_are_the_same_whichever_way_they_are_read(
     tenant, program, make, monkeypatch
 ):
-    """Named referees or a subquery, one read of the referrer's times or one per window:
-    the same facts for a referrer whose friends buy and refund."""
+    """Named referees or a subquery, one read of the referrer's referrals or one per window,
+    one read of who shares the parties' identifiers or one per signal: the same facts, for a
+    referrer whose friends buy, refund, share an office's address and a phone, next to a
+    rejected referral on that phone."""
     ann = make.participant(tenant)
     now = clock.now()
+
+    def seen(participant, context, at):
+        make.event(participant, at=at, context=context)
+        ident = facts.participant_identity(participant, [context])
+        facts.fingerprints_record(tenant, [(participant, ident)], seen_at=at)
+
+    office = {"ip": "100.64.0.9"}
+    for _n in range(4):  # strangers on the office's address: a shared, public one
+        seen(make.participant(tenant), office, now - timedelta(days=9))
+    seen(ann, office, now - timedelta(days=30))  # the referrer works there too
+    mallory, phone = make.participant(tenant), {"device_id": "phone-1"}
+    seen(mallory, phone, now - timedelta(days=20))
+    make.referral(program, make.participant(tenant), mallory, status="rejected")
     referrals = []
     for n in range(4):
         friend = make.participant(tenant, email=f"f{n}@qq.com")
-        referrals.append(make.referral(program, ann, friend, at=now - timedelta(days=3 * n)))
-        make.event(friend, type="purchase", at=now - timedelta(days=3 * n - 1))
+        at = now - timedelta(days=3 * n)
+        referrals.append(make.referral(program, ann, friend, at=at))
+        context = {**office, **(phone if n < 2 else {"device_id": f"own-{n}"})}
+        make.event(friend, type="signup", at=at, context=context)
+        make.event(friend, type="purchase", at=at + timedelta(days=1), context=context)
         if n % 2:
-            make.event(friend, type="refund", at=now - timedelta(days=3 * n - 2))
+            make.event(friend, type="refund", at=at + timedelta(days=2))
 
     def read(referral):
         return facts.assessment_facts(referral=referral, stage_key="paid", unreleased_rewards=1)
 
+    for referral in referrals:  # each friend's identifiers on record
+        read(referral)
     usual = [read(r) for r in referrals]
     assert (usual[0].referrer_purchases, usual[0].referrer_refunds) == (4, 2)
-    monkeypatch.setattr(facts, "NAMED_REFEREES", 0)
-    monkeypatch.setattr(facts, "BURST_ROWS", 0)
+    first = usual[0]
+    # The office's address is shared with four strangers (so it is no sign of a ring); two
+    # friends, and Mallory whose referral was rejected, hold one phone.
+    assert (first.shared_ip_others, first.velocity, first.duplicates["device"]) == (
+        4,
+        {"ip": 0, "device": 1, "address": 0},
+        1,
+    )
+    assert first.ring_kinds == ("device",)
+    assert usual[3].velocity == {"ip": 0, "device": 0, "address": 0}
+    for limit in ("NAMED_REFEREES", "BURST_ROWS", "SHARED_ROWS"):
+        monkeypatch.setattr(facts, limit, 0)
     assert [read(r) for r in referrals] == usual
