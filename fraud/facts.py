@@ -142,6 +142,8 @@ def _velocity(
         lte=referral.created_at + VELOCITY_WINDOW,
         besides=referral.pk,
     )
+    if sharing.rows is not None and not isinstance(others, set):
+        others = set(others)  # read once, not once per kind
     counts: dict[str, int] = {}
     for kind in VELOCITY_KINDS:
         mine = getattr(referee_ident, kind)
@@ -226,12 +228,11 @@ class _Sharing:
 
     def holders(self, kinds, tokens, *, among=None, besides=()) -> list[tuple[str, str, int]]:
         """`(kind, token, participant)` of the fingerprints of `kinds` holding one of `tokens`,
-        of the participants `among` (when given) and not `besides`."""
+        of the participants `among` (when given: a set, or a query when they are read) and not
+        `besides`."""
         if not tokens:
             return []
         if self.rows is not None:
-            if among is not None and not isinstance(among, set):
-                among = set(among)
             return [
                 (kind, token, pid)
                 for kind, token, pid in self.rows

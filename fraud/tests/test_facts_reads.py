@@ -72,30 +72,27 @@ def test_both_parties_events_come_from_one_read_and_answer_the_referees_times(
     make.event(bo, at=now, context={"ip": "10.9.9.9"})
     first_purchase = now - timedelta(hours=1)
 
-    with CaptureQueriesContext(connection) as read:
-        recent = facts._recent_events(tenant, [ann, bo])
-        assert facts._first_event_time(tenant.pk, ann.pk, "purchase", recent[ann.pk]) == (
-            first_purchase
-        )
-    assert len(read) == 1
-    assert [facts._contexts(recent[p.pk]) for p in (ann, bo)] == [
-        [{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}],
-        [{"ip": "10.9.9.9"}],
-    ]
+    def read():
+        """Both parties' latest events, the referee's first purchase, and the queries made."""
+        with CaptureQueriesContext(connection) as queries:
+            recent = facts._recent_events(tenant, [ann, bo])
+            first = facts._first_event_time(tenant.pk, ann.pk, "purchase", recent[ann.pk])
+        contexts = [facts._contexts(recent[p.pk]) for p in (ann, bo)]
+        return contexts, first, len(queries)
 
-    # Past MAX_EVENTS each keeps its own latest, read alone, and what the latest do not
-    # hold is read.
+    assert read() == (
+        [[{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}], [{"ip": "10.9.9.9"}]],
+        first_purchase,
+        1,
+    )
+    # Past MAX_EVENTS the one read finds someone over it, each is read alone and keeps its
+    # own latest, and the first purchase, which the latest do not hold, is read: 4 queries.
     monkeypatch.setattr(facts, "MAX_EVENTS", 2)
-    with CaptureQueriesContext(connection) as read:
-        recent = facts._recent_events(tenant, [ann, bo])
-        assert facts._first_event_time(tenant.pk, ann.pk, "purchase", recent[ann.pk]) == (
-            first_purchase
-        )
-    assert len(read) == 4
-    assert [facts._contexts(recent[p.pk]) for p in (ann, bo)] == [
-        [{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}],
-        [{"ip": "10.9.9.9"}],
-    ]
+    assert read() == (
+        [[{"ip": "10.0.0.0"}, {"ip": "10.0.0.1"}], [{"ip": "10.9.9.9"}]],
+        first_purchase,
+        4,
+    )
 
 
 def test_the_refunds_timing_is_the_same_from_the_latest_events_and_read_alone(
