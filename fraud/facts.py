@@ -156,13 +156,16 @@ def _velocity(
 
 
 BURST_ROWS = 2000
+CIRCLE_ROWS = 5000
 _OPS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
 class _ReferrerTimes:
-    """The referrer's referrals as the burst and velocity signals read them (when each was
-    created, whom it referred): those from `WEEK` + `WEEK_HISTORY` before this one to `WEEK`
-    after, in one read. A referrer with more of them than the signals keep (`BURST_ROWS`) is
+    """The referrer's referrals as the burst, velocity and refund signals read them: whom
+    each referred (`all_referees`: all of them, or `CIRCLE_ROWS` + 1 when there are more) and,
+    for those from `WEEK` + `WEEK_HISTORY` before this one to `WEEK` after, when each was
+    created, in one read. A referrer with more referrals than that read keeps has their
+    window read alone; one with more in the window than the signals keep (`BURST_ROWS`) is
     read window by window, so each window keeps what it kept when it was read alone."""
 
     def __init__(self, referral):
@@ -171,12 +174,18 @@ class _ReferrerTimes:
         self.mine = Referral.objects.for_tenant(referral.tenant_id).filter(
             referrer_id=referral.referrer_id
         )
+        every = list(self.mine.values_list("created_at", "referee_id", "pk")[: CIRCLE_ROWS + 1])
+        self.all_referees = [referee for _at, referee, _pk in every]
         at = referral.created_at
-        rows = list(
-            self.mine.filter(
-                created_at__gte=at - WEEK - WEEK_HISTORY, created_at__lte=at + WEEK
-            ).values_list("created_at", "referee_id", "pk")[: BURST_ROWS + 1]
-        )
+        start, end = at - WEEK - WEEK_HISTORY, at + WEEK
+        if len(every) <= CIRCLE_ROWS:
+            rows = [row for row in every if start <= row[0] <= end]
+        else:
+            rows = list(
+                self.mine.filter(created_at__gte=start, created_at__lte=end).values_list(
+                    "created_at", "referee_id", "pk"
+                )[: BURST_ROWS + 1]
+            )
         self.rows = rows if len(rows) <= BURST_ROWS else None
 
     def _within(self, at, bounds) -> bool:
@@ -274,20 +283,9 @@ def _burst_days(referral, times: _ReferrerTimes) -> tuple[int, float, float]:
     return max(len(best), 1), usual, min(gaps, default=0.0)
 
 
-CIRCLE_ROWS = 5000
 # Up to this many, a referrer's referees are named in a query rather than read again in it:
 # its plan then needs no statistics about the referrals.
 NAMED_REFEREES = 200
-
-
-def _referees(referral) -> list[int]:
-    """The referee of each of the referrer's referrals: all of them, or `CIRCLE_ROWS` + 1
-    when there are more."""
-    from tracking.models import Referral
-
-    referrals = Referral.objects.for_tenant(referral.tenant_id)
-    mine = referrals.filter(referrer_id=referral.referrer_id)
-    return list(mine.values_list("referee_id", flat=True)[: CIRCLE_ROWS + 1])
 
 
 def _circle(referral, referees: list[int]) -> set[int]:
@@ -519,7 +517,8 @@ def assessment_facts(
     from tracking.models import Referral
 
     referrals = Referral.objects.for_tenant(tenant)
-    referees = _referees(referral)
+    times = _ReferrerTimes(referral)
+    referees = times.all_referees
     referrer_purchases, referrer_refunds = _refund_counts(
         tenant.pk,
         set(referees)
@@ -533,7 +532,6 @@ def assessment_facts(
         program_purchases, program_refunds = _refund_counts(
             tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
         )
-    times = _ReferrerTimes(referral)
     last_hour, usual = _burst(referral, times)
     week, usual_week, closest_hours = _burst_days(referral, times)
     circle = _circle(referral, referees)

@@ -92,14 +92,17 @@ LINKING_SIGNALS = {
 NOTHING_AT_STAKE = "nothing_at_stake"
 
 
-def assessment_score(*, referral, stage_key: str, unreleased_rewards: int | None = None) -> Verdict:
+def assessment_score(
+    *, referral, stage_key: str, unreleased_rewards: int | None = None, new: bool = False
+) -> Verdict:
     """Score `referral` at `stage_key` ("signup", a paying stage, "refund:<event>"), store the
     assessment and open or update its review case; return what the flow must apply.
 
     Fails closed: if the facts cannot be gathered or scored, the decision is `review`
     (note `assessment_failed`), never approve. `unreleased_rewards` is the referral's rewards
     not yet released, counted by rewards and handed over by the flow (None: unknown). The
-    caller holds the referral's row lock (`tracking.referral_lock`)."""
+    caller holds the referral's row lock (`tracking.referral_lock`), or created the referral
+    in its transaction (`new`: it has no assessment and no review case yet)."""
     from .facts import assessment_facts
 
     idle = False
@@ -116,7 +119,12 @@ def assessment_score(*, referral, stage_key: str, unreleased_rewards: int | None
         result = failed_result()
         note = "assessment_failed"
     return _assessment_store(
-        referral=referral, stage_key=stage_key, result=result, note=note, nothing_left=idle
+        referral=referral,
+        stage_key=stage_key,
+        result=result,
+        note=note,
+        nothing_left=idle,
+        new=new,
     )
 
 
@@ -155,11 +163,17 @@ def linked_to_reassess(referral, assessment: Assessment) -> list:
 
 
 def _assessment_store(
-    *, referral, stage_key: str, result: Result, note: str = "", nothing_left: bool = False
+    *,
+    referral,
+    stage_key: str,
+    result: Result,
+    note: str = "",
+    nothing_left: bool = False,
+    new: bool = False,
 ) -> Verdict:
     tenant = referral.tenant
     decision = result.decision
-    case = ReviewCase.objects.for_tenant(tenant).filter(referral=referral).first()
+    case = None if new else ReviewCase.objects.for_tenant(tenant).filter(referral=referral).first()
     codes = [s["code"] for s in result.signals]
     if case is not None and case.status == CaseStatus.REJECTED:
         decision, note = Decision.REJECT, note or "rejected_by_reviewer"
@@ -185,9 +199,13 @@ def _assessment_store(
         "signals": list(result.signals),
         "note": note,
     }
-    assessment = Assessment.unscoped.filter(
-        tenant=tenant, referral=referral, stage_key=stage_key
-    ).first()
+    assessment = (
+        None
+        if new
+        else Assessment.unscoped.filter(
+            tenant=tenant, referral=referral, stage_key=stage_key
+        ).first()
+    )
     if assessment is None:
         assessment = Assessment.unscoped.create(
             tenant=tenant, referral=referral, stage_key=stage_key, **values

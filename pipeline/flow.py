@@ -81,17 +81,19 @@ def assessment_run(*, referral, stage_key: str, linked: bool = True, new: bool =
     """Score `referral` at `stage_key` and apply the verdict; then score again, one level
     deep, the earlier referrals a linking pattern seen now implicates. Returns the
     assessment. If scoring raises, fraud's verdict is `review` (fail closed). A `new`
-    referral (created in this transaction) has no rewards yet: none are counted."""
+    referral (created in this transaction) is seen by no other transaction: it needs no
+    lock, the row in hand is the one written, and it has no rewards, assessment or case."""
     # No savepoint: nothing inside is caught and carried on from; a failure ends the caller's
     # transaction (fraud's own scoring failures are caught, inside, by fraud).
     with transaction.atomic(savepoint=False):
-        locked = tracking.referral_lock(referral)
+        locked = referral if new else tracking.referral_lock(referral)
         verdict = fraud_services.assessment_score(
             referral=locked,
             stage_key=stage_key,
             unreleased_rewards=0
             if new
             else rewards_selectors.referral_unreleased_count(referral=locked),
+            new=new,
         )
         verdict_apply(locked, verdict)
     _status_refresh(referral, locked)

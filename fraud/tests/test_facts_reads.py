@@ -62,6 +62,28 @@ def test_a_referrer_past_the_limit_is_read_window_by_window(tenant, program, mak
     assert facts._burst(referrals[-1], times)[0] == 2
 
 
+def test_a_referrer_past_what_one_read_keeps_has_the_window_read_alone(
+    tenant, program, make, monkeypatch
+):
+    """The referrer's referees and the times of the window come from one read; past
+    `CIRCLE_ROWS` the window is read on its own and keeps the same rows."""
+    ann = make.participant(tenant)
+    referrals = referrals_over_months(make, program, ann, HOURS)
+    last = referrals[-1]
+    with CaptureQueriesContext(connection) as one:
+        times = facts._ReferrerTimes(last)
+    assert sorted(times.all_referees) == sorted(r.referee_id for r in referrals)
+    # The window runs from 97 days before the last sign-up: the sign-ups at 5 and 30 hours
+    # (100 days before) fall outside it.
+    assert sorted(times.rows) == sorted((r.created_at, r.referee_id, r.pk) for r in referrals[3:])
+    monkeypatch.setattr(facts, "CIRCLE_ROWS", 3)
+    with CaptureQueriesContext(connection) as two:
+        busy = facts._ReferrerTimes(last)
+    assert len(busy.all_referees) == 4  # CIRCLE_ROWS + 1: the signals see "more than kept"
+    assert sorted(busy.rows) == sorted(times.rows)
+    assert (len(one), len(two)) == (1, 2)
+
+
 def test_both_parties_events_come_from_one_read_and_answer_the_referees_times(
     tenant, make, monkeypatch
 ):

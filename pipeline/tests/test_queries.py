@@ -66,9 +66,13 @@ def pair(tenant, code, i):
 # (the referee's first purchase and latest refund found among the events fraud already
 # read, a referral's written keys among the rewards the sync already read); 58 and 50 (who
 # else holds the parties' identifiers read once for velocity, shared addresses, duplicates
-# and rings).
-SIGNUP_QUERIES = 58
-PURCHASE_QUERIES = 50
+# and rings); 47 and 45 (a referral created in this transaction neither locked nor read
+# again for its assessment and case, its referrer read with the enrollment, no claims
+# updated when none were pending, the referee's namesakes read once for leads and
+# self-referral, the referrer's referees with their sign-up times, no savepoint for the
+# participant's upsert or the rewards sync).
+SIGNUP_QUERIES = 47
+PURCHASE_QUERIES = 45
 # Per event in a chunk, as the worker runs them: the claim, the load and lock, the UPDATE
 # marking them processed and, in production, the COMMIT are paid once per chunk, and so are
 # the reads of what staff change and the flow never writes (the fraud policy, blocklist,
@@ -76,11 +80,12 @@ PURCHASE_QUERIES = 50
 # 71 and 68 before chunks, 69 and 66 with them before the savings above, 60 and 58 before
 # the budget's read went, 59 and 57 before the merged reads and writes, 54 and 48 before
 # the memo, 50 and 44 before the reads above were reused, 49 and 41 before the
-# identifiers' holders were read once. Most of what is left is fraud's scoring facts (about 15 queries a referral and
+# identifiers' holders were read once, 46 and 38 before the savings of 47 and 45 above.
+# Most of what is left is fraud's scoring facts (about 15 queries a referral and
 # stage) and the rewards sync under its lock.
 CHUNK = 10
-SIGNUP_QUERIES_IN_CHUNK = 46
-PURCHASE_QUERIES_IN_CHUNK = 38
+SIGNUP_QUERIES_IN_CHUNK = 35
+PURCHASE_QUERIES_IN_CHUNK = 33
 
 
 def test_a_signup_and_a_purchase_cost_a_pinned_number_of_queries(

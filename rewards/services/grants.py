@@ -161,7 +161,9 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
     spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     tenant = referral.tenant
     now = clock.now()
-    with transaction.atomic():
+    # Its own transaction when called alone; in a caller's, no savepoint: nothing catches
+    # a failure here and carries on, so the caller's rollback is ours.
+    with transaction.atomic(savepoint=False):
         keys = [f"participant:{referral.referrer_id}"]
         if spec.get("budget"):
             keys.append(f"program:{referral.program_id}")

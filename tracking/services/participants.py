@@ -40,8 +40,6 @@ def _identity_fields(*, email: str | None, phone: str | None) -> dict:
     return fields
 
 
-@retry_on_conflict
-@transaction.atomic
 def participant_upsert(
     *,
     tenant,
@@ -71,6 +69,22 @@ def participant_upsert(
         changes["locale"] = locale.strip()[:10]
     if segments is not None:
         changes["segments"] = [str(s) for s in segments]
+    return _participant_write(
+        tenant=tenant,
+        external_id=external_id,
+        changes=changes,
+        attributes=attributes,
+        is_lead=is_lead,
+    )
+
+
+# The input is checked before: what fails here is the database, and a caller's transaction
+# is rolled back with it, so it needs no savepoint of its own.
+@retry_on_conflict
+@transaction.atomic(savepoint=False)
+def _participant_write(
+    *, tenant, external_id: str, changes: dict, attributes: dict | None, is_lead: bool
+) -> tuple[Participant, bool]:
     participants = Participant.objects.for_tenant(tenant)
     participant = participants.select_for_update().filter(external_id=external_id).first()
     created = participant is None

@@ -90,10 +90,24 @@ def _touch_from_evidence(item: dict) -> attribution.Touch:
     )
 
 
+def _same_identity(participant: Participant) -> list[Participant]:
+    """The participants sharing `participant`'s email or phone hash, itself among them: one
+    read answers both the leads it merges and who it is under another id."""
+    q = Q()
+    if participant.email_hash:
+        q |= Q(email_hash=participant.email_hash)
+    if participant.phone_hash:
+        q |= Q(phone_hash=participant.phone_hash)
+    if not q:
+        return [participant]
+    return list(Participant.objects.for_tenant(participant.tenant_id).filter(q).order_by("pk"))
+
+
 def _lead_matches(
-    tenant, participant: Participant, click_ids: set[str]
+    tenant, participant: Participant, click_ids: set[str], same: list[Participant]
 ) -> list[tuple[Participant, str]]:
-    """Invite-page leads that are this participant: same click id, email or phone."""
+    """Invite-page leads that are this participant: same click id, email or phone (`same`:
+    `_same_identity(participant)`)."""
     leads = (
         Participant.objects.for_tenant(tenant)
         .filter(is_lead=True, merged_into__isnull=True)
@@ -107,12 +121,14 @@ def _lead_matches(
             .values_list("referee_id", flat=True)
         ):
             found.setdefault(lead_id, (None, "click_id"))
-    if participant.email_hash:
-        for lead in leads.filter(email_hash=participant.email_hash):
-            found.setdefault(lead.pk, (lead, "email"))
-    if participant.phone_hash:
-        for lead in leads.filter(phone_hash=participant.phone_hash):
-            found.setdefault(lead.pk, (lead, "phone"))
+    same_leads = [
+        p for p in same if p.is_lead and p.merged_into_id is None and p.pk != participant.pk
+    ]
+    for field, how in (("email_hash", "email"), ("phone_hash", "phone")):
+        value = getattr(participant, field)
+        for lead in same_leads:
+            if value and getattr(lead, field) == value:
+                found.setdefault(lead.pk, (lead, how))
     out = []
     for lead_id, (lead, how) in found.items():
         out.append((lead or leads.get(pk=lead_id), how))
@@ -151,11 +167,13 @@ def signup_attribute(*, event: Event, participant: Participant) -> list[Referral
             touch = _touch_from_click(click)
             if touch:
                 add(click.program, touch)
+    claimed: set[int] = set()  # programs in which the referee has a pending claim
     for claim in (
         Claim.objects.for_tenant(tenant)
         .filter(referee=participant, status=ClaimStatus.PENDING)
         .select_related("program")
     ):
+        claimed.add(claim.program_id)
         if claim.referrer_id:
             add(
                 claim.program,
@@ -165,7 +183,8 @@ def signup_attribute(*, event: Event, participant: Participant) -> list[Referral
             )
     # Leads from the invite page merge into this participant and bring their touches.
     merged_referrals: dict[int, Referral] = {}
-    for lead, how in _lead_matches(tenant, participant, click_ids):
+    same = _same_identity(participant)
+    for lead, how in _lead_matches(tenant, participant, click_ids, same):
         for referral in (
             Referral.objects.for_tenant(tenant).filter(referee=lead).select_related("program")
         ):
@@ -205,25 +224,12 @@ def signup_attribute(*, event: Event, participant: Participant) -> list[Referral
             touches=program_touches,
             event=event,
             lead_referral=merged_referrals.get(program_id),
+            claims_pending=program_id in claimed,
+            selves={p.pk for p in same} | {participant.pk},
         )
         if is_new:
             created.append(referral)
     return created
-
-
-def _self_referral_ids(referee: Participant) -> set[int]:
-    """Participants who are the referee under another id: same email or phone hash."""
-    same = {referee.pk}
-    q = Q()
-    if referee.email_hash:
-        q |= Q(email_hash=referee.email_hash)
-    if referee.phone_hash:
-        q |= Q(phone_hash=referee.phone_hash)
-    if q:
-        same |= set(
-            Participant.objects.for_tenant(referee.tenant_id).filter(q).values_list("pk", flat=True)
-        )
-    return same
 
 
 def referral_attribute(
@@ -234,11 +240,15 @@ def referral_attribute(
     touches,
     event=None,
     lead_referral: Referral | None = None,
+    claims_pending: bool = True,
+    selves: set[int] | None = None,
 ) -> tuple[Referral | None, bool]:
     """Decide with the pure function and persist: one referral per referee per program.
     Returns `(referral or None, created now)`."""
     settings_ = attribution.Settings.from_dict(rules.attribution_settings(program.spec))
-    selves = _self_referral_ids(referee)
+    # Who the referee is under another id (same email or phone hash), unless the caller read it.
+    if selves is None:
+        selves = {referee.pk} | {p.pk for p in _same_identity(referee)}
     # The program's holdout refers nobody (SEMANTICS §10): their codes, clicks and claims
     # are not touches.
     held_out = holdout_members(program, {t.referrer_id for t in touches})
@@ -261,7 +271,12 @@ def referral_attribute(
     if decision.outcome == attribution.NONE:
         return None, False
     return referral_create(
-        program=program, referee=referee, decision=decision, signup_at=signup_at, event=event
+        program=program,
+        referee=referee,
+        decision=decision,
+        signup_at=signup_at,
+        event=event,
+        claims_pending=claims_pending,
     )
 
 
@@ -285,11 +300,13 @@ def _lead_referral_adopt(referral: Referral, *, referee: Participant, decision) 
 
 @transaction.atomic(savepoint=False)
 def referral_create(
-    *, program, referee: Participant, decision, signup_at, event=None
+    *, program, referee: Participant, decision, signup_at, event=None, claims_pending=True
 ) -> tuple[Referral, bool]:
     """Write the referral the attribution decided (held in review when attribution could not
     decide, or the referee referred themself); `(referral, created now)`. Fraud scoring, the
-    `referral.created` webhook and the referrer's email follow in `pipeline.flow`."""
+    `referral.created` webhook and the referrer's email follow in `pipeline.flow`. The
+    referee's pending claims in the program are settled by it; `claims_pending=False` says
+    the caller has read them in this transaction and found none."""
     tenant = referee.tenant
     if decision.outcome == attribution.REVIEW:
         candidates = decision.rule.get("candidates") or []
@@ -306,6 +323,7 @@ def referral_create(
     enrollment = (
         Enrollment.objects.for_tenant(tenant)
         .filter(program=program, participant_id=referrer_id)
+        .select_related("participant")
         .first()
     )
     # The referral is evaluated under its version's experiments: the referrer's variants
@@ -339,6 +357,9 @@ def referral_create(
             )
     except IntegrityError:
         return Referral.objects.for_tenant(tenant).get(program=program, referee=referee), False
+    if enrollment is not None:
+        # The referrer's row came with the enrollment: fraud and the webhook read it next.
+        referral.referrer = enrollment.participant
     if event is not None:
         # The referral was inserted just now: it has no stage yet.
         ReferralStage.objects.for_tenant(tenant).create(
@@ -349,12 +370,13 @@ def referral_create(
             occurred_at=signup_at,
             event=event,
         )
-    Claim.objects.for_tenant(tenant).filter(
-        referee=referee, program=program, status=ClaimStatus.PENDING
-    ).update(
-        status=ClaimStatus.ATTRIBUTED if source == attribution.CLAIM else ClaimStatus.IGNORED,
-        referral=referral,
-    )
+    if claims_pending:
+        Claim.objects.for_tenant(tenant).filter(
+            referee=referee, program=program, status=ClaimStatus.PENDING
+        ).update(
+            status=ClaimStatus.ATTRIBUTED if source == attribution.CLAIM else ClaimStatus.IGNORED,
+            referral=referral,
+        )
     audit_log(
         tenant=tenant,
         actor=None,

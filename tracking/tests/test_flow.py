@@ -49,6 +49,21 @@ def click(tenant, code, at, source="link"):
     return click_id
 
 
+def invite_lead(code, *, name, email, phone, click_id):
+    """The invite page's form sent at T0 after `click_id`, and its sign-up processed."""
+    with time_machine.travel(T0):
+        event = services.lead_signup(
+            entry=services.code_resolve(code.code),
+            name=name,
+            email=email,
+            phone=phone,
+            locale="en",
+            click_ids=[click_id],
+            consent=True,
+        )
+        assert flow.event_process_by_id(event.pk) == "processed"
+
+
 def referral_of(tenant, external_id):
     return Referral.objects.for_tenant(tenant).get(referee__external_id=external_id)
 
@@ -208,19 +223,8 @@ def test_a_claim_against_a_claim_attributed_referral_goes_to_review(
 
 
 def test_an_invite_page_lead_merges_into_the_tenants_signup_by_phone(tenant, program, alice_code):
-    entry = services.code_resolve(alice_code.code)
     c = click(tenant, alice_code, T0 - timedelta(hours=1))
-    with time_machine.travel(T0):
-        lead_event = services.lead_signup(
-            entry=entry,
-            name="Dan",
-            email="",
-            phone="13900139000",
-            locale="zh-hans",
-            click_ids=[c],
-            consent=True,
-        )
-        flow.event_process_by_id(lead_event.pk)
+    invite_lead(alice_code, name="Dan", email="", phone="13900139000", click_id=c)
     lead_referral = Referral.objects.for_tenant(tenant).get()
     assert lead_referral.referee.external_id.startswith("lead:")
     send(
@@ -343,3 +347,48 @@ def test_a_refund_inside_the_hold_returns_the_referral_to_its_previous_status(te
     paid.refresh_from_db()
     assert r.status == "pending"
     assert paid.reversed_at == T0 + timedelta(days=3) and r.reversed_at == T0 + timedelta(days=3)
+
+
+def test_a_claim_made_before_the_signup_is_settled_by_it(tenant, program, alice_code, bob_code):
+    for name in ("n1", "n2"):  # known from the shop, not signed up to it yet
+        services.participant_upsert(tenant=tenant, external_id=name)
+    with time_machine.travel(T0 - timedelta(hours=1)):
+        alone = flow.claim_process(
+            tenant=tenant, program=program, referee_external_id="n1", referrer_code=alice_code.code
+        )
+        outranked = flow.claim_process(
+            tenant=tenant, program=program, referee_external_id="n2", referrer_code=alice_code.code
+        )
+    assert (alone.status, outranked.status) == ("pending", "pending")
+    send(tenant, "s1", "signup", "n1")  # the claim is its only touch
+    send(tenant, "s2", "signup", "n2", referral={"code": bob_code.code})
+    alone.refresh_from_db()
+    outranked.refresh_from_db()
+    first, second = referral_of(tenant, "n1"), referral_of(tenant, "n2")
+    assert (alone.status, alone.referral_id) == ("attributed", first.pk)
+    assert (first.source, first.referrer.external_id) == ("claim", "u-alice")
+    # A code outranks a claim (SEMANTICS' default priority): the claim is settled, ignored.
+    assert (outranked.status, outranked.referral_id) == ("ignored", second.pk)
+    assert (second.source, second.referrer.external_id) == ("code", "u-bob")
+
+
+def test_an_invite_page_lead_merges_by_email_and_its_audit_says_so(tenant, program, alice_code):
+    from referral_platform.core.models import AuditEntry
+
+    c = click(tenant, alice_code, T0 - timedelta(hours=1))
+    invite_lead(alice_code, name="Eve", email="eve@example.com", phone="13900139001", click_id=c)
+    # The shop's sign-up carries both: the email is the match it names.
+    send(
+        tenant,
+        "s1",
+        "signup",
+        "shop-eve",
+        at=T0 + timedelta(days=1),
+        person={"email": "Eve@Example.com", "phone": "+8613900139001"},
+    )
+    referral = Referral.objects.for_tenant(tenant).get()
+    assert (referral.referee.external_id, referral.referrer.external_id) == ("shop-eve", "u-alice")
+    merged = AuditEntry.objects.for_tenant(tenant).get(action="participant.lead_merged")
+    lead = Participant.objects.for_tenant(tenant).get(is_lead=True)
+    assert lead.merged_into.external_id == "shop-eve"
+    assert merged.data == {"lead": lead.external_id, "matched_by": "email"}
