@@ -137,6 +137,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless
+# this is set, and a worker would then open a PostgreSQL connection (a new backend, its
+# catalog caches cold) for each chunk of events. Set, it closes them every this many tasks;
+# in between a task treats them as a request does (`referral_platform.celery`): reused
+# until CONN_MAX_AGE, dropped when unusable, health-checked when reused.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Broker lost: the worker reconnects for as long as it takes instead of exiting after 100
 # tries; tasks running then are given back (acks_late) rather than finished unacknowledged.
