@@ -69,19 +69,26 @@ def payouts_withdraw(*, tenant, reward_ids, reason: PayoutCancelReason, now) -> 
 
 
 def _lock(tenant_id: int, *keys: str) -> None:
-    """Lock rows in a fixed (sorted) order so two syncs can never deadlock each other: the
-    missing rows are created (a conflict means another sync just did), then all are locked
-    in one `SELECT … ORDER BY key FOR UPDATE`, which takes the rows in that order."""
+    """Lock rows in a fixed (sorted) order so two syncs do not deadlock each other: all are
+    locked in one `SELECT … ORDER BY key FOR UPDATE`, which takes the rows in that order.
+    A key seen for the first time has no row yet: the missing rows are created (a conflict
+    means another sync just did) and all are locked again. Only while a key's row is being
+    created can two syncs over several keys take them in different orders; PostgreSQL then
+    aborts one, and `retry_on_conflict` runs it again."""
     keys = sorted(set(keys))
-    RewardLock.unscoped.bulk_create(
-        [RewardLock(tenant_id=tenant_id, key=key) for key in keys], ignore_conflicts=True
-    )
-    list(
+    rows = (
         RewardLock.unscoped.select_for_update()
         .filter(tenant_id=tenant_id, key__in=keys)
         .order_by("key")
-        .values_list("pk", flat=True)
+        .values_list("key", flat=True)
     )
+    missing = set(keys) - set(rows)
+    if missing:
+        RewardLock.unscoped.bulk_create(
+            [RewardLock(tenant_id=tenant_id, key=key) for key in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        list(rows.all())  # read again: the rows made now (or just committed by another)
 
 
 def _reserved(reward: Reward, spec: dict) -> int:

@@ -106,3 +106,34 @@ def test_a_deadlock_victim_is_run_again_and_both_transactions_commit(tenant, mon
     assert sorted(race(2, lambda i: crossed(*pairs[i]))) == ["participant:1", "participant:2"]
     assert retry.retries == {("test.crossed_locks", "retried"): 1}
     assert sorted(attempts.values()) == [1, 2]
+
+
+def test_a_first_seen_key_is_made_and_locked_and_a_known_one_costs_one_statement(tenant):
+    from django.test.utils import CaptureQueriesContext
+
+    from rewards.models import RewardLock
+
+    holding, done = threading.Event(), threading.Event()
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                _lock(tenant.pk, "participant:7")  # no row yet: made, then locked
+                holding.set()
+                time.sleep(0.5)
+        finally:
+            done.set()
+            connection.close()
+
+    threading.Thread(target=first).start()
+    assert holding.wait(10)
+    started = time.monotonic()
+    with transaction.atomic(), CaptureQueriesContext(connection) as made:
+        _lock(tenant.pk, "participant:7")  # made by the first, not yet committed
+        waited = time.monotonic() - started
+        assert done.is_set() and waited >= 0.3  # it waited for the first to commit
+        assert made.captured_queries[-1]["sql"].endswith("FOR UPDATE")  # and holds it
+    with transaction.atomic(), CaptureQueriesContext(connection) as known:
+        _lock(tenant.pk, "participant:7")
+    assert len(known) == 1  # the row is there: one locking read
+    assert RewardLock.unscoped.filter(tenant=tenant, key="participant:7").count() == 1
