@@ -100,7 +100,13 @@ def _same_identity(participant: Participant) -> list[Participant]:
         q |= Q(phone_hash=participant.phone_hash)
     if not q:
         return [participant]
-    return list(Participant.objects.for_tenant(participant.tenant_id).filter(q).order_by("pk"))
+    # Only what the checks and a lead's merge use: a farm may share one phone among many.
+    return list(
+        Participant.objects.for_tenant(participant.tenant_id)
+        .filter(q)
+        .only("tenant_id", "external_id", "is_lead", "merged_into", "email_hash", "phone_hash")
+        .order_by("pk")
+    )
 
 
 def _lead_matches(
