@@ -103,6 +103,12 @@ def blank_filters_ignored(result, generator, request, public):
     return result
 
 
+# A character Python's `str.strip` keeps, which DRF's trimming uses, in the schema's own
+# (ECMAScript) regular expressions: their `\s` leaves out the separators U+001C-U+001F and
+# U+0085, which Python strips, and takes in U+FEFF, which Python keeps.
+NOT_STRIPPED = r"[^\s\x1c-\x1f\x85]|\ufeff"
+
+
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's, saying what DRF enforces: a text field that may not be blank needs
     at least one character that is not white space (DRF trims, then refuses "")."""
@@ -117,5 +123,5 @@ class AutoSchema(openapi.AutoSchema):
         ):
             schema.setdefault("minLength", 1)
             if field.trim_whitespace:
-                schema.setdefault("pattern", r"\S")
+                schema.setdefault("pattern", NOT_STRIPPED)
         return schema
