@@ -38,13 +38,16 @@ def _policy(tenant_id: int, program_id: int | None) -> Policy:
     return policy
 
 
-def latest_assessment(referral) -> Assessment | None:
+def _newest_first(referral):
     return (
         Assessment.objects.for_tenant(referral.tenant_id)
         .filter(referral=referral)
         .order_by("-created_at", "-pk")
-        .first()
     )
+
+
+def latest_assessment(referral) -> Assessment | None:
+    return _newest_first(referral).first()
 
 
 def referral_fraud_decision(referral) -> str:
@@ -57,10 +60,8 @@ def referral_fraud_decision(referral) -> str:
         return "reject"
     if referral.status == "review":
         return "review"
-    assessment = latest_assessment(referral)
-    if assessment is None:
-        return "review"
-    return assessment.decision
+    decision = _newest_first(referral).values_list("decision", flat=True).first()
+    return "review" if decision is None else decision
 
 
 def assessment_summary(referral) -> dict | None:

@@ -22,15 +22,19 @@ def referral_facts(referral: Referral, *, fraud_decision: str):
     events = Event.objects.for_tenant(referral.tenant_id).filter(participant_id=referral.referee_id)
     facts = tuple(
         EventFact(
-            id=e.pk,
-            type=e.type,
-            occurred_at=e.occurred_at,
-            amount_minor=e.amount_minor,
-            currency=e.currency,
-            order_id=e.order_id,
-            properties=dict(e.payload.get("properties") or {}),
+            id=pk,
+            type=type_,
+            occurred_at=occurred_at,
+            amount_minor=amount_minor,
+            currency=currency,
+            order_id=order_id,
+            properties=dict(payload.get("properties") or {}),
         )
-        for e in events.order_by("occurred_at", "pk")
+        for pk, type_, occurred_at, amount_minor, currency, order_id, payload in events.order_by(
+            "occurred_at", "pk"
+        ).values_list(
+            "pk", "type", "occurred_at", "amount_minor", "currency", "order_id", "payload"
+        )
     )
     return ReferralFacts(
         referral_id=referral.pk,
