@@ -5,7 +5,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from referral_platform.core import memo
 from referral_platform.tenancy.scoping import TenantOwnedModel
 
 
@@ -45,10 +44,9 @@ class Program(TenantOwnedModel):
     def spec(self) -> dict:
         if not self.current_version_id:
             return {}
-        # Versions never change: a chunk of events reads each once.
-        return memo.once(
-            ("program_version_spec", self.current_version_id), lambda: self.current_version.spec
-        )
+        from .selectors import version_spec
+
+        return version_spec(self.current_version_id, lambda: self.current_version.spec)
 
 
 class ProgramVersion(TenantOwnedModel):

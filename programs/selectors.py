@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+from referral_platform.core import memo
 from referral_platform.core.errors import NotFound
 
 from .models import Program, ProgramVersion
@@ -54,6 +55,15 @@ def program_version_in_force(program: Program, when: datetime) -> ProgramVersion
     or closed); the first version for anything before it."""
     versions = program_versions(program)
     return versions.filter(created_at__lte=when).first() or versions.order_by("number").first()
+
+
+def version_spec(version_id: int, read=None) -> dict:
+    """A program version's rules, by `read` (a version object's own, say) or else read here.
+    Versions never change: a chunk of events reads each once (`referral_platform.core.memo`)."""
+    return memo.once(
+        ("program_version_spec", version_id),
+        read or (lambda: ProgramVersion.unscoped.values_list("spec", flat=True).get(pk=version_id)),
+    )
 
 
 def program_version_for(referral) -> ProgramVersion:

@@ -52,8 +52,14 @@ def referral_spec(referral: Referral) -> dict:
     as its experiment variants' overrides make it (SEMANTICS §5). Both are fixed at the
     referral's creation, so rewards already earned keep their values."""
     from programs.engine import spec_for_variants, variants_decode
+    from programs.selectors import version_spec
 
-    return spec_for_variants(referral.program_version.spec, variants_decode(referral.variant))
+    # The version the caller read with the referral, else one read (once in a chunk).
+    held = Referral._meta.get_field("program_version").is_cached(referral)
+    rules = version_spec(
+        referral.program_version_id, (lambda: referral.program_version.spec) if held else None
+    )
+    return spec_for_variants(rules, variants_decode(referral.variant))
 
 
 def referral_list(*, tenant, filters: dict | None = None) -> QuerySet[Referral]:

@@ -157,7 +157,6 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
     decisions for them, both computed once by the flow (`pipeline.flow`) and handed over;
     rewards adds only the facts it owns, under its lock (a referral's rewards alone:
     `pipeline.flow.referral_rewards_sync`)."""
-    program_version = referral.program_version
     spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     tenant = referral.tenant
     now = clock.now()
@@ -186,7 +185,16 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
             if key in existing or d.beneficiary_id in held_out:
                 continue
             existing.add(key)
-            due.append(_reward_from_decision(tenant.pk, referral, program_version, d, in_review))
+            due.append(
+                _reward_from_decision(
+                    tenant.pk,
+                    referral,
+                    d,
+                    in_review,
+                    program_id=referral.program_id,
+                    version_id=referral.program_version_id,
+                )
+            )
         created = _rewards_write(due)
         audit_log_all(
             [
@@ -247,7 +255,9 @@ def _rewards_write(rewards: list[Reward]) -> list[Reward]:
     return written
 
 
-def _reward_from_decision(tenant_id, referral, program_version, d, in_review: bool) -> Reward:
+def _reward_from_decision(
+    tenant_id, referral, d, in_review: bool, *, program_id: int, version_id: int | None
+) -> Reward:
     status = (
         d.status
         if d.status in (RewardStatus.PENDING, RewardStatus.CAPPED, RewardStatus.REJECTED)
@@ -258,8 +268,8 @@ def _reward_from_decision(tenant_id, referral, program_version, d, in_review: bo
         hold_reason = HoldReason.REVIEW if in_review else (d.hold_reason or HoldReason.HOLD)
     return Reward(
         tenant_id=tenant_id,
-        program_id=referral.program_id if referral is not None else program_version.program_id,
-        program_version=program_version,
+        program_id=program_id,
+        program_version_id=version_id,
         participant_id=d.beneficiary_id,
         referral=referral if d.scope.startswith("referral:") else None,
         side=d.side,
@@ -344,7 +354,9 @@ def period_rewards_persist(*, tenant, program, decisions) -> list[Reward]:
             d = _tier_earned_again(tenant.pk, d)
             if d is None:
                 continue
-            reward = _reward_from_decision(tenant.pk, None, version, d, False)
+            reward = _reward_from_decision(
+                tenant.pk, None, d, False, program_id=version.program_id, version_id=version.pk
+            )
             reward.program_id = program.pk
             try:
                 with transaction.atomic():

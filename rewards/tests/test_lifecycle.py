@@ -446,7 +446,9 @@ def test_an_item_another_writer_wrote_meanwhile_is_left_out_and_the_rest_written
     )
 
     def row(d):
-        return grants._reward_from_decision(tenant.pk, ref, prog.current_version, d, False)
+        return grants._reward_from_decision(
+            tenant.pk, ref, d, False, program_id=prog.pk, version_id=prog.current_version_id
+        )
 
     assert [r.rule_key for r in grants._rewards_write([row(points)])] == ["paid-points"]
     # A writer that read before the first wrote: its batch holds the points again.

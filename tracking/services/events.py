@@ -327,7 +327,7 @@ def event_referrals(event: Event) -> list[Referral]:
     referrals = list(
         Referral.objects.for_tenant(event.tenant)
         .filter(referee=event.participant)
-        .select_related("program", "program_version", "referrer")
+        .select_related("program", "referrer")
     )
     for referral in referrals:
         referral.tenant, referral.referee = event.tenant, event.participant
