@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.utils.translation import gettext as _
@@ -57,13 +58,11 @@ def program_version_in_force(program: Program, when: datetime) -> ProgramVersion
     return versions.filter(created_at__lte=when).first() or versions.order_by("number").first()
 
 
-def version_spec(version_id: int, read=None) -> dict:
-    """A program version's rules, by `read` (a version object's own, say) or else read here.
-    Versions never change: a chunk of events reads each once (`referral_platform.core.memo`)."""
-    return memo.once(
-        ("program_version_spec", version_id),
-        read or (lambda: ProgramVersion.unscoped.values_list("spec", flat=True).get(pk=version_id)),
-    )
+def version_spec(version_id: int, read: Callable[[], dict]) -> dict:
+    """A program version's rules, as `read` gives them (from a version object, which keeps
+    what it read). Versions never change: a chunk of events reads each once
+    (`referral_platform.core.memo`)."""
+    return memo.once(("program_version_spec", version_id), read)
 
 
 def program_version_for(referral) -> ProgramVersion:

@@ -54,11 +54,7 @@ def referral_spec(referral: Referral) -> dict:
     from programs.engine import spec_for_variants, variants_decode
     from programs.selectors import version_spec
 
-    # The version the caller read with the referral, else one read (once in a chunk).
-    held = Referral._meta.get_field("program_version").is_cached(referral)
-    rules = version_spec(
-        referral.program_version_id, (lambda: referral.program_version.spec) if held else None
-    )
+    rules = version_spec(referral.program_version_id, lambda: referral.program_version.spec)
     return spec_for_variants(rules, variants_decode(referral.variant))
 
 
