@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -10,6 +11,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 
 from referral_platform.core import memo
+from referral_platform.core.compiled import compiled
 
 from . import identity
 from .models import BlockedIdentifier, CodeFlag, CodeFlagStatus, Fingerprint
@@ -34,21 +36,35 @@ VELOCITY_KINDS = ("ip", "device", "address")
 MAX_EVENTS = 200
 
 
+@compiled(fixed=("limit",))
+def _latest_events(*, tenant_id: int, participant_ids: list[int], limit: int):
+    """The participants' latest events, newest first, `limit` of them."""
+    from tracking.models import Event
+
+    return (
+        Event.objects.for_tenant(tenant_id)
+        .filter(participant_id__in=participant_ids)
+        .order_by("-occurred_at")
+        .values_list("participant_id", "pk", "type", "occurred_at", "payload")[:limit]
+    )
+
+
 def _recent_events(tenant, participants) -> dict[int, list[tuple]]:
     """Each participant's latest `MAX_EVENTS` events, newest first, as `(pk, type,
     occurred_at, payload)`, in one read; a participant with more events than that is read on
     its own, so each keeps its latest."""
     from tracking.models import Event
 
-    events = Event.objects.for_tenant(tenant).order_by("-occurred_at")
     ids = list(dict.fromkeys(p.pk for p in participants))
     fields = ("pk", "type", "occurred_at", "payload")
-    rows = events.filter(participant_id__in=ids).values_list("participant_id", *fields)
     found: dict[int, list] = {pk: [] for pk in ids}
-    for participant_id, *row in rows[: MAX_EVENTS * len(ids) + 1]:
+    for participant_id, *row in _latest_events(
+        tenant_id=tenant.pk, participant_ids=ids, limit=MAX_EVENTS * len(ids) + 1
+    ):
         found[participant_id].append(tuple(row))
     # Past the limit, someone has more than MAX_EVENTS: read each alone.
     if any(len(latest) > MAX_EVENTS for latest in found.values()):
+        events = Event.objects.for_tenant(tenant).order_by("-occurred_at")
         found = {
             pk: list(events.filter(participant_id=pk).values_list(*fields)[:MAX_EVENTS])
             for pk in ids
@@ -126,11 +142,18 @@ def fingerprints_record(tenant, identities: list[tuple], *, seen_at) -> None:
 
 
 def _referral_click(referral):
-    from tracking.models import Click
 
     if not referral.click_id:
         return None
-    return Click.objects.for_tenant(referral.tenant_id).filter(pk=referral.click_id).first()
+    found = _click_rows(tenant_id=referral.tenant_id, click_id=referral.click_id)
+    return found[0] if found else None
+
+
+@compiled
+def _click_rows(*, tenant_id: int, click_id: str):
+    from tracking.models import Click
+
+    return Click.objects.for_tenant(tenant_id).filter(pk=click_id).order_by("pk")[:1]
 
 
 def _velocity(
@@ -160,6 +183,17 @@ CIRCLE_ROWS = 5000
 _OPS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
+@compiled(fixed=("limit",))
+def _referrer_referrals(*, tenant_id: int, referrer_id: int, limit: int):
+    from tracking.models import Referral
+
+    return (
+        Referral.objects.for_tenant(tenant_id)
+        .filter(referrer_id=referrer_id)
+        .values_list("created_at", "referee_id", "pk")[:limit]
+    )
+
+
 class _ReferrerTimes:
     """The referrer's referrals as the burst, velocity and refund signals read them: whom
     each referred (`all_referees`: all of them, or `CIRCLE_ROWS` + 1 when there are more) and,
@@ -169,12 +203,11 @@ class _ReferrerTimes:
     read window by window, so each window keeps what it kept when it was read alone."""
 
     def __init__(self, referral):
-        from tracking.models import Referral
 
-        self.mine = Referral.objects.for_tenant(referral.tenant_id).filter(
-            referrer_id=referral.referrer_id
+        self.tenant_id, self.referrer_id = referral.tenant_id, referral.referrer_id
+        every = _referrer_referrals(
+            tenant_id=referral.tenant_id, referrer_id=referral.referrer_id, limit=CIRCLE_ROWS + 1
         )
-        every = list(self.mine.values_list("created_at", "referee_id", "pk")[: CIRCLE_ROWS + 1])
         self.all_referees = [referee for _at, referee, _pk in every]
         at = referral.created_at
         start, end = at - WEEK - WEEK_HISTORY, at + WEEK
@@ -187,6 +220,12 @@ class _ReferrerTimes:
                 )[: BURST_ROWS + 1]
             )
         self.rows = rows if len(rows) <= BURST_ROWS else None
+
+    @functools.cached_property
+    def mine(self):
+        from tracking.models import Referral
+
+        return Referral.objects.for_tenant(self.tenant_id).filter(referrer_id=self.referrer_id)
 
     def _within(self, at, bounds) -> bool:
         return all(_OPS[op](at, v) for op, v in bounds.items())
@@ -217,6 +256,15 @@ SHARED_ROWS = 2000
 SHARED_KINDS = ("email", "phone", "device", "payment", "address", "ip")
 
 
+@compiled(fixed=("limit",))
+def _token_holders(*, tenant_id: int, tokens: list[str], limit: int):
+    return (
+        Fingerprint.objects.for_tenant(tenant_id)
+        .filter(kind__in=SHARED_KINDS, token__in=tokens)
+        .values_list("kind", "token", "participant_id")[:limit]
+    )
+
+
 class _Sharing:
     """Who holds the parties' identifiers, as the linking signals (velocity, shared
     addresses, duplicates, rings) read it: every fingerprint of the referee's and the
@@ -224,15 +272,11 @@ class _Sharing:
     thousands), each signal reads its own."""
 
     def __init__(self, tenant_id, identities: list[Identity]):
-        self.fingerprints = Fingerprint.objects.for_tenant(tenant_id)
+        self.tenant_id = tenant_id
         tokens = {t for ident in identities for kind in SHARED_KINDS for t in getattr(ident, kind)}
         rows = []
         if tokens:
-            rows = list(
-                self.fingerprints.filter(kind__in=SHARED_KINDS, token__in=tokens).values_list(
-                    "kind", "token", "participant_id"
-                )[: SHARED_ROWS + 1]
-            )
+            rows = _token_holders(tenant_id=tenant_id, tokens=sorted(tokens), limit=SHARED_ROWS + 1)
         self.rows = rows if len(rows) <= SHARED_ROWS else None
 
     def holders(self, kinds, tokens, *, among=None, besides=()) -> list[tuple[str, str, int]]:
@@ -250,7 +294,9 @@ class _Sharing:
                 and (among is None or pid in among)
                 and pid not in besides
             ]
-        query = self.fingerprints.filter(kind__in=kinds, token__in=tokens)
+        query = Fingerprint.objects.for_tenant(self.tenant_id).filter(
+            kind__in=kinds, token__in=tokens
+        )
         if among is not None:
             query = query.filter(participant_id__in=among)
         query = query.exclude(participant_id__in=besides)
@@ -338,17 +384,28 @@ def _first_event_time(tenant_id, participant_id, type_, recent: list[tuple]):
 
 
 def _refund_counts(tenant_id, referee_ids) -> tuple[int, int]:
+    if isinstance(referee_ids, set):
+        referee_ids = sorted(referee_ids)
+    found = _refund_count_rows(tenant_id=tenant_id, referee_ids=referee_ids)
+    return tuple(found[0]) if found else (0, 0)
+
+
+@compiled
+def _refund_count_rows(*, tenant_id: int, referee_ids):
+    """Of `referee_ids`, how many bought and how many refunded: one row, or none."""
     from tracking.models import Event
 
-    counts = (
+    return (
         Event.objects.for_tenant(tenant_id)
         .filter(participant_id__in=referee_ids, type__in=("purchase", "refund"))
-        .aggregate(
+        .order_by()
+        .values("tenant_id")
+        .annotate(
             purchases=Count("participant_id", distinct=True, filter=Q(type="purchase")),
             refunds=Count("participant_id", distinct=True, filter=Q(type="refund")),
         )
+        .values_list("purchases", "refunds")
     )
-    return counts["purchases"], counts["refunds"]
 
 
 def _refund_timing(referral, stage_key: str, recent: list[tuple]) -> tuple[float | None, bool]:
@@ -390,8 +447,8 @@ def _refund_timing(referral, stage_key: str, recent: list[tuple]) -> tuple[float
 
 
 def _blocklisted(tenant_id, identities: list[Identity]) -> tuple[str, ...]:
-    blocked = BlockedIdentifier.objects.for_tenant(tenant_id)
-    if not memo.once(("blocklist_any", tenant_id), blocked.exists):
+    blocked = BlockedIdentifier.objects.for_tenant
+    if not memo.once(("blocklist_any", tenant_id), lambda: blocked(tenant_id).exists()):
         return ()
     query = Q()
     for ident in identities:
@@ -402,7 +459,7 @@ def _blocklisted(tenant_id, identities: list[Identity]) -> tuple[str, ...]:
             query |= Q(kind="domain", value_hash=identity.domain_token(ident.email_domain))
     if not query:
         return ()
-    kinds = blocked.filter(query).values_list("kind", flat=True)
+    kinds = blocked(tenant_id).filter(query).values_list("kind", flat=True)
     return tuple(sorted(set(kinds)))
 
 
@@ -418,8 +475,21 @@ def _leaked_codes(tenant_id) -> set[str]:
     )
 
 
-def _ring(referral, identities: list[Identity], sharing: _Sharing) -> tuple[str, ...]:
+@compiled
+def _rejected_among(*, tenant_id: int, suspects: list[int], besides: int):
+    """The rejected referrals with one of `suspects` on either side, but `besides`."""
     from tracking.models import Referral
+
+    return (
+        Referral.objects.for_tenant(tenant_id)
+        .filter(status="rejected")
+        .filter(Q(referrer_id__in=suspects) | Q(referee_id__in=suspects))
+        .exclude(pk=besides)
+        .values_list("referrer_id", "referee_id")
+    )
+
+
+def _ring(referral, identities: list[Identity], sharing: _Sharing) -> tuple[str, ...]:
 
     tokens = {t for ident in identities for kind in RING_KINDS for t in getattr(ident, kind)}
     if not tokens:
@@ -429,12 +499,8 @@ def _ring(referral, identities: list[Identity], sharing: _Sharing) -> tuple[str,
     for kind, _token, participant_id in sharing.holders(RING_KINDS, tokens, besides=parties):
         by_participant[participant_id].add(kind)
     suspects = set(by_participant) | {referral.referee_id}
-    rejected = (
-        Referral.objects.for_tenant(referral.tenant_id)
-        .filter(status="rejected")
-        .filter(Q(referrer_id__in=suspects) | Q(referee_id__in=suspects))
-        .exclude(pk=referral.pk)
-        .values_list("referrer_id", "referee_id")
+    rejected = _rejected_among(
+        tenant_id=referral.tenant_id, suspects=sorted(suspects), besides=referral.pk
     )
     kinds: set[str] = set()
     for referrer_id, referee_id in rejected:
@@ -516,21 +582,21 @@ def assessment_facts(
 
     from tracking.models import Referral
 
-    referrals = Referral.objects.for_tenant(tenant)
     times = _ReferrerTimes(referral)
     referees = times.all_referees
     referrer_purchases, referrer_refunds = _refund_counts(
         tenant.pk,
-        set(referees)
-        if len(referees) <= NAMED_REFEREES
-        else referrals.filter(referrer_id=referral.referrer_id).values("referee_id"),
+        set(referees) if len(referees) <= NAMED_REFEREES else times.mine.values("referee_id"),
     )
     program_purchases, program_refunds = 0, 0
     # The program-wide rate scans every referee's events; it only matters once this
     # referrer has enough refunds for the signal to be possible at all.
     if referrer_refunds >= REFUND_MIN_COUNT and referrer_purchases >= REFUND_MIN_PURCHASES:
         program_purchases, program_refunds = _refund_counts(
-            tenant.pk, referrals.filter(program_id=referral.program_id).values("referee_id")
+            tenant.pk,
+            Referral.objects.for_tenant(tenant)
+            .filter(program_id=referral.program_id)
+            .values("referee_id"),
         )
     last_hour, usual = _burst(referral, times)
     week, usual_week, closest_hours = _burst_days(referral, times)

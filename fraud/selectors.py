@@ -6,6 +6,7 @@ from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 
 from referral_platform.core import memo
+from referral_platform.core.compiled import compiled
 
 from .models import Assessment, CaseStatus, Dispute, FraudPolicy, ReviewCase
 from .signals import Policy
@@ -50,6 +51,16 @@ def latest_assessment(referral) -> Assessment | None:
     return _newest_first(referral).first()
 
 
+@compiled
+def _latest_decision(*, tenant_id: int, referral_id: int):
+    return (
+        Assessment.objects.for_tenant(tenant_id)
+        .filter(referral_id=referral_id)
+        .order_by("-created_at", "-pk")
+        .values_list("decision", flat=True)[:1]
+    )
+
+
 def referral_fraud_decision(referral) -> str:
     """The decision the rule engine reads (`ReferralFacts.fraud_decision`).
 
@@ -60,7 +71,8 @@ def referral_fraud_decision(referral) -> str:
         return "reject"
     if referral.status == "review":
         return "review"
-    decision = _newest_first(referral).values_list("decision", flat=True).first()
+    found = _latest_decision(tenant_id=referral.tenant_id, referral_id=referral.pk)
+    decision = found[0] if found else None
     return "review" if decision is None else decision
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
 from referral_platform.core.calendar import due_at
+from referral_platform.core.compiled import compiled
 from referral_platform.core.errors import Conflict, PermissionDenied, ValidationFailed
 from referral_platform.tenancy.models import Membership
 from referral_platform.tenancy.permissions import REVIEW
@@ -162,6 +163,22 @@ def linked_to_reassess(referral, assessment: Assessment) -> list:
     return out
 
 
+@compiled
+def _case_rows(*, tenant_id: int, referral_id: int):
+    return (
+        ReviewCase.objects.for_tenant(tenant_id).filter(referral_id=referral_id).order_by("pk")[:1]
+    )
+
+
+@compiled
+def _assessment_rows(*, tenant_id: int, referral_id: int, stage_key: str):
+    return (
+        Assessment.objects.for_tenant(tenant_id)
+        .filter(referral_id=referral_id, stage_key=stage_key)
+        .order_by("pk")[:1]
+    )
+
+
 def _assessment_store(
     *,
     referral,
@@ -173,7 +190,9 @@ def _assessment_store(
 ) -> Verdict:
     tenant = referral.tenant
     decision = result.decision
-    case = None if new else ReviewCase.objects.for_tenant(tenant).filter(referral=referral).first()
+    case = (
+        None if new else next(iter(_case_rows(tenant_id=tenant.pk, referral_id=referral.pk)), None)
+    )
     codes = [s["code"] for s in result.signals]
     if case is not None and case.status == CaseStatus.REJECTED:
         decision, note = Decision.REJECT, note or "rejected_by_reviewer"
@@ -202,9 +221,12 @@ def _assessment_store(
     assessment = (
         None
         if new
-        else Assessment.unscoped.filter(
-            tenant=tenant, referral=referral, stage_key=stage_key
-        ).first()
+        else next(
+            iter(
+                _assessment_rows(tenant_id=tenant.pk, referral_id=referral.pk, stage_key=stage_key)
+            ),
+            None,
+        )
     )
     if assessment is None:
         assessment = Assessment.unscoped.create(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from referral_platform.core.compiled import compiled
 from referral_platform.core.spreadsheet import major_cell, safe_row
 
 from .models import (
@@ -145,10 +146,15 @@ def reward_get(*, tenant, reward_id: int) -> Reward:
 def referral_unreleased_count(*, referral) -> int:
     """The referral's rewards not yet released (pending or approved): what a fraud review can
     still hold or reject. What was fulfilled stays (a clawback is a separate decision)."""
+    return len(_unreleased(tenant_id=referral.tenant_id, referral_id=referral.pk))
+
+
+@compiled
+def _unreleased(*, tenant_id: int, referral_id: int):
     return (
-        Reward.objects.for_tenant(referral.tenant_id)
-        .filter(referral=referral, status__in=[RewardStatus.PENDING, RewardStatus.APPROVED])
-        .count()
+        Reward.objects.for_tenant(tenant_id)
+        .filter(referral_id=referral_id, status__in=[RewardStatus.PENDING, RewardStatus.APPROVED])
+        .values_list("pk", flat=True)
     )
 
 

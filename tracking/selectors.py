@@ -5,9 +5,20 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from referral_platform.core.compiled import compiled
 from referral_platform.core.errors import NotFound
 
 from .models import Click, Event, Participant, Referral, ReferralStage
+
+
+@compiled
+def _event_rows(*, tenant_id: int, participant_id: int):
+    return (
+        Event.objects.for_tenant(tenant_id)
+        .filter(participant_id=participant_id)
+        .order_by("occurred_at", "pk")
+        .values_list("pk", "type", "occurred_at", "amount_minor", "currency", "order_id", "payload")
+    )
 
 
 def referral_facts(referral: Referral, *, fraud_decision: str):
@@ -19,7 +30,6 @@ def referral_facts(referral: Referral, *, fraud_decision: str):
 
     from .services import participant_fact
 
-    events = Event.objects.for_tenant(referral.tenant_id).filter(participant_id=referral.referee_id)
     facts = tuple(
         EventFact(
             id=pk,
@@ -30,10 +40,8 @@ def referral_facts(referral: Referral, *, fraud_decision: str):
             order_id=order_id,
             properties=dict(payload.get("properties") or {}),
         )
-        for pk, type_, occurred_at, amount_minor, currency, order_id, payload in events.order_by(
-            "occurred_at", "pk"
-        ).values_list(
-            "pk", "type", "occurred_at", "amount_minor", "currency", "order_id", "payload"
+        for pk, type_, occurred_at, amount_minor, currency, order_id, payload in _event_rows(
+            tenant_id=referral.tenant_id, participant_id=referral.referee_id
         )
     )
     return ReferralFacts(

@@ -4,6 +4,7 @@ reward as webhooks carry it."""
 from __future__ import annotations
 
 from referral_platform.core.audit import audit_log
+from referral_platform.core.compiled import compiled
 from referral_platform.webhooks.services import webhook_emit
 
 from .. import rules
@@ -76,19 +77,23 @@ def _lock(tenant_id: int, *keys: str) -> None:
     created can two syncs over several keys take them in different orders; PostgreSQL then
     aborts one, and `retry_on_conflict` runs it again."""
     keys = sorted(set(keys))
-    rows = (
-        RewardLock.unscoped.select_for_update()
-        .filter(tenant_id=tenant_id, key__in=keys)
-        .order_by("key")
-        .values_list("key", flat=True)
-    )
-    missing = set(keys) - set(rows)
+    missing = set(keys) - set(_locked_keys(tenant_id=tenant_id, keys=keys))
     if missing:
         RewardLock.unscoped.bulk_create(
             [RewardLock(tenant_id=tenant_id, key=key) for key in sorted(missing)],
             ignore_conflicts=True,
         )
-        list(rows.all())  # read again: the rows made now (or just committed by another)
+        _locked_keys(tenant_id=tenant_id, keys=keys)  # again: the rows made now (or by another)
+
+
+@compiled
+def _locked_keys(*, tenant_id: int, keys: list[str]):
+    return (
+        RewardLock.unscoped.select_for_update()
+        .filter(tenant_id=tenant_id, key__in=keys)
+        .order_by("key")
+        .values_list("key", flat=True)
+    )
 
 
 def _reserved(reward: Reward, spec: dict) -> int:

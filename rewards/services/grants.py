@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, models, transaction
 from programs.holdout import holdout_members
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_entry, audit_log_all
+from referral_platform.core.compiled import compiled
 from referral_platform.core.retry import retry_on_conflict
 from referral_platform.webhooks.services import webhook_emit
 
@@ -26,19 +27,21 @@ from .reversals import _stage_reversals_apply
 
 def _own_rewards(referral) -> list[Reward]:
     """The referral's rewards: every row of its scope (`referral:<pk>`) and no other."""
-    return list(
-        Reward.unscoped.filter(
-            tenant_id=referral.tenant_id, program_id=referral.program_id, referral_id=referral.pk
-        )
+    return _rewards_of(
+        tenant_id=referral.tenant_id, program_id=referral.program_id, referral_id=referral.pk
+    )
+
+
+@compiled
+def _rewards_of(*, tenant_id: int, program_id: int, referral_id: int):
+    return Reward.unscoped.filter(
+        tenant_id=tenant_id, program_id=program_id, referral_id=referral_id
     )
 
 
 def _reward_facts(referral, spec: dict, own: list[Reward]) -> dict:
     """The facts rewards owns: cap slots of other referrals, this referral's cap state (from
     its rewards, `own`), the budget used, the options already chosen."""
-    program_rows = Reward.unscoped.filter(
-        tenant_id=referral.tenant_id, program_id=referral.program_id
-    )
     cap_state: dict[str, str] = {}
     for r in own:
         if r.cap_slot and not r.slot_freed and r.status in LIVE:
@@ -50,19 +53,22 @@ def _reward_facts(referral, spec: dict, own: list[Reward]) -> dict:
         # Only a cap reads the slots taken (`programs.engine.rewards._apply_caps`).
         "slots_used": _slots_taken(referral, spec) if spec.get("caps") else {},
         "cap_state": cap_state,
-        "budget_used": _budget_used(program_rows.exclude(referral_id=referral.pk), spec),
+        "budget_used": _budget_used(referral, spec),
         "chosen_options": chosen,
         "company_referred_before": bool(spec.get("first_team_of_company_only"))
         and _company_referred_before(referral),
     }
 
 
-def _budget_used(rows, spec: dict) -> int:
+def _budget_used(referral, spec: dict) -> int:
     """What the program's other live rewards reserve against its budget. Read only when the
     program has a budget: it is one row per reward of the program, and a program without one
     would pay that read on every event for nothing."""
     if spec.get("budget") is None:
         return 0
+    rows = Reward.unscoped.filter(
+        tenant_id=referral.tenant_id, program_id=referral.program_id
+    ).exclude(referral_id=referral.pk)
     fields = ("kind", "amount_minor", "points", "details", "options")
     return sum(
         rules.reserved_minor(**dict(zip(fields, values, strict=True)), spec=spec)

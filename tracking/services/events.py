@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from referral_platform.core import clock
+from referral_platform.core.compiled import compiled
 from referral_platform.core.errors import Conflict
 from referral_platform.core.ports import Port
 from referral_platform.core.tasks import enqueue_on_commit
@@ -321,14 +322,19 @@ def event_participant_attach(event: Event):
     return participant
 
 
+@compiled
+def _referee_referrals(*, tenant_id: int, referee_id: int):
+    return (
+        Referral.objects.for_tenant(tenant_id)
+        .filter(referee_id=referee_id)
+        .select_related("program", "referrer")
+    )
+
+
 def event_referrals(event: Event) -> list[Referral]:
     """The referrals in which the event's participant is the referee, with their related
     rows (the tenant and the referee are the event's own)."""
-    referrals = list(
-        Referral.objects.for_tenant(event.tenant)
-        .filter(referee=event.participant)
-        .select_related("program", "referrer")
-    )
+    referrals = _referee_referrals(tenant_id=event.tenant_id, referee_id=event.participant_id)
     for referral in referrals:
         referral.tenant, referral.referee = event.tenant, event.participant
     return referrals

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
+from referral_platform.core.compiled import compiled
 from referral_platform.core.errors import NotFound, ValidationFailed
 from referral_platform.core.retry import retry_on_conflict
 
@@ -78,6 +79,16 @@ def participant_upsert(
     )
 
 
+@compiled
+def _participant_locked(*, tenant_id: int, external_id: str):
+    return (
+        Participant.objects.for_tenant(tenant_id)
+        .select_for_update()
+        .filter(external_id=external_id)
+        .order_by("pk")[:1]
+    )
+
+
 # The input is checked before: what fails here is the database, and a caller's transaction
 # is rolled back with it, so it needs no savepoint of its own.
 @retry_on_conflict
@@ -85,13 +96,13 @@ def participant_upsert(
 def _participant_write(
     *, tenant, external_id: str, changes: dict, attributes: dict | None, is_lead: bool
 ) -> tuple[Participant, bool]:
-    participants = Participant.objects.for_tenant(tenant)
-    participant = participants.select_for_update().filter(external_id=external_id).first()
+    found = _participant_locked(tenant_id=tenant.pk, external_id=external_id)
+    participant = found[0] if found else None
     created = participant is None
     if created:
         try:
             with transaction.atomic():
-                participant = Participant.objects.for_tenant(tenant).create(
+                participant = Participant.unscoped.create(
                     tenant=tenant,
                     external_id=external_id,
                     attributes=dict(attributes or {}),
@@ -100,7 +111,11 @@ def _participant_write(
                 )
         except IntegrityError:
             # A concurrent upsert created it first: update that one.
-            participant = participants.select_for_update().get(external_id=external_id)
+            participant = (
+                Participant.objects.for_tenant(tenant)
+                .select_for_update()
+                .get(external_id=external_id)
+            )
             created = False
     if not created:
         # Only what changed is written, and nothing when the event repeats what we know:

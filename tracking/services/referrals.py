@@ -11,6 +11,7 @@ from programs.holdout import holdout_members
 from programs.pause import new_referrals_paused
 from referral_platform.core import clock
 from referral_platform.core.audit import audit_log
+from referral_platform.core.compiled import compiled
 from referral_platform.webhooks.services import webhook_emit
 
 from .. import attribution, clickbuffer, rules
@@ -45,15 +46,21 @@ def _program_usable(program, at) -> bool:
     return not (program.starts_at and at < program.starts_at)
 
 
-def _touch_from_code(tenant, code_value: str, at) -> tuple[attribution.Touch, ReferralCode] | None:
-    code = (
-        ReferralCode.objects.for_tenant(tenant)
-        .filter(code=code_rules.normalize_code(code_value))
+@compiled
+def _code_rows(*, tenant_id: int, code: str):
+    return (
+        ReferralCode.objects.for_tenant(tenant_id)
+        .filter(code=code)
         .select_related("enrollment", "program")
-        .first()
+        .order_by("pk")[:1]
     )
-    if code is None:
+
+
+def _touch_from_code(tenant, code_value: str, at) -> tuple[attribution.Touch, ReferralCode] | None:
+    found = _code_rows(tenant_id=tenant.pk, code=code_rules.normalize_code(code_value))
+    if not found:
         return None
+    code = found[0]
     touch = attribution.Touch(
         source=attribution.CODE,
         referrer_id=code.enrollment.participant_id,
@@ -90,23 +97,36 @@ def _touch_from_evidence(item: dict) -> attribution.Touch:
     )
 
 
-def _same_identity(participant: Participant) -> list[Participant]:
-    """The participants sharing `participant`'s email or phone hash, itself among them: one
-    read answers both the leads it merges and who it is under another id."""
+@compiled
+def _namesakes(*, tenant_id: int, email_hash: str | None = None, phone_hash: str | None = None):
     q = Q()
-    if participant.email_hash:
-        q |= Q(email_hash=participant.email_hash)
-    if participant.phone_hash:
-        q |= Q(phone_hash=participant.phone_hash)
-    if not q:
-        return [participant]
+    if email_hash is not None:
+        q |= Q(email_hash=email_hash)
+    if phone_hash is not None:
+        q |= Q(phone_hash=phone_hash)
     # Only what the checks and a lead's merge use: a farm may share one phone among many.
-    return list(
-        Participant.objects.for_tenant(participant.tenant_id)
+    return (
+        Participant.objects.for_tenant(tenant_id)
         .filter(q)
         .only("tenant_id", "external_id", "is_lead", "merged_into", "email_hash", "phone_hash")
         .order_by("pk")
     )
+
+
+def _same_identity(participant: Participant) -> list[Participant]:
+    """The participants sharing `participant`'s email or phone hash, itself among them: one
+    read answers both the leads it merges and who it is under another id."""
+    hashes = {
+        name: value
+        for name, value in (
+            ("email_hash", participant.email_hash),
+            ("phone_hash", participant.phone_hash),
+        )
+        if value
+    }
+    if not hashes:
+        return [participant]
+    return _namesakes(tenant_id=participant.tenant_id, **hashes)
 
 
 def _lead_matches(
@@ -114,16 +134,19 @@ def _lead_matches(
 ) -> list[tuple[Participant, str]]:
     """Invite-page leads that are this participant: same click id, email or phone (`same`:
     `_same_identity(participant)`)."""
-    leads = (
-        Participant.objects.for_tenant(tenant)
-        .filter(is_lead=True, merged_into__isnull=True)
-        .exclude(pk=participant.pk)
-    )
+
+    def leads():
+        return (
+            Participant.objects.for_tenant(tenant)
+            .filter(is_lead=True, merged_into__isnull=True)
+            .exclude(pk=participant.pk)
+        )
+
     found: dict[int, tuple[Participant, str]] = {}
     if click_ids:
         for lead_id in (
             Referral.objects.for_tenant(tenant)
-            .filter(referee__in=leads, click_id__in=click_ids)
+            .filter(referee__in=leads(), click_id__in=click_ids)
             .values_list("referee_id", flat=True)
         ):
             found.setdefault(lead_id, (None, "click_id"))
@@ -137,8 +160,17 @@ def _lead_matches(
                 found.setdefault(lead.pk, (lead, how))
     out = []
     for lead_id, (lead, how) in found.items():
-        out.append((lead or leads.get(pk=lead_id), how))
+        out.append((lead or leads().get(pk=lead_id), how))
     return out
+
+
+@compiled
+def _pending_claims(*, tenant_id: int, referee_id: int):
+    return (
+        Claim.objects.for_tenant(tenant_id)
+        .filter(referee_id=referee_id, status=ClaimStatus.PENDING)
+        .select_related("program")
+    )
 
 
 def signup_attribute(*, event: Event, participant: Participant) -> list[Referral]:
@@ -174,11 +206,7 @@ def signup_attribute(*, event: Event, participant: Participant) -> list[Referral
             if touch:
                 add(click.program, touch)
     claimed: set[int] = set()  # programs in which the referee has a pending claim
-    for claim in (
-        Claim.objects.for_tenant(tenant)
-        .filter(referee=participant, status=ClaimStatus.PENDING)
-        .select_related("program")
-    ):
+    for claim in _pending_claims(tenant_id=tenant.pk, referee_id=participant.pk):
         claimed.add(claim.program_id)
         if claim.referrer_id:
             add(
@@ -238,6 +266,16 @@ def signup_attribute(*, event: Event, participant: Participant) -> list[Referral
     return created
 
 
+@compiled
+def _referral_locked(*, tenant_id: int, program_id: int, referee_id: int):
+    return (
+        Referral.objects.for_tenant(tenant_id)
+        .select_for_update()
+        .filter(program_id=program_id, referee_id=referee_id)
+        .order_by("pk")[:1]
+    )
+
+
 def referral_attribute(
     *,
     program,
@@ -264,14 +302,11 @@ def referral_attribute(
         if t.referrer_id not in held_out
     ]
     decision = attribution.decide(touches, signup_at=signup_at, settings=settings_)
-    existing = (
-        Referral.objects.for_tenant(referee.tenant_id)
-        .select_for_update()
-        .filter(program=program, referee=referee)
-        .first()
+    existing = _referral_locked(
+        tenant_id=referee.tenant_id, program_id=program.pk, referee_id=referee.pk
     )
-    if existing is not None:
-        return existing, False
+    if existing:
+        return existing[0], False
     if lead_referral is not None:
         return _lead_referral_adopt(lead_referral, referee=referee, decision=decision), False
     if decision.outcome == attribution.NONE:
@@ -304,6 +339,16 @@ def _lead_referral_adopt(referral: Referral, *, referee: Participant, decision) 
     return referral
 
 
+@compiled
+def _enrollment_rows(*, tenant_id: int, program_id: int, referrer_id: int):
+    return (
+        Enrollment.objects.for_tenant(tenant_id)
+        .filter(program_id=program_id, participant_id=referrer_id)
+        .select_related("participant")
+        .order_by("pk")[:1]
+    )
+
+
 @transaction.atomic(savepoint=False)
 def referral_create(
     *, program, referee: Participant, decision, signup_at, event=None, claims_pending=True
@@ -326,11 +371,9 @@ def referral_create(
     # A self-referral under another id is fraud's call (it scores same email/phone/device);
     # only the literal same participant is held here, since nothing else would catch it.
     review = decision.outcome == attribution.REVIEW or referrer_id == referee.pk
-    enrollment = (
-        Enrollment.objects.for_tenant(tenant)
-        .filter(program=program, participant_id=referrer_id)
-        .select_related("participant")
-        .first()
+    enrollment = next(
+        iter(_enrollment_rows(tenant_id=tenant.pk, program_id=program.pk, referrer_id=referrer_id)),
+        None,
     )
     # The referral is evaluated under its version's experiments: the referrer's variants
     # from the enrollment; the referee's keyed on the click that brought them (the `rp_click`
@@ -344,7 +387,7 @@ def referral_create(
     }
     try:
         with transaction.atomic():
-            referral = Referral.objects.for_tenant(tenant).create(
+            referral = Referral.unscoped.create(
                 tenant=tenant,
                 program=program,
                 program_version_id=program.current_version_id,
@@ -368,7 +411,7 @@ def referral_create(
         referral.referrer = enrollment.participant
     if event is not None:
         # The referral was inserted just now: it has no stage yet.
-        ReferralStage.objects.for_tenant(tenant).create(
+        ReferralStage.unscoped.create(
             tenant=tenant,
             referral=referral,
             stage_key="signup",
@@ -414,15 +457,18 @@ def referral_webhook_data(referral: Referral) -> dict:
 # --- Stages --------------------------------------------------------------------------
 
 
+@compiled
+def _stages_of(*, tenant_id: int, referral_id: int):
+    return ReferralStage.objects.for_tenant(tenant_id).filter(referral_id=referral_id)
+
+
 def referral_stages_apply(*, referral: Referral, decisions) -> list[str]:
     """Write the stages the engine reports reached or reversed (`decisions`, from
     `programs.engine.evaluate_stages`) and the referral's status they set; a referral in
     review or rejected keeps its status (ops decides) and remembers where it would return.
     Returns the paying stages reached now, which fraud scores."""
     tenant = referral.tenant
-    stages = {
-        s.stage_key: s for s in ReferralStage.objects.for_tenant(tenant).filter(referral=referral)
-    }
+    stages = {s.stage_key: s for s in _stages_of(tenant_id=tenant.pk, referral_id=referral.pk)}
     newly_paying: list[str] = []
     for decision in decisions:
         stage = stages.get(decision.stage_key)
@@ -430,7 +476,7 @@ def referral_stages_apply(*, referral: Referral, decisions) -> list[str]:
             reversed_at = getattr(decision, "reversed_at", None) or decision.occurred_at
             if stage is None:
                 # Reached and reversed before we saw it: keep both facts on the record.
-                stages[decision.stage_key] = ReferralStage.objects.for_tenant(tenant).create(
+                stages[decision.stage_key] = ReferralStage.unscoped.create(
                     tenant=tenant,
                     referral=referral,
                     stage_key=decision.stage_key,
@@ -447,7 +493,7 @@ def referral_stages_apply(*, referral: Referral, decisions) -> list[str]:
                 referral.reversed_at = reversed_at
             continue
         if stage is None:
-            stages[decision.stage_key] = ReferralStage.objects.for_tenant(tenant).create(
+            stages[decision.stage_key] = ReferralStage.unscoped.create(
                 tenant=tenant,
                 referral=referral,
                 stage_key=decision.stage_key,
@@ -481,17 +527,25 @@ def referral_stages_apply(*, referral: Referral, decisions) -> list[str]:
     return newly_paying
 
 
+@compiled
+def _referral_for_lock(*, tenant_id: int, pk: int):
+    return (
+        Referral.objects.for_tenant(tenant_id)
+        .select_for_update(of=("self",))
+        .select_related("referrer", "referee")
+        .filter(pk=pk)
+    )
+
+
 def referral_lock(referral: Referral) -> Referral:
     """The referral's row, read again and locked for the caller's transaction, with its
     referrer and referee read again too (the flow changes them: an event's contact details).
     The tenant, program and program version are the ones `referral` holds: the flow never
     changes them, and the lock's statement costs a fraction without them."""
-    locked = (
-        Referral.objects.for_tenant(referral.tenant_id)
-        .select_for_update(of=("self",))
-        .select_related("referrer", "referee")
-        .get(pk=referral.pk)
-    )
+    found = _referral_for_lock(tenant_id=referral.tenant_id, pk=referral.pk)
+    if not found:
+        raise Referral.DoesNotExist(f"referral {referral.pk} is gone")
+    locked = found[0]
     for name in ("tenant", "program", "program_version"):
         field = Referral._meta.get_field(name)
         if field.is_cached(referral) and getattr(referral, field.attname) == getattr(
