@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from referral_platform.core import clock
@@ -100,7 +100,8 @@ def assessment_score(
     assessment and open or update its review case; return what the flow must apply.
 
     Fails closed: if the facts cannot be gathered or scored, the decision is `review`
-    (note `assessment_failed`), never approve. `unreleased_rewards` is the referral's rewards
+    (note `assessment_failed`), never approve; a database error is raised, and the caller's
+    transaction (an event's) is undone and run again. `unreleased_rewards` is the referral's rewards
     not yet released, counted by rewards and handed over by the flow (None: unknown). The
     caller holds the referral's row lock (`tracking.referral_lock`), or created the referral
     in its transaction (`new`: it has no assessment and no review case yet)."""
@@ -108,13 +109,16 @@ def assessment_score(
 
     idle = False
     try:
-        with transaction.atomic():
-            facts = assessment_facts(
-                referral=referral, stage_key=stage_key, unreleased_rewards=unreleased_rewards
-            )
-            result = assess(facts, policy_for(referral.tenant, referral.program_id))
-            idle = nothing_at_stake(facts)
+        facts = assessment_facts(
+            referral=referral, stage_key=stage_key, unreleased_rewards=unreleased_rewards
+        )
+        result = assess(facts, policy_for(referral.tenant, referral.program_id))
+        idle = nothing_at_stake(facts)
         note = ""
+    except DatabaseError:
+        # The transaction is lost with it (no savepoint: one per assessment cost two
+        # statements): the event fails and is processed again, still unpaid.
+        raise
     except Exception:  # noqa: BLE001 — failing closed is the point: anything → review
         logger.exception("fraud assessment failed referral=%s stage=%s", referral.pk, stage_key)
         result = failed_result()

@@ -175,11 +175,16 @@ def _event_process(event, *, mark: bool = True, locked: bool = False):
         event = tracking.event_lock(event)
     if event.status == EventStatus.PROCESSED:
         return event
-    participant = tracking.event_participant_attach(event)
+    participant, new = tracking.event_participant_attach(event)
+    # A participant created by this event has no referral but those its sign-up opens.
+    opened, all_known = [], new
     if event.type == EventType.SIGNUP and participant.opted_out_at is None:
-        for referral in tracking.signup_attribute(event=event, participant=participant):
+        opened, all_known = tracking.signup_attribute(
+            event=event, participant=participant, referee_new=new
+        )
+        for referral in opened:
             referral_opened(referral)
-    for referral in tracking.event_referrals(event):
+    for referral in opened if all_known else tracking.event_referrals(event):
         referral_advance(referral=referral, event=event)
     # In a chunk, the events are marked processed together, before its commit.
     return tracking.event_mark_processed(event) if mark else event

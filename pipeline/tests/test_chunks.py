@@ -107,8 +107,8 @@ def test_in_a_chunk_an_event_that_raises_is_rolled_back_alone_and_the_others_com
     events = _signups(tenant, referrer_code.code, ["ann", "bad", "cy"])
     real = tracking.signup_attribute
 
-    def attribute(*, event, participant):
-        referrals = real(event=event, participant=participant)  # written, then undone
+    def attribute(*, event, participant, referee_new):
+        referrals = real(event=event, participant=participant, referee_new=referee_new)  # undone
         if participant.external_id == "bad":
             raise RuntimeError("boom")
         return referrals

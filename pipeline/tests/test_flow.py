@@ -258,3 +258,57 @@ def test_a_claim_contradicting_the_attribution_opens_a_case_and_holds_the_cash(
         run_all()
     reward.refresh_from_db()
     assert (reward.status, reward.hold_reason) == ("pending", "review")
+
+
+def test_a_database_error_while_scoring_undoes_the_event_which_is_processed_again(
+    tenant, referrer_code, monkeypatch
+):
+    from django.db import OperationalError
+
+    import fraud.facts
+    from tracking.models import Event
+
+    real = fraud.facts.assessment_facts
+
+    def broken(**kwargs):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(fraud.facts, "assessment_facts", broken)
+    assert send(tenant, "s1", "signup", "bo", referral={"code": referrer_code.code}) == "failed"
+    event = Event.objects.for_tenant(tenant).get()
+    assert (event.status, event.attempts, event.participant_id) == ("accepted", 1, None)
+    assert "statement timeout" in event.error
+    # Nothing of it stayed: no referral, no assessment, not even the participant.
+    assert not Referral.objects.for_tenant(tenant).exists()
+    assert not Assessment.objects.for_tenant(tenant).exists()
+
+    monkeypatch.setattr(fraud.facts, "assessment_facts", real)
+    with time_machine.travel(clock.now() + timedelta(minutes=10)):  # past the back-off
+        assert flow.events_sweep()["processed"] == 1
+    referral = Referral.objects.for_tenant(tenant).get()
+    assert (referral.referee.external_id, referral.status) == ("bo", "pending")
+    assert list(
+        Assessment.objects.for_tenant(tenant).values_list("stage_key", "decision", "note")
+    ) == [("signup", "approve", "")]
+
+
+def test_a_participant_created_by_its_signup_has_its_new_referral_advanced_unread(
+    tenant, referrer_code, monkeypatch
+):
+    from tracking.models import ReferralStage
+
+    reads = []
+    record(monkeypatch, reads, tracking, "event_referrals")
+    assert send(tenant, "s1", "signup", "bo", referral={"code": referrer_code.code}) == (
+        "processed"
+    )
+    # Created by this sign-up: its one referral is the one just opened, advanced unread.
+    assert reads == []
+    referral = Referral.objects.for_tenant(tenant).get(referee__external_id="bo")
+    stages = ReferralStage.objects.for_tenant(tenant).filter(referral=referral)
+    assert list(stages.values_list("stage_key", flat=True)) == ["signup"]
+    # A purchase of a participant we know reads its referrals.
+    assert send(tenant, "p1", "purchase", "bo", amount={"amount_minor": 9900, "currency": "CNY"})
+    assert len(reads) == 1
+    referral.refresh_from_db()
+    assert referral.status == "converted"

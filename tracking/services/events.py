@@ -19,7 +19,7 @@ from referral_platform.core.ports import Port
 from referral_platform.core.tasks import enqueue_on_commit
 
 from .. import clickbuffer
-from ..models import Event, EventStatus, Referral
+from ..models import Event, EventStatus, Participant, Referral
 from .participants import LEAD_PREFIX, participant_upsert
 
 logger = logging.getLogger(__name__)
@@ -307,10 +307,11 @@ def events_lock(events: list[Event]) -> list[Event]:
     return locked
 
 
-def event_participant_attach(event: Event):
-    """Upsert the event's participant (contact details as sent) and link the event to it."""
+def event_participant_attach(event: Event) -> tuple[Participant, bool]:
+    """Upsert the event's participant (contact details as sent) and link the event to it;
+    `(participant, created now)`."""
     person = event.payload.get("participant") or {}
-    participant, _created = participant_upsert(
+    participant, created = participant_upsert(
         tenant=event.tenant,
         external_id=person["external_id"],
         email=person.get("email"),
@@ -319,7 +320,7 @@ def event_participant_attach(event: Event):
     )
     event.participant = participant
     event.save(update_fields=["participant"])
-    return participant
+    return participant, created
 
 
 @compiled

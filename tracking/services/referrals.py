@@ -3,6 +3,8 @@ leads merged), creation, and the stages the engine reports reached or reversed."
 
 from __future__ import annotations
 
+import contextlib
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -173,9 +175,15 @@ def _pending_claims(*, tenant_id: int, referee_id: int):
     )
 
 
-def signup_attribute(*, event: Event, participant: Participant) -> list[Referral]:
+def signup_attribute(
+    *, event: Event, participant: Participant, referee_new: bool = False
+) -> tuple[list[Referral], bool]:
     """Gather every touch for this sign-up, per program, and create or merge referrals.
-    Returns the referrals created now (the flow has fraud score each once)."""
+    Returns the referrals created now (the flow has fraud score each once) and whether they
+    are all the participant's referrals. `referee_new` says the participant was created in
+    this transaction: no other transaction can have given it a claim or a referral, so
+    neither is read, and unless a lead merged into it, the referrals created now are all it
+    has."""
     tenant = event.tenant
     at = event.occurred_at
     ref = event.payload.get("referral") or {}
@@ -206,7 +214,9 @@ def signup_attribute(*, event: Event, participant: Participant) -> list[Referral
             if touch:
                 add(click.program, touch)
     claimed: set[int] = set()  # programs in which the referee has a pending claim
-    for claim in _pending_claims(tenant_id=tenant.pk, referee_id=participant.pk):
+    for claim in (
+        [] if referee_new else _pending_claims(tenant_id=tenant.pk, referee_id=participant.pk)
+    ):
         claimed.add(claim.program_id)
         if claim.referrer_id:
             add(
@@ -218,7 +228,8 @@ def signup_attribute(*, event: Event, participant: Participant) -> list[Referral
     # Leads from the invite page merge into this participant and bring their touches.
     merged_referrals: dict[int, Referral] = {}
     same = _same_identity(participant)
-    for lead, how in _lead_matches(tenant, participant, click_ids, same):
+    merged = _lead_matches(tenant, participant, click_ids, same)
+    for lead, how in merged:
         for referral in (
             Referral.objects.for_tenant(tenant).filter(referee=lead).select_related("program")
         ):
@@ -260,10 +271,11 @@ def signup_attribute(*, event: Event, participant: Participant) -> list[Referral
             lead_referral=merged_referrals.get(program_id),
             claims_pending=program_id in claimed,
             selves={p.pk for p in same} | {participant.pk},
+            referee_new=referee_new and not merged,
         )
         if is_new:
             created.append(referral)
-    return created
+    return created, referee_new and not merged
 
 
 @compiled
@@ -286,9 +298,11 @@ def referral_attribute(
     lead_referral: Referral | None = None,
     claims_pending: bool = True,
     selves: set[int] | None = None,
+    referee_new: bool = False,
 ) -> tuple[Referral | None, bool]:
     """Decide with the pure function and persist: one referral per referee per program.
-    Returns `(referral or None, created now)`."""
+    Returns `(referral or None, created now)`. A referee created in this transaction
+    (`referee_new`) has no referral to find."""
     settings_ = attribution.Settings.from_dict(rules.attribution_settings(program.spec))
     # Who the referee is under another id (same email or phone hash), unless the caller read it.
     if selves is None:
@@ -302,8 +316,12 @@ def referral_attribute(
         if t.referrer_id not in held_out
     ]
     decision = attribution.decide(touches, signup_at=signup_at, settings=settings_)
-    existing = _referral_locked(
-        tenant_id=referee.tenant_id, program_id=program.pk, referee_id=referee.pk
+    existing = (
+        []
+        if referee_new
+        else _referral_locked(
+            tenant_id=referee.tenant_id, program_id=program.pk, referee_id=referee.pk
+        )
     )
     if existing:
         return existing[0], False
@@ -318,6 +336,7 @@ def referral_attribute(
         signup_at=signup_at,
         event=event,
         claims_pending=claims_pending,
+        referee_new=referee_new,
     )
 
 
@@ -351,13 +370,21 @@ def _enrollment_rows(*, tenant_id: int, program_id: int, referrer_id: int):
 
 @transaction.atomic(savepoint=False)
 def referral_create(
-    *, program, referee: Participant, decision, signup_at, event=None, claims_pending=True
+    *,
+    program,
+    referee: Participant,
+    decision,
+    signup_at,
+    event=None,
+    claims_pending=True,
+    referee_new=False,
 ) -> tuple[Referral, bool]:
     """Write the referral the attribution decided (held in review when attribution could not
     decide, or the referee referred themself); `(referral, created now)`. Fraud scoring, the
     `referral.created` webhook and the referrer's email follow in `pipeline.flow`. The
     referee's pending claims in the program are settled by it; `claims_pending=False` says
-    the caller has read them in this transaction and found none."""
+    the caller has read them in this transaction and found none; `referee_new` that it
+    created the referee in this transaction, so no other can have written its referral."""
     tenant = referee.tenant
     if decision.outcome == attribution.REVIEW:
         candidates = decision.rule.get("candidates") or []
@@ -385,8 +412,10 @@ def referral_create(
         **variants_assign(spec, "referrer", referrer_id, referrer_variants),
         **variants_assign(spec, "referee", referee_unit),
     }
+    # Another sign-up of this referee may have written its referral meanwhile: a savepoint
+    # catches that. A referee created in this transaction is seen by nobody else.
     try:
-        with transaction.atomic():
+        with contextlib.nullcontext() if referee_new else transaction.atomic():
             referral = Referral.unscoped.create(
                 tenant=tenant,
                 program=program,

@@ -392,3 +392,29 @@ def test_an_invite_page_lead_merges_by_email_and_its_audit_says_so(tenant, progr
     lead = Participant.objects.for_tenant(tenant).get(is_lead=True)
     assert lead.merged_into.external_id == "shop-eve"
     assert merged.data == {"lead": lead.external_id, "matched_by": "email"}
+
+
+def test_a_new_participant_that_a_lead_merged_into_has_its_referrals_read(
+    tenant, program, alice_code, monkeypatch
+):
+    reads = []
+    real = services.event_referrals
+
+    def spy(event):
+        found = real(event)
+        reads.append([r.referee.external_id for r in found])
+        return found
+
+    c = click(tenant, alice_code, T0 - timedelta(hours=1))
+    invite_lead(alice_code, name="Dan", email="", phone="13900139000", click_id=c)
+    monkeypatch.setattr(services, "event_referrals", spy)
+    send(
+        tenant,
+        "s1",
+        "signup",
+        "shop-dan",
+        at=T0 + timedelta(days=1),
+        person={"phone": "+8613900139000"},
+    )
+    # "shop-dan" is new, but the lead's referral became its own: read, and advanced.
+    assert reads == [["shop-dan"]]
