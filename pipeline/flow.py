@@ -209,6 +209,9 @@ def events_process(event_pks: list[int]) -> dict[str, int]:
     claimed = tracking.events_claim(list(event_pks))
     outcome["skipped"] = len(set(event_pks)) - len(claimed)
     if claimed:
+        # Clicks still buffered land now, in their own transaction: one flushed inside the
+        # chunk's would be lost with it if the chunk were undone.
+        tracking.clicks_flush()
         with claims_heartbeat(claimed):
             pending = claimed
             while pending:
@@ -217,7 +220,37 @@ def events_process(event_pks: list[int]) -> dict[str, int]:
 
 
 def _chunk_process(event_pks: list[int], outcome: dict[str, int]) -> list[int]:
-    """One transaction over claimed events; returns those left for the next one."""
+    """One transaction over claimed events; returns those left for the next one. The chunk
+    runs first as a whole; if anything in it raises, all of it is undone and it runs again
+    with a savepoint per event, so only what fails is left out."""
+    if len(event_pks) > 1:
+        done = _chunk_at_once(event_pks)
+        if done is not None:
+            outcome["processed"] += done
+            return []
+    return _chunk_event_by_event(event_pks, outcome)
+
+
+def _chunk_at_once(event_pks: list[int]) -> int | None:
+    """The chunk in one transaction without a savepoint per event: what a chunk where nothing
+    fails, the common case, pays (two statements an event less). Returns how many were
+    processed, or None when something raised: then nothing of it was kept (the callbacks
+    waiting for the commit, webhooks and emails, went with it)."""
+    events = tracking.events_claimed_load(event_pks)
+    try:
+        with transaction.atomic(), memo.memo_scope():
+            events = tracking.events_lock(events)
+            for event in events:
+                with tenant_context(event.tenant):
+                    _event_process(event, mark=False, locked=True)
+            tracking.events_mark_processed([event.pk for event in events])
+    except Exception as exc:  # noqa: BLE001 - the careful pass finds and records the culprit
+        logger.info("chunk of %s events undone (%s); a savepoint each", len(events), exc)
+        return None
+    return len(events)
+
+
+def _chunk_event_by_event(event_pks: list[int], outcome: dict[str, int]) -> list[int]:
     events = tracking.events_claimed_load(event_pks)
     processed, failed, rest = [], [], []
     try:
@@ -244,7 +277,7 @@ def _chunk_process(event_pks: list[int], outcome: dict[str, int]) -> list[int]:
         if len(events) > 1:
             logger.warning("chunk of %s events failed (%s); one at a time", len(events), exc)
             for event in events:
-                _chunk_process([event.pk], outcome)
+                _chunk_event_by_event([event.pk], outcome)
             return []
         for event in events:
             try:

@@ -221,3 +221,38 @@ def test_staff_changes_between_chunks_reach_the_next_chunk(tenant, bench_program
     # Everything to review: a threshold of 0 holds even a clean sign-up.
     FraudPolicy.unscoped.create(tenant=tenant, review_threshold=0, reject_threshold=100)
     assert signed_up(3) == "review"
+
+
+def test_a_chunk_undone_for_one_bad_event_announces_each_good_referral_once(
+    tenant,
+    referrer_code,  # noqa: F811
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    from referral_platform.core import tasks as core_tasks
+    from tracking.models import Referral
+
+    events = _signups(tenant, referrer_code.code, ["ann", "bad", "cy"])
+    real = tracking.signup_attribute
+    passes = []
+
+    def attribute(*, event, participant, referee_new):
+        passes.append(participant.external_id)
+        if participant.external_id == "bad":
+            raise RuntimeError("boom")
+        return real(event=event, participant=participant, referee_new=referee_new)
+
+    sent = []
+    monkeypatch.setattr(flow.tracking, "signup_attribute", attribute)
+    monkeypatch.setattr(core_tasks, "publish", lambda task, *args: sent.append((task.name, args)))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outcome = flow.events_process([e.pk for e in events])
+    assert outcome == {"processed": 2, "failed": 1, "skipped": 0}
+    # The chunk ran as a whole up to "bad", was undone, and ran again a savepoint each.
+    assert passes == ["ann", "bad", "ann", "bad", "cy"]
+    referrals = Referral.unscoped.filter(tenant=tenant).order_by("pk")
+    assert [r.referee.external_id for r in referrals] == ["ann", "cy"]
+    # What waited for the commit is what the second pass left: one email each.
+    notified = [args for name, args in sent if name == "rewards.notify_referral"]
+    assert notified == [(tenant.pk, r.pk) for r in referrals]
+    assert len(callbacks) >= 2

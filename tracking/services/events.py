@@ -359,6 +359,12 @@ def events_mark_processed(event_pks: list[int]) -> None:
         )
 
 
+def clicks_flush() -> int:
+    """Write the clicks buffered in Redis (and this process's queue) to the database, in
+    their own transaction; how many."""
+    return clickbuffer.flush()
+
+
 def events_due(*, limit: int = 500, grace_seconds: int = 30) -> list[int]:
     """What the broker never delivered: accepted events older than a short grace (so the
     normal task path goes first) whose claim is free or expired. Buffered clicks are flushed
