@@ -61,16 +61,19 @@ def _latest_decision(*, tenant_id: int, referral_id: int):
     )
 
 
-def referral_fraud_decision(referral) -> str:
+def referral_fraud_decision(referral, *, latest: Assessment | None = None) -> str:
     """The decision the rule engine reads (`ReferralFacts.fraud_decision`).
 
     Fails closed: a referral that was never assessed counts as `review`, so its cash
-    waits until an assessment (or a person) clears it.
+    waits until an assessment (or a person) clears it. `latest` is the referral's newest
+    assessment when the caller holds it (it stored the only one, just now).
     """
     if referral.status == "rejected":
         return "reject"
     if referral.status == "review":
         return "review"
+    if latest is not None:
+        return latest.decision
     found = _latest_decision(tenant_id=referral.tenant_id, referral_id=referral.pk)
     decision = found[0] if found else None
     return "review" if decision is None else decision

@@ -48,14 +48,17 @@ REVIEW, REJECTED, PENDING = "review", "rejected", "pending"
 # --- Facts and stages, computed once per referral per pass ---------------------------------
 
 
-def fraud_decision(referral) -> str:
-    """The fraud decision the engine reads: fraud's one definition, fail closed."""
-    return fraud_selectors.referral_fraud_decision(referral)
+def fraud_decision(referral, latest=None) -> str:
+    """The fraud decision the engine reads: fraud's one definition, fail closed (`latest`:
+    the referral's only assessment, stored just now)."""
+    return fraud_selectors.referral_fraud_decision(referral, latest=latest)
 
 
-def referral_facts(referral):
+def referral_facts(referral, latest=None):
     """Tracking's facts about `referral` with fraud's decision in them."""
-    return tracking_selectors.referral_facts(referral, fraud_decision=fraud_decision(referral))
+    return tracking_selectors.referral_facts(
+        referral, fraud_decision=fraud_decision(referral, latest)
+    )
 
 
 # --- Fraud: assess, then apply what it returns ---------------------------------------------
@@ -111,20 +114,22 @@ def _status_refresh(referral, source) -> None:
 # --- A referral's life -----------------------------------------------------------------------
 
 
-def referral_opened(referral) -> None:
+def referral_opened(referral):
     """A referral just created: fraud scores the sign-up, then the `referral.created` webhook
-    and the referrer's email."""
-    assessment_run(referral=referral, stage_key="signup", new=True)
+    and the referrer's email. Returns the sign-up's assessment, the referral's only one."""
+    assessment = assessment_run(referral=referral, stage_key="signup", new=True)
     tracking.referral_created_announce(referral)
     rewards_services.referral_notify(referral=referral)
+    return assessment
 
 
-def referral_advance(*, referral, event=None):
+def referral_advance(*, referral, event=None, opened=None):
     """A refund's reversals (when `event` is one), the stages the referee's events reach
     (evaluated once), fraud at each paying stage reached now, then the rewards due, all from
-    the same facts and stage decisions."""
+    the same facts and stage decisions. `opened` is the sign-up assessment of a referral this
+    transaction created (`referral_opened`): its only assessment, and it has no rewards."""
     spec = tracking_selectors.referral_spec(referral)
-    facts = referral_facts(referral)
+    facts = referral_facts(referral, latest=opened)
     if event is not None and event.type == EventType.REFUND:
         rewards_services.refund_apply(referral=referral, event=event, facts=facts, spec=spec)
     stages = list(engine.evaluate_stages(spec, facts, clock.now(), referral.tenant.calendar))
@@ -137,7 +142,9 @@ def referral_advance(*, referral, event=None):
         facts = dataclasses.replace(
             facts, status=referral.status, fraud_decision=fraud_decision(referral)
         )
-    rewards_services.referral_rewards_sync(referral=referral, facts=facts, stages=stages, spec=spec)
+    rewards_services.referral_rewards_sync(
+        referral=referral, facts=facts, stages=stages, spec=spec, new=opened is not None
+    )
     return referral
 
 
@@ -182,10 +189,9 @@ def _event_process(event, *, mark: bool = True, locked: bool = False):
         opened, all_known = tracking.signup_attribute(
             event=event, participant=participant, referee_new=new
         )
-        for referral in opened:
-            referral_opened(referral)
+    assessed = {referral.pk: referral_opened(referral) for referral in opened}
     for referral in opened if all_known else tracking.event_referrals(event):
-        referral_advance(referral=referral, event=event)
+        referral_advance(referral=referral, event=event, opened=assessed.get(referral.pk))
     # In a chunk, the events are marked processed together, before its commit.
     return tracking.event_mark_processed(event) if mark else event
 

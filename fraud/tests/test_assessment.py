@@ -142,6 +142,21 @@ def test_a_referral_never_assessed_counts_as_review_for_the_rule_engine(tenant, 
     assert referral_fraud_decision(referral) == "review"
 
 
+def test_the_newest_assessment_handed_in_is_the_decision_unless_the_status_says_otherwise(
+    tenant, program, make, django_assert_num_queries
+):
+    referral = make.referral(program, make.participant(tenant), make.participant(tenant))
+    assessment = flow.assessment_run(referral=referral, stage_key="signup", new=True)
+    assert assessment.decision == "approve"
+    with django_assert_num_queries(0):
+        assert referral_fraud_decision(referral, latest=assessment) == "approve"
+    assert referral_fraud_decision(referral) == "approve"  # read: the same answer
+    referral.status = "review"
+    assert referral_fraud_decision(referral, latest=assessment) == "review"
+    referral.status = "rejected"
+    assert referral_fraud_decision(referral, latest=assessment) == "reject"
+
+
 def test_velocity_fires_for_the_third_referee_from_one_ip(tenant, program, make, rewards_calls):
     ann = make.participant(tenant, email="ann@gmail.com")
     decisions = []

@@ -73,8 +73,9 @@ def pair(tenant, code, i):
 # participant's upsert or the rewards sync); 46 and 44 (a referrer's reward lock, once
 # its row exists, taken in one statement); 39 and 42 (a participant created by the event
 # has no claim or referral to read and its referral needs no savepoint; no savepoint around
-# fraud's facts).
-SIGNUP_QUERIES = 39
+# fraud's facts); 37 (a referral opened by the sign-up has its decision from the assessment
+# just stored, and no rewards to read).
+SIGNUP_QUERIES = 37
 PURCHASE_QUERIES = 42
 # Per event in a chunk, as the worker runs them: the claim, the load and lock, the UPDATE
 # marking them processed and, in production, the COMMIT are paid once per chunk, and so are
@@ -85,11 +86,12 @@ PURCHASE_QUERIES = 42
 # the memo, 50 and 44 before the reads above were reused, 49 and 41 before the
 # identifiers' holders were read once, 46 and 38 before the savings of 47 and 45 above,
 # 35 and 33 before the reward lock's, 34 and 32 before those of 39 and 42, 27 and 30
-# before a chunk ran first as a whole, without a savepoint per event.
+# before a chunk ran first as a whole, without a savepoint per event, 25 before the savings
+# of 37.
 # Most of what is left is fraud's scoring facts (about 15 queries a referral and
 # stage) and the rewards sync under its lock.
 CHUNK = 10
-SIGNUP_QUERIES_IN_CHUNK = 25
+SIGNUP_QUERIES_IN_CHUNK = 23
 PURCHASE_QUERIES_IN_CHUNK = 28
 
 

@@ -153,7 +153,9 @@ def _options(decision) -> list[dict]:
 
 
 @retry_on_conflict
-def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) -> list[Reward]:
+def referral_rewards_sync(
+    *, referral, facts, stages, spec: dict | None = None, new: bool = False
+) -> list[Reward]:
     """Ask the engine what is due for `referral` now and write the rows that are missing;
     reverse the live rows of stages the engine says were reversed inside their hold (a
     refund, a cancellation, a class transfer). Idempotent: rows are written once (the
@@ -162,7 +164,8 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
     `facts` are tracking's facts with fraud's decision and `stages` the engine's stage
     decisions for them, both computed once by the flow (`pipeline.flow`) and handed over;
     rewards adds only the facts it owns, under its lock (a referral's rewards alone:
-    `pipeline.flow.referral_rewards_sync`)."""
+    `pipeline.flow.referral_rewards_sync`). A `new` referral, created in the caller's
+    transaction, has no rewards yet to read."""
     spec = spec if spec is not None else engine_bridge.referral_spec(referral)
     tenant = referral.tenant
     now = clock.now()
@@ -175,7 +178,7 @@ def referral_rewards_sync(*, referral, facts, stages, spec: dict | None = None) 
         # Under this lock the slots counted below cannot be taken by another worker before
         # our rows are written: two workers never both take the last slot.
         _lock(tenant.pk, *keys)
-        own = _own_rewards(referral)
+        own = [] if new else _own_rewards(referral)
         facts = engine_bridge.with_reward_facts(facts, **_reward_facts(referral, spec, own))
         _stage_reversals_apply(referral, spec, stages, now)
         decisions = engine_bridge.evaluate_rewards(spec, facts, now, tenant.calendar)
