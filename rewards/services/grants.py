@@ -204,7 +204,11 @@ def referral_rewards_sync(
                     version_id=referral.program_version_id,
                 )
             )
-        created = _rewards_write(due)
+        # Rows of the referral's own scope are written only by its syncs, which all hold its
+        # referrer's lock: nobody can have written one meanwhile. Another scope's (a tier)
+        # may have been, by a period sweep.
+        own_scope = f"referral:{referral.pk}"
+        created = _rewards_write(due, contested=any(r.scope != own_scope for r in due))
         audit_log_all(
             [
                 audit_entry(
@@ -241,13 +245,15 @@ def _keys_written(referral, decisions, own: list[Reward]) -> set[tuple]:
     return keys
 
 
-def _rewards_write(rewards: list[Reward]) -> list[Reward]:
+def _rewards_write(rewards: list[Reward], *, contested: bool = True) -> list[Reward]:
     """Insert `rewards` in one statement and return them. If one was written meanwhile by a
     concurrent period sweep (its unique key says so), each is written alone and that one is
-    left out."""
+    left out. Rows nobody else can be writing (not `contested`) need no savepoint."""
     if not rewards:
         return []
     if connection.features.can_return_rows_from_bulk_insert:
+        if not contested:
+            return Reward.unscoped.bulk_create(rewards)
         try:
             with transaction.atomic():
                 return Reward.unscoped.bulk_create(rewards)
