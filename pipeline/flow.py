@@ -30,7 +30,7 @@ from django.db import connections as db_connections
 from fraud import selectors as fraud_selectors
 from fraud import services as fraud_services
 from programs import engine
-from referral_platform.core import clock, memo
+from referral_platform.core import audit, clock, memo
 from referral_platform.core.retry import retry_on_conflict
 from referral_platform.tenancy.scoping import tenant_context
 from rewards import selectors as rewards_selectors
@@ -246,9 +246,10 @@ def _chunk_at_once(event_pks: list[int]) -> int | None:
     try:
         with transaction.atomic(), memo.memo_scope():
             events = tracking.events_lock(events)
-            for event in events:
-                with tenant_context(event.tenant):
-                    _event_process(event, mark=False, locked=True)
+            with audit.audit_deferred():
+                for event in events:
+                    with tenant_context(event.tenant):
+                        _event_process(event, mark=False, locked=True)
             tracking.events_mark_processed([event.pk for event in events])
     except Exception as exc:  # noqa: BLE001 - the careful pass finds and records the culprit
         logger.info("chunk of %s events undone (%s); a savepoint each", len(events), exc)

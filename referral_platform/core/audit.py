@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import models
 
 from .middleware import current_request_id
+
+_deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "audit_deferred", default=None
+)
+
+
+@contextmanager
+def audit_deferred() -> Iterator[None]:
+    """Inside, entries are kept and written together, in one statement, when the block ends
+    without an error (a chunk of events, in its transaction: undone with it, or never
+    written). Their `created_at` is when they are written."""
+    token = _deferred.set([])
+    try:
+        yield
+        entries = _deferred.get()
+        if entries:
+            from .models import AuditEntry
+
+            AuditEntry.unscoped.bulk_create(entries)
+    finally:
+        _deferred.reset(token)
 
 
 def audit_entry(
@@ -40,7 +65,11 @@ def audit_entry(
 def audit_log(**entry):
     """Write one audit entry (the arguments of `audit_entry`)."""
     entry = audit_entry(**entry)
-    entry.save(force_insert=True)
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.append(entry)
+    else:
+        entry.save(force_insert=True)
     return entry
 
 
@@ -48,7 +77,11 @@ def audit_log_all(entries: list) -> None:
     """Write the `audit_entry` entries in one statement."""
     from .models import AuditEntry
 
-    AuditEntry.unscoped.bulk_create(entries)
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.extend(entries)
+    elif entries:
+        AuditEntry.unscoped.bulk_create(entries)
 
 
 AUDIT_CSV_HEADER = ["created_at", "actor", "action", "target_type", "target_id", "data", "note"]
