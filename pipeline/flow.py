@@ -246,7 +246,7 @@ def _chunk_at_once(event_pks: list[int]) -> int | None:
     try:
         with transaction.atomic(), memo.memo_scope():
             events = tracking.events_lock(events)
-            with audit.audit_deferred():
+            with audit.audit_deferred(), rewards_services.referral_notices_batched():
                 for event in events:
                     with tenant_context(event.tenant):
                         _event_process(event, mark=False, locked=True)

@@ -7,7 +7,10 @@ fulfilled, and when a choice is waiting; the referee once, when their reward is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core import signing
@@ -17,13 +20,16 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from referral_platform.core.compiled import compiled
 from referral_platform.core.identity import mask_identity
 from referral_platform.core.languages import customer_language
 from referral_platform.core.tasks import enqueue_on_commit
 
 from .models import NotificationOptOut, Reward
-from .tasks import referral_notify_task, reward_notify_task
+from .tasks import referral_notify_task, referrals_notify_task, reward_notify_task
 from .words import reward_value_text
+
+logger = logging.getLogger(__name__)
 
 SALT = "rewards.unsubscribe"
 
@@ -59,10 +65,48 @@ def reward_notify(*, reward, event: str) -> None:
         enqueue_on_commit(reward_notify_task, reward.tenant_id, reward.pk, event)
 
 
+_batched: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "referral_notices", default=None
+)
+
+
 def referral_notify(*, referral) -> None:
     """Tell the referrer about a referral just created (tracking calls this in its
     transaction; the email goes after commit)."""
-    enqueue_on_commit(referral_notify_task, referral.tenant_id, referral.pk)
+    batched = _batched.get()
+    if batched is not None:
+        batched.setdefault(referral.tenant_id, []).append(referral.pk)
+    else:
+        enqueue_on_commit(referral_notify_task, referral.tenant_id, referral.pk)
+
+
+@contextmanager
+def referral_notices_batched() -> Iterator[None]:
+    """Inside, the referrers' emails about the referrals created are sent after the commit
+    by one task a tenant instead of one a referral (a chunk of events); nothing is sent
+    for a block that raises."""
+    token = _batched.set({})
+    try:
+        yield
+        for tenant_id, referral_ids in _batched.get().items():
+            enqueue_on_commit(referrals_notify_task, tenant_id, referral_ids)
+    finally:
+        _batched.reset(token)
+
+
+def referral_notifications_send(*, referral_ids: list[int]) -> int:
+    """`referral_notification_send` for each; one that fails does not stop the others (none
+    is sent twice: the task is not retried). Returns how many were sent."""
+    sent, failed = 0, []
+    for referral_id in referral_ids:
+        try:
+            sent += referral_notification_send(referral_id=referral_id)
+        except Exception:  # noqa: BLE001 - reported below, after the others went out
+            logger.exception("referral %s: the referrer's email failed", referral_id)
+            failed.append(referral_id)
+    if failed:
+        raise RuntimeError(f"referrer emails failed for referrals {failed}")
+    return sent
 
 
 def notification_send(*, reward_id: int, event: str) -> bool:
@@ -96,15 +140,19 @@ def notification_send(*, reward_id: int, event: str) -> bool:
     )
 
 
-def referral_notification_send(*, referral_id: int) -> bool:
-    """The referrer's email about a new referral; nothing for a rejected one."""
+@compiled
+def _referral_for_email(*, pk: int):
     from tracking.models import Referral
 
-    referral = (
-        Referral.unscoped.select_related("referrer", "referee", "program", "tenant")
-        .filter(pk=referral_id)
-        .first()
+    return Referral.unscoped.select_related("referrer", "referee", "program", "tenant").filter(
+        pk=pk
     )
+
+
+def referral_notification_send(*, referral_id: int) -> bool:
+    """The referrer's email about a new referral; nothing for a rejected one."""
+    found = _referral_for_email(pk=referral_id)
+    referral = found[0] if found else None
     if referral is None or referral.status == "rejected":
         return False
     referee = referral.referee

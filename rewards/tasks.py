@@ -24,3 +24,10 @@ def referral_notify_task(tenant_id: int, referral_id: int) -> bool:
     from .notifications import referral_notification_send
 
     return referral_notification_send(referral_id=referral_id)
+
+
+@task("rewards.notify_referrals", soft_time_limit=120, time_limit=150)
+def referrals_notify_task(tenant_id: int, referral_ids: list[int]) -> int:
+    from .notifications import referral_notifications_send
+
+    return referral_notifications_send(referral_ids=[int(pk) for pk in referral_ids])

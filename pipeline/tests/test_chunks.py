@@ -256,3 +256,59 @@ def test_a_chunk_undone_for_one_bad_event_announces_each_good_referral_once(
     notified = [args for name, args in sent if name == "rewards.notify_referral"]
     assert notified == [(tenant.pk, r.pk) for r in referrals]
     assert len(callbacks) >= 2
+
+
+def test_a_chunk_sends_its_referrers_emails_by_one_task_after_its_commit(
+    tenant,
+    referrer_code,  # noqa: F811
+    monkeypatch,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    from referral_platform.core import tasks as core_tasks
+    from tracking.models import Referral
+
+    real = core_tasks.publish
+    sent = []
+
+    def publish(task, *args):
+        sent.append((task.name, args))
+        real(task, *args)
+
+    monkeypatch.setattr(core_tasks, "publish", publish)
+    events = _signups(tenant, referrer_code.code, ["bo", "cy", "di"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert flow.events_process([e.pk for e in events])["processed"] == 3
+    referrals = list(
+        Referral.unscoped.filter(tenant=tenant).order_by("pk").values_list("pk", flat=True)
+    )
+    assert [s for s in sent if s[0].startswith("rewards.notify")] == [
+        ("rewards.notify_referrals", (tenant.pk, referrals))
+    ]
+    assert [m.to for m in mailoutbox] == [["ann@shop.test"]] * 3
+
+
+def test_one_referrers_email_failing_does_not_stop_the_others(
+    tenant,
+    referrer_code,  # noqa: F811
+    monkeypatch,
+    mailoutbox,
+):
+    from rewards import notifications
+    from tracking.models import Referral
+
+    for name in ("bo", "cy"):
+        assert flow.event_process_by_id(_signups(tenant, referrer_code.code, [name])[0].pk)
+    first, second = Referral.unscoped.filter(tenant=tenant).order_by("pk")
+    mailoutbox.clear()
+    real = notifications.referral_notification_send
+
+    def flaky(*, referral_id):
+        if referral_id == first.pk:
+            raise ConnectionError("SMTP refused")
+        return real(referral_id=referral_id)
+
+    monkeypatch.setattr(notifications, "referral_notification_send", flaky)
+    with pytest.raises(RuntimeError, match=str(first.pk)):
+        notifications.referral_notifications_send(referral_ids=[first.pk, second.pk])
+    assert len(mailoutbox) == 1

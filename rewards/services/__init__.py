@@ -26,6 +26,7 @@ from .fulfilment import (  # noqa: F401
     payout_mark_failed,
     payout_mark_paid,
     payout_request_again,
+    referral_notices_batched,
     referral_notify,
     reward_fulfil,
     reward_release,

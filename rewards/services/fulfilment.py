@@ -397,6 +397,12 @@ def notifications_opt_out(*, tenant_id: int, participant_id: int) -> None:
     NotificationOptOut.unscoped.get_or_create(tenant_id=tenant_id, participant_id=participant_id)
 
 
+def referral_notices_batched():
+    """A block inside which the referrers' emails about new referrals go out by one task a
+    tenant after the commit (`notifications.referral_notices_batched`)."""
+    return notifications.referral_notices_batched()
+
+
 def referral_notify(*, referral) -> None:
     """Email the referrer about a referral just created; sent after the caller commits."""
     notifications.referral_notify(referral=referral)
