@@ -246,7 +246,7 @@ def test_events_posted_while_redis_is_down_are_kept_and_processed_once_when_it_i
     assert set(_not_enqueued(caplog)) == {
         "webhooks.deliver",
         "rewards.notify",
-        "rewards.notify_referral",
+        "rewards.notify_referrals",  # the referrer emails of a chunk, one task
     }
 
     # More events while still down: stored, not processed.
