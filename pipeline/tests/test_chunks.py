@@ -245,7 +245,7 @@ def test_a_chunk_undone_for_one_bad_event_announces_each_good_referral_once(
     sent = []
     monkeypatch.setattr(flow.tracking, "signup_attribute", attribute)
     monkeypatch.setattr(core_tasks, "publish", lambda task, *args: sent.append((task.name, args)))
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         outcome = flow.events_process([e.pk for e in events])
     assert outcome == {"processed": 2, "failed": 1, "skipped": 0}
     # The chunk ran as a whole up to "bad", was undone, and ran again a savepoint each.
@@ -255,7 +255,6 @@ def test_a_chunk_undone_for_one_bad_event_announces_each_good_referral_once(
     # What waited for the commit is what the second pass left: one email each.
     notified = [args for name, args in sent if name == "rewards.notify_referral"]
     assert notified == [(tenant.pk, r.pk) for r in referrals]
-    assert len(callbacks) >= 2
 
 
 def test_a_chunk_sends_its_referrers_emails_by_one_task_after_its_commit(
@@ -298,7 +297,8 @@ def test_one_referrers_email_failing_does_not_stop_the_others(
     from tracking.models import Referral
 
     for name in ("bo", "cy"):
-        assert flow.event_process_by_id(_signups(tenant, referrer_code.code, [name])[0].pk)
+        event = _signups(tenant, referrer_code.code, [name])[0]
+        assert flow.event_process_by_id(event.pk) == "processed"
     first, second = Referral.unscoped.filter(tenant=tenant).order_by("pk")
     mailoutbox.clear()
     real = notifications.referral_notification_send

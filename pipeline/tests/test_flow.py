@@ -308,7 +308,8 @@ def test_a_participant_created_by_its_signup_has_its_new_referral_advanced_unrea
     stages = ReferralStage.objects.for_tenant(tenant).filter(referral=referral)
     assert list(stages.values_list("stage_key", flat=True)) == ["signup"]
     # A purchase of a participant we know reads its referrals.
-    assert send(tenant, "p1", "purchase", "bo", amount={"amount_minor": 9900, "currency": "CNY"})
+    purchase = {"amount_minor": 9900, "currency": "CNY"}
+    assert send(tenant, "p1", "purchase", "bo", amount=purchase) == "processed"
     assert len(reads) == 1
     referral.refresh_from_db()
     assert referral.status == "converted"

@@ -222,11 +222,21 @@ def test_a_claim_against_a_claim_attributed_referral_goes_to_review(
     assert referral_of(tenant, "n1").status == "review"
 
 
-def test_an_invite_page_lead_merges_into_the_tenants_signup_by_phone(tenant, program, alice_code):
+def test_an_invite_page_lead_merges_into_the_tenants_signup_by_phone(
+    tenant, program, alice_code, monkeypatch
+):
     c = click(tenant, alice_code, T0 - timedelta(hours=1))
     invite_lead(alice_code, name="Dan", email="", phone="13900139000", click_id=c)
     lead_referral = Referral.objects.for_tenant(tenant).get()
     assert lead_referral.referee.external_id.startswith("lead:")
+    reads, real = [], services.event_referrals
+
+    def spy(event):
+        found = real(event)
+        reads.append([r.referee.external_id for r in found])
+        return found
+
+    monkeypatch.setattr(services, "event_referrals", spy)
     send(
         tenant,
         "s1",
@@ -235,6 +245,8 @@ def test_an_invite_page_lead_merges_into_the_tenants_signup_by_phone(tenant, pro
         at=T0 + timedelta(days=1),
         person={"phone": "+8613900139000"},
     )
+    # "shop-dan" is new, but the lead's referral became its own: read again, and advanced.
+    assert reads == [["shop-dan"]]
     lead_referral.refresh_from_db()
     assert lead_referral.referee.external_id == "shop-dan"
     assert lead_referral.referrer.external_id == "u-alice" and lead_referral.click_id == c
@@ -392,29 +404,3 @@ def test_an_invite_page_lead_merges_by_email_and_its_audit_says_so(tenant, progr
     lead = Participant.objects.for_tenant(tenant).get(is_lead=True)
     assert lead.merged_into.external_id == "shop-eve"
     assert merged.data == {"lead": lead.external_id, "matched_by": "email"}
-
-
-def test_a_new_participant_that_a_lead_merged_into_has_its_referrals_read(
-    tenant, program, alice_code, monkeypatch
-):
-    reads = []
-    real = services.event_referrals
-
-    def spy(event):
-        found = real(event)
-        reads.append([r.referee.external_id for r in found])
-        return found
-
-    c = click(tenant, alice_code, T0 - timedelta(hours=1))
-    invite_lead(alice_code, name="Dan", email="", phone="13900139000", click_id=c)
-    monkeypatch.setattr(services, "event_referrals", spy)
-    send(
-        tenant,
-        "s1",
-        "signup",
-        "shop-dan",
-        at=T0 + timedelta(days=1),
-        person={"phone": "+8613900139000"},
-    )
-    # "shop-dan" is new, but the lead's referral became its own: read, and advanced.
-    assert reads == [["shop-dan"]]
